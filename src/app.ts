@@ -1,0 +1,97 @@
+import type { Config } from './config/config.js';
+import type { Logger } from './log/logger.js';
+import { ManagementAuthenticator } from './services/authenticator.js';
+import { ChangeFeed } from './services/change-feed.js';
+import type { ServiceDeps } from './services/context.js';
+import { CredentialCache } from './services/credential-cache.js';
+import { SettingsService } from './services/settings-service.js';
+import { TokenService } from './services/token-service.js';
+import { UserService } from './services/user-service.js';
+import { openDatabase, type DatabaseHandle } from './store/database.js';
+import { Store } from './store/store.js';
+
+/** Everything a command or a server needs, built once from the configuration. */
+export interface AppContext {
+  config: Config;
+  log: Logger;
+  database: DatabaseHandle;
+  store: Store;
+  feed: ChangeFeed;
+  settings: SettingsService;
+  users: UserService;
+  tokens: TokenService;
+  cache: CredentialCache;
+  authenticator: ManagementAuthenticator;
+  now: () => number;
+  close(): Promise<void>;
+}
+
+export interface OpenAppOptions {
+  log: Logger;
+  now?: () => number;
+  /** PostgreSQL schema (tests). */
+  schema?: string;
+}
+
+/**
+ * The composition root: opens the database (SQLite file or PostgreSQL URL, chosen by the config),
+ * runs migrations, and wires the services. Nothing else constructs services.
+ */
+export async function openApp(config: Config, opts: OpenAppOptions): Promise<AppContext> {
+  const database = await openDatabase({ url: config.db, ...(opts.schema ? { schema: opts.schema } : {}) });
+  const store = Store.from(database);
+  const now = opts.now ?? Date.now;
+  const feed = new ChangeFeed(store, (err) =>
+    opts.log.error('reading the change feed failed; caches rely on their lifetime until it recovers', err),
+  );
+  const deps: ServiceDeps = { store, feed, nodeId: config.nodeId, now };
+  const settings = new SettingsService(deps, (m) => opts.log.warn(m));
+  await settings.reload();
+  const users = new UserService(deps);
+  const tokens = new TokenService(deps, settings);
+  const cache = new CredentialCache(store, feed, {
+    maxEntries: config.cache.maxEntries,
+    ttlMs: config.cache.ttlSeconds * 1000,
+  });
+  const authenticator = new ManagementAuthenticator(cache, settings, users, feed, now);
+  return {
+    config,
+    log: opts.log,
+    database,
+    store,
+    feed,
+    settings,
+    users,
+    tokens,
+    cache,
+    authenticator,
+    now,
+    close: async () => {
+      feed.stop();
+      await database.close();
+    },
+  };
+}
+
+/**
+ * Creates the first admin on a new database and reports a generated password exactly once. The
+ * password goes to the given writer (the terminal), never to the log.
+ */
+export async function bootstrap(ctx: AppContext, show: (text: string) => void): Promise<void> {
+  const r = await ctx.users.bootstrapAdmin(ctx.config.adminPassword);
+  if (!r.created) return;
+  if (r.generatedPassword !== null) {
+    show(
+      [
+        '',
+        '  tokengate created the first administrator.',
+        `    user:     admin`,
+        `    password: ${r.generatedPassword}`,
+        '  This password is shown once. Store it now, or set TOKENGATE_ADMIN_PASSWORD before the first start.',
+        '',
+      ].join('\n'),
+    );
+  } else {
+    ctx.log.info('created the admin user with the password from TOKENGATE_ADMIN_PASSWORD');
+  }
+}

@@ -1,0 +1,134 @@
+import type { Command } from 'commander';
+import { CLI_PRINCIPAL } from '../../domain/permissions.js';
+import { invalidField } from '../../domain/errors.js';
+import { toPublicToken, type TokenStatus } from '../../domain/token.js';
+import type { TokenRequest } from '../../domain/token-policy.js';
+import { systemContext } from '../../services/context.js';
+import { withApp, type GlobalOptions } from '../context.js';
+import { printJson, printTable, shortDate, type Io } from '../output.js';
+
+/** `--expires 30d`, `--expires 2027-01-31`, `--expires never`. */
+export function parseExpires(value: string): Pick<TokenRequest, 'expiresAt' | 'validityDays'> {
+  const days = /^(\d+)d$/.exec(value);
+  if (days) return { validityDays: Number(days[1]) };
+  if (value === 'never') return { expiresAt: null };
+  return { expiresAt: value };
+}
+
+/** `--rate-limit 100/60`: 100 requests per 60 seconds. */
+export function parseRateLimit(value: string): { requests: number; windowSeconds: number } {
+  const m = /^(\d+)\/(\d+)$/.exec(value);
+  const requests = Number(m?.[1]);
+  const windowSeconds = Number(m?.[2]);
+  if (!m || requests < 1 || requests > 1_000_000 || windowSeconds < 1 || windowSeconds > 86_400) {
+    throw invalidField(
+      '--rate-limit',
+      'must be REQUESTS/SECONDS, e.g. 100/60 (1-1000000 requests, 1-86400 seconds)',
+    );
+  }
+  return { requests, windowSeconds };
+}
+
+function isStatus(s: string): s is TokenStatus {
+  return s === 'active' || s === 'expired' || s === 'revoked';
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+export function tokenCommands(program: Command, io: Io, globals: () => GlobalOptions): void {
+  const token = program.command('token').description('create, list and revoke API tokens');
+
+  token
+    .command('create')
+    .description('create a token and print it (shown this once)')
+    .requiredOption('--user <user>', 'owner of the token')
+    .requiredOption('--description <text>', 'what the token is for (at most 255 characters)')
+    .option('--scope <scope>', 'read (GET, HEAD, OPTIONS) or write', 'read')
+    .option('--expires <when>', 'an ISO date, a number of days such as 30d, or never')
+    .option('--allow-ip <cidr>', 'allow only this IP or CIDR range (repeatable)', collect, [])
+    .option('--rate-limit <n/s>', 'own rate limit: REQUESTS/SECONDS, e.g. 100/60')
+    .option('--json', 'print the token and its record as JSON')
+    .action(
+      async (o: {
+        user: string;
+        description: string;
+        scope: string;
+        expires?: string;
+        allowIp: string[];
+        rateLimit?: string;
+        json?: boolean;
+      }) => {
+        if (o.scope !== 'read' && o.scope !== 'write') throw invalidField('--scope', 'must be read or write');
+        const req: TokenRequest = {
+          description: o.description,
+          scope: o.scope,
+          ...(o.expires !== undefined ? parseExpires(o.expires) : {}),
+          ...(o.allowIp.length > 0 ? { allowedIps: o.allowIp } : {}),
+          ...(o.rateLimit !== undefined ? { rateLimit: parseRateLimit(o.rateLimit) } : {}),
+        };
+        await withApp(io, globals(), async (ctx) => {
+          const created = await ctx.tokens.create(
+            CLI_PRINCIPAL,
+            systemContext(CLI_PRINCIPAL.username),
+            o.user,
+            req,
+          );
+          if (o.json)
+            printJson(io, { token: created.token, record: toPublicToken(created.record, ctx.now()) });
+          else io.out(created.token);
+        });
+      },
+    );
+
+  token
+    .command('list')
+    .description('list tokens (never their secrets)')
+    .option('--user <user>', 'only this user')
+    .option('--status <status>', 'active, expired or revoked')
+    .option('--json', 'print JSON')
+    .action(async (o: { user?: string; status?: string; json?: boolean }) => {
+      if (o.status !== undefined && !isStatus(o.status))
+        throw invalidField('--status', 'must be active, expired or revoked');
+      const status = o.status;
+      await withApp(io, globals(), async (ctx) => {
+        const page = await ctx.tokens.search(
+          CLI_PRINCIPAL,
+          { ...(o.user ? { user: o.user } : {}), ...(status !== undefined ? { status } : {}) },
+          100_000,
+        );
+        const now = ctx.now();
+        const items = page.items.map((t) => toPublicToken(t, now));
+        if (o.json) {
+          printJson(io, items);
+          return;
+        }
+        printTable(
+          io,
+          ['ID', 'USER', 'SCOPE', 'STATUS', 'CREATED', 'EXPIRES', 'LAST USED', 'DESCRIPTION'],
+          items.map((t) => [
+            t.id,
+            t.user,
+            t.scope,
+            t.status,
+            shortDate(t.createdAt),
+            shortDate(t.expiresAt) === '-' ? 'never' : shortDate(t.expiresAt),
+            shortDate(t.lastUsedAt),
+            t.description,
+          ]),
+        );
+      });
+    });
+
+  token
+    .command('revoke')
+    .description('revoke a token; it stops working at once')
+    .argument('<id>', 'the token id (tok_…)')
+    .action(async (id: string) => {
+      await withApp(io, globals(), async (ctx) => {
+        const t = await ctx.tokens.revoke(CLI_PRINCIPAL, systemContext(CLI_PRINCIPAL.username), id, true);
+        io.out(`revoked ${t.id} (${t.user}: ${t.description})`);
+      });
+    });
+}

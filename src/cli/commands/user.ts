@@ -1,0 +1,105 @@
+import type { Command } from 'commander';
+import { CLI_PRINCIPAL } from '../../domain/permissions.js';
+import { toPublicUser } from '../../domain/user.js';
+import { systemContext } from '../../services/context.js';
+import { withApp, type GlobalOptions } from '../context.js';
+import { printJson, printTable, type Io } from '../output.js';
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+export function userCommands(program: Command, io: Io, globals: () => GlobalOptions): void {
+  const user = program.command('user').description('manage the local user directory');
+  const ctx0 = () => systemContext(CLI_PRINCIPAL.username);
+
+  user
+    .command('add')
+    .description('add a user')
+    .argument('<username>', 'lower-case letters, digits and . _ @ -')
+    .option('--display-name <name>', 'full name')
+    .option('--email <address>', 'e-mail address')
+    .option('--group <group>', 'add to this group (repeatable)', collect, [])
+    .option(
+      '--password-stdin',
+      'read the password from standard input; without it the user can only use tokens',
+    )
+    .action(
+      async (
+        username: string,
+        o: { displayName?: string; email?: string; group: string[]; passwordStdin?: boolean },
+      ) => {
+        const password = o.passwordStdin ? await readStdin() : undefined;
+        await withApp(io, globals(), async (ctx) => {
+          const u = await ctx.users.create(CLI_PRINCIPAL, ctx0(), {
+            username,
+            groups: o.group,
+            ...(o.displayName !== undefined ? { displayName: o.displayName } : {}),
+            ...(o.email !== undefined ? { email: o.email } : {}),
+            ...(password !== undefined ? { password } : {}),
+          });
+          io.out(`added user ${u.username}`);
+        });
+      },
+    );
+
+  user
+    .command('list')
+    .description('list users')
+    .option('--json', 'print JSON')
+    .action(async (o: { json?: boolean }) => {
+      await withApp(io, globals(), async (ctx) => {
+        const users = (await ctx.users.list(CLI_PRINCIPAL)).map(toPublicUser);
+        if (o.json) {
+          printJson(io, users);
+          return;
+        }
+        printTable(
+          io,
+          ['USERNAME', 'STATUS', 'GROUPS', 'NAME', 'EMAIL'],
+          users.map((u) => [
+            u.username,
+            u.disabled ? 'disabled' : 'enabled',
+            u.groups.join(',') || '-',
+            u.displayName,
+            u.email ?? '-',
+          ]),
+        );
+      });
+    });
+
+  for (const [name, disabled] of [
+    ['disable', true],
+    ['enable', false],
+  ] as const) {
+    user
+      .command(name)
+      .description(disabled ? 'disable a user; their tokens stop working at once' : 'enable a disabled user')
+      .argument('<username>')
+      .action(async (username: string) => {
+        await withApp(io, globals(), async (ctx) => {
+          await ctx.users.update(CLI_PRINCIPAL, ctx0(), username, { disabled });
+          io.out(`${disabled ? 'disabled' : 'enabled'} user ${username}`);
+        });
+      });
+  }
+
+  user
+    .command('delete')
+    .description('delete a user and all their tokens')
+    .argument('<username>')
+    .action(async (username: string) => {
+      await withApp(io, globals(), async (ctx) => {
+        await ctx.users.delete(CLI_PRINCIPAL, ctx0(), username);
+        io.out(`deleted user ${username}`);
+      });
+    });
+}

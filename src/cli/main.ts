@@ -1,0 +1,57 @@
+import { Command, CommanderError } from 'commander';
+import { ConfigError } from '../config/config.js';
+import { AppError } from '../domain/errors.js';
+import { VERSION } from '../version.js';
+import { auditCommands } from './commands/audit.js';
+import { serveCommand } from './commands/serve.js';
+import { settingsCommands } from './commands/settings.js';
+import { tokenCommands } from './commands/token.js';
+import { userCommands } from './commands/user.js';
+import type { GlobalOptions } from './context.js';
+import { processIo, type Io } from './output.js';
+
+/** Builds the command tree; `io` lets tests capture output. */
+export function buildProgram(io: Io): Command {
+  const program = new Command('tokengate')
+    .description('API token authentication for any HTTP service')
+    .version(VERSION)
+    .option('--config <file>', 'YAML config file (env TOKENGATE_CONFIG)')
+    .option('--data-dir <dir>', 'where the SQLite database lives (default ./data, env TOKENGATE_DATA_DIR)')
+    .option('--db <url>', 'a SQLite file or postgres:// URL (env TOKENGATE_DB)')
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) })
+    .exitOverride();
+  const globals = (): GlobalOptions => program.opts<GlobalOptions>();
+  serveCommand(program, io, globals);
+  userCommands(program, io, globals);
+  tokenCommands(program, io, globals);
+  settingsCommands(program, io, globals);
+  auditCommands(program, io, globals);
+  for (const cmd of program.commands)
+    cmd
+      .exitOverride()
+      .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) });
+  return program;
+}
+
+/** Runs the CLI and returns the exit code. Errors print one clear line. */
+export async function runCli(argv: string[], io: Io = processIo): Promise<number> {
+  const program = buildProgram(io);
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode;
+    if (err instanceof AppError || err instanceof ConfigError) {
+      io.err(`tokengate: ${err.message}`);
+      return err instanceof ConfigError ? 78 : 1;
+    }
+    const e = err as NodeJS.ErrnoException;
+    if (e.code === 'EADDRINUSE' || e.code === 'EACCES') {
+      io.err(`tokengate: cannot listen: ${e.message}`);
+      return 1;
+    }
+    io.err(`tokengate: unexpected error: ${e.message}`);
+    return 70;
+  }
+}

@@ -1,0 +1,187 @@
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+
+/**
+ * Start-up configuration: where to listen, where the data lives, what to proxy. Read once, in this
+ * order, each overriding the one before: defaults < config file < environment < command-line flags.
+ * This is the only module that reads `process.env`. Runtime settings (policies, permissions) live in
+ * the database instead, so that every node shares them; see domain/settings.ts.
+ */
+export interface Config {
+  /** TCP port of the gateway and the management API. Env TOKENGATE_PORT. Default 8080. */
+  port: number;
+  /** Interface to listen on. Env TOKENGATE_HOST. Default 0.0.0.0 (all IPv4 interfaces). */
+  host: string;
+  /** Base URL requests are proxied to. Env TOKENGATE_UPSTREAM. null: the built-in demo upstream. */
+  upstream: string | null;
+  /** Directory of the SQLite database and other local state. Env TOKENGATE_DATA_DIR. Default ./data. */
+  dataDir: string;
+  /** A SQLite file path or a postgres:// URL. Env TOKENGATE_DB. Default <dataDir>/tokengate.db. */
+  db: string;
+  /** This node's name in logs and audit records. Env TOKENGATE_NODE_ID. Default <hostname>:<port>. */
+  nodeId: string;
+  /** Password of the first admin user, used only when the database is new. Env TOKENGATE_ADMIN_PASSWORD. */
+  adminPassword: string | undefined;
+  /** How often each process reads the change feed, in ms. Default 1000. */
+  changePollMs: number;
+  /** Token and user cache: most entries, and the safety-net lifetime in seconds. */
+  cache: { maxEntries: number; ttlSeconds: number };
+}
+
+/** Flags the CLI passes through; undefined means "not given". */
+export interface ConfigFlags {
+  config?: string | undefined;
+  port?: string | number | undefined;
+  host?: string | undefined;
+  upstream?: string | undefined;
+  dataDir?: string | undefined;
+  db?: string | undefined;
+  nodeId?: string | undefined;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+type Source = Record<string, unknown>;
+
+const ENV_KEYS: Record<string, string> = {
+  TOKENGATE_PORT: 'port',
+  TOKENGATE_HOST: 'host',
+  TOKENGATE_UPSTREAM: 'upstream',
+  TOKENGATE_DATA_DIR: 'dataDir',
+  TOKENGATE_DB: 'db',
+  TOKENGATE_NODE_ID: 'nodeId',
+  TOKENGATE_ADMIN_PASSWORD: 'adminPassword',
+};
+
+const FILE_KEYS = new Set([
+  'port',
+  'host',
+  'upstream',
+  'dataDir',
+  'db',
+  'nodeId',
+  'adminPassword',
+  'changePollMs',
+  'cache',
+]);
+
+function intIn(name: string, v: unknown, min: number, max: number, from: string): number {
+  const n = typeof v === 'string' && /^\d+$/.test(v.trim()) ? Number(v) : v;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max) {
+    throw new ConfigError(`${name} must be an integer from ${min} to ${max} (${from}: ${JSON.stringify(v)})`);
+  }
+  return n;
+}
+
+function str(name: string, v: unknown, from: string): string {
+  if (typeof v !== 'string' || v.trim().length === 0)
+    throw new ConfigError(`${name} must be a non-empty string (${from})`);
+  return v.trim();
+}
+
+function upstreamUrl(v: unknown, from: string): string {
+  const text = str('upstream', v, from);
+  let u: URL;
+  try {
+    u = new URL(text);
+  } catch {
+    throw new ConfigError(`upstream must be an http:// or https:// URL (${from}: ${JSON.stringify(text)})`);
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') {
+    throw new ConfigError(`upstream must be an http:// or https:// URL (${from}: ${JSON.stringify(text)})`);
+  }
+  return u.toString().replace(/\/$/, '');
+}
+
+function readFile(path: string): Source {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError(
+      `cannot read config file ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
+    );
+  }
+  let data: unknown;
+  try {
+    data = parseYaml(text);
+  } catch (err) {
+    throw new ConfigError(
+      `config file ${path} is not valid YAML: ${(err as Error).message.split('\n')[0] ?? ''}`,
+    );
+  }
+  if (data === null || data === undefined) return {};
+  if (typeof data !== 'object' || Array.isArray(data))
+    throw new ConfigError(`config file ${path} must hold a mapping`);
+  for (const key of Object.keys(data)) {
+    if (!FILE_KEYS.has(key)) throw new ConfigError(`config file ${path}: unknown key "${key}"`);
+  }
+  return data as Source;
+}
+
+/** Builds the configuration from the file, the environment and the flags. Throws ConfigError naming the bad value. */
+export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = process.env): Config {
+  const configPath = flags.config ?? env.TOKENGATE_CONFIG;
+  const file = configPath ? readFile(resolve(configPath)) : {};
+  const fromEnv: Source = {};
+  for (const [k, name] of Object.entries(ENV_KEYS)) {
+    const v = env[k];
+    if (v !== undefined && v !== '') fromEnv[name] = v;
+  }
+  const fromFlags: Source = {};
+  for (const [k, v] of Object.entries(flags)) if (v !== undefined && k !== 'config') fromFlags[k] = v;
+
+  const pick = (name: string): { value: unknown; from: string } | undefined => {
+    if (fromFlags[name] !== undefined)
+      return { value: fromFlags[name], from: `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}` };
+    if (fromEnv[name] !== undefined) {
+      const envName = Object.entries(ENV_KEYS).find(([, n]) => n === name)?.[0] ?? name;
+      return { value: fromEnv[name], from: envName };
+    }
+    if (file[name] !== undefined) return { value: file[name], from: `config file key ${name}` };
+    return undefined;
+  };
+
+  const port = pick('port');
+  const portNum = port ? intIn('port', port.value, 0, 65_535, port.from) : 8080;
+  const host = pick('host');
+  const upstream = pick('upstream');
+  const dataDirP = pick('dataDir');
+  const dataDir = resolve(dataDirP ? str('dataDir', dataDirP.value, dataDirP.from) : 'data');
+  const db = pick('db');
+  const nodeId = pick('nodeId');
+  const admin = pick('adminPassword');
+  const poll = file.changePollMs;
+  const cache = (file.cache ?? {}) as Record<string, unknown>;
+  if (typeof cache !== 'object' || Array.isArray(cache))
+    throw new ConfigError('config file key cache must be a mapping');
+
+  const dbValue = db ? str('db', db.value, db.from) : join(dataDir, 'tokengate.db');
+  return {
+    port: portNum,
+    host: host ? str('host', host.value, host.from) : '0.0.0.0',
+    upstream: upstream ? upstreamUrl(upstream.value, upstream.from) : null,
+    dataDir,
+    db:
+      dbValue.startsWith('postgres://') || dbValue.startsWith('postgresql://') || dbValue === ':memory:'
+        ? dbValue
+        : resolve(dbValue),
+    nodeId: nodeId ? str('nodeId', nodeId.value, nodeId.from) : `${hostname()}:${portNum}`,
+    adminPassword: admin ? str('adminPassword', admin.value, admin.from) : undefined,
+    changePollMs: poll === undefined ? 1000 : intIn('changePollMs', poll, 50, 60_000, 'config file'),
+    cache: {
+      maxEntries:
+        cache.maxEntries === undefined
+          ? 10_000
+          : intIn('cache.maxEntries', cache.maxEntries, 10, 10_000_000, 'config file'),
+      ttlSeconds:
+        cache.ttlSeconds === undefined
+          ? 60
+          : intIn('cache.ttlSeconds', cache.ttlSeconds, 1, 86_400, 'config file'),
+    },
+  };
+}

@@ -1,0 +1,62 @@
+/** Audit categories and actions. The audit issue extends this list; names are part of the export format. */
+export type AuditCategory = 'tokens' | 'users' | 'settings' | 'authentication' | 'logging';
+
+/** One audit record, before storage assigns its id. Never holds a secret or a token hash. */
+export interface AuditEvent {
+  ts: number;
+  category: AuditCategory;
+  action: string;
+  summary: string;
+  /** The real authenticated user, `@cli` for the command line, or `anonymous`. */
+  author: string;
+  affectedUser: string | null;
+  tokenId: string | null;
+  tokenDescription: string | null;
+  sourceIp: string | null;
+  proxyIp: string | null;
+  nodeId: string | null;
+  requestId: string | null;
+  method: string | null;
+  endpoint: string | null;
+  outcome: string | null;
+  details: Record<string, unknown> | null;
+}
+
+export interface AuditRecord extends AuditEvent {
+  id: number;
+}
+
+/** Where a change came from: who, and the request it arrived in, if any. */
+export interface RequestContext {
+  author: string;
+  sourceIp: string | null;
+  proxyIp: string | null;
+  requestId: string | null;
+  method: string | null;
+  endpoint: string | null;
+}
+
+/** Builds an event from the request context; the caller supplies what happened. */
+export function auditEvent(
+  ctx: RequestContext,
+  nodeId: string,
+  ts: number,
+  e: Pick<AuditEvent, 'category' | 'action' | 'summary'> & Partial<AuditEvent>,
+): AuditEvent {
+  return {
+    affectedUser: null,
+    tokenId: null,
+    tokenDescription: null,
+    outcome: 'success',
+    details: null,
+    ...e,
+    ts,
+    author: ctx.author,
+    sourceIp: ctx.sourceIp,
+    proxyIp: ctx.proxyIp,
+    nodeId,
+    requestId: ctx.requestId,
+    method: ctx.method,
+    endpoint: ctx.endpoint,
+  };
+}

@@ -1,0 +1,52 @@
+/** Credentials found in an `Authorization` header. Parsing is pure and never throws. */
+export type Credentials =
+  | { kind: 'none' }
+  | { kind: 'bearer'; secret: string }
+  | { kind: 'basic'; username: string; secret: string }
+  | { kind: 'malformed'; reason: string };
+
+/** Longest Authorization value we look at; longer ones are malformed rather than parsed. */
+export const MAX_AUTHORIZATION_LENGTH = 8192;
+
+const NONE: Credentials = { kind: 'none' };
+
+function schemeIs(header: string, scheme: string): boolean {
+  return (
+    header.length > scheme.length &&
+    header.charCodeAt(scheme.length) === 32 &&
+    header.slice(0, scheme.length).toLowerCase() === scheme
+  );
+}
+
+/**
+ * Parses `Bearer <secret>` or `Basic base64(user:secret)`. The scheme is case-insensitive (RFC 9110).
+ * Anything else, including other schemes, counts as no credentials for us, so the upstream can use them.
+ */
+export function parseAuthorization(header: string | undefined): Credentials {
+  if (header === undefined || header.length === 0) return NONE;
+  if (header.length > MAX_AUTHORIZATION_LENGTH)
+    return { kind: 'malformed', reason: 'Authorization header too long' };
+  if (schemeIs(header, 'bearer')) {
+    const secret = header.slice(7).trim();
+    if (secret.length === 0 || /\s/.test(secret))
+      return { kind: 'malformed', reason: 'Bearer value is empty or has spaces' };
+    return { kind: 'bearer', secret };
+  }
+  if (schemeIs(header, 'basic')) {
+    const b64 = header.slice(6).trim();
+    if (!/^[A-Za-z0-9+/]+={0,2}$/.test(b64) || b64.length % 4 === 1) {
+      return { kind: 'malformed', reason: 'Basic value is not base64' };
+    }
+    const decoded = Buffer.from(b64, 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    if (colon === -1) return { kind: 'malformed', reason: 'Basic value has no colon' };
+    const username = decoded.slice(0, colon);
+    const secret = decoded.slice(colon + 1);
+    // eslint-disable-next-line no-control-regex
+    if (username.length === 0 || /[\u0000-\u001f\u007f\ufffd]/.test(username)) {
+      return { kind: 'malformed', reason: 'Basic user name is empty or not printable' };
+    }
+    return { kind: 'basic', username, secret };
+  }
+  return NONE;
+}

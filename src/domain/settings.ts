@@ -1,0 +1,301 @@
+import { normalizeCidrList } from './ip-rules.js';
+import { fail, ok, type Result } from './result.js';
+import { DEFAULT_TOKEN_PREFIX, PREFIX_PATTERN } from './token-format.js';
+
+/**
+ * Every runtime setting: its key (part of the public interface), type, default, help text and
+ * validator. Settings live in the database so that every node sees the same values; this module is
+ * the only place that knows their shape.
+ */
+
+/** A permission is granted to the listed groups, or to everyone with `"*"`. */
+export type GroupList = string[];
+
+export interface Settings {
+  'tokens.prefix': string;
+  'tokens.maxValidityDays': number | null;
+  'tokens.defaultValidityDays': number | null;
+  'tokens.maxPerUser': number;
+  'tokens.forceReadOnly': boolean;
+  'permissions.useTokens': GroupList;
+  'permissions.createOwnTokens': GroupList;
+  'permissions.manageAllTokens': GroupList;
+  'auth.basicPasswords': boolean;
+  'auth.allowedIps': string[];
+  'auth.trustedProxies': string[];
+  'rateLimit.enabled': boolean;
+  'rateLimit.requests': number;
+  'rateLimit.windowSeconds': number;
+}
+
+export type SettingKey = keyof Settings;
+
+export interface SettingDefinition<K extends SettingKey = SettingKey> {
+  key: K;
+  /** A JSON-schema fragment for the OpenAPI document. */
+  schema: Record<string, unknown>;
+  default: Settings[K];
+  description: string;
+  /** Checks and canonicalizes a value that came from JSON. */
+  parse(value: unknown): Result<Settings[K]>;
+}
+
+const MAX_DAYS = 36_500;
+export const GROUP_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+function bool(value: unknown): Result<boolean> {
+  return typeof value === 'boolean' ? ok(value) : fail('must be true or false');
+}
+
+function int(min: number, max: number) {
+  return (value: unknown): Result<number> =>
+    typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max
+      ? ok(value)
+      : fail(`must be an integer from ${min} to ${max}`);
+}
+
+function nullableDays(value: unknown): Result<number | null> {
+  return value === null ? ok(null) : int(1, MAX_DAYS)(value);
+}
+
+function stringArray(value: unknown): Result<string[]> {
+  if (!Array.isArray(value) || !value.every((v): v is string => typeof v === 'string')) {
+    return fail('must be an array of strings');
+  }
+  return ok(value);
+}
+
+function cidrList(value: unknown): Result<string[]> {
+  const list = stringArray(value);
+  return list.ok ? normalizeCidrList(list.value) : list;
+}
+
+function groupList(value: unknown): Result<string[]> {
+  const list = stringArray(value);
+  if (!list.ok) return list;
+  for (const g of list.value) {
+    if (g !== '*' && !GROUP_NAME_PATTERN.test(g)) return fail(`"${g}" is not a group name or "*"`);
+  }
+  return ok([...new Set(list.value)]);
+}
+
+function prefix(value: unknown): Result<string> {
+  return typeof value === 'string' && PREFIX_PATTERN.test(value)
+    ? ok(value)
+    : fail('must be 2 to 16 characters: a lower-case letter, then lower-case letters or digits');
+}
+
+const daysSchema = { type: ['integer', 'null'], minimum: 1, maximum: MAX_DAYS };
+const groupsSchema = { type: 'array', items: { type: 'string' } };
+const cidrSchema = { type: 'array', items: { type: 'string' }, maxItems: 100 };
+
+function def<K extends SettingKey>(d: SettingDefinition<K>): SettingDefinition<K> {
+  return d;
+}
+
+export const SETTING_DEFINITIONS = [
+  def({
+    key: 'tokens.prefix',
+    schema: { type: 'string', pattern: PREFIX_PATTERN.source },
+    default: DEFAULT_TOKEN_PREFIX,
+    description:
+      'Prefix of new tokens, before the "_". Existing tokens keep working after a change; secret scanners need the new regex.',
+    parse: prefix,
+  }),
+  def({
+    key: 'tokens.maxValidityDays',
+    schema: daysSchema,
+    default: 365,
+    description:
+      'Longest validity a new token may have, in days. null: no maximum, and tokens may never expire.',
+    parse: nullableDays,
+  }),
+  def({
+    key: 'tokens.defaultValidityDays',
+    schema: daysSchema,
+    default: 90,
+    description:
+      'Validity of a new token when the request names none, in days. null: never expires (only when there is no maximum).',
+    parse: nullableDays,
+  }),
+  def({
+    key: 'tokens.maxPerUser',
+    schema: { type: 'integer', minimum: 1, maximum: 10_000 },
+    default: 10,
+    description: 'Most active (not revoked, not expired) tokens one user may hold.',
+    parse: int(1, 10_000),
+  }),
+  def({
+    key: 'tokens.forceReadOnly',
+    schema: { type: 'boolean' },
+    default: false,
+    description:
+      'Tokens that users create for themselves are read-only. Managers can still create write tokens for others.',
+    parse: bool,
+  }),
+  def({
+    key: 'permissions.useTokens',
+    schema: groupsSchema,
+    default: ['*'],
+    description:
+      'Groups whose members may authenticate with tokens; "*" means everyone. The admin group always may.',
+    parse: groupList,
+  }),
+  def({
+    key: 'permissions.createOwnTokens',
+    schema: groupsSchema,
+    default: ['*'],
+    description: 'Groups whose members may create tokens for themselves; "*" means everyone.',
+    parse: groupList,
+  }),
+  def({
+    key: 'permissions.manageAllTokens',
+    schema: groupsSchema,
+    default: ['admin'],
+    description:
+      'Groups whose members may list, create and delete every user\'s tokens; "*" means everyone. The admin group always may.',
+    parse: groupList,
+  }),
+  def({
+    key: 'auth.basicPasswords',
+    schema: { type: 'boolean' },
+    default: true,
+    description:
+      'true: a Basic secret that is not a token is passed to the upstream for its own password check. false: only tokens authenticate; anything else gets 401.',
+    parse: bool,
+  }),
+  def({
+    key: 'auth.allowedIps',
+    schema: cidrSchema,
+    default: [],
+    description:
+      'Client IPs or CIDR ranges allowed to authenticate at all, for tokens and passwords. Empty: any.',
+    parse: cidrList,
+  }),
+  def({
+    key: 'auth.trustedProxies',
+    schema: cidrSchema,
+    default: [],
+    description:
+      'Reverse proxies and load balancers whose X-Forwarded-For is believed. The client IP is the first untrusted address from the right.',
+    parse: cidrList,
+  }),
+  def({
+    key: 'rateLimit.enabled',
+    schema: { type: 'boolean' },
+    default: false,
+    description: 'Limit how many requests each token may make per window.',
+    parse: bool,
+  }),
+  def({
+    key: 'rateLimit.requests',
+    schema: { type: 'integer', minimum: 1, maximum: 1_000_000 },
+    default: 5,
+    description: 'Requests per window allowed to one token, unless the token sets its own limit.',
+    parse: int(1, 1_000_000),
+  }),
+  def({
+    key: 'rateLimit.windowSeconds',
+    schema: { type: 'integer', minimum: 1, maximum: 86_400 },
+    default: 300,
+    description: 'Length of the rate-limit window in seconds.',
+    parse: int(1, 86_400),
+  }),
+] as const satisfies readonly SettingDefinition[];
+
+const BY_KEY = new Map<string, SettingDefinition>(
+  SETTING_DEFINITIONS.map((d) => [d.key, d as SettingDefinition]),
+);
+
+export function isSettingKey(key: string): key is SettingKey {
+  return BY_KEY.has(key);
+}
+
+export function settingDefinition(key: SettingKey): SettingDefinition {
+  const d = BY_KEY.get(key);
+  if (!d) throw new Error(`unknown setting ${key}`);
+  return d;
+}
+
+export function defaultSettings(): Settings {
+  const out: Record<string, unknown> = {};
+  for (const d of SETTING_DEFINITIONS) out[d.key] = structuredClone(d.default);
+  return out as unknown as Settings;
+}
+
+/** One setting that failed validation, named by its key. */
+export interface SettingProblem {
+  key: string;
+  message: string;
+}
+
+/**
+ * Validates a partial change against the current settings. Returns the full new settings, or every
+ * problem found (unknown keys, bad values, and rules that span keys), so nothing is applied half-way.
+ */
+export function applySettingsChange(
+  current: Settings,
+  change: Record<string, unknown>,
+): { ok: true; settings: Settings; changed: SettingKey[] } | { ok: false; problems: SettingProblem[] } {
+  const problems: SettingProblem[] = [];
+  const next: Record<string, unknown> = { ...current };
+  const changed: SettingKey[] = [];
+  for (const [key, value] of Object.entries(change)) {
+    if (!isSettingKey(key)) {
+      problems.push({ key, message: 'unknown setting' });
+      continue;
+    }
+    const r = settingDefinition(key).parse(value);
+    if (!r.ok) {
+      problems.push({ key, message: r.error });
+      continue;
+    }
+    if (JSON.stringify(r.value) !== JSON.stringify(current[key])) changed.push(key);
+    next[key] = r.value;
+  }
+  const settings = next as unknown as Settings;
+  if (problems.length === 0) problems.push(...crossFieldProblems(settings));
+  return problems.length > 0 ? { ok: false, problems } : { ok: true, settings, changed };
+}
+
+function crossFieldProblems(s: Settings): SettingProblem[] {
+  const max = s['tokens.maxValidityDays'];
+  const def = s['tokens.defaultValidityDays'];
+  if (max === null) return [];
+  if (def === null) {
+    return [
+      {
+        key: 'tokens.defaultValidityDays',
+        message: `cannot be null (never expires) while tokens.maxValidityDays is ${max}`,
+      },
+    ];
+  }
+  if (def > max) {
+    return [
+      {
+        key: 'tokens.defaultValidityDays',
+        message: `${def} is more than tokens.maxValidityDays (${max})`,
+      },
+    ];
+  }
+  return [];
+}
+
+/**
+ * Reads stored values over the defaults. A stored value that no longer validates (an older release
+ * wrote it, or someone edited the database) falls back to the default and is reported.
+ */
+export function settingsFromStored(stored: Record<string, unknown>): {
+  settings: Settings;
+  ignored: SettingProblem[];
+} {
+  const out = defaultSettings() as unknown as Record<string, unknown>;
+  const ignored: SettingProblem[] = [];
+  for (const [key, value] of Object.entries(stored)) {
+    if (!isSettingKey(key)) continue;
+    const r = settingDefinition(key).parse(value);
+    if (r.ok) out[key] = r.value;
+    else ignored.push({ key, message: r.error });
+  }
+  return { settings: out as unknown as Settings, ignored };
+}

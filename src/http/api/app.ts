@@ -1,0 +1,156 @@
+import { randomBytes } from 'node:crypto';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import swagger from '@fastify/swagger';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
+import type { RequestContext } from '../../domain/audit.js';
+import type { Principal } from '../../domain/permissions.js';
+import type { ManagementAuthenticator } from '../../services/authenticator.js';
+import type { SettingsService } from '../../services/settings-service.js';
+import type { TokenService } from '../../services/token-service.js';
+import type { UserService } from '../../services/user-service.js';
+import type { Store } from '../../store/store.js';
+import { resolveClientAddress, type ClientAddress } from '../client-ip.js';
+import { errorHandler, sendError } from './errors.js';
+import { AppError } from '../../domain/errors.js';
+import { adminSettingsRoutes } from './routes/admin-settings.js';
+import { adminTokenRoutes } from './routes/admin-tokens.js';
+import { adminUserRoutes } from './routes/admin-users.js';
+import { healthRoutes } from './routes/health.js';
+import { meRoutes } from './routes/me.js';
+import { tokenRoutes } from './routes/tokens.js';
+import { makeValidatorCompiler } from './validation.js';
+
+export const BASE_PATH = '/_tokengate';
+export const API_PATH = `${BASE_PATH}/api/v1`;
+
+/** Largest JSON body the management API accepts. */
+export const API_BODY_LIMIT = 64 * 1024;
+
+export interface ApiDeps {
+  store: Store;
+  tokens: TokenService;
+  users: UserService;
+  settings: SettingsService;
+  authenticator: ManagementAuthenticator;
+  nodeId: string;
+  version: string;
+  now: () => number;
+  /** Where faults (never client errors) are reported. */
+  logError: (message: string, err: unknown) => void;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set for every authenticated route before its handler runs. */
+    principal: Principal;
+    client: ClientAddress;
+  }
+  interface FastifyContextConfig {
+    /** Routes that need no credentials (health, the OpenAPI document). */
+    public?: boolean;
+  }
+}
+
+export type Api = FastifyInstance<
+  Server,
+  IncomingMessage,
+  ServerResponse,
+  FastifyBaseLogger,
+  TypeBoxTypeProvider
+>;
+
+/** A request id we can put in logs safely: ours, or the caller's if it is short and plain. */
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+
+/** The audit context of a request: who, from where, which request. */
+export function requestContext(req: FastifyRequest): RequestContext {
+  return {
+    author: req.principal.username,
+    sourceIp: req.client.clientIp,
+    proxyIp: req.client.proxyIp,
+    requestId: req.id,
+    method: req.method,
+    endpoint: req.routeOptions.url ?? req.url.split('?')[0] ?? null,
+  };
+}
+
+/** Builds the management API. Call `ready()` before routing requests to it. */
+export function buildApi(deps: ApiDeps): Api {
+  const app = Fastify({
+    logger: false,
+    bodyLimit: API_BODY_LIMIT,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomBytes(8).toString('hex');
+    },
+    routerOptions: { ignoreTrailingSlash: true },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.setValidatorCompiler(makeValidatorCompiler());
+  app.setErrorHandler(errorHandler((req, err) => deps.logError(`${req.method} ${req.url} failed`, err)));
+  app.setNotFoundHandler((req, reply) =>
+    sendError(reply, new AppError('not_found', `no route ${req.method} ${req.url.split('?')[0] ?? ''}`)),
+  );
+  app.decorateRequest('principal', null as unknown as Principal);
+  app.decorateRequest('client', null as unknown as ClientAddress);
+
+  app.addHook('onRequest', async (req, reply) => {
+    req.client = resolveClientAddress(
+      req.raw.socket.remoteAddress,
+      req.headers['x-forwarded-for'],
+      deps.settings.snapshot.trustedProxies,
+    );
+    void reply.header('x-request-id', req.id).header('cache-control', 'no-store');
+    if (req.routeOptions.config.public) return;
+    req.principal = await deps.authenticator.authenticate(
+      req.headers.authorization,
+      req.method,
+      req.client.clientIp,
+    );
+    if (
+      req.principal.via === 'token' &&
+      req.principal.tokenScope === 'read' &&
+      !['GET', 'HEAD', 'OPTIONS'].includes(req.method)
+    ) {
+      throw new AppError(
+        'forbidden',
+        `the token scope is read-only and covers GET, HEAD and OPTIONS; the method was ${req.method}`,
+      );
+    }
+  });
+
+  void app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'tokengate management API',
+        version: deps.version,
+        description:
+          'Manage API tokens, users and settings. Authenticate with HTTP Basic (user name and directory password, or user name and token) or with `Authorization: Bearer <token>`. A read-scope token may only call GET.',
+      },
+      servers: [{ url: '/' }],
+      components: {
+        securitySchemes: {
+          basic: { type: 'http', scheme: 'basic' },
+          bearer: { type: 'http', scheme: 'bearer', description: 'A tokengate token' },
+        },
+      },
+      security: [{ basic: [] }, { bearer: [] }],
+    },
+  });
+
+  void app.register(healthRoutes(deps), { prefix: BASE_PATH });
+  void app.register(
+    async (api) => {
+      api.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, () => app.swagger());
+      await api.register(meRoutes(deps));
+      await api.register(tokenRoutes(deps));
+      await api.register(adminTokenRoutes(deps));
+      await api.register(adminUserRoutes(deps));
+      await api.register(adminSettingsRoutes(deps));
+    },
+    { prefix: API_PATH },
+  );
+  return app;
+}

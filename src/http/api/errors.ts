@@ -1,0 +1,58 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { AppError, errorBody, type ErrorCode } from '../../domain/errors.js';
+import { WWW_AUTHENTICATE } from '../../services/authenticator.js';
+import { fieldProblems } from './validation.js';
+
+const CODE_BY_STATUS: Record<number, ErrorCode> = {
+  400: 'invalid_request',
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not_found',
+  409: 'conflict',
+  413: 'payload_too_large',
+  415: 'unsupported_media_type',
+  429: 'rate_limited',
+  503: 'unavailable',
+};
+
+/** Maps any error to the catalogue. Faults become a bare 500: the details go to the log, never to the client. */
+export function toAppError(err: unknown): AppError {
+  if (err instanceof AppError) return err;
+  const fe = err as Partial<FastifyError>;
+  if (fe.validation) {
+    const problems = fieldProblems(fe.validation, fe.validationContext);
+    const first = problems[0];
+    return new AppError(
+      'invalid_request',
+      first ? `${first.field}: ${first.message}` : 'invalid request',
+      problems,
+    );
+  }
+  const status = fe.statusCode ?? 500;
+  if (status >= 400 && status < 500) {
+    const code = CODE_BY_STATUS[status] ?? 'invalid_request';
+    const message =
+      fe.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || (fe.code === undefined && err instanceof SyntaxError)
+        ? 'body: is not valid JSON'
+        : fe.code === 'FST_ERR_CTP_EMPTY_JSON_BODY'
+          ? 'body: is empty but Content-Type is application/json'
+          : (fe.message ?? 'bad request');
+    return new AppError(code, message);
+  }
+  return new AppError('internal', 'internal error; the server log has the details');
+}
+
+export function sendError(reply: FastifyReply, err: AppError): FastifyReply {
+  if (err.status === 401) void reply.header('www-authenticate', WWW_AUTHENTICATE);
+  return reply.code(err.status).type('application/json; charset=utf-8').send(errorBody(err));
+}
+
+export function errorHandler(
+  log: (req: FastifyRequest, err: unknown) => void,
+): (err: unknown, req: FastifyRequest, reply: FastifyReply) => FastifyReply {
+  return (err, req, reply) => {
+    const app = toAppError(err);
+    if (app.status >= 500) log(req, err);
+    return sendError(reply, app);
+  };
+}

@@ -1,0 +1,44 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { AppError } from '../../../domain/errors.js';
+import { isAdmin } from '../../../domain/permissions.js';
+import { requestContext, type ApiDeps } from '../app.js';
+import { ErrorResponse, SettingsObject, SettingsPatch } from '../schemas.js';
+
+const errors = { 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse };
+
+/** Runtime settings, stored in the database and shared by every node. Admin group only. */
+export function adminSettingsRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
+  return async (app) => {
+    app.get(
+      '/admin/settings',
+      {
+        schema: {
+          tags: ['settings'],
+          summary: 'Every setting with its current value',
+          response: { 200: SettingsObject, ...errors },
+        },
+      },
+      async (req) => {
+        if (!isAdmin(req.principal))
+          throw new AppError('forbidden', 'reading settings needs the admin group');
+        await deps.settings.reload();
+        return { ...deps.settings.current };
+      },
+    );
+
+    app.patch(
+      '/admin/settings',
+      {
+        schema: {
+          tags: ['settings'],
+          summary: 'Change settings',
+          description:
+            'All keys are checked before any is written: one bad key or value refuses the whole change. Every changed key is audited with its old and new value.',
+          body: SettingsPatch,
+          response: { 200: SettingsObject, ...errors },
+        },
+      },
+      async (req) => ({ ...(await deps.settings.update(req.principal, requestContext(req), req.body)) }),
+    );
+  };
+}

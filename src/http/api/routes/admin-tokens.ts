@@ -1,0 +1,175 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { AppError, invalidField } from '../../../domain/errors.js';
+import { hasPermission, type Principal } from '../../../domain/permissions.js';
+import { toPublicToken } from '../../../domain/token.js';
+import type { TokenCursor, TokenFilter } from '../../../store/token-repo.js';
+import { requestContext, type ApiDeps } from '../app.js';
+import {
+  CreatedTokenResponse,
+  CreateTokenBody,
+  ErrorResponse,
+  RevokedTokens,
+  TokenIdParams,
+  TokenPage,
+  TokenSearchQuery,
+  TokenView,
+  UserParams,
+} from '../schemas.js';
+
+const errors = {
+  400: ErrorResponse,
+  401: ErrorResponse,
+  403: ErrorResponse,
+  404: ErrorResponse,
+  409: ErrorResponse,
+};
+
+export function encodeCursor(c: TokenCursor): string {
+  return Buffer.from(`${c.createdAt}.${c.id}`).toString('base64url');
+}
+
+export function decodeCursor(text: string): TokenCursor {
+  const raw = Buffer.from(text, 'base64url').toString('utf8');
+  const dot = raw.indexOf('.');
+  const createdAt = Number(raw.slice(0, dot));
+  const id = raw.slice(dot + 1);
+  if (dot < 1 || !Number.isSafeInteger(createdAt) || !/^tok_[0-9A-Za-z]+$/.test(id)) {
+    throw invalidField('query.cursor', 'is not a cursor this API returned');
+  }
+  return { createdAt, id };
+}
+
+const TIME_FILTERS = [
+  'createdFrom',
+  'createdTo',
+  'lastUsedFrom',
+  'lastUsedTo',
+  'expiresFrom',
+  'expiresTo',
+] as const;
+
+function toFilter(q: TokenSearchQuery): TokenFilter {
+  const f: TokenFilter = {};
+  if (q.user !== undefined) f.user = q.user;
+  if (q.description !== undefined) f.description = q.description;
+  if (q.scope !== undefined) f.scope = q.scope;
+  if (q.status !== undefined) f.status = q.status;
+  for (const key of TIME_FILTERS) {
+    const v = q[key];
+    if (v !== undefined) f[key] = Date.parse(v);
+  }
+  return f;
+}
+
+function requireManager(deps: ApiDeps, p: Principal): void {
+  if (!hasPermission(p, 'manageAllTokens', deps.settings.current)) {
+    throw new AppError('forbidden', 'the token manager needs the manageAllTokens permission');
+  }
+}
+
+/** The token manager: every user's tokens, for holders of `manageAllTokens`. */
+export function adminTokenRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
+  return async (app) => {
+    app.addHook('preHandler', async (req) => requireManager(deps, req.principal));
+
+    app.get(
+      '/admin/tokens',
+      {
+        schema: {
+          tags: ['token manager'],
+          summary: "Search every user's tokens",
+          description:
+            'Filters combine with AND. Time ranges are inclusive ISO 8601 date-times. Newest first, with cursor paging.',
+          querystring: TokenSearchQuery,
+          response: { 200: TokenPage, ...errors },
+        },
+      },
+      async (req) => {
+        const after = req.query.cursor !== undefined ? decodeCursor(req.query.cursor) : undefined;
+        const page = await deps.tokens.search(
+          req.principal,
+          toFilter(req.query),
+          req.query.limit ?? 50,
+          after,
+        );
+        const now = deps.now();
+        return {
+          items: page.items.map((t) => toPublicToken(t, now)),
+          nextCursor: page.next ? encodeCursor(page.next) : null,
+        };
+      },
+    );
+
+    app.get(
+      '/admin/tokens/:id',
+      {
+        schema: {
+          tags: ['token manager'],
+          summary: 'Any token',
+          params: TokenIdParams,
+          response: { 200: TokenView, ...errors },
+        },
+      },
+      async (req) => toPublicToken(await deps.tokens.get(req.principal, req.params.id, true), deps.now()),
+    );
+
+    app.delete(
+      '/admin/tokens/:id',
+      {
+        schema: {
+          tags: ['token manager'],
+          summary: 'Revoke any token',
+          params: TokenIdParams,
+          response: { 204: Type.Null(), ...errors },
+        },
+      },
+      async (req, reply) => {
+        await deps.tokens.revoke(req.principal, requestContext(req), req.params.id, true);
+        return reply.code(204).send(null);
+      },
+    );
+
+    app.post(
+      '/admin/users/:user/tokens',
+      {
+        schema: {
+          tags: ['token manager'],
+          summary: 'Create a token for a user',
+          description:
+            "The scope is the creator's choice; tokens.forceReadOnly applies only to tokens users create for themselves.",
+          params: UserParams,
+          body: CreateTokenBody,
+          response: { 201: CreatedTokenResponse, ...errors },
+        },
+      },
+      async (req, reply) => {
+        const created = await deps.tokens.create(
+          req.principal,
+          requestContext(req),
+          req.params.user,
+          req.body,
+        );
+        return reply
+          .code(201)
+          .send({ token: created.token, record: toPublicToken(created.record, deps.now()) });
+      },
+    );
+
+    app.delete(
+      '/admin/users/:user/tokens',
+      {
+        schema: {
+          tags: ['token manager'],
+          summary: 'Revoke every token of a user',
+          params: UserParams,
+          response: { 200: RevokedTokens, ...errors },
+        },
+      },
+      async (req) => {
+        const ids = await deps.tokens.revokeAllOfUser(req.principal, requestContext(req), req.params.user);
+        return { revoked: ids.length, tokenIds: ids };
+      },
+    );
+  };
+}

@@ -1,0 +1,88 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { toPublicUser } from '../../../domain/user.js';
+import { requestContext, type ApiDeps } from '../app.js';
+import { CreateUserBody, ErrorResponse, PatchUserBody, UserList, UserParams, UserView } from '../schemas.js';
+
+const errors = {
+  400: ErrorResponse,
+  401: ErrorResponse,
+  403: ErrorResponse,
+  404: ErrorResponse,
+  409: ErrorResponse,
+};
+
+/** The user directory, for the admin group. */
+export function adminUserRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
+  return async (app) => {
+    app.get(
+      '/admin/users',
+      { schema: { tags: ['users'], summary: 'List users', response: { 200: UserList, ...errors } } },
+      async (req) => ({ items: (await deps.users.list(req.principal)).map(toPublicUser) }),
+    );
+
+    app.post(
+      '/admin/users',
+      {
+        schema: {
+          tags: ['users'],
+          summary: 'Add a user',
+          description:
+            'Without a password the user can only authenticate with tokens that a manager creates.',
+          body: CreateUserBody,
+          response: { 201: UserView, ...errors },
+        },
+      },
+      async (req, reply) => {
+        const u = await deps.users.create(req.principal, requestContext(req), req.body);
+        return reply.code(201).send(toPublicUser(u));
+      },
+    );
+
+    app.get(
+      '/admin/users/:user',
+      {
+        schema: {
+          tags: ['users'],
+          summary: 'One user',
+          params: UserParams,
+          response: { 200: UserView, ...errors },
+        },
+      },
+      async (req) => toPublicUser(await deps.users.get(req.principal, req.params.user)),
+    );
+
+    app.patch(
+      '/admin/users/:user',
+      {
+        schema: {
+          tags: ['users'],
+          summary: 'Change a user',
+          description:
+            'Disabling a user stops all their tokens at once. password: null removes the password.',
+          params: UserParams,
+          body: PatchUserBody,
+          response: { 200: UserView, ...errors },
+        },
+      },
+      async (req) =>
+        toPublicUser(await deps.users.update(req.principal, requestContext(req), req.params.user, req.body)),
+    );
+
+    app.delete(
+      '/admin/users/:user',
+      {
+        schema: {
+          tags: ['users'],
+          summary: 'Delete a user and their tokens',
+          params: UserParams,
+          response: { 204: Type.Null(), ...errors },
+        },
+      },
+      async (req, reply) => {
+        await deps.users.delete(req.principal, requestContext(req), req.params.user);
+        return reply.code(204).send(null);
+      },
+    );
+  };
+}

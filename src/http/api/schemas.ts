@@ -1,0 +1,204 @@
+import { Type, type Static } from 'typebox';
+import { ERROR_CATALOGUE } from '../../domain/errors.js';
+import { SETTING_DEFINITIONS } from '../../domain/settings.js';
+import { PREFIX_PATTERN } from '../../domain/token-format.js';
+import { MAX_DESCRIPTION_LENGTH } from '../../domain/token.js';
+
+/** JSON schemas of the management API. They validate requests, shape responses and feed the OpenAPI document. */
+
+const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
+const DateTime = Type.String({ format: 'date-time' });
+
+export const ErrorResponse = Type.Object(
+  {
+    error: Type.Object({
+      code: Type.String({ description: `One of: ${Object.keys(ERROR_CATALOGUE).join(', ')}` }),
+      message: Type.String(),
+      details: Type.Optional(Type.Unknown()),
+    }),
+  },
+  {
+    $id: 'Error',
+    description: 'Every error has this shape; `code` is from the error catalogue (docs/api.md).',
+  },
+);
+
+export const RateLimit = Type.Object(
+  {
+    requests: Type.Integer({ minimum: 1, maximum: 1_000_000 }),
+    windowSeconds: Type.Integer({ minimum: 1, maximum: 86_400 }),
+  },
+  { additionalProperties: false },
+);
+
+export const Scope = Type.Union([Type.Literal('read'), Type.Literal('write')], {
+  description: '`read`: GET, HEAD and OPTIONS. `write`: every method.',
+});
+
+export const TokenView = Type.Object(
+  {
+    id: Type.String({ description: 'Public id, not the secret.' }),
+    user: Type.String(),
+    description: Type.String(),
+    scope: Scope,
+    status: Type.Union([Type.Literal('active'), Type.Literal('expired'), Type.Literal('revoked')]),
+    createdAt: DateTime,
+    createdBy: Type.String(),
+    expiresAt: Nullable(DateTime),
+    lastUsedAt: Nullable(DateTime),
+    lastUsedIp: Nullable(Type.String()),
+    allowedIps: Nullable(Type.Array(Type.String())),
+    rateLimit: Nullable(RateLimit),
+    revokedAt: Nullable(DateTime),
+    revokedBy: Nullable(Type.String()),
+  },
+  { $id: 'Token' },
+);
+
+export const CreateTokenBody = Type.Object(
+  {
+    description: Type.String({ minLength: 1, maxLength: MAX_DESCRIPTION_LENGTH }),
+    scope: Type.Optional(Scope),
+    expiresAt: Type.Optional(
+      Nullable(
+        Type.String({
+          description: 'ISO 8601. null asks for a token that never expires, if the policy allows.',
+        }),
+      ),
+    ),
+    validityDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 36_500 })),
+    allowedIps: Type.Optional(Type.Array(Type.String({ maxLength: 64 }), { maxItems: 100 })),
+    rateLimit: Type.Optional(RateLimit),
+  },
+  { additionalProperties: false },
+);
+export type CreateTokenBody = Static<typeof CreateTokenBody>;
+
+export const CreatedTokenResponse = Type.Object({
+  token: Type.String({
+    description: 'The plain token. Shown this once; store it now.',
+    pattern: `^${PREFIX_PATTERN.source.slice(1, -1)}_[0-9A-Za-z]{36}$`,
+  }),
+  record: TokenView,
+});
+
+export const PatchTokenBody = Type.Object(
+  { description: Type.String({ minLength: 1, maxLength: MAX_DESCRIPTION_LENGTH }) },
+  { additionalProperties: false },
+);
+
+export const TokenIdParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
+export const UserParams = Type.Object({ user: Type.String({ maxLength: 64 }) });
+
+export const TokenList = Type.Object({ items: Type.Array(TokenView) });
+
+export const TokenSearchQuery = Type.Object(
+  {
+    user: Type.Optional(Type.String({ maxLength: 64 })),
+    description: Type.Optional(Type.String({ maxLength: MAX_DESCRIPTION_LENGTH })),
+    scope: Type.Optional(Scope),
+    status: Type.Optional(
+      Type.Union([Type.Literal('active'), Type.Literal('expired'), Type.Literal('revoked')]),
+    ),
+    createdFrom: Type.Optional(DateTime),
+    createdTo: Type.Optional(DateTime),
+    lastUsedFrom: Type.Optional(DateTime),
+    lastUsedTo: Type.Optional(DateTime),
+    expiresFrom: Type.Optional(DateTime),
+    expiresTo: Type.Optional(DateTime),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
+    cursor: Type.Optional(
+      Type.String({ maxLength: 200, description: 'The `nextCursor` of the previous page.' }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type TokenSearchQuery = Static<typeof TokenSearchQuery>;
+
+export const TokenPage = Type.Object({
+  items: Type.Array(TokenView),
+  nextCursor: Nullable(
+    Type.String({ description: 'Pass as `cursor` for the next page; null on the last page.' }),
+  ),
+});
+
+export const RevokedTokens = Type.Object({
+  revoked: Type.Integer(),
+  tokenIds: Type.Array(Type.String()),
+});
+
+export const UserView = Type.Object(
+  {
+    username: Type.String(),
+    displayName: Type.String(),
+    email: Nullable(Type.String()),
+    groups: Type.Array(Type.String()),
+    disabled: Type.Boolean(),
+    hasPassword: Type.Boolean(),
+    createdAt: DateTime,
+    updatedAt: DateTime,
+  },
+  { $id: 'User' },
+);
+
+export const UserList = Type.Object({ items: Type.Array(UserView) });
+
+export const CreateUserBody = Type.Object(
+  {
+    username: Type.String({ minLength: 1, maxLength: 64 }),
+    displayName: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
+    email: Type.Optional(Nullable(Type.String({ maxLength: 320 }))),
+    groups: Type.Optional(Type.Array(Type.String({ maxLength: 64 }), { maxItems: 100 })),
+    password: Type.Optional(Type.String({ minLength: 1, maxLength: 1024 })),
+  },
+  { additionalProperties: false },
+);
+export type CreateUserBody = Static<typeof CreateUserBody>;
+
+export const PatchUserBody = Type.Object(
+  {
+    displayName: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
+    email: Type.Optional(Nullable(Type.String({ maxLength: 320 }))),
+    groups: Type.Optional(Type.Array(Type.String({ maxLength: 64 }), { maxItems: 100 })),
+    password: Type.Optional(Nullable(Type.String({ minLength: 1, maxLength: 1024 }))),
+    disabled: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+export type PatchUserBody = Static<typeof PatchUserBody>;
+
+export const MeResponse = Type.Object({
+  user: UserView,
+  authenticatedWith: Type.Union([Type.Literal('password'), Type.Literal('token')]),
+  tokenId: Nullable(Type.String()),
+  tokenScope: Nullable(Scope),
+  permissions: Type.Object({
+    useTokens: Type.Boolean(),
+    createOwnTokens: Type.Boolean(),
+    manageAllTokens: Type.Boolean(),
+    admin: Type.Boolean(),
+  }),
+});
+
+/** Settings: one property per key, each with its own schema and help text. */
+export const SettingsObject = Type.Unsafe<Record<string, unknown>>({
+  type: 'object',
+  additionalProperties: false,
+  properties: Object.fromEntries(
+    SETTING_DEFINITIONS.map((d) => [d.key, { ...d.schema, description: d.description, default: d.default }]),
+  ),
+});
+
+/** A PATCH body is an object of keys to new values; unknown keys and bad values are reported per key. */
+export const SettingsPatch = Type.Unsafe<Record<string, unknown>>({
+  type: 'object',
+  minProperties: 1,
+  description: 'Keys and new values; see the Settings schema. Unknown keys are refused.',
+});
+
+export const Health = Type.Object({
+  status: Type.Union([Type.Literal('ok'), Type.Literal('degraded')]),
+  version: Type.String(),
+  nodeId: Type.String(),
+  database: Type.Union([Type.Literal('ok'), Type.Literal('unavailable')]),
+});

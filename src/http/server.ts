@@ -1,0 +1,87 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { AppContext } from '../app.js';
+import { AppError, errorBody } from '../domain/errors.js';
+import { VERSION } from '../version.js';
+import { BASE_PATH, buildApi, type Api } from './api/app.js';
+
+/** How long shutdown waits for requests in flight. */
+const SHUTDOWN_GRACE_MS = 5_000;
+
+export interface RunningServer {
+  server: Server;
+  api: Api;
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Builds the management API for a context; `ready()` has been awaited. */
+export async function createApi(ctx: AppContext): Promise<Api> {
+  const api = buildApi({
+    store: ctx.store,
+    tokens: ctx.tokens,
+    users: ctx.users,
+    settings: ctx.settings,
+    authenticator: ctx.authenticator,
+    nodeId: ctx.config.nodeId,
+    version: VERSION,
+    now: ctx.now,
+    logError: (m, err) => ctx.log.error(m, err),
+  });
+  await api.ready();
+  return api;
+}
+
+function notProxied(_req: IncomingMessage, res: ServerResponse): void {
+  const body = JSON.stringify(
+    errorBody(new AppError('not_found', 'the gateway is not configured on this node')),
+  );
+  res.writeHead(404, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(body),
+  });
+  res.end(body);
+}
+
+/**
+ * One `node:http` server. Paths under `/_tokengate/` go to the management API (Fastify); every other
+ * path is the gateway's, kept off the framework so the proxy path stays lean.
+ */
+export async function startServer(
+  ctx: AppContext,
+  gateway: (req: IncomingMessage, res: ServerResponse) => void = notProxied,
+): Promise<RunningServer> {
+  const api = await createApi(ctx);
+  const prefix = `${BASE_PATH}/`;
+  const server = createServer((req, res) => {
+    const url = req.url ?? '/';
+    if (url.startsWith(prefix) || url === BASE_PATH) api.routing(req, res);
+    else gateway(req, res);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(ctx.config.port, ctx.config.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  await ctx.feed.start(ctx.config.changePollMs);
+  const addr = server.address() as AddressInfo;
+  const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+  return {
+    server,
+    api,
+    url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${addr.port}`,
+    close: async () => {
+      ctx.feed.stop();
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      // Requests in flight get a grace period, then their connections are cut.
+      const cut = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS);
+      cut.unref();
+      await closed;
+      clearTimeout(cut);
+      await api.close();
+    },
+  };
+}

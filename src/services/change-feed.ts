@@ -1,0 +1,82 @@
+import type { Change, ChangeKind } from '../store/change-repo.js';
+import type { Store } from '../store/store.js';
+
+export type ChangeListener = (change: Pick<Change, 'kind' | 'ref'>) => void;
+
+/** How many changes one poll reads; a backlog larger than this is drained over several polls. */
+const POLL_BATCH = 1000;
+/** Changes older than this are pruned: any live process has read them long before. */
+const RETENTION_MS = 3_600_000;
+
+/**
+ * Follows the `changes` table so that every process sharing the database (server nodes, and the CLI
+ * writing while a server runs) drops stale cache entries. One indexed read per interval, never per
+ * request. Local changes are also published immediately, without waiting for the poll.
+ */
+export class ChangeFeed {
+  private lastSeq = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly listeners = new Set<ChangeListener>();
+  private polling = false;
+  private failures = 0;
+
+  constructor(
+    private readonly store: Store,
+    private readonly onError: (err: unknown) => void = () => undefined,
+  ) {}
+
+  subscribe(listener: ChangeListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Tells local listeners at once. The database row (written in the change's transaction) tells the rest. */
+  publish(kind: ChangeKind, refs: readonly string[]): void {
+    for (const ref of refs) this.emit({ kind, ref });
+  }
+
+  async start(intervalMs: number): Promise<void> {
+    this.lastSeq = await this.store.changes.latestSeq();
+    this.timer = setInterval(() => void this.poll(), intervalMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /** Reads new changes and tells listeners. Exposed for tests and for shutdown. */
+  async poll(): Promise<number> {
+    if (this.polling) return 0;
+    this.polling = true;
+    let seen = 0;
+    try {
+      for (;;) {
+        const batch = await this.store.changes.since(this.lastSeq, POLL_BATCH);
+        for (const c of batch) {
+          this.lastSeq = c.seq;
+          this.emit(c);
+        }
+        seen += batch.length;
+        if (batch.length < POLL_BATCH) break;
+      }
+      this.failures = 0;
+    } catch (err) {
+      // The caller logs; the next poll retries. Cache entries still expire by their lifetime.
+      this.failures++;
+      if (this.failures === 1) this.onError(err);
+    } finally {
+      this.polling = false;
+    }
+    return seen;
+  }
+
+  async prune(now: number): Promise<number> {
+    return this.store.changes.prune(now - RETENTION_MS);
+  }
+
+  private emit(change: Pick<Change, 'kind' | 'ref'>): void {
+    for (const l of this.listeners) l(change);
+  }
+}

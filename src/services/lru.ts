@@ -1,0 +1,49 @@
+/**
+ * A bounded map with a lifetime per entry. Map keeps insertion order, so re-inserting on hit makes
+ * the first key the least recently used.
+ */
+export class LruCache<K, V> {
+  private readonly map = new Map<K, { value: V; expires: number }>();
+
+  constructor(
+    private readonly maxEntries: number,
+    private readonly ttlMs: number,
+    private readonly onEvict?: (key: K, value: V) => void,
+  ) {}
+
+  get(key: K, now: number): V | undefined {
+    const e = this.map.get(key);
+    if (!e) return undefined;
+    if (e.expires <= now) {
+      this.map.delete(key);
+      return undefined;
+    }
+    this.map.delete(key);
+    this.map.set(key, e);
+    return e.value;
+  }
+
+  set(key: K, value: V, now: number): void {
+    this.map.delete(key);
+    this.map.set(key, { value, expires: now + this.ttlMs });
+    if (this.map.size > this.maxEntries) {
+      const oldest = this.map.entries().next();
+      if (!oldest.done) {
+        this.map.delete(oldest.value[0]);
+        this.onEvict?.(oldest.value[0], oldest.value[1].value);
+      }
+    }
+  }
+
+  delete(key: K): void {
+    this.map.delete(key);
+  }
+
+  clear(): void {
+    this.map.clear();
+  }
+
+  get size(): number {
+    return this.map.size;
+  }
+}

@@ -1,0 +1,101 @@
+import type { RequestContext } from '../domain/audit.js';
+import { AppError } from '../domain/errors.js';
+import { compileIpMatcher, type IpMatcher } from '../domain/ip-rules.js';
+import { isAdmin, type Principal } from '../domain/permissions.js';
+import {
+  applySettingsChange,
+  settingsFromStored,
+  type SettingKey,
+  type Settings,
+} from '../domain/settings.js';
+import { makeAudit, type ServiceDeps } from './context.js';
+
+/** Settings plus what is compiled from them once per change, for the request path. */
+export interface SettingsSnapshot {
+  settings: Settings;
+  allowedIps: IpMatcher;
+  trustedProxies: IpMatcher;
+}
+
+function compile(settings: Settings): SettingsSnapshot {
+  return {
+    settings,
+    allowedIps: compileIpMatcher(settings['auth.allowedIps']),
+    trustedProxies: compileIpMatcher(settings['auth.trustedProxies']),
+  };
+}
+
+/**
+ * Holds the current settings in memory. Reads are synchronous; changes are validated as a whole,
+ * written with their audit records in one transaction, and reach other processes through the change feed.
+ */
+export class SettingsService {
+  private snap: SettingsSnapshot = compile(settingsFromStored({}).settings);
+  private readonly warn: (msg: string) => void;
+
+  constructor(
+    private readonly deps: ServiceDeps,
+    warn: (msg: string) => void = () => undefined,
+  ) {
+    this.warn = warn;
+    deps.feed.subscribe((c) => {
+      if (c.kind === 'settings')
+        void this.reload().catch((err: unknown) => this.warn(`settings reload failed: ${String(err)}`));
+    });
+  }
+
+  get snapshot(): SettingsSnapshot {
+    return this.snap;
+  }
+
+  get current(): Settings {
+    return this.snap.settings;
+  }
+
+  async reload(): Promise<void> {
+    const { settings, ignored } = settingsFromStored(await this.deps.store.settings.all());
+    for (const p of ignored)
+      this.warn(`stored setting ${p.key} is invalid (${p.message}); using the default`);
+    this.snap = compile(settings);
+  }
+
+  /** Applies a partial change. Only admins may; every changed key gets an audit record with old and new values. */
+  async update(
+    principal: Principal,
+    ctx: RequestContext,
+    change: Record<string, unknown>,
+  ): Promise<Settings> {
+    if (!isAdmin(principal)) throw new AppError('forbidden', 'changing settings needs the admin group');
+    await this.reload();
+    const before = this.snap.settings;
+    const r = applySettingsChange(before, change);
+    if (!r.ok) {
+      const first = r.problems[0];
+      const message = first ? `${first.key}: ${first.message}` : 'invalid settings';
+      throw new AppError(
+        'invalid_request',
+        r.problems.length > 1 ? `${message} (and ${r.problems.length - 1} more)` : message,
+        r.problems.map((p) => ({ field: p.key, message: p.message })),
+      );
+    }
+    if (r.changed.length === 0) return before;
+    const now = this.deps.now();
+    const audit = makeAudit(this.deps, ctx, now);
+    await this.deps.store.transaction(async (tx) => {
+      for (const key of r.changed) await tx.settings.put(key, r.settings[key], now, principal.username);
+      await tx.audit.append(
+        r.changed.map((key: SettingKey) =>
+          audit({
+            category: 'settings',
+            action: 'settings.changed',
+            summary: `Setting ${key} changed from ${JSON.stringify(before[key])} to ${JSON.stringify(r.settings[key])}`,
+            details: { key, oldValue: before[key], newValue: r.settings[key] },
+          }),
+        ),
+      );
+      await tx.changes.record('settings', ['*'], now);
+    });
+    this.snap = compile(r.settings);
+    return r.settings;
+  }
+}

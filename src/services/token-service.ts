@@ -1,0 +1,232 @@
+import { randomBase62 } from '../domain/base62.js';
+import type { RequestContext } from '../domain/audit.js';
+import { AppError } from '../domain/errors.js';
+import { hasPermission, type Principal } from '../domain/permissions.js';
+import { generateToken } from '../domain/token-format.js';
+import { hashToken } from '../domain/token-hash.js';
+import { checkDescription, grantToken, type TokenRequest } from '../domain/token-policy.js';
+import type { StoredToken, TokenRecord } from '../domain/token.js';
+import type { TokenCursor, TokenFilter } from '../store/token-repo.js';
+import { makeAudit, type ServiceDeps } from './context.js';
+import type { SettingsService } from './settings-service.js';
+
+export const TOKEN_ID_PREFIX = 'tok_';
+
+export interface CreatedToken {
+  /** The plain token. Returned here once; it is never stored or shown again. */
+  token: string;
+  record: TokenRecord;
+}
+
+export interface TokenPage {
+  items: TokenRecord[];
+  next: TokenCursor | null;
+}
+
+/** Strips the hash: what leaves this service is a record, never the stored form. */
+function record(t: StoredToken): TokenRecord {
+  const { hash: _hash, ...rest } = t;
+  return rest;
+}
+
+/**
+ * Token life cycle with its authorization rules: who may create, see, change and revoke which token.
+ * The CLI and the REST API both come through here, so the rules hold for both.
+ */
+export class TokenService {
+  constructor(
+    private readonly deps: ServiceDeps,
+    private readonly settings: SettingsService,
+  ) {}
+
+  private canManage(p: Principal): boolean {
+    return hasPermission(p, 'manageAllTokens', this.settings.current);
+  }
+
+  /** Creates a token for `owner`. Creating for someone else needs `manageAllTokens`. */
+  async create(p: Principal, ctx: RequestContext, owner: string, req: TokenRequest): Promise<CreatedToken> {
+    const settings = this.settings.current;
+    const self = p.username === owner;
+    if (self ? !hasPermission(p, 'createOwnTokens', settings) : !this.canManage(p)) {
+      throw new AppError(
+        'forbidden',
+        self
+          ? 'you may not create tokens (permissions.createOwnTokens)'
+          : "creating another user's token needs manageAllTokens",
+      );
+    }
+    const now = this.deps.now();
+    const grant = grantToken(req, settings, now, self);
+    const plain = generateToken(settings['tokens.prefix']);
+    const stored: StoredToken = {
+      id: TOKEN_ID_PREFIX + randomBase62(16),
+      hash: hashToken(plain),
+      user: owner,
+      description: grant.description,
+      scope: grant.scope,
+      createdAt: now,
+      createdBy: p.username,
+      expiresAt: grant.expiresAt,
+      lastUsedAt: null,
+      lastUsedIp: null,
+      allowedIps: grant.allowedIps,
+      rateLimit: grant.rateLimit,
+      revokedAt: null,
+      revokedBy: null,
+    };
+    const audit = makeAudit(this.deps, ctx, now);
+    await this.deps.store.transaction(async (tx) => {
+      const user = await tx.users.find(owner);
+      if (!user) throw new AppError('not_found', `user ${owner} does not exist`);
+      if (user.disabled) throw new AppError('conflict', `user ${owner} is disabled`);
+      await tx.lockUser(owner);
+      const max = settings['tokens.maxPerUser'];
+      if ((await tx.tokens.countActive(owner, now)) >= max) {
+        throw new AppError(
+          'policy_violation',
+          `${owner} already has ${max} active tokens, the most allowed (tokens.maxPerUser); revoke one first`,
+          { limit: 'tokens.maxPerUser', maxPerUser: max },
+        );
+      }
+      await tx.tokens.insert(stored);
+      await tx.audit.append([
+        audit({
+          category: 'tokens',
+          action: 'token.created',
+          summary: self
+            ? `Token "${stored.description}" created by ${owner}`
+            : `Token "${stored.description}" created for ${owner} by ${p.username}`,
+          affectedUser: owner,
+          tokenId: stored.id,
+          tokenDescription: stored.description,
+          details: {
+            scope: stored.scope,
+            expiresAt: stored.expiresAt === null ? null : new Date(stored.expiresAt).toISOString(),
+            allowedIps: stored.allowedIps,
+            rateLimit: stored.rateLimit,
+          },
+        }),
+      ]);
+    });
+    return { token: plain, record: record(stored) };
+  }
+
+  /** The caller's own tokens, every status, newest first. */
+  async listOwn(p: Principal): Promise<TokenRecord[]> {
+    const rows = await this.deps.store.tokens.search({ user: p.username }, this.deps.now(), 10_000);
+    return rows.map(record);
+  }
+
+  /** The token manager's search across all users. */
+  async search(p: Principal, filter: TokenFilter, limit: number, after?: TokenCursor): Promise<TokenPage> {
+    if (!this.canManage(p)) throw new AppError('forbidden', 'listing all tokens needs manageAllTokens');
+    const rows = await this.deps.store.tokens.search(filter, this.deps.now(), limit + 1, after);
+    const items = rows.slice(0, limit).map(record);
+    const last = items[items.length - 1];
+    return { items, next: rows.length > limit && last ? { createdAt: last.createdAt, id: last.id } : null };
+  }
+
+  /**
+   * A token the caller may see: their own, or any with `manageAllTokens` (when `asManager`).
+   * Someone else's token is reported as missing, so ids cannot be probed.
+   */
+  async get(p: Principal, id: string, asManager = false): Promise<TokenRecord> {
+    return record(await this.visible(p, id, asManager));
+  }
+
+  async updateDescription(
+    p: Principal,
+    ctx: RequestContext,
+    id: string,
+    description: string,
+    asManager = false,
+  ): Promise<TokenRecord> {
+    const desc = checkDescription(description);
+    const t = await this.visible(p, id, asManager);
+    if (t.description === desc) return record(t);
+    const now = this.deps.now();
+    const audit = makeAudit(this.deps, ctx, now);
+    await this.deps.store.transaction(async (tx) => {
+      await tx.tokens.updateDescription(id, desc);
+      await tx.audit.append([
+        audit({
+          category: 'tokens',
+          action: 'token.updated',
+          summary: `Token "${desc}" of ${t.user}: description changed`,
+          affectedUser: t.user,
+          tokenId: id,
+          tokenDescription: desc,
+          details: { oldDescription: t.description, newDescription: desc },
+        }),
+      ]);
+      await tx.changes.record('token', [id], now);
+    });
+    this.deps.feed.publish('token', [id]);
+    return { ...record(t), description: desc };
+  }
+
+  /** Revokes one token. Revoking a revoked token changes nothing and writes no audit record. */
+  async revoke(p: Principal, ctx: RequestContext, id: string, asManager = false): Promise<TokenRecord> {
+    const t = await this.visible(p, id, asManager);
+    const now = this.deps.now();
+    const audit = makeAudit(this.deps, ctx, now);
+    const done = await this.deps.store.transaction(async (tx) => {
+      if (!(await tx.tokens.revoke(id, now, p.username))) return false;
+      await tx.audit.append([
+        audit({
+          category: 'tokens',
+          action: 'token.revoked',
+          summary:
+            p.username === t.user
+              ? `Token "${t.description}" revoked by ${t.user}`
+              : `Token "${t.description}" of ${t.user} revoked by ${p.username}`,
+          affectedUser: t.user,
+          tokenId: id,
+          tokenDescription: t.description,
+          details: { scope: t.scope },
+        }),
+      ]);
+      await tx.changes.record('token', [id], now);
+      return true;
+    });
+    if (done) this.deps.feed.publish('token', [id]);
+    return done ? { ...record(t), revokedAt: now, revokedBy: p.username } : record(t);
+  }
+
+  /** Revokes every token of a user at once; one audit record per token. Returns how many were revoked. */
+  async revokeAllOfUser(p: Principal, ctx: RequestContext, owner: string): Promise<string[]> {
+    if (!this.canManage(p))
+      throw new AppError('forbidden', "revoking another user's tokens needs manageAllTokens");
+    const now = this.deps.now();
+    const audit = makeAudit(this.deps, ctx, now);
+    const ids = await this.deps.store.transaction(async (tx) => {
+      if (!(await tx.users.find(owner))) throw new AppError('not_found', `user ${owner} does not exist`);
+      const revoked = await tx.tokens.revokeAllOfUser(owner, now, p.username);
+      await tx.audit.append(
+        revoked.map((t) =>
+          audit({
+            category: 'tokens',
+            action: 'token.revoked',
+            summary: `Token "${t.description}" of ${owner} revoked by ${p.username} (all tokens of the user)`,
+            affectedUser: owner,
+            tokenId: t.id,
+            tokenDescription: t.description,
+            details: { scope: t.scope, bulk: true, count: revoked.length },
+          }),
+        ),
+      );
+      const revokedIds = revoked.map((t) => t.id);
+      await tx.changes.record('token', revokedIds, now);
+      return revokedIds;
+    });
+    this.deps.feed.publish('token', ids);
+    return ids;
+  }
+
+  private async visible(p: Principal, id: string, asManager: boolean): Promise<StoredToken> {
+    const t = await this.deps.store.tokens.findById(id);
+    const allowed = t !== null && (t.user === p.username || (asManager && this.canManage(p)));
+    if (!t || !allowed) throw new AppError('not_found', `token ${id} does not exist`);
+    return t;
+  }
+}

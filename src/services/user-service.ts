@@ -1,0 +1,292 @@
+import type { RequestContext } from '../domain/audit.js';
+import { AppError, invalidField } from '../domain/errors.js';
+import { generatePassword, hashPassword, verifyPassword } from '../domain/password.js';
+import { isAdmin, type Principal } from '../domain/permissions.js';
+import { GROUP_NAME_PATTERN } from '../domain/settings.js';
+import {
+  ADMIN_GROUP,
+  ADMIN_USERNAME,
+  MAX_PASSWORD_LENGTH,
+  MIN_PASSWORD_LENGTH,
+  USERNAME_PATTERN,
+  type StoredUser,
+} from '../domain/user.js';
+import type { UserPatch } from '../store/user-repo.js';
+import { makeAudit, type ServiceDeps } from './context.js';
+
+export interface NewUser {
+  username: string;
+  displayName?: string;
+  email?: string | null;
+  groups?: string[];
+  password?: string;
+}
+
+export interface UserChange {
+  displayName?: string;
+  email?: string | null;
+  groups?: string[];
+  password?: string | null;
+  disabled?: boolean;
+}
+
+const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+$/;
+
+function checkUsername(username: string): void {
+  if (!USERNAME_PATTERN.test(username)) {
+    throw invalidField(
+      'username',
+      'must be 1 to 64 characters: lower-case letters, digits and . _ @ -, starting with a letter or digit',
+    );
+  }
+}
+
+function checkGroups(groups: string[]): string[] {
+  for (const g of groups) {
+    if (!GROUP_NAME_PATTERN.test(g)) throw invalidField('groups', `"${g}" is not a valid group name`);
+  }
+  return [...new Set(groups)];
+}
+
+function checkPassword(password: string): void {
+  if (password.length < MIN_PASSWORD_LENGTH)
+    throw invalidField('password', `must be at least ${MIN_PASSWORD_LENGTH} characters`);
+  if (password.length > MAX_PASSWORD_LENGTH)
+    throw invalidField('password', `must be at most ${MAX_PASSWORD_LENGTH} characters`);
+}
+
+function checkEmail(email: string | null | undefined): void {
+  if (email != null && (email.length > 320 || !EMAIL_PATTERN.test(email)))
+    throw invalidField('email', 'is not an e-mail address');
+}
+
+function checkDisplayName(name: string): string {
+  const n = name.trim();
+  if (n.length === 0 || n.length > 255) throw invalidField('displayName', 'must be 1 to 255 characters');
+  return n;
+}
+
+/** The local user directory: users, groups, passwords and the disabled flag. Changes are admin-only and audited. */
+export class UserService {
+  constructor(private readonly deps: ServiceDeps) {}
+
+  private requireAdmin(p: Principal): void {
+    if (!isAdmin(p)) throw new AppError('forbidden', 'managing users needs the admin group');
+  }
+
+  async list(p: Principal): Promise<StoredUser[]> {
+    this.requireAdmin(p);
+    return this.deps.store.users.list();
+  }
+
+  async get(p: Principal, username: string): Promise<StoredUser> {
+    if (p.username !== username) this.requireAdmin(p);
+    const u = await this.deps.store.users.find(username);
+    if (!u) throw new AppError('not_found', `user ${username} does not exist`);
+    return u;
+  }
+
+  async create(p: Principal, ctx: RequestContext, input: NewUser): Promise<StoredUser> {
+    this.requireAdmin(p);
+    checkUsername(input.username);
+    checkEmail(input.email);
+    if (input.password !== undefined) checkPassword(input.password);
+    const now = this.deps.now();
+    const user: StoredUser = {
+      username: input.username,
+      displayName: checkDisplayName(input.displayName ?? input.username),
+      email: input.email ?? null,
+      groups: checkGroups(input.groups ?? []),
+      passwordHash: input.password !== undefined ? await hashPassword(input.password) : null,
+      disabled: false,
+      createdAt: now,
+      updatedAt: now,
+    };
+    const audit = makeAudit(this.deps, ctx, now);
+    await this.deps.store.transaction(async (tx) => {
+      if (await tx.users.find(user.username))
+        throw new AppError('conflict', `user ${user.username} already exists`);
+      await tx.users.insert(user);
+      await tx.audit.append([
+        audit({
+          category: 'users',
+          action: 'user.created',
+          summary: `User ${user.username} created`,
+          affectedUser: user.username,
+          details: { groups: user.groups },
+        }),
+      ]);
+      await tx.changes.record('user', [user.username], now);
+    });
+    this.deps.feed.publish('user', [user.username]);
+    return user;
+  }
+
+  async update(p: Principal, ctx: RequestContext, username: string, change: UserChange): Promise<StoredUser> {
+    this.requireAdmin(p);
+    const patch: UserPatch = {};
+    if (change.displayName !== undefined) patch.displayName = checkDisplayName(change.displayName);
+    if (change.email !== undefined) {
+      checkEmail(change.email);
+      patch.email = change.email;
+    }
+    if (change.groups !== undefined) patch.groups = checkGroups(change.groups);
+    if (change.password !== undefined) {
+      if (change.password !== null) checkPassword(change.password);
+      patch.passwordHash = change.password === null ? null : await hashPassword(change.password);
+    }
+    if (change.disabled !== undefined) patch.disabled = change.disabled;
+    const now = this.deps.now();
+    const audit = makeAudit(this.deps, ctx, now);
+    const updated = await this.deps.store.transaction(async (tx) => {
+      const before = await tx.users.find(username);
+      if (!before) throw new AppError('not_found', `user ${username} does not exist`);
+      const after: StoredUser = { ...before, ...patch, updatedAt: now };
+      if (isEnabledAdmin(before) && !isEnabledAdmin(after))
+        await this.guardLastAdmin(tx.users.list(), username);
+      await tx.users.update(username, patch, now);
+      const events = [];
+      if (patch.disabled !== undefined && patch.disabled !== before.disabled) {
+        events.push(
+          audit({
+            category: 'users',
+            action: patch.disabled ? 'user.disabled' : 'user.enabled',
+            summary: `User ${username} ${patch.disabled ? 'disabled' : 'enabled'}; ${patch.disabled ? 'their tokens stop working' : 'their tokens work again'}`,
+            affectedUser: username,
+          }),
+        );
+      }
+      const fields = Object.keys(change).filter((k) => k !== 'disabled');
+      if (fields.length > 0) {
+        events.push(
+          audit({
+            category: 'users',
+            action: 'user.updated',
+            summary: `User ${username} updated: ${fields.join(', ')}`,
+            affectedUser: username,
+            details: {
+              fields,
+              ...(patch.groups !== undefined ? { oldGroups: before.groups, newGroups: patch.groups } : {}),
+            },
+          }),
+        );
+      }
+      await tx.audit.append(events);
+      await tx.changes.record('user', [username], now);
+      return after;
+    });
+    this.deps.feed.publish('user', [username]);
+    return updated;
+  }
+
+  /** Deletes a user and their tokens. Each token gets its own audit record, matching its creation. */
+  async delete(p: Principal, ctx: RequestContext, username: string): Promise<void> {
+    this.requireAdmin(p);
+    if (p.username === username) throw new AppError('conflict', 'you cannot delete yourself');
+    const now = this.deps.now();
+    const audit = makeAudit(this.deps, ctx, now);
+    const tokenIds = await this.deps.store.transaction(async (tx) => {
+      const user = await tx.users.find(username);
+      if (!user) throw new AppError('not_found', `user ${username} does not exist`);
+      if (isEnabledAdmin(user)) await this.guardLastAdmin(tx.users.list(), username);
+      const tokens = await tx.tokens.search({ user: username }, now, 100_000);
+      await tx.users.delete(username);
+      await tx.audit.append([
+        ...tokens.map((t) =>
+          audit({
+            category: 'tokens',
+            action: 'token.deleted',
+            summary: `Token "${t.description}" of ${username} deleted with its user`,
+            affectedUser: username,
+            tokenId: t.id,
+            tokenDescription: t.description,
+            details: { scope: t.scope, reason: 'user-deleted' },
+          }),
+        ),
+        audit({
+          category: 'users',
+          action: 'user.deleted',
+          summary: `User ${username} deleted with ${tokens.length} token(s)`,
+          affectedUser: username,
+          details: { tokensDeleted: tokens.length },
+        }),
+      ]);
+      const ids = tokens.map((t) => t.id);
+      await tx.changes.record('token', ids, now);
+      await tx.changes.record('user', [username], now);
+      return ids;
+    });
+    this.deps.feed.publish('token', tokenIds);
+    this.deps.feed.publish('user', [username]);
+  }
+
+  /** Checks a directory password. Returns the user only when it exists, is enabled and the password matches. */
+  async verifyPassword(username: string, password: string): Promise<StoredUser | null> {
+    const user = await this.deps.store.users.find(username);
+    if (!user || user.passwordHash === null) {
+      // Spend comparable time whether or not the user exists, so timing does not reveal user names.
+      await hashPassword(password);
+      return null;
+    }
+    const match = await verifyPassword(password, user.passwordHash);
+    return match && !user.disabled ? user : null;
+  }
+
+  /**
+   * Creates the `admin` user on a fresh database. Returns the generated password when none was
+   * configured, so the caller can print it once; null when nothing was created or it was configured.
+   */
+  async bootstrapAdmin(
+    configuredPassword: string | undefined,
+  ): Promise<{ created: boolean; generatedPassword: string | null }> {
+    if ((await this.deps.store.users.count()) > 0) return { created: false, generatedPassword: null };
+    const password = configuredPassword ?? generatePassword();
+    checkPassword(password);
+    const now = this.deps.now();
+    const audit = makeAudit(
+      this.deps,
+      { author: '@system', sourceIp: null, proxyIp: null, requestId: null, method: null, endpoint: null },
+      now,
+    );
+    const admin: StoredUser = {
+      username: ADMIN_USERNAME,
+      displayName: 'Administrator',
+      email: null,
+      groups: [ADMIN_GROUP],
+      passwordHash: await hashPassword(password),
+      disabled: false,
+      createdAt: now,
+      updatedAt: now,
+    };
+    const created = await this.deps.store.transaction(async (tx) => {
+      // Another process may have bootstrapped between the count and here.
+      if ((await tx.users.count()) > 0) return false;
+      await tx.users.insert(admin);
+      await tx.audit.append([
+        audit({
+          category: 'users',
+          action: 'user.created',
+          summary: 'User admin created on first start',
+          affectedUser: ADMIN_USERNAME,
+          details: { groups: [ADMIN_GROUP] },
+        }),
+      ]);
+      return true;
+    });
+    return { created, generatedPassword: created && configuredPassword === undefined ? password : null };
+  }
+
+  private async guardLastAdmin(all: Promise<StoredUser[]>, leaving: string): Promise<void> {
+    const others = (await all).filter((u) => u.username !== leaving && isEnabledAdmin(u));
+    if (others.length === 0) {
+      throw new AppError(
+        'conflict',
+        `${leaving} is the last enabled member of the admin group; add another admin first`,
+      );
+    }
+  }
+}
+
+function isEnabledAdmin(u: StoredUser): boolean {
+  return !u.disabled && u.groups.includes(ADMIN_GROUP);
+}

@@ -1,0 +1,48 @@
+import type { Kysely } from 'kysely';
+import type { Database } from './schema.js';
+
+/** What changed: a token (ref = token id), a user (ref = username) or the settings (ref = `*`). */
+export type ChangeKind = 'token' | 'user' | 'settings';
+
+export interface Change {
+  seq: number;
+  kind: ChangeKind;
+  ref: string;
+}
+
+export class ChangeRepo {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async record(kind: ChangeKind, refs: readonly string[], at: number): Promise<void> {
+    if (refs.length === 0) return;
+    await this.db
+      .insertInto('changes')
+      .values(refs.map((ref) => ({ ts: at, kind, ref })))
+      .execute();
+  }
+
+  async latestSeq(): Promise<number> {
+    const r = await this.db
+      .selectFrom('changes')
+      .select((eb) => eb.fn.max('seq').as('seq'))
+      .executeTakeFirst();
+    return r?.seq == null ? 0 : Number(r.seq);
+  }
+
+  async since(seq: number, limit: number): Promise<Change[]> {
+    const rows = await this.db
+      .selectFrom('changes')
+      .select(['seq', 'kind', 'ref'])
+      .where('seq', '>', seq)
+      .orderBy('seq')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => ({ seq: Number(r.seq), kind: r.kind as ChangeKind, ref: r.ref }));
+  }
+
+  /** Drops entries older than `before`; every live process has long read them. */
+  async prune(before: number): Promise<number> {
+    const r = await this.db.deleteFrom('changes').where('ts', '<', before).executeTakeFirst();
+    return Number(r.numDeletedRows);
+  }
+}

@@ -1,0 +1,115 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import SQLite from 'better-sqlite3';
+import {
+  Kysely,
+  Migrator,
+  PostgresDialect,
+  SqliteDialect,
+  type Migration,
+  type MigrationProvider,
+} from 'kysely';
+import pg from 'pg';
+import * as m0001 from './migrations/0001_initial.js';
+import type { Database } from './schema.js';
+
+export type DialectName = 'sqlite' | 'postgres';
+
+export interface DatabaseHandle {
+  db: Kysely<Database>;
+  dialect: DialectName;
+  /** Human-readable location, without credentials, for logs. */
+  location: string;
+  close(): Promise<void>;
+}
+
+export interface OpenOptions {
+  /** A file path, `:memory:`, or a `postgres://` URL. */
+  url: string;
+  /** PostgreSQL pool size per process. */
+  poolSize?: number;
+  /** PostgreSQL schema to use (tests give each run its own). */
+  schema?: string;
+}
+
+const MIGRATIONS: Record<string, { up(db: Kysely<unknown>, dialect: DialectName): Promise<void> }> = {
+  '0001_initial': m0001,
+};
+
+/** PostgreSQL BIGINT arrives as a string by default; our BIGINTs are epoch ms and ids, safe as numbers. */
+pg.types.setTypeParser(pg.types.builtins.INT8, (v: string) => Number(v));
+
+/** How long one SQL statement may run on PostgreSQL before the server cancels it. */
+const STATEMENT_TIMEOUT_MS = 15_000;
+
+function redact(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return 'postgres://(unparseable url)';
+  }
+}
+
+export function isPostgresUrl(url: string): boolean {
+  return url.startsWith('postgres://') || url.startsWith('postgresql://');
+}
+
+/** Opens the database, applies pending migrations and returns a handle. */
+export async function openDatabase(opts: OpenOptions): Promise<DatabaseHandle> {
+  let handle: DatabaseHandle;
+  if (isPostgresUrl(opts.url)) {
+    const pool = new pg.Pool({
+      connectionString: opts.url,
+      max: opts.poolSize ?? 10,
+      idleTimeoutMillis: 30_000,
+      connectionTimeoutMillis: 5_000,
+      statement_timeout: STATEMENT_TIMEOUT_MS,
+      ...(opts.schema ? { options: `-c search_path=${opts.schema}` } : {}),
+    });
+    // An idle client that loses its server emits 'error'; without a listener that would kill the process.
+    pool.on('error', () => undefined);
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    handle = { db, dialect: 'postgres', location: redact(opts.url), close: () => db.destroy() };
+  } else {
+    if (opts.url !== ':memory:') mkdirSync(dirname(opts.url), { recursive: true });
+    const sqlite = new SQLite(opts.url);
+    sqlite.pragma('journal_mode = WAL');
+    sqlite.pragma('synchronous = NORMAL');
+    sqlite.pragma('foreign_keys = ON');
+    // Another process (the CLI, a second node on the same disk) may hold the write lock briefly.
+    sqlite.pragma('busy_timeout = 5000');
+    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+    handle = { db, dialect: 'sqlite', location: opts.url, close: () => db.destroy() };
+  }
+  try {
+    await migrate(handle);
+  } catch (err) {
+    await handle.close();
+    throw err;
+  }
+  return handle;
+}
+
+async function migrate(handle: DatabaseHandle): Promise<void> {
+  const provider: MigrationProvider = {
+    getMigrations: () =>
+      Promise.resolve(
+        Object.fromEntries(
+          Object.entries(MIGRATIONS).map(([name, mod]): [string, Migration] => [
+            name,
+            { up: (db) => mod.up(db, handle.dialect) },
+          ]),
+        ),
+      ),
+  };
+  // On PostgreSQL, Kysely's migrator holds an advisory lock, so nodes starting together migrate once.
+  const { error, results } = await new Migrator({ db: handle.db, provider }).migrateToLatest();
+  if (error) {
+    const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
+    throw new Error(
+      `database migration ${failed} failed: ${error instanceof Error ? error.message : JSON.stringify(error)}`,
+    );
+  }
+}

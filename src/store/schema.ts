@@ -1,0 +1,77 @@
+import type { Generated } from 'kysely';
+
+/**
+ * Table types shared by SQLite and PostgreSQL. Times are epoch milliseconds (BIGINT), booleans are
+ * 0/1 integers and lists are JSON text, so the same Kysely queries run on both databases.
+ */
+export interface UsersTable {
+  username: string;
+  display_name: string;
+  email: string | null;
+  groups: string;
+  password_hash: string | null;
+  disabled: number;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface TokensTable {
+  id: string;
+  hash: string;
+  username: string;
+  description: string;
+  scope: string;
+  created_at: number;
+  created_by: string;
+  expires_at: number | null;
+  last_used_at: number | null;
+  last_used_ip: string | null;
+  allowed_ips: string | null;
+  rate_limit_requests: number | null;
+  rate_limit_window_seconds: number | null;
+  revoked_at: number | null;
+  revoked_by: string | null;
+}
+
+export interface SettingsTable {
+  key: string;
+  value: string;
+  updated_at: number;
+  updated_by: string;
+}
+
+export interface AuditTable {
+  id: Generated<number>;
+  ts: number;
+  category: string;
+  action: string;
+  summary: string;
+  author: string;
+  affected_user: string | null;
+  token_id: string | null;
+  token_description: string | null;
+  source_ip: string | null;
+  proxy_ip: string | null;
+  node_id: string | null;
+  request_id: string | null;
+  method: string | null;
+  endpoint: string | null;
+  outcome: string | null;
+  details: string | null;
+}
+
+/** An append-only feed of changes that caches on every process follow (see services/change-feed.ts). */
+export interface ChangesTable {
+  seq: Generated<number>;
+  ts: number;
+  kind: string;
+  ref: string;
+}
+
+export interface Database {
+  users: UsersTable;
+  tokens: TokensTable;
+  settings: SettingsTable;
+  audit_log: AuditTable;
+  changes: ChangesTable;
+}

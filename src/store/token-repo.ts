@@ -1,0 +1,199 @@
+import { sql, type Kysely, type Selectable } from 'kysely';
+import type { Scope, StoredToken, TokenStatus } from '../domain/token.js';
+import type { Database, TokensTable } from './schema.js';
+
+/** Filters of the token manager. Time bounds are epoch ms, inclusive. */
+export interface TokenFilter {
+  user?: string;
+  /** Case-insensitive substring of the description. */
+  description?: string;
+  scope?: Scope;
+  status?: TokenStatus;
+  createdFrom?: number;
+  createdTo?: number;
+  lastUsedFrom?: number;
+  lastUsedTo?: number;
+  expiresFrom?: number;
+  expiresTo?: number;
+}
+
+/** Position after the last row of a page: newest first, ties broken by id. */
+export interface TokenCursor {
+  createdAt: number;
+  id: string;
+}
+
+export interface LastUsed {
+  id: string;
+  at: number;
+  ip: string;
+}
+
+function toToken(r: Selectable<TokensTable>): StoredToken {
+  return {
+    id: r.id,
+    hash: r.hash,
+    user: r.username,
+    description: r.description,
+    scope: r.scope === 'write' ? 'write' : 'read',
+    createdAt: r.created_at,
+    createdBy: r.created_by,
+    expiresAt: r.expires_at,
+    lastUsedAt: r.last_used_at,
+    lastUsedIp: r.last_used_ip,
+    allowedIps: r.allowed_ips === null ? null : (JSON.parse(r.allowed_ips) as string[]),
+    rateLimit:
+      r.rate_limit_requests !== null && r.rate_limit_window_seconds !== null
+        ? { requests: r.rate_limit_requests, windowSeconds: r.rate_limit_window_seconds }
+        : null,
+    revokedAt: r.revoked_at,
+    revokedBy: r.revoked_by,
+  };
+}
+
+function escapeLike(s: string): string {
+  return s.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+export class TokenRepo {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async insert(t: StoredToken): Promise<void> {
+    await this.db
+      .insertInto('tokens')
+      .values({
+        id: t.id,
+        hash: t.hash,
+        username: t.user,
+        description: t.description,
+        scope: t.scope,
+        created_at: t.createdAt,
+        created_by: t.createdBy,
+        expires_at: t.expiresAt,
+        last_used_at: t.lastUsedAt,
+        last_used_ip: t.lastUsedIp,
+        allowed_ips: t.allowedIps === null ? null : JSON.stringify(t.allowedIps),
+        rate_limit_requests: t.rateLimit?.requests ?? null,
+        rate_limit_window_seconds: t.rateLimit?.windowSeconds ?? null,
+        revoked_at: t.revokedAt,
+        revoked_by: t.revokedBy,
+      })
+      .execute();
+  }
+
+  async findByHash(hash: string): Promise<StoredToken | null> {
+    const r = await this.db.selectFrom('tokens').selectAll().where('hash', '=', hash).executeTakeFirst();
+    return r ? toToken(r) : null;
+  }
+
+  async findById(id: string): Promise<StoredToken | null> {
+    const r = await this.db.selectFrom('tokens').selectAll().where('id', '=', id).executeTakeFirst();
+    return r ? toToken(r) : null;
+  }
+
+  /** Tokens that count against `tokens.maxPerUser`: neither revoked nor expired. */
+  async countActive(user: string, now: number): Promise<number> {
+    const r = await this.db
+      .selectFrom('tokens')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('username', '=', user)
+      .where('revoked_at', 'is', null)
+      .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]))
+      .executeTakeFirstOrThrow();
+    return Number(r.n);
+  }
+
+  /** One page of tokens matching the filter, newest first. */
+  async search(filter: TokenFilter, now: number, limit: number, after?: TokenCursor): Promise<StoredToken[]> {
+    let q = this.db.selectFrom('tokens').selectAll();
+    if (filter.user !== undefined) q = q.where('username', '=', filter.user);
+    if (filter.scope !== undefined) q = q.where('scope', '=', filter.scope);
+    if (filter.description !== undefined) {
+      const pattern = `%${escapeLike(filter.description.toLowerCase())}%`;
+      // Both SQLite and PostgreSQL accept an explicit ESCAPE; SQLite has no default escape character.
+      q = q.where(sql<boolean>`lower(description) like ${pattern} escape '\\'`);
+    }
+    if (filter.createdFrom !== undefined) q = q.where('created_at', '>=', filter.createdFrom);
+    if (filter.createdTo !== undefined) q = q.where('created_at', '<=', filter.createdTo);
+    if (filter.lastUsedFrom !== undefined) q = q.where('last_used_at', '>=', filter.lastUsedFrom);
+    if (filter.lastUsedTo !== undefined) q = q.where('last_used_at', '<=', filter.lastUsedTo);
+    if (filter.expiresFrom !== undefined) q = q.where('expires_at', '>=', filter.expiresFrom);
+    if (filter.expiresTo !== undefined) q = q.where('expires_at', '<=', filter.expiresTo);
+    switch (filter.status) {
+      case 'revoked':
+        q = q.where('revoked_at', 'is not', null);
+        break;
+      case 'expired':
+        q = q.where('revoked_at', 'is', null).where('expires_at', '<=', now);
+        break;
+      case 'active':
+        q = q
+          .where('revoked_at', 'is', null)
+          .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]));
+        break;
+      case undefined:
+        break;
+    }
+    if (after) {
+      q = q.where((eb) =>
+        eb.or([
+          eb('created_at', '<', after.createdAt),
+          eb.and([eb('created_at', '=', after.createdAt), eb('id', '<', after.id)]),
+        ]),
+      );
+    }
+    const rows = await q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit).execute();
+    return rows.map(toToken);
+  }
+
+  async updateDescription(id: string, description: string): Promise<boolean> {
+    const r = await this.db
+      .updateTable('tokens')
+      .set({ description })
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return r.numUpdatedRows > 0n;
+  }
+
+  /** Revokes one token; false when it was already revoked or does not exist. */
+  async revoke(id: string, at: number, by: string): Promise<boolean> {
+    const r = await this.db
+      .updateTable('tokens')
+      .set({ revoked_at: at, revoked_by: by })
+      .where('id', '=', id)
+      .where('revoked_at', 'is', null)
+      .executeTakeFirst();
+    return r.numUpdatedRows > 0n;
+  }
+
+  /** Revokes every unrevoked token of a user and returns them as they were. */
+  async revokeAllOfUser(user: string, at: number, by: string): Promise<StoredToken[]> {
+    const rows = await this.db
+      .selectFrom('tokens')
+      .selectAll()
+      .where('username', '=', user)
+      .where('revoked_at', 'is', null)
+      .execute();
+    if (rows.length > 0) {
+      await this.db
+        .updateTable('tokens')
+        .set({ revoked_at: at, revoked_by: by })
+        .where('username', '=', user)
+        .where('revoked_at', 'is', null)
+        .execute();
+    }
+    return rows.map(toToken);
+  }
+
+  /** Records last use in one statement per token; called by the batcher, never per request. */
+  async touchLastUsed(batch: readonly LastUsed[]): Promise<void> {
+    for (const u of batch) {
+      await this.db
+        .updateTable('tokens')
+        .set({ last_used_at: u.at, last_used_ip: u.ip })
+        .where('id', '=', u.id)
+        .where((eb) => eb.or([eb('last_used_at', 'is', null), eb('last_used_at', '<', u.at)]))
+        .execute();
+    }
+  }
+}
