@@ -17,6 +17,18 @@ function find(dir) {
   return out;
 }
 
+// The CLI tests run the installed binary, which runs the compiled code: build it first, so the tests
+// never exercise a stale dist/.
+const build = spawnSync(
+  process.execPath,
+  [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'],
+  {
+    cwd: root,
+    stdio: 'inherit',
+  },
+);
+if (build.status !== 0) process.exit(build.status ?? 1);
+
 // `npm test -- test/api.test.ts` runs only the files given.
 const only = process.argv.slice(2);
 const files = only.length > 0 ? only : [...find(join(root, 'src')), ...find(join(root, 'test'))].sort();

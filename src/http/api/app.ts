@@ -108,16 +108,6 @@ export function buildApi(deps: ApiDeps): Api {
       req.method,
       req.client.clientIp,
     );
-    if (
-      req.principal.via === 'token' &&
-      req.principal.tokenScope === 'read' &&
-      !['GET', 'HEAD', 'OPTIONS'].includes(req.method)
-    ) {
-      throw new AppError(
-        'forbidden',
-        `the token scope is read-only and covers GET, HEAD and OPTIONS; the method was ${req.method}`,
-      );
-    }
   });
 
   void app.register(swagger, {

@@ -1,0 +1,275 @@
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { runCli } from '../src/cli/main.js';
+import { isWellFormedToken } from '../src/domain/token-format.js';
+
+const BIN = new URL('../bin/tokengate.js', import.meta.url).pathname;
+const ADMIN_PASSWORD = 'cli-admin-password';
+
+/** Runs the CLI in this process against a data dir; returns the exit code and what it printed. */
+async function cli(dataDir: string, ...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const prev = process.env.TOKENGATE_ADMIN_PASSWORD;
+  process.env.TOKENGATE_ADMIN_PASSWORD = ADMIN_PASSWORD;
+  try {
+    const code = await runCli(['--data-dir', dataDir, ...args], {
+      out: (t) => (out += `${t}\n`),
+      err: (t) => (err += `${t}\n`),
+    });
+    return { code, out, err };
+  } finally {
+    if (prev === undefined) delete process.env.TOKENGATE_ADMIN_PASSWORD;
+    else process.env.TOKENGATE_ADMIN_PASSWORD = prev;
+  }
+}
+
+/** Runs the installed binary in a child process. */
+function bin(dataDir: string, args: string[], input?: string) {
+  const r = spawnSync(process.execPath, [BIN, '--data-dir', dataDir, ...args], {
+    input,
+    encoding: 'utf8',
+    env: { ...process.env, TOKENGATE_ADMIN_PASSWORD: ADMIN_PASSWORD },
+    timeout: 60_000,
+  });
+  return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
+}
+
+describe('tokengate CLI', () => {
+  let dir: string;
+
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'tg-cli-'));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('prints help for the binary and lists every command group', () => {
+    const r = bin(dir, ['--help']);
+    assert.equal(r.code, 0, r.err);
+    for (const cmd of ['serve', 'user', 'token', 'settings', 'audit'])
+      assert.match(r.out, new RegExp(`\\b${cmd}\\b`));
+    const sub = bin(dir, ['token', 'create', '--help']);
+    assert.match(sub.out, /--allow-ip <cidr>/);
+  });
+
+  it('creates a token and prints only the token', async () => {
+    assert.equal(
+      (await cli(dir, 'user', 'add', 'alice', '--group', 'dev', '--email', 'alice@example.test')).code,
+      0,
+    );
+    const r = await cli(
+      dir,
+      'token',
+      'create',
+      '--user',
+      'alice',
+      '--description',
+      'ci job',
+      '--scope',
+      'write',
+      '--expires',
+      '30d',
+      '--allow-ip',
+      '10.0.0.0/8',
+    );
+    assert.equal(r.code, 0, r.err);
+    const lines = r.out.trim().split('\n');
+    assert.equal(lines.length, 1);
+    assert.ok(isWellFormedToken(lines[0] ?? '', 'tgp'), r.out);
+  });
+
+  it('creates a token as JSON with its record', async () => {
+    const r = await cli(
+      dir,
+      'token',
+      'create',
+      '--user',
+      'alice',
+      '--description',
+      'json one',
+      '--rate-limit',
+      '100/60',
+      '--json',
+    );
+    assert.equal(r.code, 0, r.err);
+    const data = JSON.parse(r.out) as {
+      token: string;
+      record: { user: string; createdBy: string; scope: string; rateLimit: unknown };
+    };
+    assert.ok(isWellFormedToken(data.token));
+    assert.deepEqual([data.record.user, data.record.createdBy, data.record.scope], ['alice', '@cli', 'read']);
+    assert.deepEqual(data.record.rateLimit, { requests: 100, windowSeconds: 60 });
+  });
+
+  it('lists tokens without their secrets, and revokes one', async () => {
+    const made = JSON.parse(
+      (await cli(dir, 'token', 'create', '--user', 'alice', '--description', 'to revoke', '--json')).out,
+    ) as { token: string; record: { id: string } };
+    const table = await cli(dir, 'token', 'list', '--user', 'alice');
+    assert.equal(table.code, 0);
+    assert.match(table.out, /^ID\s+USER\s+SCOPE\s+STATUS/m);
+    assert.ok(table.out.includes(made.record.id));
+    assert.ok(!table.out.includes(made.token));
+    const rev = await cli(dir, 'token', 'revoke', made.record.id);
+    assert.equal(rev.code, 0, rev.err);
+    const json = JSON.parse((await cli(dir, 'token', 'list', '--json', '--status', 'revoked')).out) as Array<{
+      id: string;
+      status: string;
+    }>;
+    assert.deepEqual(
+      json.map((t) => t.id),
+      [made.record.id],
+    );
+    assert.ok(!JSON.stringify(json).includes(made.token));
+  });
+
+  it('prints one clear line and exits non-zero on errors', async () => {
+    const cases: Array<[string[], RegExp]> = [
+      [['token', 'create', '--user', 'ghost', '--description', 'x'], /user ghost does not exist/],
+      [['token', 'create', '--user', 'alice', '--description', 'x', '--scope', 'admin'], /--scope/],
+      [
+        ['token', 'create', '--user', 'alice', '--description', 'x', '--expires', '2099-01-01'],
+        /latest allowed expiry is/,
+      ],
+      [['token', 'create', '--user', 'alice', '--description', 'x', '--allow-ip', '300.1.1.1'], /allowedIps/],
+      [['token', 'create', '--user', 'alice', '--description', 'x', '--rate-limit', 'lots'], /--rate-limit/],
+      [['token', 'revoke', 'tok_nope'], /does not exist/],
+      [['settings', 'set', 'auth.nope', 'true'], /auth\.nope: unknown setting/],
+      [['settings', 'set', 'rateLimit.requests', '-1'], /rateLimit\.requests/],
+      [['settings', 'get', 'nope'], /unknown setting/],
+      [['user', 'add', 'Bad Name'], /username/],
+      [['audit', 'list', '--limit', '0'], /--limit/],
+    ];
+    for (const [args, message] of cases) {
+      const r = await cli(dir, ...args);
+      assert.notEqual(r.code, 0, args.join(' '));
+      assert.match(r.err, message, args.join(' '));
+      assert.equal(r.err.trim().split('\n').length, 1, `one line for ${args.join(' ')}: ${r.err}`);
+      assert.equal(r.out, '');
+    }
+    const unknown = bin(dir, ['frobnicate']);
+    assert.notEqual(unknown.code, 0);
+    assert.match(unknown.err, /unknown command/);
+  });
+
+  it('reads and changes settings, accepting JSON and comma-separated lists', async () => {
+    assert.equal((await cli(dir, 'settings', 'get', 'auth.basicPasswords')).out.trim(), 'true');
+    const set = await cli(dir, 'settings', 'set', 'auth.allowedIps', '10.0.0.0/8,192.168.1.1');
+    assert.equal(set.code, 0, set.err);
+    assert.match(set.out, /auth\.allowedIps: \[\] -> \["10\.0\.0\.0\/8","192\.168\.1\.1\/32"\]/);
+    const never = await cli(dir, 'settings', 'set', 'tokens.defaultValidityDays', 'null');
+    assert.equal(never.code, 1);
+    assert.match(never.err, /while tokens\.maxValidityDays is 365/);
+    assert.equal((await cli(dir, 'settings', 'set', 'tokens.maxValidityDays', 'null')).code, 0);
+    assert.equal((await cli(dir, 'settings', 'get', 'tokens.maxValidityDays')).out.trim(), 'null');
+    assert.equal((await cli(dir, 'settings', 'set', 'tokens.maxValidityDays', '365')).code, 0);
+    const all = JSON.parse((await cli(dir, 'settings', 'get', '--json')).out) as Record<string, unknown>;
+    assert.deepEqual(all['auth.allowedIps'], ['10.0.0.0/8', '192.168.1.1/32']);
+    assert.equal((await cli(dir, 'settings', 'set', 'auth.allowedIps', '[]')).code, 0);
+  });
+
+  it('manages users, reading a password from stdin', async () => {
+    const add = bin(
+      dir,
+      ['user', 'add', 'bob', '--display-name', 'Bob B', '--password-stdin'],
+      'bob-password-1\n',
+    );
+    assert.equal(add.code, 0, add.err);
+    const list = JSON.parse((await cli(dir, 'user', 'list', '--json')).out) as Array<{
+      username: string;
+      hasPassword: boolean;
+      disabled: boolean;
+    }>;
+    const bob = list.find((u) => u.username === 'bob');
+    assert.equal(bob?.hasPassword, true);
+    assert.equal((await cli(dir, 'user', 'disable', 'bob')).code, 0);
+    assert.match((await cli(dir, 'user', 'list')).out, /^bob\s+disabled/m);
+    assert.equal((await cli(dir, 'user', 'enable', 'bob')).code, 0);
+    assert.equal((await cli(dir, 'user', 'delete', 'bob')).code, 0);
+    assert.ok(!(await cli(dir, 'user', 'list')).out.includes('bob'));
+  });
+
+  it('lists the audit log, with @cli as the author of CLI changes', async () => {
+    const r = await cli(dir, 'audit', 'list', '--json', '--limit', '200');
+    assert.equal(r.code, 0);
+    const records = r.out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { action: string; author: string; tokenId: string | null });
+    const created = records.filter((a) => a.action === 'token.created');
+    assert.ok(created.length >= 3);
+    assert.ok(created.every((a) => a.author === '@cli' && a.tokenId?.startsWith('tok_')));
+    assert.ok(records.some((a) => a.action === 'settings.changed'));
+  });
+});
+
+describe('tokengate serve with the CLI alongside', () => {
+  it('prints the generated admin password once, serves the API, and sees CLI changes within seconds', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tg-serve-'));
+    const env = { ...process.env };
+    delete env.TOKENGATE_ADMIN_PASSWORD;
+    const child = spawn(
+      process.execPath,
+      [BIN, '--data-dir', dir, 'serve', '--port', '0', '--host', '127.0.0.1'],
+      { env },
+    );
+    try {
+      let stderr = '';
+      child.stderr.setEncoding('utf8');
+      const url = await new Promise<string>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`serve did not start: ${stderr}`)), 30_000);
+        child.stderr.on('data', (d: string) => {
+          stderr += d;
+          const m = /listening on (http:\/\/[\d.]+:\d+)/.exec(stderr);
+          if (m?.[1]) {
+            clearTimeout(timer);
+            resolve(m[1]);
+          }
+        });
+        child.once('exit', (code) => reject(new Error(`serve exited with ${String(code)}: ${stderr}`)));
+      });
+      const password = /password: (\S+)/.exec(stderr)?.[1];
+      assert.ok(password && password.length >= 20, stderr);
+
+      const me = await fetch(`${url}/_tokengate/api/v1/me`, {
+        headers: { authorization: `Basic ${Buffer.from(`admin:${password}`).toString('base64')}` },
+      });
+      assert.equal(me.status, 200);
+
+      // The CLI writes to the same database while the server runs.
+      const created = bin(dir, [
+        'token',
+        'create',
+        '--user',
+        'admin',
+        '--description',
+        'cross-process',
+        '--json',
+      ]);
+      assert.equal(created.code, 0, created.err);
+      assert.ok(!created.err.includes('password:'), 'the password is printed only on first start');
+      const { token, record } = JSON.parse(created.out) as { token: string; record: { id: string } };
+      const use = () =>
+        fetch(`${url}/_tokengate/api/v1/me`, { headers: { authorization: `Bearer ${token}` } }).then(
+          (r) => r.status,
+        );
+      assert.equal(await use(), 200);
+      assert.equal(bin(dir, ['token', 'revoke', record.id]).code, 0);
+      // The server caches the token; the change feed (polled every second) must evict it.
+      let status = 200;
+      for (let i = 0; i < 50 && status === 200; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        status = await use();
+      }
+      assert.equal(status, 401, 'a token revoked through the CLI stops working on the running server');
+    } finally {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
