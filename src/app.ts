@@ -39,6 +39,15 @@ export interface OpenAppOptions {
  */
 export async function openApp(config: Config, opts: OpenAppOptions): Promise<AppContext> {
   const database = await openDatabase({ url: config.db, ...(opts.schema ? { schema: opts.schema } : {}) });
+  return assembleApp(config, database, opts);
+}
+
+/** Wires the services over an open database. Tests use it to run the same services on every database. */
+export async function assembleApp(
+  config: Config,
+  database: DatabaseHandle,
+  opts: OpenAppOptions,
+): Promise<AppContext> {
   const store = Store.from(database);
   const now = opts.now ?? Date.now;
   const feed = new ChangeFeed(store, (err) =>

@@ -193,6 +193,28 @@ describe('tokengate CLI', () => {
     assert.ok(!(await cli(dir, 'user', 'list')).out.includes('bob'));
   });
 
+  it('holds tokens.maxPerUser when several processes create tokens at once', async () => {
+    assert.equal((await cli(dir, 'user', 'add', 'racer')).code, 0);
+    assert.equal((await cli(dir, 'settings', 'set', 'tokens.maxPerUser', '2')).code, 0);
+    const run = (i: number) =>
+      new Promise<{ code: number; err: string }>((resolve) => {
+        const child = spawn(
+          process.execPath,
+          [BIN, '--data-dir', dir, 'token', 'create', '--user', 'racer', '--description', `p${i}`],
+          {
+            env: { ...process.env, TOKENGATE_ADMIN_PASSWORD: ADMIN_PASSWORD },
+          },
+        );
+        let err = '';
+        child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+        child.once('exit', (code) => resolve({ code: code ?? -1, err }));
+      });
+    const results = await Promise.all([0, 1, 2, 3].map(run));
+    assert.equal(results.filter((r) => r.code === 0).length, 2, JSON.stringify(results));
+    for (const r of results.filter((x) => x.code !== 0)) assert.match(r.err, /tokens\.maxPerUser/);
+    assert.equal((await cli(dir, 'settings', 'set', 'tokens.maxPerUser', '10')).code, 0);
+  });
+
   it('lists the audit log, with @cli as the author of CLI changes', async () => {
     const r = await cli(dir, 'audit', 'list', '--json', '--limit', '200');
     assert.equal(r.code, 0);

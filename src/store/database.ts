@@ -2,10 +2,14 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
 import {
+  CompiledQuery,
   Kysely,
   Migrator,
   PostgresDialect,
   SqliteDialect,
+  type DatabaseConnection,
+  type Dialect,
+  type Driver,
   type Migration,
   type MigrationProvider,
 } from 'kysely';
@@ -52,6 +56,34 @@ function redact(url: string): string {
   }
 }
 
+/**
+ * SQLite's default deferred transactions read first and upgrade to a write lock later; two processes
+ * doing that at once deadlock, and SQLite answers "database is locked" at once instead of waiting.
+ * BEGIN IMMEDIATE takes the write lock up front, so a second writer waits (busy_timeout) instead.
+ */
+function immediateSqliteDialect(database: SQLite.Database): Dialect {
+  const base = new SqliteDialect({ database });
+  return {
+    createAdapter: () => base.createAdapter(),
+    createDriver: (): Driver => {
+      const driver = base.createDriver();
+      return {
+        init: () => driver.init(),
+        acquireConnection: () => driver.acquireConnection(),
+        beginTransaction: async (connection: DatabaseConnection): Promise<void> => {
+          await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+        },
+        commitTransaction: (c) => driver.commitTransaction(c),
+        rollbackTransaction: (c) => driver.rollbackTransaction(c),
+        releaseConnection: (c) => driver.releaseConnection(c),
+        destroy: () => driver.destroy(),
+      };
+    },
+    createQueryCompiler: () => base.createQueryCompiler(),
+    createIntrospector: (db) => base.createIntrospector(db),
+  };
+}
+
 export function isPostgresUrl(url: string): boolean {
   return url.startsWith('postgres://') || url.startsWith('postgresql://');
 }
@@ -80,7 +112,7 @@ export async function openDatabase(opts: OpenOptions): Promise<DatabaseHandle> {
     sqlite.pragma('foreign_keys = ON');
     // Another process (the CLI, a second node on the same disk) may hold the write lock briefly.
     sqlite.pragma('busy_timeout = 5000');
-    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+    const db = new Kysely<Database>({ dialect: immediateSqliteDialect(sqlite) });
     handle = { db, dialect: 'sqlite', location: opts.url, close: () => db.destroy() };
   }
   try {
