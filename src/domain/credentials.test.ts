@@ -72,7 +72,14 @@ describe('parseAuthorization', () => {
   });
 
   it('refuses Basic values that are not base64', () => {
-    for (const v of ['Basic !!!!', 'Basic abc$', 'Basic YWxpY2U6cA===', 'Basic Y', 'Basic YWxp Y2U6cA==', 'Basic ']) {
+    for (const v of [
+      'Basic !!!!',
+      'Basic abc$',
+      'Basic YWxpY2U6cA===',
+      'Basic Y',
+      'Basic YWxp Y2U6cA==',
+      'Basic ',
+    ]) {
       assert.match(malformed(v), /base64/, v);
     }
   });

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { MAX_CIDR_ENTRIES, compileIpMatcher, normalizeCidr, normalizeCidrList } from './ip-rules.js';
+import { MAX_CIDR_ENTRIES, compileIpMatcher, normalizeCidr, normalizeCidrList, parseIp } from './ip-rules.js';
 import type { Result } from './result.js';
 
 function value<T>(r: Result<T>): T {
@@ -22,7 +22,10 @@ describe('normalizeCidr', () => {
   it('turns a bare IPv6 address into /128 in canonical compressed form', () => {
     assert.equal(value(normalizeCidr('2001:db8::1')), '2001:db8::1/128');
     assert.equal(value(normalizeCidr('2001:DB8:0:0:0:0:0:1')), '2001:db8::1/128');
-    assert.equal(value(normalizeCidr('2001:0db8:0000:0000:0000:ff00:0042:8329')), '2001:db8::ff00:42:8329/128');
+    assert.equal(
+      value(normalizeCidr('2001:0db8:0000:0000:0000:ff00:0042:8329')),
+      '2001:db8::ff00:42:8329/128',
+    );
     assert.equal(value(normalizeCidr('::1')), '::1/128');
   });
 
@@ -125,7 +128,8 @@ describe('compileIpMatcher', () => {
   it('matches every IPv4 address with 0.0.0.0/0 but is not "allows all"', () => {
     const m = compileIpMatcher(['0.0.0.0/0']);
     assert.equal(m.allowsAll, false);
-    for (const ip of ['0.0.0.0', '10.1.2.3', '128.0.0.1', '255.255.255.255']) assert.equal(m.matches(ip), true, ip);
+    for (const ip of ['0.0.0.0', '10.1.2.3', '128.0.0.1', '255.255.255.255'])
+      assert.equal(m.matches(ip), true, ip);
     assert.equal(m.matches('2001:db8::1'), false);
   });
 
@@ -183,5 +187,16 @@ describe('compileIpMatcher', () => {
     assert.equal(m.matches('2001:db8::9'), true);
     assert.equal(m.matches('11.0.0.1'), false);
     assert.equal(m.matches('2001:db9::9'), false);
+  });
+});
+
+describe('non-standard IPv4 spellings', () => {
+  it('refuses octal, hex, short and bare-number forms instead of reinterpreting them', () => {
+    for (const text of ['010.1.2.3', '0x0a.1.2.3', '1', '12345', '10.1', '10/8', '10.0.0.0/08x']) {
+      assert.equal(normalizeCidr(text).ok, false, text);
+    }
+    assert.equal(parseIp('010.1.2.3'), null);
+    assert.equal(parseIp('1'), null);
+    assert.equal(parseIp('10.1.2.3')?.toString(), '10.1.2.3');
   });
 });

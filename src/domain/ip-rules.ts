@@ -8,7 +8,8 @@ type Addr = ipaddr.IPv4 | ipaddr.IPv6;
 
 /** Parses an IP address, turning IPv4-mapped IPv6 (`::ffff:10.0.0.1`) into IPv4. Null when invalid. */
 export function parseIp(text: string): Addr | null {
-  if (!ipaddr.isValid(text)) return null;
+  // IPv4 only in dotted-quad decimal: ipaddr.js would also read "010.1.2.3" as octal and "1" as 0.0.0.1.
+  if (text.includes(':') ? !ipaddr.IPv6.isValid(text) : !ipaddr.IPv4.isValidFourPartDecimal(text)) return null;
   try {
     return ipaddr.process(text);
   } catch {
@@ -29,6 +30,9 @@ export function normalizeCidr(entry: string): Result<string> {
     const addr = parseIp(text);
     if (!addr) return fail(`"${text}" is not an IP address or CIDR range`);
     return ok(`${addr.toString()}/${addr.kind() === 'ipv4' ? 32 : 128}`);
+  }
+  if (!parseIp(text.slice(0, slash)) || !/^\d{1,3}$/.test(text.slice(slash + 1))) {
+    return fail(`"${text}" is not an IP address or CIDR range`);
   }
   let range: [Addr, number];
   try {

@@ -34,8 +34,13 @@ export async function verifyPassword(password: string, stored: string): Promise<
   const salt = Buffer.from(parts[4] ?? '', 'base64');
   const expected = Buffer.from(parts[5] ?? '', 'base64');
   if (expected.length !== KEY_LENGTH) return false;
-  const key = await derive(password, salt, n, r, p);
-  return timingSafeEqual(key, expected);
+  try {
+    const key = await derive(password, salt, n, r, p);
+    return timingSafeEqual(key, expected);
+  } catch {
+    // Parameters scrypt refuses (N not a power of two, over the memory limit): a corrupt hash, not a match.
+    return false;
+  }
 }
 
 /** A password for the first admin when none is configured: 24 base62 characters, about 143 bits. */

@@ -146,7 +146,9 @@ describe('applySettingsChange', () => {
   });
 
   it('refuses a never-expiring default while a maximum is set', () => {
-    const problems = problemsOf(applySettingsChange(defaultSettings(), { 'tokens.defaultValidityDays': null }));
+    const problems = problemsOf(
+      applySettingsChange(defaultSettings(), { 'tokens.defaultValidityDays': null }),
+    );
     assert.equal(problems[0]?.key, 'tokens.defaultValidityDays');
     assert.match(problems[0]?.message ?? '', /cannot be null.*365/);
 

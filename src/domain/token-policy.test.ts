@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { AppError, type ErrorCode } from './errors.js';
 import { defaultSettings, type Settings } from './settings.js';
-import { grantToken, type TokenRequest } from './token-policy.js';
+import { grantToken, parseIsoInstant, type TokenRequest } from './token-policy.js';
 
 const DAY = 86_400_000;
 /** A fixed clock: 2030-01-15T12:00:00.000Z. */
@@ -139,7 +139,8 @@ describe('grantToken: description', () => {
   });
 
   it('refuses a blank description', () => {
-    for (const blank of ['', '   ', '\t\n']) assertInvalidField(() => grant({ description: blank }), 'description');
+    for (const blank of ['', '   ', '\t\n'])
+      assertInvalidField(() => grant({ description: blank }), 'description');
   });
 
   it('accepts 255 characters and refuses 256', () => {
@@ -205,5 +206,25 @@ describe('grantToken: allowedIps and rateLimit', () => {
       allowedIps: ['10.0.0.1/32'],
       rateLimit: null,
     });
+  });
+});
+
+describe('strict expiry dates', () => {
+  it('reads a calendar date as midnight UTC and a date-time only with a zone', () => {
+    assert.equal(parseIsoInstant('2030-03-01'), Date.UTC(2030, 2, 1));
+    assert.equal(parseIsoInstant('2030-03-01T12:30:00+02:00'), Date.UTC(2030, 2, 1, 10, 30));
+    assert.equal(parseIsoInstant('2030-03-01T12:30:00.123Z'), Date.UTC(2030, 2, 1, 12, 30, 0, 123));
+  });
+
+  it('refuses impossible dates, zoneless date-times and other text', () => {
+    for (const text of ['2030-02-30', '2030-13-01', '2030-03-01T00:00:00', 'next week', '2030-3-1', '']) {
+      assert.equal(parseIsoInstant(text), null, text);
+    }
+    assertInvalidField(() => grant({ expiresAt: '2030-02-30' }), 'expiresAt');
+  });
+
+  it('refuses C1 controls and direction overrides in descriptions', () => {
+    assertInvalidField(() => grant({ description: 'a\u009b31mb' }), 'description');
+    assertInvalidField(() => grant({ description: 'invoice\u202efdp.exe' }), 'description');
   });
 });

@@ -4,8 +4,9 @@ import type { Settings } from './settings.js';
 import { MAX_DESCRIPTION_LENGTH, type RateLimitOverride, type Scope } from './token.js';
 
 const DAY_MS = 86_400_000;
+/** C0 and C1 controls, and the bidirectional overrides that can make a description lie about itself. */
 // eslint-disable-next-line no-control-regex
-const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
+const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
 
 /** What a caller asks for when creating a token; shapes are already checked by the API schema. */
 export interface TokenRequest {
@@ -36,8 +37,27 @@ export function checkDescription(raw: string, field = 'description'): string {
       `must be at most ${MAX_DESCRIPTION_LENGTH} characters (got ${description.length})`,
     );
   }
-  if (CONTROL_CHARS.test(description)) throw invalidField(field, 'must not contain control characters');
+  if (CONTROL_CHARS.test(description)) {
+    throw invalidField(field, 'must not contain control characters or direction overrides');
+  }
   return description;
+}
+
+const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
+const ISO_DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
+
+/**
+ * A calendar date (midnight UTC) or a date-time with an explicit zone; null otherwise. A date-time
+ * without a zone would depend on the server's time zone, and "2030-02-30" must not roll over to March.
+ */
+export function parseIsoInstant(text: string): number | null {
+  const m = ISO_DATE.exec(text) ?? ISO_DATE_TIME.exec(text);
+  if (!m) return null;
+  const [year, month, day] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  const probe = new Date(Date.UTC(year, month - 1, day));
+  if (probe.getUTCFullYear() !== year || probe.getUTCMonth() !== month - 1 || probe.getUTCDate() !== day) return null;
+  const at = Date.parse(ISO_DATE.test(text) ? `${text}T00:00:00Z` : text);
+  return Number.isNaN(at) ? null : at;
 }
 
 function policyError(message: string, limit: string, details: Record<string, unknown>): AppError {
@@ -69,9 +89,12 @@ function resolveExpiry(req: TokenRequest, settings: Settings, now: number): numb
     return null;
   }
   if (req.expiresAt !== undefined) {
-    const at = Date.parse(req.expiresAt);
-    if (!/^\d{4}-\d{2}-\d{2}/.test(req.expiresAt) || Number.isNaN(at)) {
-      throw invalidField('expiresAt', 'must be an ISO 8601 date or date-time, e.g. 2027-01-31T00:00:00Z');
+    const at = parseIsoInstant(req.expiresAt);
+    if (at === null) {
+      throw invalidField(
+        'expiresAt',
+        'must be an ISO 8601 date (2027-01-31, midnight UTC) or a date-time with a zone (2027-01-31T12:00:00Z)',
+      );
     }
     if (at <= now)
       throw invalidField('expiresAt', `must be in the future (got ${new Date(at).toISOString()})`);

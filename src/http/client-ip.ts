@@ -30,8 +30,9 @@ export function resolveClientAddress(
   const hops = (Array.isArray(forwardedFor) ? forwardedFor.join(',') : forwardedFor).split(',');
   let client = peerIp;
   for (let i = hops.length - 1; i >= 0; i--) {
-    const hop = normalizeSocketIp((hops[i] ?? '').trim());
-    if (hop.length === 0) continue;
+    const raw = (hops[i] ?? '').trim();
+    if (raw.length === 0) continue;
+    const hop = normalizeSocketIp(raw);
     // Garbage in the header stops the walk: the last trusted hop is the best we know.
     if (!parseIp(hop)) break;
     client = hop;

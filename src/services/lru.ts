@@ -1,5 +1,6 @@
 /**
- * A bounded map with a lifetime per entry. Map keeps insertion order, so re-inserting on hit makes
+ * A bounded map with a lifetime per entry. `onEvict` hears about entries dropped for room or for age,
+ * not about explicit `delete` or `clear`, whose callers already know. Map keeps insertion order, so re-inserting on hit makes
  * the first key the least recently used.
  */
 export class LruCache<K, V> {
@@ -16,6 +17,7 @@ export class LruCache<K, V> {
     if (!e) return undefined;
     if (e.expires <= now) {
       this.map.delete(key);
+      this.onEvict?.(key, e.value);
       return undefined;
     }
     this.map.delete(key);

@@ -11,6 +11,7 @@ import {
   USERNAME_PATTERN,
   type StoredUser,
 } from '../domain/user.js';
+import { isUniqueViolation } from '../store/db-errors.js';
 import type { UserPatch } from '../store/user-repo.js';
 import { makeAudit, type ServiceDeps } from './context.js';
 
@@ -104,9 +105,13 @@ export class UserService {
     };
     const audit = makeAudit(this.deps, ctx, now);
     await this.deps.store.transaction(async (tx) => {
-      if (await tx.users.find(user.username))
+      if (await tx.users.find(user.username)) {
         throw new AppError('conflict', `user ${user.username} already exists`);
-      await tx.users.insert(user);
+      }
+      // Two nodes adding the same name at once: the loser's insert hits the primary key.
+      await tx.users.insert(user).catch((err: unknown) => {
+        throw isUniqueViolation(err) ? new AppError('conflict', `user ${user.username} already exists`) : err;
+      });
       await tx.audit.append([
         audit({
           category: 'users',

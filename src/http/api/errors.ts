@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, errorBody, type ErrorCode } from '../../domain/errors.js';
 import { WWW_AUTHENTICATE } from '../../services/authenticator.js';
+import { isDatabaseUnavailable } from '../../store/db-errors.js';
 import { fieldProblems } from './validation.js';
 
 const CODE_BY_STATUS: Record<number, ErrorCode> = {
@@ -39,11 +40,15 @@ export function toAppError(err: unknown): AppError {
           : (fe.message ?? 'bad request');
     return new AppError(code, message);
   }
+  if (isDatabaseUnavailable(err)) {
+    return new AppError('unavailable', 'the database is unavailable; try again shortly');
+  }
   return new AppError('internal', 'internal error; the server log has the details');
 }
 
 export function sendError(reply: FastifyReply, err: AppError): FastifyReply {
   if (err.status === 401) void reply.header('www-authenticate', WWW_AUTHENTICATE);
+  if (err.status === 503) void reply.header('retry-after', '5');
   return reply.code(err.status).type('application/json; charset=utf-8').send(errorBody(err));
 }
 

@@ -1,0 +1,225 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { compileIpMatcher } from './ip-rules.js';
+import { defaultSettings } from './settings.js';
+import {
+  DENIAL_MESSAGES,
+  decideToken,
+  type TokenDecision,
+  type TokenDecisionInput,
+} from './token-decision.js';
+import type { StoredToken } from './token.js';
+import type { User } from './user.js';
+
+const NOW = Date.UTC(2030, 5, 1);
+const ALL = compileIpMatcher([]);
+
+function token(overrides: Partial<StoredToken> = {}): StoredToken {
+  return {
+    id: 'tok_1',
+    user: 'alice',
+    description: 'ci',
+    scope: 'read',
+    createdAt: NOW - 1000,
+    createdBy: 'alice',
+    expiresAt: NOW + 1000,
+    lastUsedAt: null,
+    lastUsedIp: null,
+    allowedIps: null,
+    rateLimit: null,
+    revokedAt: null,
+    revokedBy: null,
+    hash: 'f'.repeat(64),
+    ...overrides,
+  };
+}
+
+function owner(overrides: Partial<User> = {}): User {
+  return {
+    username: 'alice',
+    displayName: 'Alice',
+    email: null,
+    groups: ['dev'],
+    disabled: false,
+    createdAt: NOW - 10_000,
+    updatedAt: NOW - 10_000,
+    ...overrides,
+  };
+}
+
+function input(overrides: Partial<TokenDecisionInput> = {}): TokenDecisionInput {
+  return {
+    token: token(),
+    tokenIps: ALL,
+    owner: owner(),
+    basicUser: null,
+    method: 'GET',
+    clientIp: '192.0.2.10',
+    now: NOW,
+    settings: defaultSettings(),
+    globalIps: ALL,
+    ...overrides,
+  };
+}
+
+function denied(d: TokenDecision): { reason: string; status: number } {
+  assert.ok(!d.ok, 'expected a denial');
+  return { reason: d.reason, status: d.status };
+}
+
+describe('decideToken', () => {
+  it('accepts a valid token and returns the token and its owner', () => {
+    const i = input();
+    const d = decideToken(i);
+    assert.ok(d.ok);
+    assert.equal(d.token, i.token);
+    assert.equal(d.user, i.owner);
+  });
+
+  it('checks every reason in order, each hiding the later ones', () => {
+    const settings = defaultSettings();
+    settings['permissions.useTokens'] = ['ops'];
+    // Start with everything wrong, then fix one thing at a time.
+    const i = input({
+      token: null,
+      basicUser: 'bob',
+      owner: owner({ disabled: true }),
+      settings,
+      globalIps: compileIpMatcher(['10.0.0.0/8']),
+      tokenIps: compileIpMatcher(['172.16.0.0/12']),
+      clientIp: '192.0.2.10',
+      method: 'POST',
+    });
+    const bad = token({ revokedAt: NOW - 1, revokedBy: 'admin', expiresAt: NOW - 1, scope: 'read' });
+
+    const steps: Array<[string, 401 | 403, () => void]> = [
+      ['unknown-token', 401, () => (i.token = bad)],
+      ['user-mismatch', 401, () => (i.basicUser = 'alice')],
+      ['revoked', 401, () => (i.token = { ...bad, revokedAt: null, revokedBy: null })],
+      ['expired', 401, () => (i.token = { ...bad, revokedAt: null, revokedBy: null, expiresAt: NOW + 1 })],
+      ['user-disabled', 401, () => (i.owner = owner())],
+      ['no-permission', 403, () => (i.settings = defaultSettings())],
+      ['ip-denied', 403, () => (i.globalIps = ALL)],
+      ['ip-denied', 403, () => (i.tokenIps = ALL)],
+      ['read-only', 403, () => (i.method = 'GET')],
+    ];
+    for (const [reason, status, fix] of steps) {
+      const d = decideToken(i);
+      assert.deepEqual(denied(d), { reason, status });
+      assert.equal(d.ok ? null : d.token, i.token);
+      fix();
+    }
+    assert.equal(decideToken(i).ok, true);
+  });
+
+  it('unknown-token: 401 with no token', () => {
+    const d = decideToken(input({ token: null }));
+    assert.deepEqual(d, { ok: false, reason: 'unknown-token', status: 401, token: null });
+  });
+
+  it('user-mismatch: 401 when the Basic user is not the owner; Bearer has no user to compare', () => {
+    assert.deepEqual(denied(decideToken(input({ basicUser: 'bob' }))), {
+      reason: 'user-mismatch',
+      status: 401,
+    });
+    assert.deepEqual(denied(decideToken(input({ basicUser: 'Alice' }))), {
+      reason: 'user-mismatch',
+      status: 401,
+    });
+    assert.equal(decideToken(input({ basicUser: 'alice' })).ok, true);
+    assert.equal(decideToken(input({ basicUser: null })).ok, true);
+  });
+
+  it('revoked: 401', () => {
+    const d = decideToken(input({ token: token({ revokedAt: NOW - 5, revokedBy: 'admin' }) }));
+    assert.deepEqual(denied(d), { reason: 'revoked', status: 401 });
+  });
+
+  it('expired: 401 at and after expiresAt; a token without expiry never expires', () => {
+    assert.deepEqual(denied(decideToken(input({ token: token({ expiresAt: NOW }) }))), {
+      reason: 'expired',
+      status: 401,
+    });
+    assert.deepEqual(denied(decideToken(input({ token: token({ expiresAt: NOW - 1 }) }))), {
+      reason: 'expired',
+      status: 401,
+    });
+    assert.equal(decideToken(input({ token: token({ expiresAt: NOW + 1 }) })).ok, true);
+    assert.equal(decideToken(input({ token: token({ expiresAt: null }), now: NOW + 1e12 })).ok, true);
+  });
+
+  it('user-disabled: 401 for a disabled owner and for a deleted one (owner null)', () => {
+    assert.deepEqual(denied(decideToken(input({ owner: owner({ disabled: true }) }))), {
+      reason: 'user-disabled',
+      status: 401,
+    });
+    assert.deepEqual(denied(decideToken(input({ owner: null }))), { reason: 'user-disabled', status: 401 });
+  });
+
+  it('no-permission: 403 when the owner is not in permissions.useTokens; admin always may', () => {
+    const settings = defaultSettings();
+    settings['permissions.useTokens'] = ['ops'];
+    assert.deepEqual(denied(decideToken(input({ settings }))), { reason: 'no-permission', status: 403 });
+    assert.equal(decideToken(input({ settings, owner: owner({ groups: ['dev', 'ops'] }) })).ok, true);
+    assert.equal(decideToken(input({ settings, owner: owner({ groups: ['admin'] }) })).ok, true);
+    settings['permissions.useTokens'] = [];
+    assert.deepEqual(denied(decideToken(input({ settings }))), { reason: 'no-permission', status: 403 });
+  });
+
+  it('ip-denied: 403 when the global list refuses the client', () => {
+    const globalIps = compileIpMatcher(['10.0.0.0/8']);
+    assert.deepEqual(denied(decideToken(input({ globalIps, clientIp: '192.0.2.10' }))), {
+      reason: 'ip-denied',
+      status: 403,
+    });
+    assert.equal(decideToken(input({ globalIps, clientIp: '10.1.2.3' })).ok, true);
+  });
+
+  it("ip-denied: 403 when the token's own list refuses the client", () => {
+    const tokenIps = compileIpMatcher(['2001:db8::/32']);
+    assert.deepEqual(denied(decideToken(input({ tokenIps, clientIp: '2001:db9::1' }))), {
+      reason: 'ip-denied',
+      status: 403,
+    });
+    assert.equal(decideToken(input({ tokenIps, clientIp: '2001:db8::1' })).ok, true);
+  });
+
+  it('ip-denied: both lists must allow the client', () => {
+    const globalIps = compileIpMatcher(['10.0.0.0/8']);
+    const tokenIps = compileIpMatcher(['10.1.0.0/16']);
+    assert.equal(decideToken(input({ globalIps, tokenIps, clientIp: '10.1.2.3' })).ok, true);
+    assert.equal(
+      denied(decideToken(input({ globalIps, tokenIps, clientIp: '10.2.0.1' }))).reason,
+      'ip-denied',
+    );
+  });
+
+  it('read-only: 403 for POST, PUT, PATCH and DELETE; GET, HEAD and OPTIONS pass', () => {
+    for (const method of ['POST', 'PUT', 'PATCH', 'DELETE']) {
+      assert.deepEqual(denied(decideToken(input({ method }))), { reason: 'read-only', status: 403 }, method);
+    }
+    for (const method of ['GET', 'HEAD', 'OPTIONS']) {
+      assert.equal(decideToken(input({ method })).ok, true, method);
+    }
+  });
+
+  it('write scope allows every method', () => {
+    for (const method of ['GET', 'HEAD', 'OPTIONS', 'POST', 'PUT', 'PATCH', 'DELETE']) {
+      assert.equal(decideToken(input({ token: token({ scope: 'write' }), method })).ok, true, method);
+    }
+  });
+
+  it('has a message for every denial reason', () => {
+    assert.deepEqual(Object.keys(DENIAL_MESSAGES).sort(), [
+      'expired',
+      'ip-denied',
+      'no-permission',
+      'read-only',
+      'revoked',
+      'unknown-token',
+      'user-disabled',
+      'user-mismatch',
+    ]);
+    for (const m of Object.values(DENIAL_MESSAGES)) assert.ok(m.length > 0);
+  });
+});
