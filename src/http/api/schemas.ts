@@ -23,6 +23,15 @@ export const ErrorResponse = Type.Object(
   },
 );
 
+/** The error responses every authenticated route can give. */
+export const ErrorResponses = {
+  400: ErrorResponse,
+  401: ErrorResponse,
+  403: ErrorResponse,
+  404: ErrorResponse,
+  409: ErrorResponse,
+} as const;
+
 export const RateLimit = Type.Object(
   {
     requests: Type.Integer({ minimum: 1, maximum: 1_000_000 }),

@@ -2,9 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { AppError } from '../../../domain/errors.js';
 import { isAdmin } from '../../../domain/permissions.js';
 import { requestContext, type ApiDeps } from '../app.js';
-import { ErrorResponse, SettingsObject, SettingsPatch } from '../schemas.js';
-
-const errors = { 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse };
+import { SettingsObject, SettingsPatch, ErrorResponses } from '../schemas.js';
 
 /** Runtime settings, stored in the database and shared by every node. Admin group only. */
 export function adminSettingsRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
@@ -15,7 +13,7 @@ export function adminSettingsRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
         schema: {
           tags: ['settings'],
           summary: 'Every setting with its current value',
-          response: { 200: SettingsObject, ...errors },
+          response: { 200: SettingsObject, ...ErrorResponses },
         },
       },
       async (req) => {
@@ -35,7 +33,7 @@ export function adminSettingsRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
           description:
             'All keys are checked before any is written: one bad key or value refuses the whole change. Every changed key is audited with its old and new value.',
           body: SettingsPatch,
-          response: { 200: SettingsObject, ...errors },
+          response: { 200: SettingsObject, ...ErrorResponses },
         },
       },
       async (req) => ({ ...(await deps.settings.update(req.principal, requestContext(req), req.body)) }),

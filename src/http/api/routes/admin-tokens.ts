@@ -5,25 +5,18 @@ import { hasPermission, type Principal } from '../../../domain/permissions.js';
 import { toPublicToken } from '../../../domain/token.js';
 import type { TokenCursor, TokenFilter } from '../../../store/token-repo.js';
 import { requestContext, type ApiDeps } from '../app.js';
+import { createToken } from './tokens.js';
 import {
   CreatedTokenResponse,
   CreateTokenBody,
-  ErrorResponse,
   RevokedTokens,
   TokenIdParams,
   TokenPage,
   TokenSearchQuery,
   TokenView,
   UserParams,
+  ErrorResponses,
 } from '../schemas.js';
-
-const errors = {
-  400: ErrorResponse,
-  401: ErrorResponse,
-  403: ErrorResponse,
-  404: ErrorResponse,
-  409: ErrorResponse,
-};
 
 export function encodeCursor(c: TokenCursor): string {
   return Buffer.from(`${c.createdAt}.${c.id}`).toString('base64url');
@@ -82,7 +75,7 @@ export function adminTokenRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
           description:
             'Filters combine with AND. Time ranges are inclusive ISO 8601 date-times. Newest first, with cursor paging.',
           querystring: TokenSearchQuery,
-          response: { 200: TokenPage, ...errors },
+          response: { 200: TokenPage, ...ErrorResponses },
         },
       },
       async (req) => {
@@ -108,7 +101,7 @@ export function adminTokenRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
           tags: ['token manager'],
           summary: 'Any token',
           params: TokenIdParams,
-          response: { 200: TokenView, ...errors },
+          response: { 200: TokenView, ...ErrorResponses },
         },
       },
       async (req) => toPublicToken(await deps.tokens.get(req.principal, req.params.id, true), deps.now()),
@@ -121,7 +114,7 @@ export function adminTokenRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
           tags: ['token manager'],
           summary: 'Revoke any token',
           params: TokenIdParams,
-          response: { 204: Type.Null(), ...errors },
+          response: { 204: Type.Null(), ...ErrorResponses },
         },
       },
       async (req, reply) => {
@@ -140,20 +133,10 @@ export function adminTokenRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
             "The scope is the creator's choice; tokens.forceReadOnly applies only to tokens users create for themselves.",
           params: UserParams,
           body: CreateTokenBody,
-          response: { 201: CreatedTokenResponse, ...errors },
+          response: { 201: CreatedTokenResponse, ...ErrorResponses },
         },
       },
-      async (req, reply) => {
-        const created = await deps.tokens.create(
-          req.principal,
-          requestContext(req),
-          req.params.user,
-          req.body,
-        );
-        return reply
-          .code(201)
-          .send({ token: created.token, record: toPublicToken(created.record, deps.now()) });
-      },
+      async (req, reply) => reply.code(201).send(await createToken(deps, req, req.params.user, req.body)),
     );
 
     app.delete(
@@ -163,7 +146,7 @@ export function adminTokenRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
           tags: ['token manager'],
           summary: 'Revoke every token of a user',
           params: UserParams,
-          response: { 200: RevokedTokens, ...errors },
+          response: { 200: RevokedTokens, ...ErrorResponses },
         },
       },
       async (req) => {

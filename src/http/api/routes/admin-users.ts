@@ -2,22 +2,14 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { toPublicUser } from '../../../domain/user.js';
 import { requestContext, type ApiDeps } from '../app.js';
-import { CreateUserBody, ErrorResponse, PatchUserBody, UserList, UserParams, UserView } from '../schemas.js';
-
-const errors = {
-  400: ErrorResponse,
-  401: ErrorResponse,
-  403: ErrorResponse,
-  404: ErrorResponse,
-  409: ErrorResponse,
-};
+import { CreateUserBody, PatchUserBody, UserList, UserParams, UserView, ErrorResponses } from '../schemas.js';
 
 /** The user directory, for the admin group. */
 export function adminUserRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
   return async (app) => {
     app.get(
       '/admin/users',
-      { schema: { tags: ['users'], summary: 'List users', response: { 200: UserList, ...errors } } },
+      { schema: { tags: ['users'], summary: 'List users', response: { 200: UserList, ...ErrorResponses } } },
       async (req) => ({ items: (await deps.users.list(req.principal)).map(toPublicUser) }),
     );
 
@@ -30,7 +22,7 @@ export function adminUserRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
           description:
             'Without a password the user can only authenticate with tokens that a manager creates.',
           body: CreateUserBody,
-          response: { 201: UserView, ...errors },
+          response: { 201: UserView, ...ErrorResponses },
         },
       },
       async (req, reply) => {
@@ -46,7 +38,7 @@ export function adminUserRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
           tags: ['users'],
           summary: 'One user',
           params: UserParams,
-          response: { 200: UserView, ...errors },
+          response: { 200: UserView, ...ErrorResponses },
         },
       },
       async (req) => toPublicUser(await deps.users.get(req.principal, req.params.user)),
@@ -62,7 +54,7 @@ export function adminUserRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
             'Disabling a user stops all their tokens at once. password: null removes the password.',
           params: UserParams,
           body: PatchUserBody,
-          response: { 200: UserView, ...errors },
+          response: { 200: UserView, ...ErrorResponses },
         },
       },
       async (req) =>
@@ -76,7 +68,7 @@ export function adminUserRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
           tags: ['users'],
           summary: 'Delete a user and their tokens',
           params: UserParams,
-          response: { 204: Type.Null(), ...errors },
+          response: { 204: Type.Null(), ...ErrorResponses },
         },
       },
       async (req, reply) => {

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { toPublicToken } from '../../../domain/token.js';
+import type { FastifyRequest } from 'fastify';
+import { toPublicToken, type PublicToken } from '../../../domain/token.js';
 import { requestContext, type ApiDeps } from '../app.js';
 import {
   CreatedTokenResponse,
@@ -10,15 +11,19 @@ import {
   TokenIdParams,
   TokenList,
   TokenView,
+  ErrorResponses,
 } from '../schemas.js';
 
-const errors = {
-  400: ErrorResponse,
-  401: ErrorResponse,
-  403: ErrorResponse,
-  404: ErrorResponse,
-  409: ErrorResponse,
-};
+/** Creates a token for `owner` and shapes the one response that carries the plain token. */
+export async function createToken(
+  deps: ApiDeps,
+  req: FastifyRequest,
+  owner: string,
+  body: CreateTokenBody,
+): Promise<{ token: string; record: PublicToken }> {
+  const created = await deps.tokens.create(req.principal, requestContext(req), owner, body);
+  return { token: created.token, record: toPublicToken(created.record, deps.now()) };
+}
 
 /** The caller's own tokens. */
 export function tokenRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
@@ -47,20 +52,11 @@ export function tokenRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
           description:
             'Returns the plain token once. Without expiresAt or validityDays the token gets tokens.defaultValidityDays. An expiry beyond tokens.maxValidityDays is refused with a message naming the latest allowed date.',
           body: CreateTokenBody,
-          response: { 201: CreatedTokenResponse, ...errors },
+          response: { 201: CreatedTokenResponse, ...ErrorResponses },
         },
       },
-      async (req, reply) => {
-        const created = await deps.tokens.create(
-          req.principal,
-          requestContext(req),
-          req.principal.username,
-          req.body,
-        );
-        return reply
-          .code(201)
-          .send({ token: created.token, record: toPublicToken(created.record, deps.now()) });
-      },
+      async (req, reply) =>
+        reply.code(201).send(await createToken(deps, req, req.principal.username, req.body)),
     );
 
     app.get(
@@ -70,7 +66,7 @@ export function tokenRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
           tags: ['tokens'],
           summary: 'One of your tokens',
           params: TokenIdParams,
-          response: { 200: TokenView, ...errors },
+          response: { 200: TokenView, ...ErrorResponses },
         },
       },
       async (req) => toPublicToken(await deps.tokens.get(req.principal, req.params.id), deps.now()),
@@ -84,7 +80,7 @@ export function tokenRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
           summary: "Change a token's description",
           params: TokenIdParams,
           body: PatchTokenBody,
-          response: { 200: TokenView, ...errors },
+          response: { 200: TokenView, ...ErrorResponses },
         },
       },
       async (req) =>
@@ -107,7 +103,7 @@ export function tokenRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
           summary: 'Revoke one of your tokens',
           description: 'The token stops working at once. It stays listed with status "revoked" until pruned.',
           params: TokenIdParams,
-          response: { 204: Type.Null(), ...errors },
+          response: { 204: Type.Null(), ...ErrorResponses },
         },
       },
       async (req, reply) => {
