@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -215,6 +215,64 @@ describe('tokengate CLI', () => {
     assert.equal((await cli(dir, 'settings', 'set', 'tokens.maxPerUser', '10')).code, 0);
   });
 
+  it("changes a user's details and groups, and removes a password", async () => {
+    assert.equal(bin(dir, ['user', 'add', 'sam', '--password-stdin'], 'sam-password-1\n').code, 0);
+    const set = await cli(
+      dir,
+      'user',
+      'set',
+      'sam',
+      '--display-name',
+      'Sam S',
+      '--email',
+      'sam@example.test',
+      '--group',
+      'ops',
+      '--group',
+      'dev',
+    );
+    assert.equal(set.code, 0, set.err);
+    let sam = (
+      JSON.parse((await cli(dir, 'user', 'list', '--json')).out) as Array<Record<string, unknown>>
+    ).find((u) => u.username === 'sam');
+    assert.deepEqual(
+      [sam?.displayName, sam?.email, sam?.groups, sam?.hasPassword],
+      ['Sam S', 'sam@example.test', ['ops', 'dev'], true],
+    );
+    assert.equal((await cli(dir, 'user', 'set', 'sam', '--no-password', '--no-groups')).code, 0);
+    sam = (JSON.parse((await cli(dir, 'user', 'list', '--json')).out) as Array<Record<string, unknown>>).find(
+      (u) => u.username === 'sam',
+    );
+    assert.deepEqual([sam?.groups, sam?.hasPassword], [[], false]);
+    const nothing = await cli(dir, 'user', 'set', 'sam');
+    assert.equal(nothing.code, 1);
+    assert.match(nothing.err, /nothing to change/);
+  });
+
+  it('refuses a zero-day validity', async () => {
+    const r = await cli(dir, 'token', 'create', '--user', 'alice', '--description', 'x', '--expires', '0d');
+    assert.equal(r.code, 1);
+    assert.match(r.err, /validityDays/);
+  });
+
+  it('filters the audit log by token and category', async () => {
+    const made = JSON.parse(
+      (await cli(dir, 'token', 'create', '--user', 'alice', '--description', 'filtered', '--json')).out,
+    ) as { record: { id: string } };
+    await cli(dir, 'token', 'revoke', made.record.id);
+    const r = await cli(dir, 'audit', 'list', '--json', '--token', made.record.id);
+    const actions = r.out
+      .trim()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as { action: string }).action);
+    assert.deepEqual(actions, ['token.revoked', 'token.created']);
+    const users = (await cli(dir, 'audit', 'list', '--json', '--category', 'users')).out.trim().split('\n');
+    assert.ok(
+      users.length > 0 && users.every((l) => (JSON.parse(l) as { category: string }).category === 'users'),
+    );
+    assert.equal((await cli(dir, 'audit', 'list', '--category', 'nope')).code, 1);
+  });
+
   it('lists the audit log, with @cli as the author of CLI changes', async () => {
     const r = await cli(dir, 'audit', 'list', '--json', '--limit', '200');
     assert.equal(r.code, 0);
@@ -228,6 +286,51 @@ describe('tokengate CLI', () => {
     assert.ok(records.some((a) => a.action === 'settings.changed'));
   });
 });
+
+describe('tokengate configuration errors', () => {
+  it('names an unreachable database without its password and exits non-zero', async () => {
+    const r = await runCliCapture(['--db', 'postgres://tg:secret-pw@127.0.0.1:1/none', 'user', 'list']);
+    assert.equal(r.code, 78);
+    assert.match(r.err, /cannot connect to the database at postgres:\/\/tg:\*\*\*@127\.0\.0\.1:1\/none/);
+    assert.ok(!r.err.includes('secret-pw'));
+    assert.equal(r.err.trim().split('\n').length, 1);
+  });
+
+  it('resolves paths in a config file against the file, and refuses unknown keys', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tg-conf-'));
+    try {
+      writeFileSync(join(dir, 'tokengate.yaml'), 'dataDir: ./state\nport: 9999\n');
+      const r = await runCliCapture(['--config', join(dir, 'tokengate.yaml'), 'user', 'list', '--json'], {
+        TOKENGATE_ADMIN_PASSWORD: ADMIN_PASSWORD,
+      });
+      assert.equal(r.code, 0, r.err);
+      assert.ok(existsSync(join(dir, 'state', 'tokengate.db')));
+      writeFileSync(join(dir, 'bad.yaml'), 'prot: 1\n');
+      const bad = await runCliCapture(['--config', join(dir, 'bad.yaml'), 'user', 'list']);
+      assert.equal(bad.code, 78);
+      assert.match(bad.err, /unknown key "prot"/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+async function runCliCapture(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const saved = { ...process.env };
+  Object.assign(process.env, env);
+  try {
+    const code = await runCli(args, { out: (t) => (out += `${t}\n`), err: (t) => (err += `${t}\n`) });
+    return { code, out, err };
+  } finally {
+    for (const k of Object.keys(env)) Reflect.deleteProperty(process.env, k);
+    Object.assign(process.env, saved);
+  }
+}
 
 describe('tokengate serve with the CLI alongside', () => {
   it('prints the generated admin password once, serves the API, and sees CLI changes within seconds', async () => {

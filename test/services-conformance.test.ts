@@ -74,7 +74,7 @@ for (const db of await testDatabases()) {
         const refused = results.filter((r) => r.status === 'rejected');
         assert.equal(ok, 3);
         for (const r of refused) {
-          const reason = (r).reason as unknown;
+          const reason = r.reason as unknown;
           assert.ok(reason instanceof AppError && reason.code === 'policy_violation', String(reason));
         }
         assert.equal(await a.store.tokens.countActive('race', Date.now()), 3);

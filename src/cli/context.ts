@@ -17,7 +17,7 @@ export async function withApp<T>(
   fn: (ctx: AppContext) => Promise<T>,
   flags: ConfigFlags = {},
 ): Promise<T> {
-  const config = loadConfig({ ...globals, ...flags });
+  const config = loadConfig({ ...globals, ...flags }, process.env, 'cli');
   const log = consoleLogger(config.nodeId, {
     write: (s: string) => (io.err(s), true),
   } as unknown as NodeJS.WritableStream);

@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/config.js';
 import { AppError } from '../domain/errors.js';
+import { DatabaseOpenError } from '../store/database.js';
 import { VERSION } from '../version.js';
 import { auditCommands } from './commands/audit.js';
 import { serveCommand } from './commands/serve.js';
@@ -42,9 +43,9 @@ export async function runCli(argv: string[], io: Io = processIo): Promise<number
     return 0;
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode;
-    if (err instanceof AppError || err instanceof ConfigError) {
+    if (err instanceof AppError || err instanceof ConfigError || err instanceof DatabaseOpenError) {
       io.err(`tokengate: ${err.message}`);
-      return err instanceof ConfigError ? 78 : 1;
+      return err instanceof AppError ? 1 : 78;
     }
     const e = err as NodeJS.ErrnoException;
     if (e.code === 'EADDRINUSE' || e.code === 'EACCES') {

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { isPostgresUrl } from '../store/url.js';
 import { parse as parseYaml } from 'yaml';
 
 /**
@@ -124,9 +125,19 @@ function readFile(path: string): Source {
 }
 
 /** Builds the configuration from the file, the environment and the flags. Throws ConfigError naming the bad value. */
-export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = process.env): Config {
+export function loadConfig(
+  flags: ConfigFlags = {},
+  env: NodeJS.ProcessEnv = process.env,
+  role: 'server' | 'cli' = 'server',
+): Config {
   const configPath = flags.config ?? env.TOKENGATE_CONFIG;
   const file = configPath ? readFile(resolve(configPath)) : {};
+  // Paths in the file are relative to the file, not to wherever the command runs.
+  const fileDir = configPath ? dirname(resolve(configPath)) : process.cwd();
+  for (const key of ['dataDir', 'db'] as const) {
+    const v = file[key];
+    if (typeof v === 'string' && !isPostgresUrl(v) && v !== ':memory:') file[key] = resolve(fileDir, v);
+  }
   const fromEnv: Source = {};
   for (const [k, name] of Object.entries(ENV_KEYS)) {
     const v = env[k];
@@ -166,11 +177,11 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     host: host ? str('host', host.value, host.from) : '0.0.0.0',
     upstream: upstream ? upstreamUrl(upstream.value, upstream.from) : null,
     dataDir,
-    db:
-      dbValue.startsWith('postgres://') || dbValue.startsWith('postgresql://') || dbValue === ':memory:'
-        ? dbValue
-        : resolve(dbValue),
-    nodeId: nodeId ? str('nodeId', nodeId.value, nodeId.from) : `${hostname()}:${portNum}`,
+    db: isPostgresUrl(dbValue) || dbValue === ':memory:' ? dbValue : resolve(dbValue),
+    // One-shot commands are not a listening node: their audit records say so.
+    nodeId: nodeId
+      ? str('nodeId', nodeId.value, nodeId.from)
+      : `${hostname()}:${role === 'cli' ? 'cli' : portNum}`,
     adminPassword: admin ? str('adminPassword', admin.value, admin.from) : undefined,
     changePollMs: poll === undefined ? 1000 : intIn('changePollMs', poll, 50, 60_000, 'config file'),
     cache: {

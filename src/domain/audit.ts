@@ -1,5 +1,10 @@
 /** Audit categories and actions. The audit issue extends this list; names are part of the export format. */
-export type AuditCategory = 'tokens' | 'users' | 'settings' | 'authentication' | 'logging';
+export const AUDIT_CATEGORIES = ['tokens', 'users', 'settings', 'authentication', 'logging'] as const;
+export type AuditCategory = (typeof AUDIT_CATEGORIES)[number];
+
+export function isAuditCategory(s: string): s is AuditCategory {
+  return (AUDIT_CATEGORIES as readonly string[]).includes(s);
+}
 
 /** One audit record, before storage assigns its id. Never holds a secret or a token hash. */
 export interface AuditEvent {

@@ -9,7 +9,8 @@ type Addr = ipaddr.IPv4 | ipaddr.IPv6;
 /** Parses an IP address, turning IPv4-mapped IPv6 (`::ffff:10.0.0.1`) into IPv4. Null when invalid. */
 export function parseIp(text: string): Addr | null {
   // IPv4 only in dotted-quad decimal: ipaddr.js would also read "010.1.2.3" as octal and "1" as 0.0.0.1.
-  if (text.includes(':') ? !ipaddr.IPv6.isValid(text) : !ipaddr.IPv4.isValidFourPartDecimal(text)) return null;
+  if (text.includes(':') ? !ipaddr.IPv6.isValid(text) : !ipaddr.IPv4.isValidFourPartDecimal(text))
+    return null;
   try {
     return ipaddr.process(text);
   } catch {

@@ -4,6 +4,8 @@ import type { Settings } from './settings.js';
 import { MAX_DESCRIPTION_LENGTH, type RateLimitOverride, type Scope } from './token.js';
 
 const DAY_MS = 86_400_000;
+/** A hundred years: beyond that a validity is a typo. */
+const MAX_VALIDITY_DAYS = 36_500;
 /** C0 and C1 controls, and the bidirectional overrides that can make a description lie about itself. */
 // eslint-disable-next-line no-control-regex
 const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
@@ -55,7 +57,8 @@ export function parseIsoInstant(text: string): number | null {
   if (!m) return null;
   const [year, month, day] = [Number(m[1]), Number(m[2]), Number(m[3])];
   const probe = new Date(Date.UTC(year, month - 1, day));
-  if (probe.getUTCFullYear() !== year || probe.getUTCMonth() !== month - 1 || probe.getUTCDate() !== day) return null;
+  if (probe.getUTCFullYear() !== year || probe.getUTCMonth() !== month - 1 || probe.getUTCDate() !== day)
+    return null;
   const at = Date.parse(ISO_DATE.test(text) ? `${text}T00:00:00Z` : text);
   return Number.isNaN(at) ? null : at;
 }
@@ -102,6 +105,9 @@ function resolveExpiry(req: TokenRequest, settings: Settings, now: number): numb
     return at;
   }
   if (req.validityDays !== undefined) {
+    if (!Number.isInteger(req.validityDays) || req.validityDays < 1 || req.validityDays > MAX_VALIDITY_DAYS) {
+      throw invalidField('validityDays', `must be a whole number of days from 1 to ${MAX_VALIDITY_DAYS}`);
+    }
     if (latest !== null && max !== null && req.validityDays > max) {
       throw beyondMax(`in ${req.validityDays} days`);
     }

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
 import {
+  sql,
   CompiledQuery,
   Kysely,
   Migrator,
@@ -16,6 +17,9 @@ import {
 import pg from 'pg';
 import * as m0001 from './migrations/0001_initial.js';
 import type { Database } from './schema.js';
+import { isPostgresUrl } from './url.js';
+
+export { isPostgresUrl };
 
 export type DialectName = 'sqlite' | 'postgres';
 
@@ -84,10 +88,6 @@ function immediateSqliteDialect(database: SQLite.Database): Dialect {
   };
 }
 
-export function isPostgresUrl(url: string): boolean {
-  return url.startsWith('postgres://') || url.startsWith('postgresql://');
-}
-
 /** Opens the database, applies pending migrations and returns a handle. */
 export async function openDatabase(opts: OpenOptions): Promise<DatabaseHandle> {
   let handle: DatabaseHandle;
@@ -106,7 +106,12 @@ export async function openDatabase(opts: OpenOptions): Promise<DatabaseHandle> {
     handle = { db, dialect: 'postgres', location: redact(opts.url), close: () => db.destroy() };
   } else {
     if (opts.url !== ':memory:') mkdirSync(dirname(opts.url), { recursive: true });
-    const sqlite = new SQLite(opts.url);
+    let sqlite: SQLite.Database;
+    try {
+      sqlite = new SQLite(opts.url);
+    } catch (err) {
+      throw new DatabaseOpenError(`cannot open the SQLite database ${opts.url}: ${(err as Error).message}`);
+    }
     sqlite.pragma('journal_mode = WAL');
     sqlite.pragma('synchronous = NORMAL');
     sqlite.pragma('foreign_keys = ON');
@@ -116,12 +121,22 @@ export async function openDatabase(opts: OpenOptions): Promise<DatabaseHandle> {
     handle = { db, dialect: 'sqlite', location: opts.url, close: () => db.destroy() };
   }
   try {
+    await sql`select 1`.execute(handle.db).catch((err: unknown) => {
+      throw new DatabaseOpenError(
+        `cannot connect to the database at ${handle.location}: ${err instanceof Error ? err.message : String(err)}`,
+      );
+    });
     await migrate(handle);
   } catch (err) {
     await handle.close();
     throw err;
   }
   return handle;
+}
+
+/** The database could not be reached or opened at start-up; the message names where, without credentials. */
+export class DatabaseOpenError extends Error {
+  override name = 'DatabaseOpenError';
 }
 
 async function migrate(handle: DatabaseHandle): Promise<void> {
@@ -140,7 +155,7 @@ async function migrate(handle: DatabaseHandle): Promise<void> {
   const { error, results } = await new Migrator({ db: handle.db, provider }).migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
-    throw new Error(
+    throw new DatabaseOpenError(
       `database migration ${failed} failed: ${error instanceof Error ? error.message : JSON.stringify(error)}`,
     );
   }

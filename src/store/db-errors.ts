@@ -16,7 +16,14 @@ const PG_UNAVAILABLE = new Set([
   '25006', // read_only_sql_transaction
 ]);
 
-const NODE_UNAVAILABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EPIPE']);
+const NODE_UNAVAILABLE = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENOTFOUND',
+  'EPIPE',
+]);
 
 const SQLITE_UNAVAILABLE = /^SQLITE_(BUSY|LOCKED|READONLY|IOERR|CANTOPEN|FULL|PROTOCOL)/;
 
@@ -27,11 +34,16 @@ function codeOf(err: unknown): string | undefined {
 
 export function isDatabaseUnavailable(err: unknown): boolean {
   const code = codeOf(err);
-  if (code !== undefined && (PG_UNAVAILABLE.has(code) || NODE_UNAVAILABLE.has(code) || SQLITE_UNAVAILABLE.test(code))) {
+  if (
+    code !== undefined &&
+    (PG_UNAVAILABLE.has(code) || NODE_UNAVAILABLE.has(code) || SQLITE_UNAVAILABLE.test(code))
+  ) {
     return true;
   }
   const message = err instanceof Error ? err.message : '';
-  return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(message);
+  return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(
+    message,
+  );
 }
 
 export function isUniqueViolation(err: unknown): boolean {

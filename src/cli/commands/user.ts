@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import { CLI_PRINCIPAL } from '../../domain/permissions.js';
+import { invalidField } from '../../domain/errors.js';
 import { toPublicUser } from '../../domain/user.js';
+import type { UserChange } from '../../services/user-service.js';
 import { systemContext } from '../../services/context.js';
 import { withApp, type GlobalOptions } from '../context.js';
 import { printJson, printTable, type Io } from '../output.js';
@@ -47,6 +49,44 @@ export function userCommands(program: Command, io: Io, globals: () => GlobalOpti
             ...(password !== undefined ? { password } : {}),
           });
           io.out(`added user ${u.username}`);
+        });
+      },
+    );
+
+  user
+    .command('set')
+    .description("change a user's name, e-mail, groups or password")
+    .argument('<username>')
+    .option('--display-name <name>', 'full name')
+    .option('--email <address>', 'e-mail address ("" removes it)')
+    .option('--group <group>', 'replace the groups with these (repeatable)', collect, [])
+    .option('--no-groups', 'remove the user from every group')
+    .option('--password-stdin', 'read a new password from standard input')
+    .option('--no-password', 'remove the password: the user can then only use tokens')
+    .action(
+      async (
+        username: string,
+        o: {
+          displayName?: string;
+          email?: string;
+          group: string[];
+          groups: boolean;
+          passwordStdin?: boolean;
+          password: boolean;
+        },
+      ) => {
+        const change: UserChange = {};
+        if (o.displayName !== undefined) change.displayName = o.displayName;
+        if (o.email !== undefined) change.email = o.email === '' ? null : o.email;
+        if (o.group.length > 0) change.groups = o.group;
+        else if (!o.groups) change.groups = [];
+        if (o.passwordStdin) change.password = await readStdin();
+        else if (!o.password) change.password = null;
+        if (Object.keys(change).length === 0)
+          throw invalidField('options', 'nothing to change; see tokengate user set --help');
+        await withApp(io, globals(), async (ctx) => {
+          await ctx.users.update(CLI_PRINCIPAL, ctx0(), username, change);
+          io.out(`updated user ${username}: ${Object.keys(change).join(', ')}`);
         });
       },
     );

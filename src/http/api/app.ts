@@ -88,6 +88,8 @@ export function buildApi(deps: ApiDeps): Api {
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.setValidatorCompiler(makeValidatorCompiler());
+  // The API speaks JSON only; Fastify's default text/plain parser would turn a wrong Content-Type into a 400.
+  app.removeContentTypeParser('text/plain');
   app.setErrorHandler(errorHandler((req, err) => deps.logError(`${req.method} ${req.url} failed`, err)));
   app.setNotFoundHandler((req, reply) =>
     sendError(reply, new AppError('not_found', `no route ${req.method} ${req.url.split('?')[0] ?? ''}`)),
@@ -117,7 +119,7 @@ export function buildApi(deps: ApiDeps): Api {
         title: 'tokengate management API',
         version: deps.version,
         description:
-          'Manage API tokens, users and settings. Authenticate with HTTP Basic (user name and directory password, or user name and token) or with `Authorization: Bearer <token>`. A read-scope token may only call GET.',
+          'Manage API tokens, users and settings. Authenticate with HTTP Basic (user name and directory password, or user name and token) or with `Authorization: Bearer <token>`. A read-scope token may only call GET, HEAD and OPTIONS.',
       },
       servers: [{ url: '/' }],
       components: {

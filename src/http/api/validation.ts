@@ -33,31 +33,48 @@ export function makeValidatorCompiler(): FastifySchemaCompiler<unknown> {
   };
 }
 
-const PART_NAMES: Record<string, string> = {
-  body: 'body',
+/** Body fields are named plainly (`description`); other parts carry a prefix (`query.limit`, `path.id`). */
+const PART_PREFIX: Record<string, string> = {
+  body: '',
   querystring: 'query',
   params: 'path',
   headers: 'header',
 };
 
-/** Turns ajv errors into problems that name the field: `body.description`, `query.limit`. */
+function join(...parts: string[]): string {
+  return parts.filter(Boolean).join('.');
+}
+
+/**
+ * Turns ajv errors into one problem per field that names it. A value outside a union of constants
+ * (`scope: "admin"`) makes ajv report every branch; those collapse into one "must be one of" message.
+ */
 export function fieldProblems(
   errors: readonly ErrorObject[] | readonly unknown[],
   context: string | undefined,
 ): FieldProblem[] {
-  const part = PART_NAMES[context ?? 'body'] ?? 'body';
-  return (errors as ErrorObject[]).map((e) => {
-    const path = (e.instancePath || '').split('/').filter(Boolean).join('.');
+  const part = PART_PREFIX[context ?? 'body'] ?? '';
+  const byField = new Map<string, { messages: string[]; allowed: string[] }>();
+  for (const e of errors as ErrorObject[]) {
+    const path = e.instancePath.split('/').filter(Boolean).join('.');
     const params = e.params as Record<string, unknown>;
+    let field = join(part, path);
+    let message = e.message ?? 'is invalid';
     if (e.keyword === 'additionalProperties') {
-      const field = [part, path, String(params.additionalProperty)].filter(Boolean).join('.');
-      return { field, message: 'is not a known field' };
+      field = join(part, path, String(params.additionalProperty));
+      message = 'is not a known field';
+    } else if (e.keyword === 'required') {
+      field = join(part, path, String(params.missingProperty));
+      message = 'is required';
     }
-    if (e.keyword === 'required') {
-      const field = [part, path, String(params.missingProperty)].filter(Boolean).join('.');
-      return { field, message: 'is required' };
-    }
-    const field = [part, path].filter(Boolean).join('.');
-    return { field, message: e.message ?? 'is invalid' };
-  });
+    field ||= context === 'body' || context === undefined ? 'body' : part;
+    const entry = byField.get(field) ?? { messages: [], allowed: [] };
+    if (e.keyword === 'const') entry.allowed.push(JSON.stringify(params.allowedValue));
+    else if (e.keyword !== 'anyOf' && !entry.messages.includes(message)) entry.messages.push(message);
+    byField.set(field, entry);
+  }
+  return [...byField].map(([field, { messages, allowed }]) => ({
+    field,
+    message: allowed.length > 0 ? `must be one of ${allowed.join(', ')}` : messages.join('; '),
+  }));
 }
