@@ -29,6 +29,33 @@ export interface Config {
   changePollMs: number;
   /** Token and user cache: most entries, and the safety-net lifetime in seconds. */
   cache: { maxEntries: number; ttlSeconds: number };
+  /** The proxy's upstream connections and timeouts. */
+  proxy: {
+    connections: number;
+    connectTimeoutMs: number;
+    /** Until the upstream's response headers; past it the client gets 504. */
+    headersTimeoutMs: number;
+    /** Longest silence while a body streams. */
+    bodyTimeoutMs: number;
+  };
+  /** Names of the identity headers sent upstream (and always stripped from clients), lower-case. */
+  identityHeaders: { user: string; tokenId: string; scope: string };
+  /** More client headers to strip on every request, e.g. ones an upstream trusts for identity. */
+  stripHeaders: string[];
+  /** How often last-used times are written, in ms. */
+  lastUsedFlushMs: number;
+  log: {
+    /** Directory of tokengate.log. Default <dataDir>/logs. */
+    dir: string;
+    maxSizeMb: number;
+    /** Rotated files kept besides the current one. */
+    maxFiles: number;
+    format: 'layout' | 'json';
+    /** The log4j-style layout; default the seed's pattern. */
+    pattern: string | null;
+    /** Also write each line to stderr. */
+    console: boolean;
+  };
 }
 
 /** Flags the CLI passes through; undefined means "not given". */
@@ -59,6 +86,11 @@ const ENV_KEYS: Record<string, string> = {
 };
 
 const FILE_KEYS = new Set([
+  'proxy',
+  'identityHeaders',
+  'stripHeaders',
+  'lastUsedFlushMs',
+  'log',
   'port',
   'host',
   'upstream',
@@ -97,6 +129,46 @@ function upstreamUrl(v: unknown, from: string): string {
   }
   return u.toString().replace(/\/$/, '');
 }
+
+type FieldReader<T> = (value: unknown, name: string) => T;
+
+/**
+ * Reads a nested mapping of the config file (e.g. `proxy:`), refusing unknown keys, with a default
+ * for each key that is absent.
+ */
+function section<T extends Record<string, unknown>>(
+  file: Source,
+  name: string,
+  fields: { [K in keyof T]: [FieldReader<T[K]>, T[K]] },
+): T {
+  const raw = file[name] ?? {};
+  if (typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new ConfigError(`config file key ${name} must be a mapping`);
+  }
+  const data = raw as Source;
+  for (const key of Object.keys(data)) {
+    if (!(key in fields)) throw new ConfigError(`config file: unknown key "${name}.${key}"`);
+  }
+  const out: Record<string, unknown> = {};
+  for (const [key, [read, fallback]] of Object.entries(fields) as Array<
+    [string, [FieldReader<unknown>, unknown]]
+  >) {
+    out[key] = data[key] === undefined ? fallback : read(data[key], `${name}.${key}`);
+  }
+  return out as T;
+}
+
+const intField =
+  (min: number, max: number): FieldReader<number> =>
+  (v, name) =>
+    intIn(name, v, min, max, 'config file');
+
+const headerName: FieldReader<string> = (v, name) => {
+  if (typeof v !== 'string' || !/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}$/.test(v)) {
+    throw new ConfigError(`${name} must be an HTTP header name (config file)`);
+  }
+  return v.toLowerCase();
+};
 
 function readFile(path: string): Source {
   let text: string;
@@ -172,6 +244,30 @@ export function loadConfig(
     throw new ConfigError('config file key cache must be a mapping');
 
   const dbValue = db ? str('db', db.value, db.from) : join(dataDir, 'tokengate.db');
+  const stripHeaders = file.stripHeaders ?? [];
+  if (!Array.isArray(stripHeaders))
+    throw new ConfigError('config file key stripHeaders must be a list of header names');
+  const log = section<Config['log']>(file, 'log', {
+    dir: [(v, n) => resolve(fileDir, str(n, v, 'config file')), join(dataDir, 'logs')],
+    maxSizeMb: [intField(1, 10_000), 50],
+    maxFiles: [intField(0, 1000), 10],
+    format: [
+      (v, n) => {
+        if (v !== 'layout' && v !== 'json')
+          throw new ConfigError(`${n} must be layout or json (config file)`);
+        return v;
+      },
+      'layout',
+    ],
+    pattern: [(v, n) => str(n, v, 'config file'), null as string | null],
+    console: [
+      (v, n) => {
+        if (typeof v !== 'boolean') throw new ConfigError(`${n} must be true or false (config file)`);
+        return v;
+      },
+      true,
+    ],
+  });
   return {
     port: portNum,
     host: host ? str('host', host.value, host.from) : '0.0.0.0',
@@ -184,6 +280,23 @@ export function loadConfig(
       : `${hostname()}:${role === 'cli' ? 'cli' : portNum}`,
     adminPassword: admin ? str('adminPassword', admin.value, admin.from) : undefined,
     changePollMs: poll === undefined ? 1000 : intIn('changePollMs', poll, 50, 60_000, 'config file'),
+    proxy: section(file, 'proxy', {
+      connections: [intField(1, 10_000), 128],
+      connectTimeoutMs: [intField(100, 600_000), 5_000],
+      headersTimeoutMs: [intField(100, 3_600_000), 60_000],
+      bodyTimeoutMs: [intField(100, 3_600_000), 300_000],
+    }),
+    identityHeaders: section(file, 'identityHeaders', {
+      user: [headerName, 'x-forwarded-user'],
+      tokenId: [headerName, 'x-tokengate-token-id'],
+      scope: [headerName, 'x-tokengate-scope'],
+    }),
+    stripHeaders: stripHeaders.map((h, i) => headerName(h, `stripHeaders[${i}]`)),
+    lastUsedFlushMs:
+      file.lastUsedFlushMs === undefined
+        ? 5_000
+        : intIn('lastUsedFlushMs', file.lastUsedFlushMs, 100, 3_600_000, 'config file'),
+    log,
     cache: {
       maxEntries:
         cache.maxEntries === undefined

@@ -1,4 +1,6 @@
 import { normalizeCidrList } from './ip-rules.js';
+import { parseReadRule } from './read-rules.js';
+import { isLogLevel, LOG_LEVELS, type LogLevel } from '../log/levels.js';
 import { fail, ok, type Result } from './result.js';
 import { DEFAULT_TOKEN_PREFIX, PREFIX_PATTERN } from './token-format.js';
 
@@ -23,9 +25,12 @@ export interface Settings {
   'auth.basicPasswords': boolean;
   'auth.allowedIps': string[];
   'auth.trustedProxies': string[];
+  'auth.requireAuthentication': boolean;
+  'auth.readRules': string[];
   'rateLimit.enabled': boolean;
   'rateLimit.requests': number;
   'rateLimit.windowSeconds': number;
+  'log.levels': Record<string, LogLevel>;
 }
 
 export type SettingKey = keyof Settings;
@@ -68,6 +73,36 @@ function stringArray(value: unknown): Result<string[]> {
 function cidrList(value: unknown): Result<string[]> {
   const list = stringArray(value);
   return list.ok ? normalizeCidrList(list.value) : list;
+}
+
+function readRuleList(value: unknown): Result<string[]> {
+  const list = stringArray(value);
+  if (!list.ok) return list;
+  if (list.value.length > 100) return fail('at most 100 rules are allowed');
+  for (const rule of list.value) {
+    const r = parseReadRule(rule);
+    if (!r.ok) return r;
+  }
+  return ok([...new Set(list.value.map((r) => r.trim()))]);
+}
+
+/** Logger names: `root`, or dotted lower-case words such as `auth.filter`. */
+export const LOGGER_NAME_PATTERN = /^(root|[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*)*)$/;
+
+function logLevels(value: unknown): Result<Record<string, LogLevel>> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return fail('must be an object of logger name to level, e.g. {"root":"INFO","auth":"INFO"}');
+  }
+  const out: Record<string, LogLevel> = {};
+  const entries = Object.entries(value as Record<string, unknown>);
+  if (entries.length > 100) return fail('at most 100 loggers may have their own level');
+  for (const [name, level] of entries) {
+    if (!LOGGER_NAME_PATTERN.test(name) || name.length > 64) return fail(`"${name}" is not a logger name`);
+    const upper = typeof level === 'string' ? level.toUpperCase() : level;
+    if (!isLogLevel(upper)) return fail(`level of "${name}" must be one of ${LOG_LEVELS.join(', ')}`);
+    out[name] = upper;
+  }
+  return ok(out);
 }
 
 function groupList(value: unknown): Result<string[]> {
@@ -181,10 +216,27 @@ export const SETTING_DEFINITIONS = [
     parse: cidrList,
   }),
   def({
+    key: 'auth.requireAuthentication',
+    schema: { type: 'boolean' },
+    default: false,
+    description:
+      'true: a request without credentials gets 401 instead of going upstream as anonymous. Turn it on when the upstream has no login of its own (or for Git, so clients send their token).',
+    parse: bool,
+  }),
+  def({
+    key: 'auth.readRules',
+    schema: { type: 'array', items: { type: 'string' }, maxItems: 100 },
+    default: ['git'],
+    description:
+      'Requests besides GET, HEAD and OPTIONS that a read token may make: a preset ("git": POST …/git-upload-pack, so git clone works and git push does not) or "METHOD /path/pattern" with * (one segment) and ** (any depth).',
+    parse: readRuleList,
+  }),
+  def({
     key: 'rateLimit.enabled',
     schema: { type: 'boolean' },
     default: false,
-    description: 'Limit how many requests each token may make per window.',
+    description:
+      'Limit how many requests each token may make per window (rateLimit.requests per rateLimit.windowSeconds). A token with its own rate limit is always limited by it.',
     parse: bool,
   }),
   def({
@@ -200,6 +252,14 @@ export const SETTING_DEFINITIONS = [
     default: 300,
     description: 'Length of the rate-limit window in seconds.',
     parse: int(1, 86_400),
+  }),
+  def({
+    key: 'log.levels',
+    schema: { type: 'object', additionalProperties: { type: 'string', enum: [...LOG_LEVELS] } },
+    default: { root: 'INFO', auth: 'WARN', ratelimit: 'WARN' },
+    description:
+      "Log level per logger (root, server, api, proxy, auth, auth.filter, ratelimit, …); a logger without its own level inherits its parent's. Set auth and ratelimit to INFO for a line per authentication, as the seed product does.",
+    parse: logLevels,
   }),
 ] as const satisfies readonly SettingDefinition[];
 

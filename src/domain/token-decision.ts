@@ -1,7 +1,7 @@
 import type { IpMatcher } from './ip-rules.js';
 import { hasPermission } from './permissions.js';
 import type { Settings } from './settings.js';
-import { scopeAllows, type StoredToken } from './token.js';
+import type { StoredToken } from './token.js';
 import type { User } from './user.js';
 
 /** Why a token was refused. The HTTP edge maps each to a status and a log line. */
@@ -27,7 +27,8 @@ export interface TokenDecisionInput {
   owner: User | null;
   /** The user name from Basic credentials; null for Bearer. */
   basicUser: string | null;
-  method: string;
+  /** Whether a read token may make this request (method, plus the read rules for the path). */
+  readRequest: boolean;
   clientIp: string;
   now: number;
   settings: Settings;
@@ -53,7 +54,7 @@ export function decideToken(i: TokenDecisionInput): TokenDecision {
   if (!i.globalIps.matches(i.clientIp) || !i.tokenIps.matches(i.clientIp)) {
     return { ok: false, reason: 'ip-denied', status: 403, token: t };
   }
-  if (!scopeAllows(t.scope, i.method)) return { ok: false, reason: 'read-only', status: 403, token: t };
+  if (t.scope === 'read' && !i.readRequest) return { ok: false, reason: 'read-only', status: 403, token: t };
   return { ok: true, token: t, user: i.owner };
 }
 

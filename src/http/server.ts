@@ -50,16 +50,33 @@ function notProxied(_req: IncomingMessage, res: ServerResponse): void {
  * One `node:http` server. Paths under `/_tokengate/` go to the management API (Fastify); every other
  * path is the gateway's, kept off the framework so the proxy path stays lean.
  */
-export async function startServer(
-  ctx: AppContext,
-  gateway: (req: IncomingMessage, res: ServerResponse) => void = notProxied,
-): Promise<RunningServer> {
+type Handler = (req: IncomingMessage, res: ServerResponse) => void;
+
+export interface RawRoutes {
+  /** Every path outside /_tokengate/: the reverse proxy. */
+  gateway?: Handler;
+  /** /_tokengate/auth: forward-auth for nginx, Traefik and Caddy. */
+  forwardAuth?: Handler;
+}
+
+/** The forward-auth path; anything after it (a query, a sub-path nginx appends) is ignored. */
+export const FORWARD_AUTH_PATH = `${BASE_PATH}/auth`;
+
+export async function startServer(ctx: AppContext, routes: RawRoutes = {}): Promise<RunningServer> {
   const api = await createApi(ctx);
   const prefix = `${BASE_PATH}/`;
+  const gateway = routes.gateway ?? notProxied;
+  const forwardAuth = routes.forwardAuth;
   const server = createServer((req, res) => {
     const url = req.url ?? '/';
-    if (url.startsWith(prefix) || url === BASE_PATH) api.routing(req, res);
-    else gateway(req, res);
+    if (!url.startsWith(prefix) && url !== BASE_PATH) gateway(req, res);
+    else if (
+      forwardAuth &&
+      url.startsWith(FORWARD_AUTH_PATH) &&
+      /^[/?]?$/.test(url.charAt(FORWARD_AUTH_PATH.length))
+    ) {
+      forwardAuth(req, res);
+    } else api.routing(req, res);
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

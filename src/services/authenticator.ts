@@ -5,6 +5,7 @@ import type { Principal } from '../domain/permissions.js';
 import { DENIAL_MESSAGES, decideToken } from '../domain/token-decision.js';
 import { parseToken } from '../domain/token-format.js';
 import { hashToken } from '../domain/token-hash.js';
+import { READ_METHODS } from '../domain/token.js';
 import type { StoredUser } from '../domain/user.js';
 import type { ChangeFeed } from './change-feed.js';
 import type { CredentialCache } from './credential-cache.js';
@@ -84,7 +85,7 @@ export class ManagementAuthenticator {
       tokenIps: entry?.allowedIps ?? snap.allowedIps,
       owner,
       basicUser,
-      method,
+      readRequest: READ_METHODS.has(method),
       clientIp,
       now,
       settings: snap.settings,

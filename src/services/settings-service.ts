@@ -2,6 +2,8 @@ import type { RequestContext } from '../domain/audit.js';
 import { AppError } from '../domain/errors.js';
 import { compileIpMatcher, type IpMatcher } from '../domain/ip-rules.js';
 import { isAdmin, type Principal } from '../domain/permissions.js';
+import { compileReadRules, type ReadRules } from '../domain/read-rules.js';
+import type { LogLevel } from '../log/levels.js';
 import {
   applySettingsChange,
   settingsFromStored,
@@ -15,6 +17,7 @@ export interface SettingsSnapshot {
   settings: Settings;
   allowedIps: IpMatcher;
   trustedProxies: IpMatcher;
+  readRules: ReadRules;
 }
 
 function compile(settings: Settings): SettingsSnapshot {
@@ -22,7 +25,21 @@ function compile(settings: Settings): SettingsSnapshot {
     settings,
     allowedIps: compileIpMatcher(settings['auth.allowedIps']),
     trustedProxies: compileIpMatcher(settings['auth.trustedProxies']),
+    readRules: compileReadRules(settings['auth.readRules']),
   };
+}
+
+/** One `log.level.changed` record per logger whose level changed; null means "inherits its parent". */
+function logLevelEvents(before: Record<string, LogLevel>, after: Record<string, LogLevel>) {
+  const names = [...new Set([...Object.keys(before), ...Object.keys(after)])].sort();
+  return names
+    .filter((n) => before[n] !== after[n])
+    .map((logger) => ({
+      category: 'logging' as const,
+      action: 'log.level.changed',
+      summary: `Log level of ${logger} changed from ${before[logger] ?? 'inherited'} to ${after[logger] ?? 'inherited'}`,
+      details: { logger, oldLevel: before[logger] ?? null, newLevel: after[logger] ?? null },
+    }));
 }
 
 /**
@@ -32,6 +49,7 @@ function compile(settings: Settings): SettingsSnapshot {
 export class SettingsService {
   private snap: SettingsSnapshot = compile(settingsFromStored({}).settings);
   private readonly warn: (msg: string) => void;
+  private readonly listeners = new Set<(snap: SettingsSnapshot) => void>();
 
   constructor(
     private readonly deps: ServiceDeps,
@@ -42,6 +60,17 @@ export class SettingsService {
       if (c.kind === 'settings')
         void this.reload().catch((err: unknown) => this.warn(`settings reload failed: ${String(err)}`));
     });
+  }
+
+  /** Called with the new snapshot whenever settings change, here or (through the feed) on another node. */
+  onChange(listener: (snap: SettingsSnapshot) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private publish(snap: SettingsSnapshot): void {
+    this.snap = snap;
+    for (const l of this.listeners) l(snap);
   }
 
   get snapshot(): SettingsSnapshot {
@@ -56,7 +85,7 @@ export class SettingsService {
     const { settings, ignored } = settingsFromStored(await this.deps.store.settings.all());
     for (const p of ignored)
       this.warn(`stored setting ${p.key} is invalid (${p.message}); using the default`);
-    this.snap = compile(settings);
+    this.publish(compile(settings));
   }
 
   /** Applies a partial change. Only admins may; every changed key gets an audit record with old and new values. */
@@ -84,18 +113,22 @@ export class SettingsService {
     await this.deps.store.transaction(async (tx) => {
       for (const key of r.changed) await tx.settings.put(key, r.settings[key], now, principal.username);
       await tx.audit.append(
-        r.changed.map((key: SettingKey) =>
-          audit({
-            category: 'settings',
-            action: 'settings.changed',
-            summary: `Setting ${key} changed from ${JSON.stringify(before[key])} to ${JSON.stringify(r.settings[key])}`,
-            details: { key, oldValue: before[key], newValue: r.settings[key] },
-          }),
+        r.changed.flatMap((key: SettingKey) =>
+          key === 'log.levels'
+            ? logLevelEvents(before[key], r.settings[key]).map((e) => audit(e))
+            : [
+                audit({
+                  category: 'settings',
+                  action: 'settings.changed',
+                  summary: `Setting ${key} changed from ${JSON.stringify(before[key])} to ${JSON.stringify(r.settings[key])}`,
+                  details: { key, oldValue: before[key], newValue: r.settings[key] },
+                }),
+              ],
         ),
       );
       await tx.changes.record('settings', ['*'], now);
     });
-    this.snap = compile(r.settings);
+    this.publish(compile(r.settings));
     return r.settings;
   }
 }

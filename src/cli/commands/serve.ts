@@ -1,8 +1,6 @@
 import type { Command } from 'commander';
-import { bootstrap, openApp } from '../../app.js';
 import { loadConfig } from '../../config/config.js';
-import { startServer } from '../../http/server.js';
-import { consoleLogger } from '../../log/logger.js';
+import { startNode } from '../../node.js';
 import { VERSION } from '../../version.js';
 import type { GlobalOptions } from '../context.js';
 import type { Io } from '../output.js';
@@ -10,10 +8,13 @@ import type { Io } from '../output.js';
 export function serveCommand(program: Command, io: Io, globals: () => GlobalOptions): void {
   program
     .command('serve')
-    .description('run the gateway and the management API')
+    .description('run the gateway (reverse proxy and forward-auth) and the management API')
     .option('--port <port>', 'TCP port (default 8080, env TOKENGATE_PORT)')
     .option('--host <host>', 'interface to listen on (default 0.0.0.0, env TOKENGATE_HOST)')
-    .option('--upstream <url>', 'the HTTP service to protect (env TOKENGATE_UPSTREAM)')
+    .option(
+      '--upstream <url>',
+      'the HTTP service to protect (env TOKENGATE_UPSTREAM); without it, a demo upstream',
+    )
     .option('--node-id <id>', 'this node in logs and audit records (default hostname:port)')
     .action(async (o: { port?: string; host?: string; upstream?: string; nodeId?: string }) => {
       const config = loadConfig({
@@ -23,23 +24,24 @@ export function serveCommand(program: Command, io: Io, globals: () => GlobalOpti
         upstream: o.upstream,
         nodeId: o.nodeId,
       });
-      const log = consoleLogger(config.nodeId);
-      const ctx = await openApp(config, { log });
-      await bootstrap(ctx, (t) => io.err(t));
-      const running = await startServer(ctx);
-      log.info(`tokengate ${VERSION} listening on ${running.url} (database: ${ctx.database.location})`);
+      const node = await startNode(config, { show: (t) => io.err(t) });
+      const log = node.logs.logger('server');
+      const url = node.server.url;
+      log.info(`tokengate ${VERSION} listening on ${url} (database: ${node.ctx.database.location})`);
       log.info(
-        `management API: ${running.url}/_tokengate/api/v1 (OpenAPI at /_tokengate/api/v1/openapi.json)`,
+        node.demoUpstream
+          ? `no upstream configured: proxying to the demo upstream "whoami" at ${node.upstream}; create a token and call ${url}/hello with it`
+          : `proxying to ${node.upstream}`,
+      );
+      log.info(
+        `management API: ${url}/_tokengate/api/v1 (OpenAPI at /_tokengate/api/v1/openapi.json); forward-auth: ${url}/_tokengate/auth`,
       );
       let stopping = false;
       const stop = (signal: string): void => {
         if (stopping) return;
         stopping = true;
         log.info(`${signal} received, shutting down`);
-        void running
-          .close()
-          .then(() => ctx.close())
-          .then(() => process.exit(0));
+        void node.close().then(() => process.exit(0));
       };
       process.once('SIGINT', () => stop('SIGINT'));
       process.once('SIGTERM', () => stop('SIGTERM'));

@@ -1,0 +1,130 @@
+import type { Credentials } from './credentials.js';
+import type { IpMatcher } from './ip-rules.js';
+import type { ReadRules } from './read-rules.js';
+import type { Settings } from './settings.js';
+import { decideToken, type TokenDenial } from './token-decision.js';
+import { parseToken } from './token-format.js';
+import type { StoredToken } from './token.js';
+import type { User } from './user.js';
+
+/**
+ * What the client presented, before any lookup. A secret that is a well-formed tokengate token is a
+ * token, always; the checksum makes that exact, so a token is never mistaken for a password.
+ */
+export type Presented =
+  | { kind: 'none' }
+  | { kind: 'malformed'; reason: string }
+  | { kind: 'token'; secret: string; basicUser: string | null }
+  | { kind: 'password'; username: string }
+  /** A Bearer value that is not ours, e.g. the upstream's own OAuth token. */
+  | { kind: 'foreign-bearer' };
+
+export function classify(creds: Credentials): Presented {
+  switch (creds.kind) {
+    case 'none':
+    case 'malformed':
+      return creds;
+    case 'bearer':
+      return parseToken(creds.secret)
+        ? { kind: 'token', secret: creds.secret, basicUser: null }
+        : { kind: 'foreign-bearer' };
+    case 'basic':
+      return parseToken(creds.secret)
+        ? { kind: 'token', secret: creds.secret, basicUser: creds.username }
+        : { kind: 'password', username: creds.username };
+  }
+}
+
+export type GatewayDenial =
+  | TokenDenial
+  /** No credentials while auth.requireAuthentication is on. */
+  | 'no-credentials'
+  | 'malformed'
+  /** A password or foreign Bearer while auth.basicPasswords is off: only tokens authenticate. */
+  | 'not-a-token'
+  /** A password passed on to the upstream would come from an IP outside auth.allowedIps. */
+  | 'password-ip-denied';
+
+export type GatewayOutcome =
+  | { kind: 'anonymous' }
+  /** A password (or foreign Bearer) goes to the upstream's own authenticator, unchanged. */
+  | { kind: 'passed-on'; username: string | null }
+  | { kind: 'authenticated'; token: StoredToken; user: User }
+  | {
+      kind: 'denied';
+      status: 401 | 403;
+      reason: GatewayDenial;
+      /** The user the request claimed or the token belongs to; null when unknown. */
+      username: string | null;
+      token: StoredToken | null;
+    };
+
+/** Settings compiled for the request path (see SettingsSnapshot). */
+export interface GatewayPolicy {
+  settings: Settings;
+  allowedIps: IpMatcher;
+  readRules: ReadRules;
+}
+
+export interface GatewayInput {
+  presented: Presented;
+  /** For a presented token: what its hash found (null if nothing) and the owner as the directory has it now. */
+  token: StoredToken | null;
+  tokenIps: IpMatcher | null;
+  owner: User | null;
+  method: string;
+  path: string;
+  clientIp: string;
+  now: number;
+  policy: GatewayPolicy;
+}
+
+/**
+ * The gateway's authentication decision, pure: every fact arrives as a plain value and the outcome
+ * is data. The proxy, forward-auth and the middleware all call this one function; only how they
+ * fetch the token and render the outcome differs. Rate limiting follows an `authenticated` outcome.
+ */
+export function decideRequest(i: GatewayInput): GatewayOutcome {
+  const { settings, allowedIps } = i.policy;
+  const p = i.presented;
+  switch (p.kind) {
+    case 'none':
+      return settings['auth.requireAuthentication']
+        ? { kind: 'denied', status: 401, reason: 'no-credentials', username: null, token: null }
+        : { kind: 'anonymous' };
+    case 'malformed':
+      return { kind: 'denied', status: 401, reason: 'malformed', username: null, token: null };
+    case 'password':
+    case 'foreign-bearer': {
+      const username = p.kind === 'password' ? p.username : null;
+      if (!settings['auth.basicPasswords']) {
+        return { kind: 'denied', status: 401, reason: 'not-a-token', username, token: null };
+      }
+      if (!allowedIps.matches(i.clientIp)) {
+        return { kind: 'denied', status: 403, reason: 'password-ip-denied', username, token: null };
+      }
+      return { kind: 'passed-on', username };
+    }
+    case 'token': {
+      const d = decideToken({
+        token: i.token,
+        tokenIps: i.tokenIps ?? allowedIps,
+        owner: i.owner,
+        basicUser: p.basicUser,
+        readRequest: i.policy.readRules.isRead(i.method, i.path),
+        clientIp: i.clientIp,
+        now: i.now,
+        settings,
+        globalIps: allowedIps,
+      });
+      if (d.ok) return { kind: 'authenticated', token: d.token, user: d.user };
+      return {
+        kind: 'denied',
+        status: d.status,
+        reason: d.reason,
+        username: p.basicUser ?? d.token?.user ?? null,
+        token: d.token,
+      };
+    }
+  }
+}

@@ -1,0 +1,199 @@
+import { parseAuthorization } from '../domain/credentials.js';
+import { classify, decideRequest, type GatewayOutcome } from '../domain/gateway-decision.js';
+import type { RateDecision, RateLimitPolicy, RateLimitStore } from '../domain/rate-limit.js';
+import { hashToken } from '../domain/token-hash.js';
+import type { StoredToken } from '../domain/token.js';
+import type { User } from '../domain/user.js';
+import { resolveClientAddress, type ClientAddress } from '../http/client-ip.js';
+import type { LogContext } from '../log/layout.js';
+import type { NamedLogger } from '../log/log-manager.js';
+import type { CredentialCache } from '../services/credential-cache.js';
+import type { LastUsedRecorder } from '../services/last-used.js';
+import type { SettingsService } from '../services/settings-service.js';
+import {
+  AUTHENTICATED_MESSAGE,
+  deniedMessage,
+  denialForClient,
+  foundTokenMessage,
+  passedOnMessage,
+  rateLimitedMessage,
+} from './messages.js';
+
+/** What the edges know about a request; nothing else reaches the decision. */
+export interface AuthRequest {
+  method: string;
+  /** The path without the query string. */
+  path: string;
+  authorization: string | undefined;
+  peerIp: string | undefined;
+  forwardedFor: string | string[] | undefined;
+  requestId: string;
+}
+
+export type AuthOutcome =
+  GatewayOutcome | { kind: 'rate-limited'; token: StoredToken; user: User; decision: RateDecision };
+
+/** Who the upstream is told about, on success. */
+export interface Identity {
+  user: string;
+  tokenId: string;
+  scope: string;
+}
+
+export interface AuthResult {
+  outcome: AuthOutcome;
+  client: ClientAddress;
+  /** True when the request may go on (authenticated, anonymous or passed on). */
+  allowed: boolean;
+  identity: Identity | null;
+  /** For denials: the status and a message for the client. */
+  status: number;
+  message: string;
+  /** The rate-limit state, for the RateLimit headers; null when no limit applies. */
+  rate: RateDecision | null;
+}
+
+/** An authentication event, for the audit log (see the audit issue). Never carries a secret. */
+export interface AuthEvent {
+  at: number;
+  request: AuthRequest;
+  result: AuthResult;
+}
+
+export interface GatewayLoggers {
+  auth: NamedLogger;
+  filter: NamedLogger;
+  ratelimit: NamedLogger;
+}
+
+export interface GatewayDeps {
+  cache: CredentialCache;
+  settings: SettingsService;
+  rateLimits: RateLimitStore;
+  lastUsed: LastUsedRecorder;
+  log: GatewayLoggers;
+  now: () => number;
+  onEvent?: (event: AuthEvent) => void;
+}
+
+/**
+ * The authentication step shared by the reverse proxy, forward-auth and the middleware: gather the
+ * facts (client address, credentials, the cached token and owner), call the pure decision, apply
+ * the rate limit, record last use, log. A warm token costs no database access.
+ */
+export class Gateway {
+  constructor(private readonly deps: GatewayDeps) {}
+
+  async authenticate(req: AuthRequest): Promise<AuthResult> {
+    const d = this.deps;
+    const now = d.now();
+    const snap = d.settings.snapshot;
+    const client = resolveClientAddress(req.peerIp, req.forwardedFor, snap.trustedProxies);
+    const presented = classify(parseAuthorization(req.authorization));
+    let token: StoredToken | null = null;
+    let tokenIps = null;
+    let owner: User | null = null;
+    if (presented.kind === 'token') {
+      const entry = await d.cache.token(hashToken(presented.secret), now);
+      if (entry) {
+        token = entry.token;
+        tokenIps = entry.allowedIps;
+        owner = await d.cache.user(entry.token.user, now);
+      }
+    }
+    const outcome = decideRequest({
+      presented,
+      token,
+      tokenIps,
+      owner,
+      method: req.method,
+      path: req.path,
+      clientIp: client.clientIp,
+      now,
+      policy: { settings: snap.settings, allowedIps: snap.allowedIps, readRules: snap.readRules },
+    });
+    const result = await this.finish(req, client, outcome, now);
+    d.onEvent?.({ at: now, request: req, result });
+    return result;
+  }
+
+  private async finish(
+    req: AuthRequest,
+    client: ClientAddress,
+    outcome: GatewayOutcome,
+    now: number,
+  ): Promise<AuthResult> {
+    const { log, settings } = this.deps;
+    const ctx = (username: string | null): LogContext => ({
+      username: username ?? 'anonymous',
+      requestId: req.requestId,
+      ip: client.clientIp,
+      url: req.path,
+    });
+    const passwordsOn = settings.current['auth.basicPasswords'];
+    switch (outcome.kind) {
+      case 'anonymous':
+        return { outcome, client, allowed: true, identity: null, status: 0, message: '', rate: null };
+      case 'passed-on':
+        if (log.auth.isEnabled('INFO'))
+          log.auth.info(passedOnMessage(outcome.username, req.path), ctx(outcome.username));
+        return { outcome, client, allowed: true, identity: null, status: 0, message: '', rate: null };
+      case 'denied':
+        if (log.auth.isEnabled('INFO')) {
+          log.auth.info(
+            deniedMessage(outcome, req.method, req.path, client.clientIp, passwordsOn),
+            ctx(outcome.username),
+          );
+        }
+        return {
+          outcome,
+          client,
+          allowed: false,
+          identity: null,
+          status: outcome.status,
+          message: denialForClient(outcome, req.method, client.clientIp, passwordsOn),
+          rate: null,
+        };
+      case 'authenticated': {
+        const { token, user } = outcome;
+        const policy = this.ratePolicy(token);
+        const rate = policy ? await this.deps.rateLimits.consume(token.id, policy, now) : null;
+        if (rate && !rate.allowed) {
+          if (log.ratelimit.isEnabled('INFO'))
+            log.ratelimit.info(rateLimitedMessage(user.username, rate), ctx(user.username));
+          return {
+            outcome: { kind: 'rate-limited', token, user, decision: rate },
+            client,
+            allowed: false,
+            identity: null,
+            status: 429,
+            message: `rate limit exceeded: ${rate.limit} requests per ${rate.windowMs / 1000} seconds for this token`,
+            rate,
+          };
+        }
+        this.deps.lastUsed.record(token.id, now, client.clientIp);
+        if (log.auth.isEnabled('INFO'))
+          log.auth.info(foundTokenMessage(outcome, req.path), ctx(user.username));
+        if (log.filter.isEnabled('INFO')) log.filter.info(AUTHENTICATED_MESSAGE, ctx(user.username));
+        return {
+          outcome,
+          client,
+          allowed: true,
+          identity: { user: user.username, tokenId: token.id, scope: token.scope },
+          status: 0,
+          message: '',
+          rate,
+        };
+      }
+    }
+  }
+
+  /** A token's own limit always applies; the global one only while rateLimit.enabled is on. */
+  private ratePolicy(token: StoredToken): RateLimitPolicy | null {
+    if (token.rateLimit)
+      return { requests: token.rateLimit.requests, windowMs: token.rateLimit.windowSeconds * 1000 };
+    const s = this.deps.settings.current;
+    if (!s['rateLimit.enabled']) return null;
+    return { requests: s['rateLimit.requests'], windowMs: s['rateLimit.windowSeconds'] * 1000 };
+  }
+}

@@ -1,0 +1,94 @@
+import type { GatewayDenial, GatewayOutcome } from '../domain/gateway-decision.js';
+import { describeWindow, type RateDecision } from '../domain/rate-limit.js';
+import type { Scope } from '../domain/token.js';
+
+/**
+ * The log messages of the authentication outcomes. The wording is ours; the facts and their order
+ * follow the seed product's lines (description, scope, user, created date, endpoint…), so that log
+ * analyzer rules written for it keep matching. No message ever contains a secret.
+ */
+
+const SCOPE_NAMES: Record<Scope, string> = { read: 'Read Only', write: 'Read & Write' };
+
+const CREATED = new Intl.DateTimeFormat('en-US', {
+  month: 'short',
+  day: 'numeric',
+  year: 'numeric',
+  hour: 'numeric',
+  minute: '2-digit',
+  second: '2-digit',
+  timeZone: 'UTC',
+});
+
+/** `Sep 22, 2020, 2:43:30 PM UTC`, like the seed's "Token was created on Sep 22, 2020 2:43:30 PM". */
+export function createdDate(ms: number): string {
+  return `${CREATED.format(ms)} UTC`;
+}
+
+export function foundTokenMessage(
+  o: Extract<GatewayOutcome, { kind: 'authenticated' }>,
+  path: string,
+): string {
+  return `Found a matching token "${o.token.description}" with ${SCOPE_NAMES[o.token.scope]} scope and authenticated user ${o.user.username}. Token was created on ${createdDate(o.token.createdAt)}. REST endpoint: ${path}`;
+}
+
+export const AUTHENTICATED_MESSAGE = 'User successfully authenticated';
+
+function denialReason(reason: GatewayDenial, method: string, clientIp: string, passwordsOn: boolean): string {
+  const suffix = passwordsOn ? '' : ' and basic auth with password is disabled';
+  switch (reason) {
+    case 'not-a-token':
+      return 'No valid API token was provided and basic auth with password is disabled';
+    case 'unknown-token':
+      return `No matching API token was found${suffix}`;
+    case 'ip-denied':
+    case 'password-ip-denied':
+      return `IP address ${clientIp} of request is not allowed to access the REST API${suffix}`;
+    case 'read-only':
+      return `The token scope is read-only and only covers GET, HEAD and OPTIONS requests. Request method type was ${method}`;
+    case 'user-mismatch':
+      return 'The API token belongs to another user';
+    case 'revoked':
+      return 'The API token has been revoked';
+    case 'expired':
+      return 'The API token has expired';
+    case 'user-disabled':
+      return 'The user is disabled or deleted';
+    case 'no-permission':
+      return 'The user lacks the permission to use API tokens';
+    case 'no-credentials':
+      return 'No credentials were provided and authentication is required';
+    case 'malformed':
+      return 'The Authorization header is malformed';
+  }
+}
+
+export function deniedMessage(
+  o: Extract<GatewayOutcome, { kind: 'denied' }>,
+  method: string,
+  path: string,
+  clientIp: string,
+  passwordsOn: boolean,
+): string {
+  return `Token verification for user ${o.username ?? 'anonymous'} failed: ${denialReason(o.reason, method, clientIp, passwordsOn)}. REST endpoint: ${path}`;
+}
+
+export function passedOnMessage(username: string | null, path: string): string {
+  return username === null
+    ? `A Bearer credential that is not an API token was presented. Passing the request further to the default authenticator. REST endpoint: ${path}`
+    : `User ${username} presented a regular password, not an API token. Passing the request further to the default authenticator. REST endpoint: ${path}`;
+}
+
+export function rateLimitedMessage(username: string, d: RateDecision): string {
+  return `User ${username} has been rate limited. The API token allows executing ${d.limit} requests within ${describeWindow(d.windowMs)}.`;
+}
+
+/** The message the client gets with a denial: the reason, without the endpoint or internal detail. */
+export function denialForClient(
+  o: Extract<GatewayOutcome, { kind: 'denied' }>,
+  method: string,
+  clientIp: string,
+  passwordsOn: boolean,
+): string {
+  return `authentication failed: ${denialReason(o.reason, method, clientIp, passwordsOn)}`;
+}

@@ -1,0 +1,183 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Writable } from 'node:stream';
+import { Pool } from 'undici';
+import type { AuthResult, Gateway } from '../gateway/gateway.js';
+import type { NamedLogger } from '../log/log-manager.js';
+import { connectionTokens, HOP_BY_HOP, rateLimitHeaders, type IdentityHeaderNames } from './headers.js';
+import { sendDenial, sendError } from './respond.js';
+
+export interface ProxyOptions {
+  upstream: URL;
+  identityHeaders: IdentityHeaderNames;
+  /** More client headers to drop on every request, e.g. `x-remote-user` if the upstream trusts it. */
+  stripHeaders: readonly string[];
+  connectTimeoutMs: number;
+  /** Time to the upstream's response headers; past it the client gets 504. */
+  headersTimeoutMs: number;
+  /** Longest silence while a body streams; past it the exchange is cut. */
+  bodyTimeoutMs: number;
+  /** Pooled keep-alive connections to the upstream. */
+  connections: number;
+}
+
+const NEVER_FORWARDED = ['host', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-request-id'];
+
+/** Maps an upstream failure before its response started to 502 or 504. */
+function upstreamFailure(err: unknown): { status: 'bad_gateway' | 'gateway_timeout'; message: string } {
+  const code = (err as { code?: string }).code ?? '';
+  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'ETIMEDOUT') {
+    return { status: 'gateway_timeout', message: 'the upstream did not answer in time' };
+  }
+  return { status: 'bad_gateway', message: `the upstream could not be reached (${code || 'error'})` };
+}
+
+/**
+ * The reverse proxy: authenticate, then stream the request to the upstream and its answer back,
+ * through a pool of keep-alive connections. Bodies are never buffered, whatever their size.
+ */
+export class Proxy {
+  private readonly pool: Pool;
+  private readonly basePath: string;
+  /** Every client header that never goes upstream as sent, lower-cased once. */
+  private readonly dropped: ReadonlySet<string>;
+
+  constructor(
+    private readonly gateway: Gateway,
+    private readonly opts: ProxyOptions,
+    private readonly log: NamedLogger,
+    private readonly requestId: (given: string | string[] | undefined) => string,
+  ) {
+    this.pool = new Pool(opts.upstream.origin, {
+      connections: opts.connections,
+      connectTimeout: opts.connectTimeoutMs,
+      headersTimeout: opts.headersTimeoutMs,
+      bodyTimeout: opts.bodyTimeoutMs,
+      keepAliveTimeout: 4_000,
+    });
+    this.basePath = opts.upstream.pathname === '/' ? '' : opts.upstream.pathname.replace(/\/$/, '');
+    const id = opts.identityHeaders;
+    this.dropped = new Set(
+      [...HOP_BY_HOP, ...NEVER_FORWARDED, id.user, id.tokenId, id.scope, ...opts.stripHeaders].map((h) =>
+        h.toLowerCase(),
+      ),
+    );
+  }
+
+  /** The request listener for every path outside /_tokengate/. */
+  readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
+    this.serve(req, res).catch((err: unknown) => {
+      this.log.error(`proxying ${req.method ?? '?'} failed`, err);
+      sendError(res, 'internal', 'internal error; the server log has the details');
+    });
+  };
+
+  async close(): Promise<void> {
+    await this.pool.close();
+  }
+
+  private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const path = q === -1 ? url : url.slice(0, q);
+    const requestId = this.requestId(req.headers['x-request-id']);
+    const method = req.method ?? 'GET';
+    const auth = await this.gateway.authenticate({
+      method,
+      path,
+      authorization: req.headers.authorization,
+      peerIp: req.socket.remoteAddress,
+      forwardedFor: req.headers['x-forwarded-for'],
+      requestId,
+    });
+    if (!auth.allowed) {
+      // The body of a refused request is never read; drop the connection's rest of it.
+      sendDenial(res, auth, { 'x-request-id': requestId });
+      return;
+    }
+    await this.forward(req, res, method, url, requestId, auth);
+  }
+
+  private upstreamHeaders(req: IncomingMessage, requestId: string, auth: AuthResult): string[] {
+    const raw = req.rawHeaders;
+    const extraDrop = connectionTokens(req.headers.connection);
+    const dropAuthorization = auth.identity !== null;
+    const out: string[] = [];
+    for (let i = 0; i < raw.length; i += 2) {
+      const name = raw[i] ?? '';
+      const lower = name.toLowerCase();
+      if (this.dropped.has(lower) || extraDrop?.has(lower)) continue;
+      if (dropAuthorization && lower === 'authorization') continue;
+      out.push(name, raw[i + 1] ?? '');
+    }
+    const { client } = auth;
+    const incomingXff = req.headers['x-forwarded-for'];
+    const trusted = client.proxyIp !== null;
+    const peer = client.proxyIp ?? client.clientIp;
+    out.push('x-forwarded-for', trusted && incomingXff ? `${String(incomingXff)}, ${peer}` : peer);
+    const proto = req.headers['x-forwarded-proto'];
+    out.push('x-forwarded-proto', trusted && typeof proto === 'string' ? proto : 'http');
+    const host = req.headers['x-forwarded-host'];
+    out.push('x-forwarded-host', trusted && typeof host === 'string' ? host : (req.headers.host ?? ''));
+    out.push('x-request-id', requestId);
+    const id = auth.identity;
+    if (id) {
+      const names = this.opts.identityHeaders;
+      out.push(names.user, id.user, names.tokenId, id.tokenId, names.scope, id.scope);
+    }
+    return out;
+  }
+
+  private async forward(
+    req: IncomingMessage,
+    res: ServerResponse,
+    method: string,
+    url: string,
+    requestId: string,
+    auth: AuthResult,
+  ): Promise<void> {
+    const hasBody =
+      req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined;
+    const abort = new AbortController();
+    const onClose = (): void => {
+      if (!res.writableFinished) abort.abort();
+    };
+    res.once('close', onClose);
+    const rate = auth.rate ? rateLimitHeaders(auth.rate) : null;
+    // Set once the upstream's headers are written: after that an error can only cut the response.
+    const state = { started: false };
+    try {
+      await this.pool.stream(
+        {
+          path: this.basePath + url,
+          method: method,
+          headers: this.upstreamHeaders(req, requestId, auth),
+          body: hasBody ? req : null,
+          signal: abort.signal,
+        },
+        ({ statusCode, headers }): Writable => {
+          state.started = true;
+          const extraDrop = connectionTokens(headers.connection);
+          for (const name of Object.keys(headers)) {
+            if (HOP_BY_HOP.has(name) || extraDrop?.has(name)) Reflect.deleteProperty(headers, name);
+          }
+          if (rate) Object.assign(headers, rate);
+          res.writeHead(statusCode, headers as Record<string, string | string[]>);
+          return res;
+        },
+      );
+    } catch (err) {
+      if (abort.signal.aborted) return; // the client went away; nothing to answer
+      if (state.started) {
+        res.destroy();
+        return;
+      }
+      const failure = upstreamFailure(err);
+      this.log.warn(
+        `upstream ${this.opts.upstream.origin} failed for ${method} ${url.split('?')[0] ?? ''}: ${failure.message}`,
+      );
+      sendError(res, failure.status, failure.message, { 'x-request-id': requestId });
+    } finally {
+      res.off('close', onClose);
+    }
+  }
+}

@@ -1,0 +1,40 @@
+import type { ServerResponse } from 'node:http';
+import { AppError, errorBody, type ErrorCode } from '../domain/errors.js';
+import { WWW_AUTHENTICATE } from '../services/authenticator.js';
+import type { AuthResult } from '../gateway/gateway.js';
+import { rateLimitHeaders } from './headers.js';
+
+/** Writes a catalogue error as JSON, on the raw (non-Fastify) paths. */
+export function sendError(
+  res: ServerResponse,
+  code: ErrorCode,
+  message: string,
+  headers: Record<string, string | string[]> = {},
+): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const body = JSON.stringify(errorBody(new AppError(code, message)));
+  res.writeHead(new AppError(code, message).status, {
+    ...headers,
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(body),
+    'cache-control': 'no-store',
+  });
+  res.end(body);
+}
+
+const CODE_BY_STATUS: Record<number, ErrorCode> = {
+  401: 'unauthorized',
+  403: 'forbidden',
+  429: 'rate_limited',
+};
+
+/** Renders a refused authentication: 401 with the challenges, 403, or 429 with Retry-After and RateLimit headers. */
+export function sendDenial(res: ServerResponse, r: AuthResult, extra: Record<string, string> = {}): void {
+  const headers: Record<string, string | string[]> = { ...extra };
+  if (r.status === 401) headers['www-authenticate'] = WWW_AUTHENTICATE;
+  if (r.rate) Object.assign(headers, rateLimitHeaders(r.rate));
+  sendError(res, CODE_BY_STATUS[r.status] ?? 'forbidden', r.message, headers);
+}

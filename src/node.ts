@@ -1,0 +1,152 @@
+import { join } from 'node:path';
+import { bootstrap, openApp, type AppContext } from './app.js';
+import type { Config } from './config/config.js';
+import { MemoryRateLimitStore } from './domain/rate-limit.js';
+import { Gateway, type AuthEvent } from './gateway/gateway.js';
+import { forwardAuthHandler } from './http/forward-auth.js';
+import { Proxy } from './http/proxy.js';
+import { requestIds } from './http/request-id.js';
+import { startServer, type RunningServer } from './http/server.js';
+import { startWhoami } from './http/whoami.js';
+import { compileLayout, DEFAULT_PATTERN, jsonLayout } from './log/layout.js';
+import type { LogLevel } from './log/levels.js';
+import { LogManager } from './log/log-manager.js';
+import { RotatingFileSink } from './log/rotating-file.js';
+import { streamSink, type LogSink } from './log/sinks.js';
+import { LastUsedRecorder } from './services/last-used.js';
+
+/** How often the memory rate limiter forgets keys that are back to a full burst. */
+const RATE_SWEEP_MS = 60_000;
+
+export interface RunningNode {
+  ctx: AppContext;
+  server: RunningServer;
+  gateway: Gateway;
+  logs: LogManager;
+  /** The upstream requests go to: the configured one, or the demo "whoami". */
+  upstream: string;
+  demoUpstream: boolean;
+  close(): Promise<void>;
+}
+
+export interface StartNodeOptions {
+  /** Where the first-start admin password is shown (the terminal); never the log. */
+  show: (text: string) => void;
+  /** Extra log sinks, e.g. a memory sink in tests. */
+  sinks?: LogSink[];
+  /** Hears every authentication outcome (the audit log subscribes here). */
+  onAuthEvent?: (event: AuthEvent) => void;
+  thread?: string;
+}
+
+/** Settings name the root logger `root`; the log manager calls it ''. */
+export function toManagerLevels(levels: Record<string, LogLevel>): Record<string, LogLevel> {
+  const out: Record<string, LogLevel> = {};
+  for (const [name, level] of Object.entries(levels)) out[name === 'root' ? '' : name] = level;
+  return out;
+}
+
+/**
+ * Starts one serving node: the log file, the database and services, the gateway (reverse proxy and
+ * forward-auth) and the management API on one port. With no upstream configured it also starts the
+ * demo "whoami" upstream on loopback.
+ */
+export async function startNode(config: Config, opts: StartNodeOptions): Promise<RunningNode> {
+  const file = new RotatingFileSink(join(config.log.dir, 'tokengate.log'), {
+    maxBytes: config.log.maxSizeMb * 1024 * 1024,
+    maxFiles: config.log.maxFiles,
+  });
+  await file.open();
+  const sinks: LogSink[] = [
+    file,
+    ...(config.log.console ? [streamSink(process.stderr)] : []),
+    ...(opts.sinks ?? []),
+  ];
+  const logs = new LogManager({
+    sinks,
+    layout: config.log.format === 'json' ? jsonLayout : compileLayout(config.log.pattern ?? DEFAULT_PATTERN),
+    thread: opts.thread ?? 'main',
+    node: config.nodeId,
+  });
+  const serverLog = logs.logger('server');
+  let ctx: AppContext;
+  try {
+    ctx = await openApp(config, { log: logs.logger('store') });
+  } catch (err) {
+    await logs.close();
+    throw err;
+  }
+  logs.setLevels(toManagerLevels(ctx.settings.current['log.levels']));
+  ctx.settings.onChange((snap) => logs.setLevels(toManagerLevels(snap.settings['log.levels'])));
+  await bootstrap(ctx, opts.show);
+
+  const lastUsed = new LastUsedRecorder(ctx.store, (err) =>
+    serverLog.warn('writing last-used times failed; will retry', undefined, err),
+  );
+  lastUsed.start(config.lastUsedFlushMs);
+  const rateLimits = new MemoryRateLimitStore();
+  const sweeper = setInterval(() => rateLimits.sweep(ctx.now()), RATE_SWEEP_MS);
+  sweeper.unref();
+  const gateway = new Gateway({
+    cache: ctx.cache,
+    settings: ctx.settings,
+    rateLimits,
+    lastUsed,
+    log: {
+      auth: logs.logger('auth'),
+      filter: logs.logger('auth.filter'),
+      ratelimit: logs.logger('ratelimit'),
+    },
+    now: ctx.now,
+    ...(opts.onAuthEvent ? { onEvent: opts.onAuthEvent } : {}),
+  });
+
+  const whoami = config.upstream === null ? await startWhoami() : null;
+  const upstream = config.upstream ?? whoami?.url ?? '';
+  const ids = requestIds();
+  const proxyLog = logs.logger('proxy');
+  const proxy = new Proxy(
+    gateway,
+    {
+      upstream: new URL(upstream),
+      identityHeaders: config.identityHeaders,
+      stripHeaders: config.stripHeaders,
+      connections: config.proxy.connections,
+      connectTimeoutMs: config.proxy.connectTimeoutMs,
+      headersTimeoutMs: config.proxy.headersTimeoutMs,
+      bodyTimeoutMs: config.proxy.bodyTimeoutMs,
+    },
+    proxyLog,
+    ids,
+  );
+  let server: RunningServer;
+  try {
+    server = await startServer(ctx, {
+      gateway: proxy.handle,
+      forwardAuth: forwardAuthHandler(gateway, config.identityHeaders, proxyLog, ids),
+    });
+  } catch (err) {
+    await Promise.allSettled([proxy.close(), whoami?.close(), lastUsed.stop()]);
+    clearInterval(sweeper);
+    await ctx.close();
+    await logs.close();
+    throw err;
+  }
+  return {
+    ctx,
+    server,
+    gateway,
+    logs,
+    upstream,
+    demoUpstream: whoami !== null,
+    close: async () => {
+      clearInterval(sweeper);
+      await server.close();
+      await proxy.close();
+      await whoami?.close();
+      await lastUsed.stop();
+      await ctx.close();
+      await logs.close();
+    },
+  };
+}

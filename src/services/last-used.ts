@@ -1,0 +1,67 @@
+import type { LastUsed } from '../store/token-repo.js';
+import type { Store } from '../store/store.js';
+
+/** Most tokens remembered between flushes; past it, new ones wait for the next flush's room. */
+const MAX_PENDING = 100_000;
+
+/**
+ * Remembers when and from where each token was last used, and writes that in one batch per interval,
+ * never on the request path. A failed flush keeps the entries for the next one.
+ */
+export class LastUsedRecorder {
+  private pending = new Map<string, LastUsed>();
+  private timer: NodeJS.Timeout | undefined;
+  private flushing: Promise<void> | null = null;
+
+  constructor(
+    private readonly store: Store,
+    private readonly onError: (err: unknown) => void,
+  ) {}
+
+  record(id: string, at: number, ip: string): void {
+    const prev = this.pending.get(id);
+    if (prev) {
+      prev.at = at;
+      prev.ip = ip;
+    } else if (this.pending.size < MAX_PENDING) {
+      this.pending.set(id, { id, at, ip });
+    }
+  }
+
+  start(intervalMs: number): void {
+    this.timer = setInterval(() => void this.flush(), intervalMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    await this.flush();
+  }
+
+  get size(): number {
+    return this.pending.size;
+  }
+
+  /** Writes everything pending in one transaction. Concurrent calls share one flush. */
+  flush(): Promise<void> {
+    this.flushing ??= this.write().finally(() => {
+      this.flushing = null;
+    });
+    return this.flushing;
+  }
+
+  private async write(): Promise<void> {
+    if (this.pending.size === 0) return;
+    const batch = this.pending;
+    this.pending = new Map();
+    try {
+      await this.store.transaction((tx) => tx.tokens.touchLastUsed([...batch.values()]));
+    } catch (err) {
+      // Keep what failed unless newer uses arrived meanwhile; bounded like record().
+      for (const [id, u] of batch)
+        if (!this.pending.has(id) && this.pending.size < MAX_PENDING) this.pending.set(id, u);
+      this.onError(err);
+    }
+  }
+}
