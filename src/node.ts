@@ -15,6 +15,9 @@ import { RotatingFileSink } from './log/rotating-file.js';
 import { streamSink, type LogSink } from './log/sinks.js';
 import { LastUsedRecorder } from './services/last-used.js';
 
+/** How often a node drops change-feed entries that every process has long read. */
+const CHANGE_PRUNE_INTERVAL_MS = 10 * 60_000;
+
 /** How often the memory rate limiter forgets keys that are back to a full burst. */
 const RATE_SWEEP_MS = 60_000;
 
@@ -46,29 +49,37 @@ export function toManagerLevels(levels: Record<string, LogLevel>): Record<string
   return out;
 }
 
+/** The authentication runtime without any server: what the node and the embeddable middleware share. */
+export interface GatewayRuntime {
+  ctx: AppContext;
+  logs: LogManager;
+  gateway: Gateway;
+  close(): Promise<void>;
+}
+
 /**
- * Starts one serving node: the log file, the database and services, the gateway (reverse proxy and
- * forward-auth) and the management API on one port. With no upstream configured it also starts the
- * demo "whoami" upstream on loopback.
+ * Opens the log, the database and the services, keeps log levels in step with the settings, and
+ * builds the gateway with its rate limiter and last-used recorder.
  */
-export async function startNode(config: Config, opts: StartNodeOptions): Promise<RunningNode> {
-  const file = new RotatingFileSink(join(config.log.dir, 'tokengate.log'), {
-    maxBytes: config.log.maxSizeMb * 1024 * 1024,
-    maxFiles: config.log.maxFiles,
-  });
-  await file.open();
+export async function startRuntime(config: Config, opts: StartNodeOptions): Promise<GatewayRuntime> {
   const sinks: LogSink[] = [
-    file,
     ...(config.log.console ? [streamSink(process.stderr)] : []),
     ...(opts.sinks ?? []),
   ];
+  if (config.log.file) {
+    const file = new RotatingFileSink(join(config.log.dir, 'tokengate.log'), {
+      maxBytes: config.log.maxSizeMb * 1024 * 1024,
+      maxFiles: config.log.maxFiles,
+    });
+    await file.open();
+    sinks.unshift(file);
+  }
   const logs = new LogManager({
     sinks,
     layout: config.log.format === 'json' ? jsonLayout : compileLayout(config.log.pattern ?? DEFAULT_PATTERN),
     thread: opts.thread ?? 'main',
     node: config.nodeId,
   });
-  const serverLog = logs.logger('server');
   let ctx: AppContext;
   try {
     ctx = await openApp(config, { log: logs.logger('store') });
@@ -80,6 +91,7 @@ export async function startNode(config: Config, opts: StartNodeOptions): Promise
   ctx.settings.onChange((snap) => logs.setLevels(toManagerLevels(snap.settings['log.levels'])));
   await bootstrap(ctx, opts.show);
 
+  const serverLog = logs.logger('server');
   const lastUsed = new LastUsedRecorder(ctx.store, (err) =>
     serverLog.warn('writing last-used times failed; will retry', undefined, err),
   );
@@ -100,7 +112,34 @@ export async function startNode(config: Config, opts: StartNodeOptions): Promise
     now: ctx.now,
     ...(opts.onAuthEvent ? { onEvent: opts.onAuthEvent } : {}),
   });
+  await ctx.feed.start(config.changePollMs);
+  const pruner = setInterval(() => {
+    ctx.feed
+      .prune(ctx.now())
+      .catch((err: unknown) => serverLog.warn('pruning the change feed failed', undefined, err));
+  }, CHANGE_PRUNE_INTERVAL_MS);
+  pruner.unref();
+  return {
+    ctx,
+    logs,
+    gateway,
+    close: async () => {
+      clearInterval(sweeper);
+      clearInterval(pruner);
+      await lastUsed.stop();
+      await ctx.close();
+      await logs.close();
+    },
+  };
+}
 
+/**
+ * Starts one serving node: the runtime, the reverse proxy, forward-auth and the management API on
+ * one port. With no upstream configured it also starts the demo "whoami" upstream on loopback.
+ */
+export async function startNode(config: Config, opts: StartNodeOptions): Promise<RunningNode> {
+  const rt = await startRuntime(config, opts);
+  const { ctx, logs, gateway } = rt;
   const whoami = config.upstream === null ? await startWhoami() : null;
   const upstream = config.upstream ?? whoami?.url ?? '';
   const ids = requestIds();
@@ -126,10 +165,8 @@ export async function startNode(config: Config, opts: StartNodeOptions): Promise
       forwardAuth: forwardAuthHandler(gateway, config.identityHeaders, proxyLog, ids),
     });
   } catch (err) {
-    await Promise.allSettled([proxy.close(), whoami?.close(), lastUsed.stop()]);
-    clearInterval(sweeper);
-    await ctx.close();
-    await logs.close();
+    await Promise.allSettled([proxy.close(), whoami?.close()]);
+    await rt.close();
     throw err;
   }
   return {
@@ -140,13 +177,10 @@ export async function startNode(config: Config, opts: StartNodeOptions): Promise
     upstream,
     demoUpstream: whoami !== null,
     close: async () => {
-      clearInterval(sweeper);
       await server.close();
       await proxy.close();
       await whoami?.close();
-      await lastUsed.stop();
-      await ctx.close();
-      await logs.close();
+      await rt.close();
     },
   };
 }

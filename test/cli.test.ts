@@ -273,6 +273,18 @@ describe('tokengate CLI', () => {
     assert.equal((await cli(dir, 'audit', 'list', '--category', 'nope')).code, 1);
   });
 
+  it('shows and sets log levels, persisted in the database', async () => {
+    const set = await cli(dir, 'log-level', 'auth', 'info');
+    assert.equal(set.code, 0, set.err);
+    assert.equal(set.out.trim(), 'auth: WARN -> INFO');
+    assert.match((await cli(dir, 'log-level')).out, /^auth\s+INFO$/m);
+    assert.equal((await cli(dir, 'log-level', 'auth', 'inherit')).out.trim(), 'auth: INFO -> inherit');
+    const bad = await cli(dir, 'log-level', 'auth', 'loud');
+    assert.equal(bad.code, 1);
+    assert.match(bad.err, /level: must be one of TRACE/);
+    assert.equal((await cli(dir, 'log-level', 'root', 'inherit')).code, 1);
+  });
+
   it('lists the audit log, with @cli as the author of CLI changes', async () => {
     const r = await cli(dir, 'audit', 'list', '--json', '--limit', '200');
     assert.equal(r.code, 0);

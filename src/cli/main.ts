@@ -4,6 +4,7 @@ import { AppError } from '../domain/errors.js';
 import { DatabaseOpenError } from '../store/database.js';
 import { VERSION } from '../version.js';
 import { auditCommands } from './commands/audit.js';
+import { logLevelCommand } from './commands/log-level.js';
 import { serveCommand } from './commands/serve.js';
 import { settingsCommands } from './commands/settings.js';
 import { tokenCommands } from './commands/token.js';
@@ -28,6 +29,7 @@ export function buildProgram(io: Io): Command {
   tokenCommands(program, io, globals);
   settingsCommands(program, io, globals);
   auditCommands(program, io, globals);
+  logLevelCommand(program, io, globals);
   for (const cmd of program.commands)
     cmd
       .exitOverride()

@@ -55,6 +55,8 @@ export interface Config {
     pattern: string | null;
     /** Also write each line to stderr. */
     console: boolean;
+    /** Write <dir>/tokengate.log (on by default; an embedding application may turn it off). */
+    file: boolean;
   };
 }
 
@@ -158,6 +160,11 @@ function section<T extends Record<string, unknown>>(
   return out as T;
 }
 
+const bool: FieldReader<boolean> = (v, name) => {
+  if (typeof v !== 'boolean') throw new ConfigError(`${name} must be true or false (config file)`);
+  return v;
+};
+
 const intField =
   (min: number, max: number): FieldReader<number> =>
   (v, name) =>
@@ -260,13 +267,8 @@ export function loadConfig(
       'layout',
     ],
     pattern: [(v, n) => str(n, v, 'config file'), null as string | null],
-    console: [
-      (v, n) => {
-        if (typeof v !== 'boolean') throw new ConfigError(`${n} must be true or false (config file)`);
-        return v;
-      },
-      true,
-    ],
+    console: [bool, true],
+    file: [bool, true],
   });
   return {
     port: portNum,

@@ -102,6 +102,7 @@ function logLevels(value: unknown): Result<Record<string, LogLevel>> {
     if (!isLogLevel(upper)) return fail(`level of "${name}" must be one of ${LOG_LEVELS.join(', ')}`);
     out[name] = upper;
   }
+  if (out.root === undefined) return fail('must set a level for "root"');
   return ok(out);
 }
 

@@ -5,9 +5,6 @@ import { AppError, errorBody } from '../domain/errors.js';
 import { VERSION } from '../version.js';
 import { BASE_PATH, buildApi, type Api } from './api/app.js';
 
-/** How often a server drops change-feed entries that every process has long read. */
-const CHANGE_PRUNE_INTERVAL_MS = 10 * 60_000;
-
 /** How long shutdown waits for requests in flight. */
 const SHUTDOWN_GRACE_MS = 5_000;
 
@@ -85,13 +82,6 @@ export async function startServer(ctx: AppContext, routes: RawRoutes = {}): Prom
       resolve();
     });
   });
-  await ctx.feed.start(ctx.config.changePollMs);
-  const pruner = setInterval(() => {
-    ctx.feed
-      .prune(ctx.now())
-      .catch((err: unknown) => ctx.log.warn(`pruning the change feed failed: ${String(err)}`));
-  }, CHANGE_PRUNE_INTERVAL_MS);
-  pruner.unref();
   const addr = server.address() as AddressInfo;
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
   return {
@@ -99,8 +89,6 @@ export async function startServer(ctx: AppContext, routes: RawRoutes = {}): Prom
     api,
     url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${addr.port}`,
     close: async () => {
-      ctx.feed.stop();
-      clearInterval(pruner);
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       // Requests in flight get a grace period, then their connections are cut.

@@ -13,6 +13,7 @@ import type { Store } from '../../store/store.js';
 import { resolveClientAddress, type ClientAddress } from '../client-ip.js';
 import { errorHandler, sendError } from './errors.js';
 import { AppError } from '../../domain/errors.js';
+import { adminLogLevelRoutes } from './routes/admin-log-levels.js';
 import { adminSettingsRoutes } from './routes/admin-settings.js';
 import { adminTokenRoutes } from './routes/admin-tokens.js';
 import { adminUserRoutes } from './routes/admin-users.js';
@@ -141,6 +142,7 @@ export function buildApi(deps: ApiDeps): Api {
       await api.register(adminTokenRoutes(deps));
       await api.register(adminUserRoutes(deps));
       await api.register(adminSettingsRoutes(deps));
+      await api.register(adminLogLevelRoutes(deps));
     },
     { prefix: API_PATH },
   );

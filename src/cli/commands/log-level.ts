@@ -1,0 +1,52 @@
+import type { Command } from 'commander';
+import { invalidField } from '../../domain/errors.js';
+import { CLI_PRINCIPAL } from '../../domain/permissions.js';
+import { LOGGER_NAME_PATTERN } from '../../domain/settings.js';
+import { LOG_LEVELS, parseLogLevel } from '../../log/levels.js';
+import { systemContext } from '../../services/context.js';
+import { withApp, type GlobalOptions } from '../context.js';
+import { printTable, type Io } from '../output.js';
+
+/**
+ * `tokengate log-level [LOGGER LEVEL]`: log levels live in the database, so a change applies on every
+ * node at once and survives restarts; no log4j file to edit per node.
+ */
+export function logLevelCommand(program: Command, io: Io, globals: () => GlobalOptions): void {
+  program
+    .command('log-level')
+    .description("show the log levels, or set one logger's level on every node (audited)")
+    .argument('[logger]', 'root, server, api, proxy, auth, auth.filter, ratelimit, store, …')
+    .argument('[level]', `${LOG_LEVELS.join(', ')}, or inherit to use the parent's level`)
+    .action(async (logger: string | undefined, levelText: string | undefined) => {
+      if (logger !== undefined && !LOGGER_NAME_PATTERN.test(logger))
+        throw invalidField('logger', `"${logger}" is not a logger name`);
+      if (logger !== undefined && levelText === undefined)
+        throw invalidField('level', 'give a level, or no logger to list them');
+      const level = levelText === undefined || levelText === 'inherit' ? null : parseLogLevel(levelText);
+      if (levelText !== undefined && levelText !== 'inherit' && level === null) {
+        throw invalidField('level', `must be one of ${LOG_LEVELS.join(', ')} or inherit`);
+      }
+      await withApp(io, globals(), async (ctx) => {
+        const current = ctx.settings.current['log.levels'];
+        if (logger === undefined) {
+          printTable(
+            io,
+            ['LOGGER', 'LEVEL'],
+            Object.entries(current)
+              .sort()
+              .map(([n, l]) => [n, l]),
+          );
+          return;
+        }
+        if (logger === 'root' && level === null)
+          throw invalidField('level', 'the root logger cannot inherit');
+        const next = { ...current };
+        if (level === null) Reflect.deleteProperty(next, logger);
+        else next[logger] = level;
+        await ctx.settings.update(CLI_PRINCIPAL, systemContext(CLI_PRINCIPAL.username), {
+          'log.levels': next,
+        });
+        io.out(`${logger}: ${current[logger] ?? 'inherit'} -> ${level ?? 'inherit'}`);
+      });
+    });
+}

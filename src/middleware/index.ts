@@ -1,0 +1,152 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { loadConfig, type Config, type ConfigFlags } from '../config/config.js';
+import type { AuthResult, Identity } from '../gateway/gateway.js';
+import { requestIds } from '../http/request-id.js';
+import { sendDenial } from '../http/respond.js';
+import { startRuntime, type GatewayRuntime } from '../node.js';
+
+/**
+ * tokengate embedded in a Node application: the same authentication decision as the gateway, on the
+ * application's own requests, with the same database, settings, rate limits and log file.
+ *
+ * ```ts
+ * const tg = await createTokengate({ db: 'postgres://…' });
+ * app.use(tg.express());                 // Express / Connect
+ * await fastify.register(tg.fastify);    // Fastify
+ * const r = await tg.authenticate(req);  // anything else
+ * ```
+ */
+export interface TokengateOptions extends Omit<ConfigFlags, 'port' | 'host' | 'upstream'> {
+  /** Adjust the loaded configuration, e.g. `c => { c.log.file = false }`. */
+  configure?: (config: Config) => void;
+  /** Where a first-start admin password would be printed. Default: stderr. */
+  show?: (text: string) => void;
+}
+
+/** What a request carries after authentication; the identity is null for anonymous and passed-on requests. */
+export interface TokengateRequestInfo {
+  outcome: AuthResult['outcome']['kind'];
+  identity: Identity | null;
+  clientIp: string;
+  proxyIp: string | null;
+  requestId: string;
+}
+
+/** The request shape `authenticate` needs: Node's IncomingMessage fits, as do framework requests. */
+export interface RequestLike {
+  method?: string | undefined;
+  url?: string | undefined;
+  headers: IncomingMessage['headers'];
+  socket?: { remoteAddress?: string | undefined } | undefined;
+}
+
+export interface Tokengate {
+  /** The decision for one request. Does not answer it: see `express()` and `fastify` for that. */
+  authenticate(req: RequestLike): Promise<AuthResult & { requestId: string }>;
+  /** Express/Connect middleware: answers refusals itself, else sets `req.tokengate` and calls `next()`. */
+  express(): (
+    req: IncomingMessage & { tokengate?: TokengateRequestInfo },
+    res: ServerResponse,
+    next: (err?: unknown) => void,
+  ) => void;
+  /** A Fastify plugin (not encapsulated): an onRequest hook that refuses or sets `request.tokengate`. */
+  fastify: FastifyPluginLike;
+  runtime: GatewayRuntime;
+  close(): Promise<void>;
+}
+
+/** Structural types, so the package does not force a Fastify version on the application. */
+interface FastifyLikeInstance {
+  decorateRequest(name: string, value: unknown): unknown;
+  addHook(
+    name: 'onRequest',
+    hook: (
+      request: { raw: IncomingMessage; tokengate?: TokengateRequestInfo },
+      reply: { raw: ServerResponse; hijack(): void },
+    ) => Promise<void>,
+  ): unknown;
+}
+export type FastifyPluginLike = ((instance: FastifyLikeInstance) => Promise<void>) & {
+  [key: symbol]: unknown;
+};
+
+/** Drops identity headers a client sent, so an application that reads them cannot be fooled. */
+function stripIdentity(headers: IncomingMessage['headers'], names: Config['identityHeaders']): void {
+  Reflect.deleteProperty(headers, names.user);
+  Reflect.deleteProperty(headers, names.tokenId);
+  Reflect.deleteProperty(headers, names.scope);
+}
+
+function info(r: AuthResult, requestId: string): TokengateRequestInfo {
+  return {
+    outcome: r.outcome.kind,
+    identity: r.identity,
+    clientIp: r.client.clientIp,
+    proxyIp: r.client.proxyIp,
+    requestId,
+  };
+}
+
+export async function createTokengate(opts: TokengateOptions = {}): Promise<Tokengate> {
+  const { configure, show, ...flags } = opts;
+  const config = loadConfig(flags);
+  config.log.console = false;
+  configure?.(config);
+  const runtime = await startRuntime(config, {
+    show: show ?? ((t) => process.stderr.write(`${t}\n`)),
+    thread: 'app',
+  });
+  const ids = requestIds();
+  const names = config.identityHeaders;
+
+  const authenticate: Tokengate['authenticate'] = async (req) => {
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const requestId = ids(req.headers['x-request-id']);
+    stripIdentity(req.headers, names);
+    const result = await runtime.gateway.authenticate({
+      method: (req.method ?? 'GET').toUpperCase(),
+      path: q === -1 ? url : url.slice(0, q),
+      authorization: req.headers.authorization,
+      peerIp: req.socket?.remoteAddress,
+      forwardedFor: req.headers['x-forwarded-for'],
+      requestId,
+    });
+    return Object.assign(result, { requestId });
+  };
+
+  const express: Tokengate['express'] = () => (req, res, next) => {
+    authenticate(req)
+      .then((r) => {
+        if (!r.allowed) {
+          sendDenial(res, r, { 'x-request-id': r.requestId });
+          return;
+        }
+        req.tokengate = info(r, r.requestId);
+        next();
+      })
+      .catch(next);
+  };
+
+  const plugin = async (instance: FastifyLikeInstance): Promise<void> => {
+    instance.decorateRequest('tokengate', null);
+    instance.addHook('onRequest', async (request, reply) => {
+      const r = await authenticate(request.raw);
+      if (!r.allowed) {
+        reply.hijack();
+        sendDenial(reply.raw, r, { 'x-request-id': r.requestId });
+        return;
+      }
+      request.tokengate = info(r, r.requestId);
+    });
+  };
+  // Like fastify-plugin: the hook applies to the whole application, not only inside this plugin.
+  const fastify: FastifyPluginLike = Object.assign(plugin, {
+    [Symbol.for('skip-override')]: true,
+    [Symbol.for('fastify.display-name')]: 'tokengate',
+  });
+
+  return { authenticate, express, fastify, runtime, close: () => runtime.close() };
+}
+
+export type { AuthResult, Identity } from '../gateway/gateway.js';
