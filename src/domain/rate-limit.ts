@@ -21,6 +21,13 @@ export interface RateDecision {
   retryAfterMs: number;
 }
 
+/**
+ * The TAT accumulates `windowMs / requests`, which is rarely a whole number of milliseconds; at epoch
+ * timestamps the float error reaches ~1e-4 ms. Comparisons allow this much slack so that a burst of
+ * exactly `requests` is always allowed.
+ */
+const SLACK_MS = 1e-3;
+
 export function gcra(
   storedTat: number | undefined,
   now: number,
@@ -30,7 +37,7 @@ export function gcra(
   const tat = storedTat === undefined || storedTat < now ? now : storedTat;
   const newTat = tat + interval;
   const allowAt = newTat - policy.windowMs;
-  if (now < allowAt) {
+  if (allowAt - now > SLACK_MS) {
     return {
       tat,
       decision: {
@@ -49,7 +56,7 @@ export function gcra(
       allowed: true,
       limit: policy.requests,
       windowMs: policy.windowMs,
-      remaining: Math.floor((policy.windowMs - (newTat - now)) / interval + 1e-9),
+      remaining: Math.max(0, Math.floor((policy.windowMs - (newTat - now) + SLACK_MS) / interval)),
       resetMs: newTat - now,
       retryAfterMs: 0,
     },

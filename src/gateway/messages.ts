@@ -22,7 +22,8 @@ const CREATED = new Intl.DateTimeFormat('en-US', {
 
 /** `Sep 22, 2020, 2:43:30 PM UTC`, like the seed's "Token was created on Sep 22, 2020 2:43:30 PM". */
 export function createdDate(ms: number): string {
-  return `${CREATED.format(ms)} UTC`;
+  // Some ICU versions put a narrow no-break space before AM/PM; log rules expect a plain space.
+  return `${CREATED.format(ms).replace(/[\u202f\u00a0]/g, ' ')} UTC`;
 }
 
 export function foundTokenMessage(
@@ -80,7 +81,7 @@ export function passedOnMessage(username: string | null, path: string): string {
 }
 
 export function rateLimitedMessage(username: string, d: RateDecision): string {
-  return `User ${username} has been rate limited. The API token allows executing ${d.limit} requests within ${describeWindow(d.windowMs)}.`;
+  return `User ${username} has been rate limited. The API token allows executing ${d.limit} request${d.limit === 1 ? '' : 's'} within ${describeWindow(d.windowMs)}.`;
 }
 
 /** The message the client gets with a denial: the reason, without the endpoint or internal detail. */

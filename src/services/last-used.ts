@@ -21,8 +21,11 @@ export class LastUsedRecorder {
   record(id: string, at: number, ip: string): void {
     const prev = this.pending.get(id);
     if (prev) {
-      prev.at = at;
-      prev.ip = ip;
+      // Requests can finish out of order (an async rate-limit store): keep the newest use.
+      if (at >= prev.at) {
+        prev.at = at;
+        prev.ip = ip;
+      }
     } else if (this.pending.size < MAX_PENDING) {
       this.pending.set(id, { id, at, ip });
     }
