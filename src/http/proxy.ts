@@ -4,6 +4,7 @@ import { Pool } from 'undici';
 import type { AuthResult, Gateway } from '../gateway/gateway.js';
 import type { NamedLogger } from '../log/log-manager.js';
 import { connectionTokens, HOP_BY_HOP, rateLimitHeaders, type IdentityHeaderNames } from './headers.js';
+import { isDatabaseUnavailable } from '../store/db-errors.js';
 import { sendDenial, sendError } from './respond.js';
 
 export interface ProxyOptions {
@@ -66,6 +67,12 @@ export class Proxy {
   /** The request listener for every path outside /_tokengate/. */
   readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
     this.serve(req, res).catch((err: unknown) => {
+      // Fail closed: a fault while authenticating never lets the request through.
+      if (isDatabaseUnavailable(err)) {
+        this.log.error('authentication failed: the database is unavailable', err);
+        sendError(res, 'unavailable', 'authentication is unavailable; try again shortly', { 'retry-after': '5' });
+        return;
+      }
       this.log.error(`proxying ${req.method ?? '?'} failed`, err);
       sendError(res, 'internal', 'internal error; the server log has the details');
     });
