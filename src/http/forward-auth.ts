@@ -9,6 +9,24 @@ function first(v: string | string[] | undefined): string | undefined {
 }
 
 /**
+ * The original request's method or URI. nginx sets X-Original-*, Traefik and Caddy set
+ * X-Forwarded-*, and each copies the client's other headers through. So a client could add the
+ * other pair to lie about its method (a read token "GET" that is really a POST). When both are
+ * present and disagree, the request is refused rather than guessed.
+ */
+function original(
+  a: string | undefined,
+  b: string | undefined,
+  normalize: (s: string) => string,
+): string | undefined | null {
+  if (a !== undefined && b !== undefined && normalize(a) !== normalize(b)) return null;
+  return a ?? b;
+}
+
+const upper = (s: string): string => s.toUpperCase();
+const same = (s: string): string => s;
+
+/**
  * `/_tokengate/auth`: the same decision for nginx `auth_request`, Traefik ForwardAuth and Caddy
  * `forward_auth`. The original method and URI come from X-Original-Method / X-Original-URI (nginx)
  * or X-Forwarded-Method / X-Forwarded-Uri (Traefik, Caddy). 200 carries the identity as response
@@ -22,15 +40,20 @@ export function forwardAuthHandler(
 ): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
     const h = req.headers;
-    const method = (
-      first(h['x-original-method']) ??
-      first(h['x-forwarded-method']) ??
-      req.method ??
-      'GET'
-    ).toUpperCase();
-    const uri = first(h['x-original-uri']) ?? first(h['x-forwarded-uri']) ?? '/';
-    const q = uri.indexOf('?');
     const id = requestId(h['x-request-id']);
+    const givenMethod = original(first(h['x-original-method']), first(h['x-forwarded-method']), upper);
+    const givenUri = original(first(h['x-original-uri']), first(h['x-forwarded-uri']), same);
+    if (givenMethod === null || givenUri === null) {
+      log.warn(`forward-auth refused: X-Original-* and X-Forwarded-* disagree (request ${id})`);
+      // 403, not 400: nginx turns any answer but 2xx, 401 and 403 into a 500.
+      sendError(res, 'forbidden', 'conflicting X-Original-Method/URI and X-Forwarded-Method/Uri headers', {
+        'x-request-id': id,
+      });
+      return;
+    }
+    const method = (givenMethod ?? req.method ?? 'GET').toUpperCase();
+    const uri = givenUri ?? '/';
+    const q = uri.indexOf('?');
     gateway
       .authenticate({
         method,

@@ -70,7 +70,9 @@ export class Proxy {
       // Fail closed: a fault while authenticating never lets the request through.
       if (isDatabaseUnavailable(err)) {
         this.log.error('authentication failed: the database is unavailable', err);
-        sendError(res, 'unavailable', 'authentication is unavailable; try again shortly', { 'retry-after': '5' });
+        sendError(res, 'unavailable', 'authentication is unavailable; try again shortly', {
+          'retry-after': '5',
+        });
         return;
       }
       this.log.error(`proxying ${req.method ?? '?'} failed`, err);
