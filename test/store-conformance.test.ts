@@ -311,32 +311,111 @@ for (const db of await testDatabases()) {
     });
 
     describe('audit', () => {
-      it('appends records and lists them newest first with every field', async () => {
-        await store.audit.append([
-          event({ tokenId: 'tok_a', summary: 'first' }),
-          event({ tokenId: 'tok_b', summary: 'second', details: null }),
-        ]);
+      it('appends records to the hash chain and lists them newest first with every field', async () => {
+        const head0 = (await store.audit.head())?.seq ?? 0;
+        await store.transaction((tx) =>
+          tx.audit.append([
+            event({ tokenId: 'tok_a', summary: 'first' }),
+            event({ tokenId: 'tok_b', summary: 'second', details: null }),
+          ]),
+        );
         const [second, first] = await store.audit.list({ limit: 2 });
         assert.equal(second?.summary, 'second');
         assert.equal(second?.details, null);
-        assert.ok(first && second && second.id > first.id);
-        const { id: _id, ...rest } = first ?? { id: 0 };
+        assert.equal(first?.seq, head0 + 1);
+        assert.equal(second?.seq, head0 + 2);
+        assert.equal(second?.prevHash, first?.hash);
+        assert.match(first?.hash ?? '', /^[0-9a-f]{64}$/);
+        const {
+          id: _id,
+          seq: _seq,
+          prevHash: _p,
+          hash: _h,
+          ...rest
+        } = first ?? { id: 0, seq: 0, prevHash: '', hash: '' };
         assert.deepEqual(rest, event({ tokenId: 'tok_a', summary: 'first' }));
+        assert.deepEqual(await store.audit.head(), { seq: head0 + 2, hash: second?.hash });
       });
 
-      it('filters by token and pages by id', async () => {
-        await store.audit.append([
-          event({ tokenId: 'tok_x' }),
-          event({ tokenId: 'tok_x' }),
-          event({ tokenId: 'tok_y' }),
-        ]);
-        const x = await store.audit.list({ limit: 10, tokenId: 'tok_x' });
-        assert.equal(x.length, 2);
-        const older = await store.audit.list({ limit: 10, tokenId: 'tok_x', beforeId: x[0]?.id ?? 0 });
-        assert.deepEqual(
-          older.map((r) => r.id),
-          [x[1]?.id],
+      it('searches by every filter and pages by seq', async () => {
+        await store.transaction((tx) =>
+          tx.audit.append([
+            event({
+              tokenId: 'tok_x',
+              author: 'carl',
+              ts: T0 + 10,
+              summary: 'Token "Nightly Backup" created',
+            }),
+            event({
+              tokenId: 'tok_x',
+              author: 'dina',
+              ts: T0 + 20,
+              sourceIp: '198.51.100.9',
+              category: 'authentication',
+              action: 'auth.success',
+            }),
+            event({
+              tokenId: 'tok_y',
+              author: 'carl',
+              ts: T0 + 30,
+              proxyIp: '198.51.100.9',
+              affectedUser: 'erik',
+              nodeId: 'node-b',
+              details: { limit: 5 },
+            }),
+          ]),
         );
+        const ids = async (f: Parameters<Store['audit']['search']>[0]) =>
+          (await store.audit.search(f, 100)).map((r) => r.summary + '|' + String(r.tokenId));
+        assert.equal((await store.audit.search({ tokenId: 'tok_x' }, 100)).length, 2);
+        assert.equal(
+          (await store.audit.search({ author: 'carl', from: T0 + 5, to: T0 + 35 }, 100)).length,
+          2,
+        );
+        assert.equal(
+          (await store.audit.search({ category: 'authentication', action: 'auth.success' }, 100))[0]?.author,
+          'dina',
+        );
+        assert.equal((await store.audit.search({ ip: '198.51.100.9' }, 100)).length, 2);
+        assert.equal((await store.audit.search({ affectedUser: 'erik', nodeId: 'node-b' }, 100)).length, 1);
+        assert.deepEqual(await ids({ q: 'nightly BACKUP' }), ['Token "Nightly Backup" created|tok_x']);
+        assert.equal((await store.audit.search({ q: '"limit":5' }, 100)).length, 1);
+        const page1 = await store.audit.search({ tokenId: 'tok_x' }, 1);
+        const page2 = await store.audit.search({ tokenId: 'tok_x' }, 1, page1[0]?.seq);
+        assert.ok((page1[0]?.seq ?? 0) > (page2[0]?.seq ?? 0));
+        assert.equal((await store.audit.search({ tokenId: 'tok_x' }, 1, page2[0]?.seq)).length, 0);
+      });
+
+      it('keeps one unbroken chain when transactions append concurrently', async () => {
+        const before = (await store.audit.head())?.seq ?? 0;
+        await Promise.all(
+          Array.from({ length: 6 }, (_, i) =>
+            store.transaction((tx) =>
+              tx.audit.append([event({ summary: `c${i}a` }), event({ summary: `c${i}b` })]),
+            ),
+          ),
+        );
+        const rows = await store.audit.chainRows(before, 100);
+        assert.deepEqual(
+          rows.map((r) => r.seq),
+          Array.from({ length: 12 }, (_, i) => before + i + 1),
+        );
+        for (let i = 1; i < rows.length; i++) assert.equal(rows[i]?.prevHash, rows[i - 1]?.hash);
+      });
+
+      it('purges the oldest records in batches, leaving a checkpoint the chain continues from', async () => {
+        const total = await store.audit.count();
+        const removed = await store.transaction((tx) => tx.audit.purgeBatch(T0 + 15, 1_000_000, 3, T0));
+        assert.ok(removed >= 1 && removed <= 3, String(removed));
+        assert.equal(await store.audit.count(), total - removed);
+        const start = await store.audit.chainStart();
+        const [first] = await store.audit.chainRows(0, 1);
+        assert.equal(start.seq, (first?.seq ?? 0) - 1);
+        assert.equal(start.hash, first?.prevHash);
+        // maxRows purges regardless of age.
+        const kept = await store.audit.count();
+        const byCount = await store.transaction((tx) => tx.audit.purgeBatch(0, kept - 2, 100, T0));
+        assert.equal(byCount, 2);
       });
     });
 

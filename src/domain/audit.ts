@@ -27,8 +27,13 @@ export interface AuditEvent {
   details: Record<string, unknown> | null;
 }
 
+/** A stored record: the event, its place in the hash chain and its row id. */
 export interface AuditRecord extends AuditEvent {
   id: number;
+  /** Position in the chain: 1, 2, 3… with no gaps. Newest-first paging uses it. */
+  seq: number;
+  prevHash: string;
+  hash: string;
 }
 
 /** Where a change came from: who, and the request it arrived in, if any. */

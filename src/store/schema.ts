@@ -58,6 +58,31 @@ export interface AuditTable {
   endpoint: string | null;
   outcome: string | null;
   details: string | null;
+  seq: number | null;
+  prev_hash: string | null;
+  hash: string | null;
+}
+
+/** The chain head: the last record's seq and hash (one row, id 1). */
+export interface AuditChainTable {
+  id: number;
+  seq: number;
+  hash: string;
+}
+
+/** Where the chain continues after a retention purge removed older records. */
+export interface AuditCheckpointsTable {
+  seq: number;
+  hash: string;
+  created_at: number;
+  purged: number;
+}
+
+/** How far each node's SIEM outputs have shipped its records. */
+export interface AuditShippingTable {
+  node_id: string;
+  output: string;
+  last_seq: number;
 }
 
 /** An append-only feed of changes that caches on every process follow (see services/change-feed.ts). */
@@ -73,5 +98,8 @@ export interface Database {
   tokens: TokensTable;
   settings: SettingsTable;
   audit_log: AuditTable;
+  audit_chain: AuditChainTable;
+  audit_checkpoints: AuditCheckpointsTable;
+  audit_shipping: AuditShippingTable;
   changes: ChangesTable;
 }

@@ -25,7 +25,7 @@ export class Store {
     this.tokens = new TokenRepo(db);
     this.users = new UserRepo(db);
     this.settings = new SettingsRepo(db);
-    this.audit = new AuditRepo(db);
+    this.audit = new AuditRepo(db, dialect);
     this.changes = new ChangeRepo(db);
   }
 

@@ -1,0 +1,185 @@
+import { createHash } from 'node:crypto';
+import type { AuditEvent } from './audit.js';
+
+/**
+ * Tamper evidence for the audit log: one hash chain over every record. Each record stores
+ * `hash = SHA-256(prevHash, canonical content)`, where prevHash is the previous record's hash (or
+ * the genesis value, or a retention checkpoint). Records carry a contiguous sequence number `seq`.
+ * Editing a record breaks its hash; deleting one leaves a gap or a broken link; moving one breaks
+ * the links around it. The sequence is not hashed, so a reordering shows as a link mismatch rather
+ * than as an edit.
+ *
+ * Several nodes append to one chain: the chain head is a database row that each appending
+ * transaction locks (PostgreSQL `SELECT … FOR UPDATE`; SQLite serializes writers anyway), so the
+ * order of seq is the commit order.
+ */
+export const GENESIS_HASH = '0'.repeat(64);
+
+/** JSON with object keys sorted at every depth, so the same details always hash the same. */
+export function canonicalJson(value: unknown): string {
+  if (value === undefined) return 'null';
+  if (value === null || typeof value !== 'object') return JSON.stringify(value);
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  const entries = Object.entries(value as Record<string, unknown>)
+    .filter(([, v]) => v !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+}
+
+/** The hashed content of a record, exactly as stored (details as its stored canonical text). */
+export interface ChainContent {
+  ts: number;
+  category: string;
+  action: string;
+  summary: string;
+  author: string;
+  affectedUser: string | null;
+  tokenId: string | null;
+  tokenDescription: string | null;
+  sourceIp: string | null;
+  proxyIp: string | null;
+  nodeId: string | null;
+  requestId: string | null;
+  method: string | null;
+  endpoint: string | null;
+  outcome: string | null;
+  detailsText: string | null;
+}
+
+export function chainContent(e: AuditEvent): ChainContent {
+  const { details, ...rest } = e;
+  return { ...rest, detailsText: details === null ? null : canonicalJson(details) };
+}
+
+export function recordHash(prevHash: string, c: ChainContent): string {
+  const fields = [
+    c.ts,
+    c.category,
+    c.action,
+    c.summary,
+    c.author,
+    c.affectedUser,
+    c.tokenId,
+    c.tokenDescription,
+    c.sourceIp,
+    c.proxyIp,
+    c.nodeId,
+    c.requestId,
+    c.method,
+    c.endpoint,
+    c.outcome,
+    c.detailsText,
+  ];
+  return createHash('sha256').update(prevHash).update('\n').update(JSON.stringify(fields)).digest('hex');
+}
+
+export interface ChainRow extends ChainContent {
+  seq: number;
+  prevHash: string;
+  hash: string;
+}
+
+export type ChainProblem =
+  | { kind: 'modified'; seq: number; message: string }
+  | { kind: 'deleted'; seq: number; message: string }
+  | { kind: 'reordered'; seq: number; message: string };
+
+/** Where verification starts: the genesis, or the checkpoint the last retention purge left. */
+export interface ChainStart {
+  seq: number;
+  hash: string;
+}
+
+/** How many recent hashes the verifier remembers to tell a moved record from a missing one. */
+const RECENT = 4096;
+
+/**
+ * Walks the chain in seq order, a page at a time, and stops at the first problem. Pure: the caller
+ * feeds rows (each page sorted by seq) and finally the chain head the database records.
+ */
+export class ChainVerifier {
+  private expectedSeq: number;
+  private prevHash: string;
+  private readonly recent = new Map<string, number>();
+  private pending: ChainRow | null = null;
+  problem: ChainProblem | null = null;
+  checked = 0;
+
+  constructor(start: ChainStart) {
+    this.expectedSeq = start.seq + 1;
+    this.prevHash = start.hash;
+  }
+
+  /** Feeds the next rows; returns false once a problem is found. */
+  feed(rows: readonly ChainRow[]): boolean {
+    for (const row of rows) {
+      if (this.problem) return false;
+      if (this.pending) this.check(this.pending, row);
+      this.pending = row;
+    }
+    return this.problem === null;
+  }
+
+  /** Ends the walk: checks the last row and that nothing after it was removed. */
+  finish(head: ChainStart | null): ChainProblem | null {
+    if (this.problem) return this.problem;
+    if (this.pending) this.check(this.pending, null);
+    // check() may have found a problem in the last row.
+    const found = this.problem as ChainProblem | null;
+    if (found) return found;
+    const last = this.expectedSeq - 1;
+    if (head && (head.seq !== last || (head.seq > 0 && head.hash !== this.prevHash))) {
+      this.problem = {
+        kind: 'deleted',
+        seq: last + 1,
+        message: `the chain head is at seq ${head.seq}, but the records end at seq ${last}: the newest records were deleted`,
+      };
+    }
+    return this.problem;
+  }
+
+  private check(row: ChainRow, next: ChainRow | null): void {
+    if (row.seq !== this.expectedSeq) {
+      this.problem = {
+        kind: 'deleted',
+        seq: this.expectedSeq,
+        message:
+          row.seq > this.expectedSeq
+            ? `records ${this.expectedSeq}${row.seq - 1 > this.expectedSeq ? `–${row.seq - 1}` : ''} are missing`
+            : `seq ${row.seq} appears where ${this.expectedSeq} was expected`,
+      };
+      return;
+    }
+    if (recordHash(row.prevHash, row) !== row.hash) {
+      this.problem = {
+        kind: 'modified',
+        seq: row.seq,
+        message: `record ${row.seq} was modified: its content does not match its hash`,
+      };
+      return;
+    }
+    if (row.prevHash !== this.prevHash) {
+      const moved = (next !== null && next.hash === row.prevHash) || this.recent.has(row.prevHash);
+      this.problem = moved
+        ? {
+            kind: 'reordered',
+            seq: row.seq,
+            message: `record ${row.seq} is out of order: it follows a different record than the one before it`,
+          }
+        : {
+            kind: 'deleted',
+            seq: row.seq,
+            message: `the record before ${row.seq} is missing: its link points to a record that is not there`,
+          };
+      return;
+    }
+    this.recent.set(row.hash, row.seq);
+    if (this.recent.size > RECENT) {
+      const oldest = this.recent.keys().next();
+      if (!oldest.done) this.recent.delete(oldest.value);
+    }
+    this.prevHash = row.hash;
+    this.expectedSeq = row.seq + 1;
+    this.checked++;
+  }
+}
