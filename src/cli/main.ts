@@ -50,7 +50,12 @@ export async function runCli(argv: string[], io: Io = processIo): Promise<number
       return err instanceof AppError ? 1 : 78;
     }
     const e = err as NodeJS.ErrnoException;
-    if (e.code === 'EADDRINUSE' || e.code === 'EACCES') {
+    if (e.syscall !== 'listen' && e.path !== undefined && e.code !== undefined) {
+      // A data, log or audit directory that cannot be created or written: a configuration problem.
+      io.err(`tokengate: cannot use ${e.path}: ${e.code}`);
+      return 78;
+    }
+    if (e.syscall === 'listen') {
       io.err(`tokengate: cannot listen: ${e.message}`);
       return 1;
     }

@@ -181,8 +181,15 @@ export class Proxy {
         return;
       }
       const failure = upstreamFailure(err);
+      const path = url.split('?')[0] ?? '';
       this.log.warn(
-        `upstream ${this.opts.upstream.origin} failed for ${method} ${url.split('?')[0] ?? ''}: ${failure.message}`,
+        `upstream ${this.opts.upstream.origin} failed for ${method} ${path}: ${failure.message}`,
+        {
+          username: auth.identity?.user ?? 'anonymous',
+          requestId,
+          ip: auth.client.clientIp,
+          url: path,
+        },
       );
       sendError(res, failure.status, failure.message, { 'x-request-id': requestId });
     } finally {

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { AppContext } from '../app.js';
+import type { Logger } from '../log/logger.js';
 import { AppError, errorBody } from '../domain/errors.js';
 import { VERSION } from '../version.js';
 import { BASE_PATH, buildApi, type Api } from './api/app.js';
@@ -16,7 +17,7 @@ export interface RunningServer {
 }
 
 /** Builds the management API for a context; `ready()` has been awaited. */
-export async function createApi(ctx: AppContext): Promise<Api> {
+export async function createApi(ctx: AppContext, log: Logger = ctx.log): Promise<Api> {
   const api = buildApi({
     store: ctx.store,
     tokens: ctx.tokens,
@@ -26,7 +27,7 @@ export async function createApi(ctx: AppContext): Promise<Api> {
     nodeId: ctx.config.nodeId,
     version: VERSION,
     now: ctx.now,
-    logError: (m, err) => ctx.log.error(m, err),
+    logError: (m, err) => log.error(m, err),
   });
   await api.ready();
   return api;
@@ -59,8 +60,12 @@ export interface RawRoutes {
 /** The forward-auth path; anything after it (a query, a sub-path nginx appends) is ignored. */
 export const FORWARD_AUTH_PATH = `${BASE_PATH}/auth`;
 
-export async function startServer(ctx: AppContext, routes: RawRoutes = {}): Promise<RunningServer> {
-  const api = await createApi(ctx);
+export async function startServer(
+  ctx: AppContext,
+  routes: RawRoutes = {},
+  apiLog?: Logger,
+): Promise<RunningServer> {
+  const api = await createApi(ctx, apiLog);
   const prefix = `${BASE_PATH}/`;
   const gateway = routes.gateway ?? notProxied;
   const forwardAuth = routes.forwardAuth;

@@ -1,6 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { hostname } from 'node:os';
 import { loadConfig, type Config, type ConfigFlags } from '../config/config.js';
 import type { AuthResult, Identity } from '../gateway/gateway.js';
+import { rateLimitHeaders } from '../http/headers.js';
 import { requestIds } from '../http/request-id.js';
 import { sendDenial } from '../http/respond.js';
 import { startRuntime, type GatewayRuntime } from '../node.js';
@@ -36,6 +38,8 @@ export interface TokengateRequestInfo {
 export interface RequestLike {
   method?: string | undefined;
   url?: string | undefined;
+  /** Express keeps the full path here when a middleware is mounted on a path. */
+  originalUrl?: string | undefined;
   headers: IncomingMessage['headers'];
   socket?: { remoteAddress?: string | undefined } | undefined;
 }
@@ -71,10 +75,8 @@ export type FastifyPluginLike = ((instance: FastifyLikeInstance) => Promise<void
 };
 
 /** Drops identity headers a client sent, so an application that reads them cannot be fooled. */
-function stripIdentity(headers: IncomingMessage['headers'], names: Config['identityHeaders']): void {
-  Reflect.deleteProperty(headers, names.user);
-  Reflect.deleteProperty(headers, names.tokenId);
-  Reflect.deleteProperty(headers, names.scope);
+function stripIdentity(headers: IncomingMessage['headers'], names: readonly string[]): void {
+  for (const name of names) Reflect.deleteProperty(headers, name);
 }
 
 function info(r: AuthResult, requestId: string): TokengateRequestInfo {
@@ -90,6 +92,9 @@ function info(r: AuthResult, requestId: string): TokengateRequestInfo {
 export async function createTokengate(opts: TokengateOptions = {}): Promise<Tokengate> {
   const { configure, show, ...flags } = opts;
   const config = loadConfig(flags);
+  // An embedded instance is not the `serve` node on this host's port 8080.
+  if (flags.nodeId === undefined && process.env.TOKENGATE_NODE_ID === undefined)
+    config.nodeId = `${hostname()}:app-${process.pid}`;
   config.log.console = false;
   configure?.(config);
   const runtime = await startRuntime(config, {
@@ -97,13 +102,18 @@ export async function createTokengate(opts: TokengateOptions = {}): Promise<Toke
     thread: 'app',
   });
   const ids = requestIds();
-  const names = config.identityHeaders;
+  const strip = [
+    config.identityHeaders.user,
+    config.identityHeaders.tokenId,
+    config.identityHeaders.scope,
+    ...config.stripHeaders,
+  ];
 
   const authenticate: Tokengate['authenticate'] = async (req) => {
-    const url = req.url ?? '/';
+    const url = req.originalUrl ?? req.url ?? '/';
     const q = url.indexOf('?');
     const requestId = ids(req.headers['x-request-id']);
-    stripIdentity(req.headers, names);
+    stripIdentity(req.headers, strip);
     const result = await runtime.gateway.authenticate({
       method: (req.method ?? 'GET').toUpperCase(),
       path: q === -1 ? url : url.slice(0, q),
@@ -122,6 +132,7 @@ export async function createTokengate(opts: TokengateOptions = {}): Promise<Toke
           sendDenial(res, r, { 'x-request-id': r.requestId });
           return;
         }
+        if (r.rate) for (const [k, v] of Object.entries(rateLimitHeaders(r.rate))) res.setHeader(k, v);
         req.tokengate = info(r, r.requestId);
         next();
       })
@@ -137,6 +148,7 @@ export async function createTokengate(opts: TokengateOptions = {}): Promise<Toke
         sendDenial(reply.raw, r, { 'x-request-id': r.requestId });
         return;
       }
+      if (r.rate) for (const [k, v] of Object.entries(rateLimitHeaders(r.rate))) reply.raw.setHeader(k, v);
       request.tokengate = info(r, r.requestId);
     });
   };
@@ -150,3 +162,4 @@ export async function createTokengate(opts: TokengateOptions = {}): Promise<Toke
 }
 
 export type { AuthResult, Identity } from '../gateway/gateway.js';
+export type { Config } from '../config/config.js';

@@ -3,7 +3,7 @@ import { Type } from 'typebox';
 import { AppError, invalidField } from '../../../domain/errors.js';
 import { isAdmin } from '../../../domain/permissions.js';
 import { LOGGER_NAME_PATTERN } from '../../../domain/settings.js';
-import { LOG_LEVELS } from '../../../log/levels.js';
+import { LOG_LEVELS, parseLogLevel } from '../../../log/levels.js';
 import { requestContext, type ApiDeps } from '../app.js';
 import { ErrorResponses } from '../schemas.js';
 
@@ -49,7 +49,12 @@ export function adminLogLevelRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
             "level null removes the logger's own level, so it inherits its parent's. The root logger always has a level.",
           params: Type.Object({ logger: Type.String({ maxLength: 64 }) }),
           body: Type.Object(
-            { level: Type.Union([Type.String({ enum: [...LOG_LEVELS] }), Type.Null()]) },
+            {
+              level: Type.Union([
+                Type.String({ maxLength: 16, description: `${LOG_LEVELS.join(', ')} (any case)` }),
+                Type.Null(),
+              ]),
+            },
             { additionalProperties: false },
           ),
           response: { 200: Levels, ...ErrorResponses },
@@ -61,8 +66,11 @@ export function adminLogLevelRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
           throw invalidField('path.logger', `"${logger}" is not a logger name`);
         await deps.settings.reload();
         const next = { ...deps.settings.current['log.levels'] };
-        if (req.body.level === null) Reflect.deleteProperty(next, logger);
-        else next[logger] = req.body.level as (typeof LOG_LEVELS)[number];
+        const level = req.body.level === null ? null : parseLogLevel(req.body.level);
+        if (req.body.level !== null && level === null)
+          throw invalidField('level', `must be one of ${LOG_LEVELS.join(', ')}, or null`);
+        if (level === null) Reflect.deleteProperty(next, logger);
+        else next[logger] = level;
         const after = await deps.settings.update(req.principal, requestContext(req), { 'log.levels': next });
         return { levels: after['log.levels'] };
       },
