@@ -14,14 +14,23 @@ import { LogManager } from './log/log-manager.js';
 import { RotatingFileSink } from './log/rotating-file.js';
 import { streamSink, type LogSink } from './log/sinks.js';
 import { LastUsedRecorder } from './services/last-used.js';
+import { authAuditEvent, noAuthEventsOn } from './audit/auth-events.js';
+import { AuditQueue } from './audit/queue.js';
+import { AuditRetention } from './audit/retention.js';
+import { createAuditShipper } from './audit/shipper.js';
+import { Metrics } from './metrics/registry.js';
 
 /** How often a node drops change-feed entries that every process has long read. */
 const CHANGE_PRUNE_INTERVAL_MS = 10 * 60_000;
+
+/** How often the audit retention purge runs. */
+const AUDIT_RETENTION_INTERVAL_MS = 10 * 60_000;
 
 /** How often the memory rate limiter forgets keys that are back to a full burst. */
 const RATE_SWEEP_MS = 60_000;
 
 export interface RunningNode {
+  runtime: GatewayRuntime;
   ctx: AppContext;
   server: RunningServer;
   gateway: Gateway;
@@ -40,6 +49,8 @@ export interface StartNodeOptions {
   /** Hears every authentication outcome (the audit log subscribes here). */
   onAuthEvent?: (event: AuthEvent) => void;
   thread?: string;
+  /** Collect the process metrics (CPU, memory, event loop); off for several runtimes in one test process. */
+  defaultMetrics?: boolean;
 }
 
 /** Settings name the root logger `root`; the log manager calls it ''. */
@@ -54,6 +65,9 @@ export interface GatewayRuntime {
   ctx: AppContext;
   logs: LogManager;
   gateway: Gateway;
+  metrics: Metrics;
+  auditQueue: AuditQueue;
+  retention: AuditRetention;
   close(): Promise<void>;
 }
 
@@ -99,6 +113,42 @@ export async function startRuntime(config: Config, opts: StartNodeOptions): Prom
   const rateLimits = new MemoryRateLimitStore();
   const sweeper = setInterval(() => rateLimits.sweep(ctx.now()), RATE_SWEEP_MS);
   sweeper.unref();
+
+  const metrics = new Metrics(config.nodeId, opts.defaultMetrics ?? true);
+  const auditLog = logs.logger('audit');
+  const auditQueue = new AuditQueue(
+    ctx.store,
+    { capacity: config.audit.queueSize, flushIntervalMs: config.audit.flushIntervalMs },
+    auditLog,
+    metrics,
+    ctx.now,
+  );
+  auditQueue.start();
+  const retention = new AuditRetention(ctx.store, ctx.settings, auditLog, ctx.now);
+  retention.start(AUDIT_RETENTION_INTERVAL_MS);
+  // The SIEM outputs (audit file, syslog) ship this node's committed records, from the database.
+  const shipper = createAuditShipper(config, ctx.database.db, {
+    onError: (err) => auditLog.error('shipping audit records failed; retrying', err),
+  });
+  shipper?.start();
+  const outcomeCounters = new Map<string, { inc(): void }>();
+  const countOutcome = (kind: string): void => {
+    let c = outcomeCounters.get(kind);
+    if (!c) {
+      c = metrics.authOutcomes.labels(kind);
+      outcomeCounters.set(kind, c);
+    }
+    c.inc();
+  };
+  const onEvent = (event: AuthEvent): void => {
+    countOutcome(event.result.outcome.kind);
+    const settings = ctx.settings.current;
+    if (!noAuthEventsOn(settings)) {
+      const record = authAuditEvent(event, settings, config.nodeId);
+      if (record) auditQueue.offer(record);
+    }
+    opts.onAuthEvent?.(event);
+  };
   const gateway = new Gateway({
     cache: ctx.cache,
     settings: ctx.settings,
@@ -110,7 +160,7 @@ export async function startRuntime(config: Config, opts: StartNodeOptions): Prom
       ratelimit: logs.logger('ratelimit'),
     },
     now: ctx.now,
-    ...(opts.onAuthEvent ? { onEvent: opts.onAuthEvent } : {}),
+    onEvent,
   });
   await ctx.feed.start(config.changePollMs);
   const pruner = setInterval(() => {
@@ -123,9 +173,15 @@ export async function startRuntime(config: Config, opts: StartNodeOptions): Prom
     ctx,
     logs,
     gateway,
+    metrics,
+    auditQueue,
+    retention,
     close: async () => {
       clearInterval(sweeper);
       clearInterval(pruner);
+      retention.stop();
+      await auditQueue.stop();
+      await shipper?.stop();
       await lastUsed.stop();
       await ctx.close();
       await logs.close();
@@ -160,16 +216,22 @@ export async function startNode(config: Config, opts: StartNodeOptions): Promise
   );
   let server: RunningServer;
   try {
-    server = await startServer(ctx, {
-      gateway: proxy.handle,
-      forwardAuth: forwardAuthHandler(gateway, config.identityHeaders, proxyLog, ids),
-    });
+    server = await startServer(
+      ctx,
+      {
+        gateway: proxy.handle,
+        forwardAuth: forwardAuthHandler(gateway, config.identityHeaders, proxyLog, ids),
+      },
+      logs.logger('api'),
+      rt.metrics,
+    );
   } catch (err) {
     await Promise.allSettled([proxy.close(), whoami?.close()]);
     await rt.close();
     throw err;
   }
   return {
+    runtime: rt,
     ctx,
     server,
     gateway,

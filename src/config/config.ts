@@ -58,6 +58,39 @@ export interface Config {
     /** Write <dir>/tokengate.log (on by default; an embedding application may turn it off). */
     file: boolean;
   };
+  /** The audit log's SIEM outputs and its writer (config file section `audit:`). */
+  audit: {
+    /** The audit file `<dir>/audit.jsonl`: one JSON object per record, rotated by size and count. */
+    file: {
+      /** Default false. */
+      enabled: boolean;
+      /** Directory of audit.jsonl, relative to the config file. Default <dataDir>/audit. */
+      dir: string;
+      /** Rotate before the file would pass this many MB. Default 100. */
+      maxSizeMb: number;
+      /** Rotated files kept beside the live one (audit.jsonl.1 newest). Default 100. */
+      maxFiles: number;
+    };
+    /** RFC 5424 syslog. */
+    syslog: {
+      /** Default false. */
+      enabled: boolean;
+      /** udp: one datagram per record (RFC 5426). tcp: octet-counted frames (RFC 6587). Default udp. */
+      transport: 'udp' | 'tcp';
+      /** The receiver's host name or IP. Default 127.0.0.1. */
+      host: string;
+      /** Default 514. */
+      port: number;
+      /** Syslog facility, 0 to 23. Default 10 (authpriv). */
+      facility: number;
+      /** APP-NAME of each message: 1 to 48 printable ASCII characters. Default tokengate. */
+      appName: string;
+    };
+    /** Selectable authentication events waiting to be written, at most (100 to 1000000). Default 10000. */
+    queueSize: number;
+    /** How often waiting authentication events are written, in ms (10 to 10000). Default 250. */
+    flushIntervalMs: number;
+  };
 }
 
 /** Flags the CLI passes through; undefined means "not given". */
@@ -102,6 +135,7 @@ const FILE_KEYS = new Set([
   'adminPassword',
   'changePollMs',
   'cache',
+  'audit',
 ]);
 
 function intIn(name: string, v: unknown, min: number, max: number, from: string): number {
@@ -176,6 +210,62 @@ const headerName: FieldReader<string> = (v, name) => {
   }
   return v.toLowerCase();
 };
+
+/** A nested mapping, read afterwards with {@link section}; an empty YAML key counts as an empty mapping. */
+const mapping: FieldReader<Source> = (v, name) => {
+  if (v === null) return {};
+  if (typeof v !== 'object' || Array.isArray(v))
+    throw new ConfigError(`config file key ${name} must be a mapping`);
+  return v as Source;
+};
+
+/** The config file's `audit:` section, its `file:` and `syslog:` mappings read as sections of their own. */
+function auditSection(file: Source, fileDir: string, dataDir: string): Config['audit'] {
+  const audit = section<{ file: Source; syslog: Source; queueSize: number; flushIntervalMs: number }>(
+    file,
+    'audit',
+    {
+      file: [mapping, {}],
+      syslog: [mapping, {}],
+      queueSize: [intField(100, 1_000_000), 10_000],
+      flushIntervalMs: [intField(10, 10_000), 250],
+    },
+  );
+  return {
+    file: section<Config['audit']['file']>({ 'audit.file': audit.file }, 'audit.file', {
+      enabled: [bool, false],
+      dir: [(v, n) => resolve(fileDir, str(n, v, 'config file')), join(dataDir, 'audit')],
+      maxSizeMb: [intField(1, 10_000), 100],
+      maxFiles: [intField(0, 10_000), 100],
+    }),
+    syslog: section<Config['audit']['syslog']>({ 'audit.syslog': audit.syslog }, 'audit.syslog', {
+      enabled: [bool, false],
+      transport: [
+        (v, n) => {
+          if (v !== 'udp' && v !== 'tcp') throw new ConfigError(`${n} must be udp or tcp (config file)`);
+          return v;
+        },
+        'udp',
+      ],
+      host: [(v, n) => str(n, v, 'config file'), '127.0.0.1'],
+      port: [intField(1, 65_535), 514],
+      facility: [intField(0, 23), 10],
+      appName: [
+        (v, n) => {
+          if (typeof v !== 'string' || !/^[\x21-\x7e]{1,48}$/.test(v)) {
+            throw new ConfigError(
+              `${n} must be 1 to 48 printable ASCII characters without spaces (config file)`,
+            );
+          }
+          return v;
+        },
+        'tokengate',
+      ],
+    }),
+    queueSize: audit.queueSize,
+    flushIntervalMs: audit.flushIntervalMs,
+  };
+}
 
 function readFile(path: string): Source {
   let text: string;
@@ -299,6 +389,7 @@ export function loadConfig(
         ? 5_000
         : intIn('lastUsedFlushMs', file.lastUsedFlushMs, 100, 3_600_000, 'config file'),
     log,
+    audit: auditSection(file, fileDir, dataDir),
     cache: {
       maxEntries:
         cache.maxEntries === undefined

@@ -169,7 +169,7 @@ export class ChainVerifier {
         : {
             kind: 'deleted',
             seq: row.seq,
-            message: `the record before ${row.seq} is missing: its link points to a record that is not there`,
+            message: `the record before ${row.seq} is missing or was moved: its link points to a record that is not where it should be`,
           };
       return;
     }

@@ -31,6 +31,13 @@ export interface Settings {
   'rateLimit.requests': number;
   'rateLimit.windowSeconds': number;
   'log.levels': Record<string, LogLevel>;
+  'audit.events.authSuccess': boolean;
+  'audit.events.authFailedToken': boolean;
+  'audit.events.authFailedVerification': boolean;
+  'audit.events.permissionDenied': boolean;
+  'audit.events.rateLimited': boolean;
+  'audit.retentionDays': number;
+  'audit.maxRows': number;
 }
 
 export type SettingKey = keyof Settings;
@@ -261,6 +268,60 @@ export const SETTING_DEFINITIONS = [
     description:
       "Log level per logger (root, server, api, proxy, auth, auth.filter, ratelimit, …); a logger without its own level inherits its parent's. Set auth and ratelimit to INFO for a line per authentication, as the seed product does.",
     parse: logLevels,
+  }),
+  def({
+    key: 'audit.events.authSuccess',
+    schema: { type: 'boolean' },
+    default: false,
+    description:
+      'Audit every successful authentication with a token. Volume: one record per authenticated request, the largest by far; with busy automation that is millions of records a day. Consider a short audit.retentionDays.',
+    parse: bool,
+  }),
+  def({
+    key: 'audit.events.authFailedToken',
+    schema: { type: 'boolean' },
+    default: false,
+    description:
+      'Audit failed token authentications: a password or no valid token while auth.basicPasswords is off, an IP outside the allow-lists, a revoked or expired token, a disabled owner. Volume: one record per refused request; moderate, but unbounded under attack.',
+    parse: bool,
+  }),
+  def({
+    key: 'audit.events.authFailedVerification',
+    schema: { type: 'boolean' },
+    default: false,
+    description:
+      'Audit token-shaped secrets that match no token. Volume: low; tokengate tells tokens from passwords by their checksum, so ordinary password logins never land here (unlike the seed product).',
+    parse: bool,
+  }),
+  def({
+    key: 'audit.events.permissionDenied',
+    schema: { type: 'boolean' },
+    default: false,
+    description:
+      'Audit authenticated requests refused for lack of permission, e.g. a read token used for a write. Volume: low, one record per refused request.',
+    parse: bool,
+  }),
+  def({
+    key: 'audit.events.rateLimited',
+    schema: { type: 'boolean' },
+    default: false,
+    description:
+      'Audit requests refused by a rate limit. Volume: one record per refused request; a misbehaving client can add many.',
+    parse: bool,
+  }),
+  def({
+    key: 'audit.retentionDays',
+    schema: { type: 'integer', minimum: 1, maximum: 36_500 },
+    default: 1095,
+    description: 'Audit records older than this many days are purged in small batches by a background job.',
+    parse: int(1, 36_500),
+  }),
+  def({
+    key: 'audit.maxRows',
+    schema: { type: 'integer', minimum: 1000, maximum: 1_000_000_000 },
+    default: 10_000_000,
+    description: 'The audit log keeps at most this many records; the oldest beyond it are purged first.',
+    parse: int(1000, 1_000_000_000),
   }),
 ] as const satisfies readonly SettingDefinition[];
 

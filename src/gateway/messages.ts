@@ -1,12 +1,22 @@
 import type { GatewayDenial, GatewayOutcome } from '../domain/gateway-decision.js';
 import { describeWindow, type RateDecision } from '../domain/rate-limit.js';
 import type { Scope } from '../domain/token.js';
+import { DENIAL_MESSAGES } from '../domain/token-decision.js';
 
 /**
  * The log messages of the authentication outcomes. The wording is ours; the facts and their order
  * follow the seed product's lines (description, scope, user, created date, endpoint…), so that log
  * analyzer rules written for it keep matching. No message ever contains a secret.
  */
+
+/** Short plain reasons, for audit summaries. */
+export const DENIAL_TEXT: Record<GatewayDenial, string> = {
+  ...DENIAL_MESSAGES,
+  'no-credentials': 'no credentials were provided and authentication is required',
+  malformed: 'the Authorization header is malformed',
+  'not-a-token': 'no valid API token was provided and password authentication is disabled',
+  'password-ip-denied': 'the client IP is not allowed',
+};
 
 const SCOPE_NAMES: Record<Scope, string> = { read: 'Read Only', write: 'Read & Write' };
 

@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { AppContext } from '../app.js';
 import type { Logger } from '../log/logger.js';
+import type { Metrics } from '../metrics/registry.js';
 import { AppError, errorBody } from '../domain/errors.js';
 import { VERSION } from '../version.js';
 import { BASE_PATH, buildApi, type Api } from './api/app.js';
@@ -17,7 +18,7 @@ export interface RunningServer {
 }
 
 /** Builds the management API for a context; `ready()` has been awaited. */
-export async function createApi(ctx: AppContext, log: Logger = ctx.log): Promise<Api> {
+export async function createApi(ctx: AppContext, log: Logger = ctx.log, metrics?: Metrics): Promise<Api> {
   const api = buildApi({
     store: ctx.store,
     tokens: ctx.tokens,
@@ -28,6 +29,7 @@ export async function createApi(ctx: AppContext, log: Logger = ctx.log): Promise
     version: VERSION,
     now: ctx.now,
     logError: (m, err) => log.error(m, err),
+    ...(metrics ? { metrics } : {}),
   });
   await api.ready();
   return api;
@@ -64,8 +66,9 @@ export async function startServer(
   ctx: AppContext,
   routes: RawRoutes = {},
   apiLog?: Logger,
+  metrics?: Metrics,
 ): Promise<RunningServer> {
-  const api = await createApi(ctx, apiLog);
+  const api = await createApi(ctx, apiLog, metrics);
   const prefix = `${BASE_PATH}/`;
   const gateway = routes.gateway ?? notProxied;
   const forwardAuth = routes.forwardAuth;

@@ -51,6 +51,9 @@ function toRecord(r: Selectable<AuditTable>): AuditRecord {
   };
 }
 
+/** Advisory lock id of the retention purge ("tgap" in ASCII). */
+const PURGE_LOCK_ID = 0x74676170;
+
 function escapeLike(s: string): string {
   return s.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
@@ -203,7 +206,17 @@ export class AuditRepo {
       .select((eb) => eb.fn.min('seq').as('seq'))
       .executeTakeFirst();
     const min = oldest?.seq == null ? null : Number(oldest.seq);
-    if (min === null || min <= 1) return { seq: 0, hash: GENESIS_HASH };
+    if (min === null) {
+      // Everything was purged: the chain continues from the newest checkpoint.
+      const last = await this.db
+        .selectFrom('audit_checkpoints')
+        .select(['seq', 'hash'])
+        .orderBy('seq', 'desc')
+        .limit(1)
+        .executeTakeFirst();
+      return last ? { seq: Number(last.seq), hash: last.hash } : { seq: 0, hash: GENESIS_HASH };
+    }
+    if (min <= 1) return { seq: 0, hash: GENESIS_HASH };
     const cp = await this.db
       .selectFrom('audit_checkpoints')
       .select(['seq', 'hash'])
@@ -226,6 +239,13 @@ export class AuditRepo {
    * and leaves a checkpoint at the last one deleted, in the same transaction. Returns how many.
    */
   async purgeBatch(before: number, maxRows: number, limit: number, now: number): Promise<number> {
+    if (this.dialect === 'postgres') {
+      // One purger at a time across the cluster; the others skip this round.
+      const lock = await sql<{
+        ok: boolean;
+      }>`select pg_try_advisory_xact_lock(${PURGE_LOCK_ID}) as ok`.execute(this.db);
+      if (!lock.rows[0]?.ok) return 0;
+    }
     const overflow = Math.max(0, (await this.count()) - maxRows);
     const oldest = await this.db
       .selectFrom('audit_log')

@@ -128,7 +128,7 @@ export async function openDatabase(opts: OpenOptions): Promise<DatabaseHandle> {
         `cannot connect to the database at ${handle.location}: ${err instanceof Error ? err.message : String(err)}`,
       );
     });
-    await migrate(handle);
+    await migrate(handle, opts.schema);
   } catch (err) {
     await handle.close();
     throw err;
@@ -141,7 +141,7 @@ export class DatabaseOpenError extends Error {
   override name = 'DatabaseOpenError';
 }
 
-async function migrate(handle: DatabaseHandle): Promise<void> {
+async function migrate(handle: DatabaseHandle, schema: string | undefined): Promise<void> {
   const provider: MigrationProvider = {
     getMigrations: () =>
       Promise.resolve(
@@ -154,7 +154,12 @@ async function migrate(handle: DatabaseHandle): Promise<void> {
       ),
   };
   // On PostgreSQL, Kysely's migrator holds an advisory lock, so nodes starting together migrate once.
-  const { error, results } = await new Migrator({ db: handle.db, provider }).migrateToLatest();
+  const { error, results } = await new Migrator({
+    db: handle.db,
+    provider,
+    // Kysely looks for its bookkeeping tables in any schema unless told which one.
+    ...(handle.dialect === 'postgres' && schema ? { migrationTableSchema: schema } : {}),
+  }).migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
     throw new DatabaseOpenError(

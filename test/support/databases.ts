@@ -40,7 +40,16 @@ export async function openPostgres(): Promise<DatabaseHandle> {
   await admin.connect();
   await admin.query(`create schema ${schema}`);
   await admin.end();
-  const handle = await openDatabase({ url: PG_URL, schema, poolSize: 5 });
+  let handle: DatabaseHandle;
+  try {
+    handle = await openDatabase({ url: PG_URL, schema, poolSize: 5 });
+  } catch (err) {
+    const c = new pg.Client({ connectionString: PG_URL });
+    await c.connect();
+    await c.query(`drop schema if exists ${schema} cascade`);
+    await c.end();
+    throw err;
+  }
   return {
     ...handle,
     close: async () => {

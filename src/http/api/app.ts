@@ -5,6 +5,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { RequestContext } from '../../domain/audit.js';
 import type { Principal } from '../../domain/permissions.js';
+import type { Metrics } from '../../metrics/registry.js';
 import type { ManagementAuthenticator } from '../../services/authenticator.js';
 import type { SettingsService } from '../../services/settings-service.js';
 import type { TokenService } from '../../services/token-service.js';
@@ -13,11 +14,13 @@ import type { Store } from '../../store/store.js';
 import { resolveClientAddress, type ClientAddress } from '../client-ip.js';
 import { errorHandler, sendError } from './errors.js';
 import { AppError } from '../../domain/errors.js';
+import { adminAuditRoutes } from './routes/admin-audit.js';
 import { adminLogLevelRoutes } from './routes/admin-log-levels.js';
 import { adminSettingsRoutes } from './routes/admin-settings.js';
 import { adminTokenRoutes } from './routes/admin-tokens.js';
 import { adminUserRoutes } from './routes/admin-users.js';
 import { healthRoutes } from './routes/health.js';
+import { metricsRoutes } from './routes/metrics.js';
 import { meRoutes } from './routes/me.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { makeValidatorCompiler } from './validation.js';
@@ -37,6 +40,8 @@ export interface ApiDeps {
   nodeId: string;
   version: string;
   now: () => number;
+  /** Prometheus metrics of this process, when a runtime collects them. */
+  metrics?: Metrics;
   /** Where faults (never client errors) are reported. */
   logError: (message: string, err: unknown) => void;
 }
@@ -134,6 +139,7 @@ export function buildApi(deps: ApiDeps): Api {
   });
 
   void app.register(healthRoutes(deps), { prefix: BASE_PATH });
+  void app.register(metricsRoutes(deps), { prefix: BASE_PATH });
   void app.register(
     async (api) => {
       api.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, () => app.swagger());
@@ -143,6 +149,7 @@ export function buildApi(deps: ApiDeps): Api {
       await api.register(adminUserRoutes(deps));
       await api.register(adminSettingsRoutes(deps));
       await api.register(adminLogLevelRoutes(deps));
+      await api.register(adminAuditRoutes(deps));
     },
     { prefix: API_PATH },
   );

@@ -98,5 +98,6 @@ export async function up(db: Kysely<unknown>, _dialect: DialectName): Promise<vo
     .columns(['category', 'action', 'seq'])
     .execute();
   await db.schema.createIndex('audit_source_ip_seq').on('audit_log').columns(['source_ip', 'seq']).execute();
+  await db.schema.createIndex('audit_proxy_ip_seq').on('audit_log').columns(['proxy_ip', 'seq']).execute();
   await db.schema.createIndex('audit_node_seq').on('audit_log').columns(['node_id', 'seq']).execute();
 }

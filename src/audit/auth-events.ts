@@ -1,0 +1,125 @@
+import type { AuditEvent } from '../domain/audit.js';
+import type { GatewayDenial } from '../domain/gateway-decision.js';
+import type { Settings } from '../domain/settings.js';
+import type { AuthEvent } from '../gateway/gateway.js';
+import { DENIAL_TEXT } from '../gateway/messages.js';
+
+/** The selectable authentication events, by the setting that turns each on. */
+export type AuthEventSetting =
+  | 'audit.events.authSuccess'
+  | 'audit.events.authFailedToken'
+  | 'audit.events.authFailedVerification'
+  | 'audit.events.permissionDenied'
+  | 'audit.events.rateLimited';
+
+const SETTING_BY_DENIAL: Record<GatewayDenial, AuthEventSetting> = {
+  'unknown-token': 'audit.events.authFailedVerification',
+  'read-only': 'audit.events.permissionDenied',
+  'no-permission': 'audit.events.permissionDenied',
+  'not-a-token': 'audit.events.authFailedToken',
+  'ip-denied': 'audit.events.authFailedToken',
+  'password-ip-denied': 'audit.events.authFailedToken',
+  revoked: 'audit.events.authFailedToken',
+  expired: 'audit.events.authFailedToken',
+  'user-disabled': 'audit.events.authFailedToken',
+  'user-mismatch': 'audit.events.authFailedToken',
+  malformed: 'audit.events.authFailedToken',
+  'no-credentials': 'audit.events.authFailedToken',
+};
+
+const ACTION_BY_SETTING: Record<AuthEventSetting, string> = {
+  'audit.events.authSuccess': 'auth.success',
+  'audit.events.authFailedToken': 'auth.failed',
+  'audit.events.authFailedVerification': 'auth.verification-failed',
+  'audit.events.permissionDenied': 'auth.permission-denied',
+  'audit.events.rateLimited': 'auth.rate-limited',
+};
+
+/** True when no selectable event is on: the gateway then skips building events altogether. */
+export function noAuthEventsOn(s: Settings): boolean {
+  return !(
+    s['audit.events.authSuccess'] ||
+    s['audit.events.authFailedToken'] ||
+    s['audit.events.authFailedVerification'] ||
+    s['audit.events.permissionDenied'] ||
+    s['audit.events.rateLimited']
+  );
+}
+
+/**
+ * The audit record of an authentication outcome, or null when its event is off (or the outcome is
+ * not an event: anonymous and passed-on requests). Pure. The author is the real authenticated user
+ * (for successes, permission denials and rate limits); `anonymous` only when nobody authenticated.
+ * The client and proxy IPs come from the trusted-proxy walk, each in its own field.
+ */
+export function authAuditEvent(e: AuthEvent, settings: Settings, nodeId: string): AuditEvent | null {
+  const o = e.result.outcome;
+  let setting: AuthEventSetting;
+  let author = 'anonymous';
+  let affectedUser: string | null = null;
+  let token: { id: string; description: string; scope: string } | null = null;
+  let summary: string;
+  let outcome: string;
+  let details: Record<string, unknown> | null = null;
+  switch (o.kind) {
+    case 'anonymous':
+    case 'passed-on':
+      return null;
+    case 'authenticated':
+      setting = 'audit.events.authSuccess';
+      author = o.user.username;
+      affectedUser = o.user.username;
+      token = o.token;
+      outcome = 'success';
+      summary = `User ${o.user.username} authenticated with token "${o.token.description}"`;
+      details = { scope: o.token.scope };
+      break;
+    case 'rate-limited':
+      setting = 'audit.events.rateLimited';
+      author = o.user.username;
+      affectedUser = o.user.username;
+      token = o.token;
+      outcome = 'rate-limited';
+      summary = `User ${o.user.username} was rate limited: ${o.decision.limit} requests per ${o.decision.windowMs / 1000} s`;
+      details = {
+        limit: o.decision.limit,
+        windowSeconds: o.decision.windowMs / 1000,
+        retryAfterSeconds: Math.ceil(o.decision.retryAfterMs / 1000),
+      };
+      break;
+    case 'denied': {
+      setting = SETTING_BY_DENIAL[o.reason];
+      affectedUser = o.username;
+      token = o.token;
+      outcome = o.reason;
+      // A valid token refused for its scope or permission still authenticated its owner.
+      if (setting === 'audit.events.permissionDenied' && o.token) author = o.token.user;
+      const text = DENIAL_TEXT[o.reason];
+      summary =
+        setting === 'audit.events.permissionDenied'
+          ? `Permission denied for ${o.username ?? 'anonymous'}: ${text}${o.reason === 'read-only' ? `; the method was ${e.request.method}` : ''}`
+          : `Token authentication failed for ${o.username ?? 'anonymous'}: ${text}`;
+      details = { status: o.status, ...(o.token ? { scope: o.token.scope } : {}) };
+      break;
+    }
+  }
+  if (!settings[setting]) return null;
+  return {
+    ts: e.at,
+    category: 'authentication',
+    action: ACTION_BY_SETTING[setting],
+    summary,
+    author,
+    affectedUser,
+    tokenId: token?.id ?? null,
+    tokenDescription: token?.description ?? null,
+    sourceIp: e.result.client.clientIp,
+    proxyIp: e.result.client.proxyIp,
+    nodeId,
+    requestId: e.request.requestId,
+    method: e.request.method,
+    endpoint: e.request.path,
+    outcome,
+    details,
+  };
+}

@@ -1,0 +1,351 @@
+import { isAuditCategory, type AuditCategory, type AuditRecord } from '../domain/audit.js';
+import { canonicalJson } from '../domain/audit-chain.js';
+import type { AuditFilter } from '../store/audit-repo.js';
+import type { Store } from '../store/store.js';
+
+/**
+ * Audit export: one record at a time, in CSV (RFC 4180) or JSON lines. Nothing here holds more than
+ * a page of records, so an export of any size runs in constant memory.
+ *
+ * CSV: a header row, then one row per record, each ending in CRLF. A field is quoted when it holds a
+ * comma, a double quote, CR or LF, and quotes inside are doubled. A null is an empty field; an empty
+ * string is `""`, so the two stay distinct and the file parses back to exactly the same records
+ * (`parseAuditCsv`). `time` is ISO 8601 UTC with milliseconds; `details` is the canonical JSON text
+ * the hash chain covers (object keys sorted), or empty.
+ *
+ * JSON lines: one object per line, the same fields and names as the CSV columns, `details` as an
+ * object or null.
+ */
+
+export const AUDIT_EXPORT_FORMATS = ['csv', 'jsonl'] as const;
+export type AuditExportFormat = (typeof AUDIT_EXPORT_FORMATS)[number];
+
+export function isAuditExportFormat(s: string): s is AuditExportFormat {
+  return (AUDIT_EXPORT_FORMATS as readonly string[]).includes(s);
+}
+
+/** Column order of the CSV export; the JSON view uses the same names. */
+export const AUDIT_CSV_COLUMNS = [
+  'seq',
+  'id',
+  'time',
+  'category',
+  'action',
+  'summary',
+  'author',
+  'affectedUser',
+  'tokenId',
+  'tokenDescription',
+  'sourceIp',
+  'proxyIp',
+  'nodeId',
+  'requestId',
+  'method',
+  'endpoint',
+  'outcome',
+  'details',
+  'prevHash',
+  'hash',
+] as const;
+
+/** An audit record as the API, the JSON lines export and `audit list --json` show it. */
+export interface AuditRecordView {
+  seq: number;
+  id: number;
+  /** ISO 8601, UTC, milliseconds. */
+  time: string;
+  category: AuditCategory;
+  action: string;
+  summary: string;
+  author: string;
+  affectedUser: string | null;
+  tokenId: string | null;
+  tokenDescription: string | null;
+  sourceIp: string | null;
+  proxyIp: string | null;
+  nodeId: string | null;
+  requestId: string | null;
+  method: string | null;
+  endpoint: string | null;
+  outcome: string | null;
+  details: Record<string, unknown> | null;
+  prevHash: string;
+  hash: string;
+}
+
+export function auditRecordView(r: AuditRecord): AuditRecordView {
+  return {
+    seq: r.seq,
+    id: r.id,
+    time: new Date(r.ts).toISOString(),
+    category: r.category,
+    action: r.action,
+    summary: r.summary,
+    author: r.author,
+    affectedUser: r.affectedUser,
+    tokenId: r.tokenId,
+    tokenDescription: r.tokenDescription,
+    sourceIp: r.sourceIp,
+    proxyIp: r.proxyIp,
+    nodeId: r.nodeId,
+    requestId: r.requestId,
+    method: r.method,
+    endpoint: r.endpoint,
+    outcome: r.outcome,
+    details: r.details,
+    prevHash: r.prevHash,
+    hash: r.hash,
+  };
+}
+
+/** One JSON lines record, with its newline. */
+export function auditJsonLine(r: AuditRecord): string {
+  return `${JSON.stringify(auditRecordView(r))}\n`;
+}
+
+const NEEDS_QUOTES = /[",\r\n]/;
+
+function csvField(v: string | number | null): string {
+  if (v === null) return '';
+  if (typeof v === 'number') return String(v);
+  if (v.length === 0) return '""';
+  return NEEDS_QUOTES.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
+}
+
+/** The CSV header row, with its CRLF. */
+export function auditCsvHeader(): string {
+  return `${AUDIT_CSV_COLUMNS.join(',')}\r\n`;
+}
+
+/** One CSV row, with its CRLF. */
+export function auditCsvRow(r: AuditRecord): string {
+  const cells: Array<string | number | null> = [
+    r.seq,
+    r.id,
+    new Date(r.ts).toISOString(),
+    r.category,
+    r.action,
+    r.summary,
+    r.author,
+    r.affectedUser,
+    r.tokenId,
+    r.tokenDescription,
+    r.sourceIp,
+    r.proxyIp,
+    r.nodeId,
+    r.requestId,
+    r.method,
+    r.endpoint,
+    r.outcome,
+    r.details === null ? null : canonicalJson(r.details),
+    r.prevHash,
+    r.hash,
+  ];
+  return `${cells.map(csvField).join(',')}\r\n`;
+}
+
+/**
+ * Every record that matches the filter, newest first, read a page at a time by keyset on seq. Records
+ * appended while it runs are newer than the first page and are not included.
+ */
+export async function* iterateAudit(
+  store: Store,
+  filter: AuditFilter,
+  pageSize = 1000,
+): AsyncGenerator<AuditRecord, void, undefined> {
+  if (!Number.isSafeInteger(pageSize) || pageSize < 1) throw new RangeError('pageSize must be at least 1');
+  let before: number | undefined;
+  for (;;) {
+    const page = await store.audit.search(filter, pageSize, before);
+    yield* page;
+    const last = page[page.length - 1];
+    if (page.length < pageSize || last === undefined) return;
+    before = last.seq;
+  }
+}
+
+/** Text chunks of an export of about `chunkSize` characters each: the CSV header comes first. */
+export async function* auditExportChunks(
+  records: AsyncIterable<AuditRecord>,
+  format: AuditExportFormat,
+  chunkSize = 64 * 1024,
+): AsyncGenerator<string, void, undefined> {
+  const line = format === 'csv' ? auditCsvRow : auditJsonLine;
+  let buf = format === 'csv' ? auditCsvHeader() : '';
+  for await (const r of records) {
+    buf += line(r);
+    if (buf.length >= chunkSize) {
+      yield buf;
+      buf = '';
+    }
+  }
+  if (buf.length > 0) yield buf;
+}
+
+export class AuditCsvError extends Error {
+  constructor(line: number, message: string) {
+    super(`CSV line ${line}: ${message}`);
+    this.name = 'AuditCsvError';
+  }
+}
+
+/** A parsed CSV field: its text, and whether it was quoted (a quoted empty field is "", not null). */
+interface Cell {
+  text: string;
+  quoted: boolean;
+}
+
+/** Splits RFC 4180 text into rows of cells. Strict: CRLF row ends, a final CRLF, no stray quotes. */
+function splitCsv(text: string): Array<{ line: number; cells: Cell[] }> {
+  const rows: Array<{ line: number; cells: Cell[] }> = [];
+  let i = 0;
+  let line = 1;
+  while (i < text.length) {
+    const startLine = line;
+    const cells: Cell[] = [];
+    for (;;) {
+      let cell: Cell;
+      if (text[i] === '"') {
+        let value = '';
+        i++;
+        for (;;) {
+          const q = text.indexOf('"', i);
+          if (q < 0) throw new AuditCsvError(startLine, 'a quoted field is not closed');
+          const part = text.slice(i, q);
+          value += part;
+          line += part.split('\n').length - 1;
+          if (text[q + 1] === '"') {
+            value += '"';
+            i = q + 2;
+          } else {
+            i = q + 1;
+            break;
+          }
+        }
+        cell = { text: value, quoted: true };
+        if (i < text.length && text[i] !== ',' && text[i] !== '\r') {
+          throw new AuditCsvError(line, 'text after the closing quote of a field');
+        }
+      } else {
+        let j = i;
+        while (j < text.length && text[j] !== ',' && text[j] !== '\r' && text[j] !== '\n') {
+          if (text[j] === '"') throw new AuditCsvError(line, 'a quote inside an unquoted field');
+          j++;
+        }
+        cell = { text: text.slice(i, j), quoted: false };
+        i = j;
+      }
+      cells.push(cell);
+      if (text[i] === ',') {
+        i++;
+        continue;
+      }
+      if (text.startsWith('\r\n', i)) {
+        i += 2;
+        line++;
+        break;
+      }
+      throw new AuditCsvError(
+        line,
+        i >= text.length ? 'the last row does not end with CRLF' : 'a row must end with CRLF',
+      );
+    }
+    rows.push({ line: startLine, cells });
+  }
+  return rows;
+}
+
+const ISO_UTC_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+/** Records written before the chain existed have empty hashes; every other hash is 64 hex digits. */
+const HASH = /^([0-9a-f]{64})?$/;
+
+/**
+ * Reads an audit CSV export back into records, strictly: the exact header, 20 fields per row,
+ * integers where integers belong, ISO time, a known category, hashes, and details that are canonical
+ * JSON objects. Throws AuditCsvError naming the line of the first problem.
+ */
+export function parseAuditCsv(text: string): AuditRecord[] {
+  const rows = splitCsv(text);
+  const header = rows.shift();
+  if (!header || header.cells.map((c) => c.text).join(',') !== AUDIT_CSV_COLUMNS.join(',')) {
+    throw new AuditCsvError(1, `the header must be ${AUDIT_CSV_COLUMNS.join(',')}`);
+  }
+  return rows.map(({ line, cells }) => {
+    if (cells.length !== AUDIT_CSV_COLUMNS.length) {
+      throw new AuditCsvError(line, `${cells.length} fields where ${AUDIT_CSV_COLUMNS.length} belong`);
+    }
+    const cell = (name: (typeof AUDIT_CSV_COLUMNS)[number]): Cell => {
+      const c = cells[AUDIT_CSV_COLUMNS.indexOf(name)];
+      if (!c) throw new AuditCsvError(line, `no ${name}`);
+      return c;
+    };
+    const nullable = (name: (typeof AUDIT_CSV_COLUMNS)[number]): string | null => {
+      const c = cell(name);
+      return c.text === '' && !c.quoted ? null : c.text;
+    };
+    const required = (name: (typeof AUDIT_CSV_COLUMNS)[number]): string => {
+      const v = nullable(name);
+      if (v === null) throw new AuditCsvError(line, `${name} is empty`);
+      return v;
+    };
+    const integer = (name: 'seq' | 'id'): number => {
+      const c = cell(name);
+      const n = Number(c.text);
+      if (c.quoted || !/^(0|[1-9]\d*)$/.test(c.text) || !Number.isSafeInteger(n)) {
+        throw new AuditCsvError(line, `${name} is not an integer: ${JSON.stringify(c.text)}`);
+      }
+      return n;
+    };
+    const time = required('time');
+    const ts = Date.parse(time);
+    if (!ISO_UTC_MS.test(time) || Number.isNaN(ts)) {
+      throw new AuditCsvError(line, `time is not an ISO 8601 UTC time with milliseconds: ${time}`);
+    }
+    const category = required('category');
+    if (!isAuditCategory(category)) throw new AuditCsvError(line, `unknown category ${category}`);
+    const detailsText = nullable('details');
+    let details: Record<string, unknown> | null = null;
+    if (detailsText !== null) {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(detailsText);
+      } catch {
+        throw new AuditCsvError(line, 'details is not JSON');
+      }
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+        throw new AuditCsvError(line, 'details is not a JSON object');
+      }
+      if (canonicalJson(parsed) !== detailsText) {
+        throw new AuditCsvError(line, 'details is not canonical JSON');
+      }
+      details = parsed as Record<string, unknown>;
+    }
+    const prevHash = required('prevHash');
+    const hash = required('hash');
+    if (!HASH.test(prevHash) || !HASH.test(hash)) {
+      throw new AuditCsvError(line, 'prevHash and hash must be 64 hex digits or empty');
+    }
+    return {
+      id: integer('id'),
+      seq: integer('seq'),
+      ts,
+      category,
+      action: required('action'),
+      summary: required('summary'),
+      author: required('author'),
+      affectedUser: nullable('affectedUser'),
+      tokenId: nullable('tokenId'),
+      tokenDescription: nullable('tokenDescription'),
+      sourceIp: nullable('sourceIp'),
+      proxyIp: nullable('proxyIp'),
+      nodeId: nullable('nodeId'),
+      requestId: nullable('requestId'),
+      method: nullable('method'),
+      endpoint: nullable('endpoint'),
+      outcome: nullable('outcome'),
+      details,
+      prevHash,
+      hash,
+    };
+  });
+}

@@ -1,0 +1,45 @@
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+
+/**
+ * The process's Prometheus metrics, served at /_tokengate/metrics (admin group). One registry per
+ * runtime, so tests and embedded instances do not share counters.
+ */
+export class Metrics {
+  readonly registry = new Registry();
+  readonly auditWritten: Counter;
+  readonly auditDropped: Counter;
+  readonly auditFlushFailures: Counter;
+  readonly auditQueueSize: Gauge;
+  readonly authOutcomes: Counter<'outcome'>;
+
+  constructor(nodeId: string, defaults = true) {
+    this.registry.setDefaultLabels({ node: nodeId });
+    if (defaults) collectDefaultMetrics({ register: this.registry, prefix: 'tokengate_' });
+    this.auditWritten = new Counter({
+      name: 'tokengate_audit_events_written_total',
+      help: 'Selectable audit events written to the database.',
+      registers: [this.registry],
+    });
+    this.auditDropped = new Counter({
+      name: 'tokengate_audit_events_dropped_total',
+      help: 'Selectable audit events dropped because the audit queue was full.',
+      registers: [this.registry],
+    });
+    this.auditFlushFailures = new Counter({
+      name: 'tokengate_audit_flush_failures_total',
+      help: 'Audit queue flushes that failed (retried on the next flush).',
+      registers: [this.registry],
+    });
+    this.auditQueueSize = new Gauge({
+      name: 'tokengate_audit_queue_size',
+      help: 'Audit events waiting to be written.',
+      registers: [this.registry],
+    });
+    this.authOutcomes = new Counter({
+      name: 'tokengate_auth_outcomes_total',
+      help: 'Authentication outcomes: authenticated, anonymous, passed-on, denied, rate-limited.',
+      labelNames: ['outcome'],
+      registers: [this.registry],
+    });
+  }
+}

@@ -1,0 +1,584 @@
+import assert from 'node:assert/strict';
+import { createSocket } from 'node:dgram';
+import { mkdir, mkdtemp, readFile, readdir, rename, rm, rmdir, writeFile } from 'node:fs/promises';
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import { AUDIT_FILE_NAME, AuditFile } from '../src/audit/audit-file.js';
+import { AuditShipper, createAuditShipper, type AuditOutput } from '../src/audit/shipper.js';
+import { formatSyslog, SyslogOutput, SyslogSender, type SyslogFormat } from '../src/audit/syslog.js';
+import { ConfigError, loadConfig } from '../src/config/config.js';
+import type { AuditEvent, AuditRecord } from '../src/domain/audit.js';
+import { AuditShippingRepo } from '../src/store/audit-shipping-repo.js';
+import { openDatabase, type DatabaseHandle } from '../src/store/database.js';
+import { Store } from '../src/store/store.js';
+import { testDatabases } from './support/databases.js';
+
+const T0 = Date.UTC(2026, 2, 1, 12, 0, 0, 5);
+const ME = 'node-a';
+const OTHER = 'node-b';
+const FORMAT: SyslogFormat = {
+  appName: 'tokengate',
+  hostname: 'gw1.example.test',
+  facility: 10,
+  procId: '77',
+};
+
+let n = 0;
+function event(nodeId: string, extra: Partial<AuditEvent> = {}): AuditEvent {
+  n++;
+  return {
+    ts: T0 + n,
+    category: 'tokens',
+    action: 'token.created',
+    summary: `alice created token "t${n}" for bob`,
+    author: 'alice',
+    affectedUser: 'bob',
+    tokenId: `tok_${n}`,
+    tokenDescription: `t${n} ünïcode`,
+    sourceIp: '203.0.113.7',
+    proxyIp: '10.0.0.2',
+    nodeId,
+    requestId: `req-${n}`,
+    method: 'POST',
+    endpoint: '/_tokengate/api/v1/tokens',
+    outcome: 'success',
+    details: { scope: 'read', nested: { list: [1, 2], n } },
+    ...extra,
+  };
+}
+
+/** Interleaved events of this node and another; every third is the other node's. */
+function mixed(count: number): AuditEvent[] {
+  return Array.from({ length: count }, (_, i) =>
+    i % 3 === 2
+      ? event(OTHER)
+      : event(ME, i === 1 ? { affectedUser: null, details: null, proxyIp: null } : {}),
+  );
+}
+
+const FIELDS = [
+  'id',
+  'seq',
+  'time',
+  'category',
+  'action',
+  'summary',
+  'author',
+  'affectedUser',
+  'tokenId',
+  'tokenDescription',
+  'sourceIp',
+  'proxyIp',
+  'nodeId',
+  'requestId',
+  'method',
+  'endpoint',
+  'outcome',
+  'details',
+  'prevHash',
+  'hash',
+].sort();
+
+/** A record as the audit file should hold it: every field, the time as ISO 8601. */
+function asLine(r: AuditRecord): Record<string, unknown> {
+  const { ts, ...rest } = r;
+  return { ...rest, time: new Date(ts).toISOString() };
+}
+
+async function readLines(path: string): Promise<Array<Record<string, unknown>>> {
+  const text = await readFile(path, 'utf8').catch(() => '');
+  return text
+    .split('\n')
+    .filter((l) => l.length > 0)
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+/** Polls until `get` returns at least `count` items; bounded, so a lost message fails the test. */
+async function waitFor<T>(get: () => T[] | Promise<T[]>, count: number, what: string): Promise<T[]> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const items = await get();
+    if (items.length >= count) return items;
+    if (Date.now() > deadline) throw new Error(`${what}: got ${items.length} of ${count}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+function mine(records: AuditRecord[], nodeId = ME): AuditRecord[] {
+  return records.filter((r) => r.nodeId === nodeId);
+}
+
+/** An octet-counted (RFC 6587) syslog receiver on loopback that can be stopped and restarted on its port. */
+class TcpReceiver {
+  readonly messages: string[] = [];
+  private server: Server | undefined;
+  private readonly sockets = new Set<Socket>();
+  port = 0;
+
+  async start(): Promise<void> {
+    const server = createServer((socket) => {
+      this.sockets.add(socket);
+      socket.on('close', () => this.sockets.delete(socket));
+      let buf = Buffer.alloc(0);
+      socket.on('data', (chunk) => {
+        buf = Buffer.concat([buf, chunk]);
+        for (;;) {
+          const sp = buf.indexOf(0x20);
+          if (sp < 0) break;
+          const len = Number(buf.subarray(0, sp).toString('ascii'));
+          if (buf.length < sp + 1 + len) break;
+          this.messages.push(buf.subarray(sp + 1, sp + 1 + len).toString('utf8'));
+          buf = buf.subarray(sp + 1 + len);
+        }
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(this.port, '127.0.0.1', resolve));
+    this.port = (server.address() as AddressInfo).port;
+    this.server = server;
+  }
+
+  async stop(): Promise<void> {
+    for (const s of this.sockets) s.destroy();
+    const server = this.server;
+    this.server = undefined;
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+}
+
+describe('audit outputs', () => {
+  let handle: DatabaseHandle;
+  let store: Store;
+  let repo: AuditShippingRepo;
+  let dir: string;
+  let errors: string[];
+  const onError = (message: string, err?: unknown): void => {
+    errors.push(err === undefined ? message : `${message}: ${err instanceof Error ? err.message : 'error'}`);
+  };
+  const append = (events: AuditEvent[]): Promise<AuditRecord[]> =>
+    store.transaction((tx) => tx.audit.append(events));
+
+  beforeEach(async () => {
+    handle = await openDatabase({ url: ':memory:' });
+    store = Store.from(handle);
+    repo = new AuditShippingRepo(handle.db);
+    dir = await mkdtemp(join(tmpdir(), 'tg-audit-out-'));
+    errors = [];
+  });
+
+  afterEach(async () => {
+    await handle.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("the audit file receives exactly this node's records, in seq order, with every field", async () => {
+    const records = await append(mixed(12));
+    const file = new AuditFile({ dir: join(dir, 'a'), maxSizeMb: 10, maxFiles: 3, onError });
+    const shipper = new AuditShipper({ repo, nodeId: ME, outputs: [file], onError });
+
+    assert.deepEqual(await shipper.shipNow(), { file: 8 });
+    const lines = await readLines(join(dir, 'a', AUDIT_FILE_NAME));
+    assert.deepEqual(lines, mine(records).map(asLine));
+    for (const l of lines) assert.deepEqual(Object.keys(l).sort(), FIELDS);
+    assert.equal(lines[0]?.time, new Date(T0 + n - 11).toISOString());
+    assert.deepEqual(lines[1]?.details, null);
+    assert.deepEqual((lines[2]?.details as { nested: unknown }).nested, { list: [1, 2], n: n - 8 });
+
+    // The cursor moved to this node's last record; the other node's cursor is untouched.
+    assert.equal(await repo.cursor(ME, 'file'), mine(records).at(-1)?.seq);
+    assert.equal(await repo.cursor(OTHER, 'file'), 0);
+    assert.deepEqual(await shipper.shipNow(), { file: 0 });
+    assert.equal((await readLines(join(dir, 'a', AUDIT_FILE_NAME))).length, 8);
+
+    const more = await append(mixed(6));
+    assert.deepEqual(await shipper.shipNow(), { file: 4 });
+    assert.deepEqual(
+      await readLines(join(dir, 'a', AUDIT_FILE_NAME)),
+      mine([...records, ...more]).map(asLine),
+    );
+
+    // The other node ships the rest: every record leaves through exactly one node.
+    const otherFile = new AuditFile({ dir: join(dir, 'b'), maxSizeMb: 10, maxFiles: 3, onError });
+    const otherShipper = new AuditShipper({ repo, nodeId: OTHER, outputs: [otherFile], onError });
+    assert.deepEqual(await otherShipper.shipNow(), { file: 6 });
+    const both = [
+      ...(await readLines(join(dir, 'a', AUDIT_FILE_NAME))),
+      ...(await readLines(join(dir, 'b', AUDIT_FILE_NAME))),
+    ];
+    assert.deepEqual(
+      both.map((l) => l.seq).sort((x, y) => Number(x) - Number(y)),
+      [...records, ...more].map((r) => r.seq),
+    );
+
+    await shipper.stop();
+    await otherShipper.stop();
+    assert.deepEqual(errors, []);
+  });
+
+  it('ships in batches and keeps every record across a rotation of the audit file', async () => {
+    const pad = 'x'.repeat(900);
+    const records = await append(Array.from({ length: 1300 }, () => event(ME, { details: { pad } })));
+    const file = new AuditFile({ dir, maxSizeMb: 1, maxFiles: 2, onError });
+    const shipper = new AuditShipper({ repo, nodeId: ME, outputs: [file], onError, batchSize: 500 });
+    assert.deepEqual(await shipper.shipNow(), { file: 1300 });
+    await shipper.stop();
+    assert.deepEqual((await readdir(dir)).sort(), [AUDIT_FILE_NAME, `${AUDIT_FILE_NAME}.1`]);
+    const lines = [
+      ...(await readLines(join(dir, `${AUDIT_FILE_NAME}.1`))),
+      ...(await readLines(join(dir, AUDIT_FILE_NAME))),
+    ];
+    assert.deepEqual(
+      lines.map((l) => l.seq),
+      records.map((r) => r.seq),
+    );
+    assert.equal(await repo.cursor(ME, 'file'), 1300);
+    assert.deepEqual(errors, []);
+  });
+
+  it('retries a batch that did not reach the file, and loses none', async () => {
+    const path = join(dir, AUDIT_FILE_NAME);
+    const first = await append(mixed(3));
+    const file = new AuditFile({ dir, maxSizeMb: 10, maxFiles: 3, onError });
+    const shipper = new AuditShipper({ repo, nodeId: ME, outputs: [file], onError });
+    assert.deepEqual(await shipper.shipNow(), { file: 2 });
+    const cursor = await repo.cursor(ME, 'file');
+
+    // The disk goes bad: the file is replaced by something that cannot be written.
+    await rm(path);
+    await mkdir(path);
+    const second = await append(mixed(6));
+    assert.deepEqual(await shipper.shipNow(), { file: 0 });
+    assert.equal(await repo.cursor(ME, 'file'), cursor);
+    assert.equal(errors.filter((e) => e.includes('shipping audit records to file failed')).length, 1);
+    // Still failing: retried, not reported again.
+    assert.deepEqual(await shipper.shipNow(), { file: 0 });
+    assert.equal(errors.filter((e) => e.includes('shipping audit records to file failed')).length, 1);
+
+    await rmdir(path);
+    assert.deepEqual(await shipper.shipNow(), { file: 4 });
+    assert.deepEqual(await readLines(path), mine(second).map(asLine));
+    assert.equal(await repo.cursor(ME, 'file'), mine(second).at(-1)?.seq);
+    assert.ok(errors.some((e) => e.includes('shipping audit records to file works again')));
+    assert.ok(mine(first).length > 0);
+    await shipper.stop();
+  });
+
+  it('follows a file moved away by an operator instead of writing to the moved one forever', async () => {
+    const path = join(dir, AUDIT_FILE_NAME);
+    const first = await append([event(ME), event(ME)]);
+    const file = new AuditFile({ dir, maxSizeMb: 10, maxFiles: 3, onError });
+    const shipper = new AuditShipper({ repo, nodeId: ME, outputs: [file], onError });
+    await shipper.shipNow();
+    await rename(path, `${path}.archived`);
+    const second = await append([event(ME), event(ME), event(ME)]);
+    await shipper.shipNow(); // lands in the moved file, which the check notices
+    assert.deepEqual(await shipper.shipNow(), { file: 3 });
+    assert.deepEqual(await readLines(path), second.map(asLine));
+    // At least once: the moved file holds the first records, and maybe the second ones again.
+    const archived = await readLines(`${path}.archived`);
+    assert.deepEqual(archived.slice(0, 2), first.map(asLine));
+    await shipper.stop();
+  });
+
+  it('starts a partial line afresh after a failed write', async () => {
+    const path = join(dir, AUDIT_FILE_NAME);
+    const records = await append([event(ME), event(ME)]);
+    const file = new AuditFile({ dir, maxSizeMb: 10, maxFiles: 3, onError });
+    const shipper = new AuditShipper({ repo, nodeId: ME, outputs: [file], onError });
+    // A failed batch, after which the file ends in a partial line (as a full disk can leave it).
+    await mkdir(path);
+    assert.deepEqual(await shipper.shipNow(), { file: 0 });
+    await rmdir(path);
+    await writeFile(path, '{"partial":');
+    assert.deepEqual(await shipper.shipNow(), { file: 2 });
+    const text = await readFile(path, 'utf8');
+    assert.equal(text.split('\n')[0], '{"partial":');
+    assert.deepEqual(
+      text
+        .split('\n')
+        .slice(1)
+        .filter((l) => l.length > 0)
+        .map((l) => JSON.parse(l) as unknown),
+      records.map(asLine),
+    );
+    await shipper.stop();
+  });
+
+  it("sends this node's records as RFC 5424 datagrams to a UDP receiver", async () => {
+    const server = createSocket('udp4');
+    const got: string[] = [];
+    server.on('message', (m) => got.push(m.toString('utf8')));
+    await new Promise<void>((resolve) => server.bind(0, '127.0.0.1', resolve));
+    const sender = new SyslogSender({ transport: 'udp', host: '127.0.0.1', port: server.address().port });
+    const shipper = new AuditShipper({
+      repo,
+      nodeId: ME,
+      outputs: [new SyslogOutput(sender, FORMAT)],
+      onError,
+    });
+    try {
+      const records = await append(mixed(9));
+      assert.deepEqual(await shipper.shipNow(), { syslog: 6 });
+      const received = await waitFor(() => got, 6, 'datagrams');
+      const seqOf = (m: string): number => Number(/ seq="(\d+)"/.exec(m)?.[1]);
+      assert.deepEqual(
+        [...received].sort((a, b) => seqOf(a) - seqOf(b)),
+        mine(records).map((r) => formatSyslog(r, FORMAT)),
+      );
+      for (const m of received) {
+        assert.match(
+          m,
+          /^<85>1 2026-03-01T12:\d{2}:\d{2}\.\d{3}Z gw1\.example\.test tokengate 77 token\.created \[tokengate@32473 seq="\d+" hash="[0-9a-f]{64}" category="tokens" action="token\.created" author="alice" user="(bob|-)" token="tok_\d+" src="203\.0\.113\.7" proxy="(10\.0\.0\.2|-)" node="node-a" outcome="success"\] alice created token "t\d+" for bob$/,
+        );
+      }
+      assert.equal(await repo.cursor(ME, 'syslog'), mine(records).at(-1)?.seq);
+      assert.deepEqual(await shipper.shipNow(), { syslog: 0 });
+    } finally {
+      await shipper.stop();
+      server.close();
+    }
+    assert.deepEqual(errors, []);
+  });
+
+  it('sends octet-counted frames to a TCP receiver, and again after it restarts', async () => {
+    const receiver = new TcpReceiver();
+    await receiver.start();
+    const sender = new SyslogSender({
+      transport: 'tcp',
+      host: '127.0.0.1',
+      port: receiver.port,
+      minBackoffMs: 10,
+      maxBackoffMs: 100,
+      onError,
+    });
+    const shipper = new AuditShipper({
+      repo,
+      nodeId: ME,
+      outputs: [new SyslogOutput(sender, FORMAT)],
+      onError,
+    });
+    try {
+      const records = await append(mixed(6));
+      assert.deepEqual(await shipper.shipNow(), { syslog: 4 });
+      // TCP keeps the order.
+      assert.deepEqual(
+        await waitFor(() => receiver.messages, 4, 'frames'),
+        mine(records).map((r) => formatSyslog(r, FORMAT)),
+      );
+
+      // The receiver goes away; records written meanwhile wait, and leave once it is back.
+      await receiver.stop();
+      await waitFor(() => (sender.connected ? [] : [true]), 1, 'the sender to notice the lost connection');
+      const more = await append(mixed(9));
+      const pass = shipper.shipNow();
+      await receiver.start();
+      assert.deepEqual(await pass, { syslog: 6 });
+      assert.deepEqual(
+        await waitFor(() => receiver.messages, 10, 'frames after the restart'),
+        mine([...records, ...more]).map((r) => formatSyslog(r, FORMAT)),
+      );
+      assert.equal(await repo.cursor(ME, 'syslog'), mine(more).at(-1)?.seq);
+      assert.deepEqual(await shipper.shipNow(), { syslog: 0 });
+      assert.equal(sender.dropped, 0);
+    } finally {
+      await shipper.stop();
+      await receiver.stop();
+    }
+  });
+
+  it('ships on its own every interval, and stop() ships what is left', async () => {
+    const file = new AuditFile({ dir, maxSizeMb: 10, maxFiles: 3, onError });
+    const shipper = new AuditShipper({ repo, nodeId: ME, outputs: [file], onError, intervalMs: 20 });
+    shipper.start();
+    const path = join(dir, AUDIT_FILE_NAME);
+    const first = await append(mixed(3));
+    await waitFor(() => readLines(path), 2, 'records shipped by the timer');
+    const second = await append(mixed(3));
+    await shipper.stop();
+    assert.deepEqual(await readLines(path), mine([...first, ...second]).map(asLine));
+    assert.deepEqual(await shipper.shipNow(), { file: 0 });
+    assert.deepEqual(errors, []);
+  });
+
+  it('keeps each output on its own cursor: a failing output holds back neither the other nor its records', async () => {
+    let fail = true;
+    const written: number[] = [];
+    const flaky: AuditOutput = {
+      name: 'flaky',
+      write: (records) => {
+        if (fail) return Promise.reject(new Error('receiver down'));
+        written.push(...records.map((r) => r.seq));
+        return Promise.resolve();
+      },
+      close: () => Promise.resolve(),
+    };
+    const file = new AuditFile({ dir, maxSizeMb: 10, maxFiles: 3, onError });
+    const shipper = new AuditShipper({ repo, nodeId: ME, outputs: [file, flaky], onError, batchSize: 2 });
+    const records = await append(mixed(9));
+    assert.deepEqual(await shipper.shipNow(), { file: 6, flaky: 0 });
+    assert.equal(await repo.cursor(ME, 'flaky'), 0);
+    fail = false;
+    assert.deepEqual(await shipper.shipNow(), { file: 0, flaky: 6 });
+    assert.deepEqual(
+      written,
+      mine(records).map((r) => r.seq),
+    );
+    await shipper.stop();
+  });
+
+  it('createAuditShipper builds the outputs the configuration enables', async () => {
+    const server = createSocket('udp4');
+    const got: string[] = [];
+    server.on('message', (m) => got.push(m.toString('utf8')));
+    await new Promise<void>((resolve) => server.bind(0, '127.0.0.1', resolve));
+    const configPath = join(dir, 'tokengate.yaml');
+    await writeFile(
+      configPath,
+      [
+        `dataDir: ${JSON.stringify(join(dir, 'data'))}`,
+        'nodeId: node-a',
+        'audit:',
+        '  file: { enabled: true }',
+        `  syslog: { enabled: true, host: 127.0.0.1, port: ${server.address().port}, facility: 4 }`,
+      ].join('\n'),
+    );
+    const config = loadConfig({ config: configPath }, {});
+    const shipper = createAuditShipper(config, handle.db, { onError });
+    try {
+      assert.ok(shipper);
+      const records = await append(mixed(3));
+      assert.deepEqual(await shipper.shipNow(), { file: 2, syslog: 2 });
+      assert.deepEqual(
+        await readLines(join(dir, 'data', 'audit', AUDIT_FILE_NAME)),
+        mine(records).map(asLine),
+      );
+      const received = await waitFor(() => got, 2, 'datagrams');
+      for (const m of received)
+        assert.match(m, /^<37>1 \S+ \S+ tokengate \d+ token\.created \[tokengate@32473 /);
+    } finally {
+      await shipper?.stop();
+      server.close();
+    }
+    assert.equal(createAuditShipper(loadConfig({ dataDir: dir }, {}), handle.db), null);
+  });
+});
+
+describe('audit config section', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'tg-audit-cfg-'));
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  async function load(yaml: string): Promise<ReturnType<typeof loadConfig>> {
+    const path = join(dir, 'tokengate.yaml');
+    await writeFile(path, `dataDir: ./data\n${yaml}`);
+    return loadConfig({ config: path }, {});
+  }
+
+  it('has defaults for every key', async () => {
+    const config = await load('');
+    assert.deepEqual(config.audit, {
+      file: { enabled: false, dir: join(dir, 'data', 'audit'), maxSizeMb: 100, maxFiles: 100 },
+      syslog: {
+        enabled: false,
+        transport: 'udp',
+        host: '127.0.0.1',
+        port: 514,
+        facility: 10,
+        appName: 'tokengate',
+      },
+      queueSize: 10_000,
+      flushIntervalMs: 250,
+    });
+    assert.deepEqual((await load('audit:\n  file:\n  syslog:\n')).audit, config.audit);
+  });
+
+  it('reads every key, with the directory relative to the config file', async () => {
+    const config = await load(
+      [
+        'audit:',
+        '  file: { enabled: true, dir: ./siem, maxSizeMb: 5, maxFiles: 0 }',
+        '  syslog: { enabled: true, transport: tcp, host: siem.example.test, port: 6514, facility: 23, appName: tg-prod }',
+        '  queueSize: 100',
+        '  flushIntervalMs: 10000',
+      ].join('\n'),
+    );
+    assert.deepEqual(config.audit, {
+      file: { enabled: true, dir: join(dir, 'siem'), maxSizeMb: 5, maxFiles: 0 },
+      syslog: {
+        enabled: true,
+        transport: 'tcp',
+        host: 'siem.example.test',
+        port: 6514,
+        facility: 23,
+        appName: 'tg-prod',
+      },
+      queueSize: 100,
+      flushIntervalMs: 10_000,
+    });
+  });
+
+  const BAD: Array<[string, RegExp]> = [
+    ['audit: 3', /config file key audit must be a mapping/],
+    ['audit: { files: {} }', /unknown key "audit\.files"/],
+    ['audit: { file: [] }', /config file key audit\.file must be a mapping/],
+    ['audit: { file: { enable: true } }', /unknown key "audit\.file\.enable"/],
+    ['audit: { file: { enabled: "yes" } }', /audit\.file\.enabled must be true or false/],
+    ['audit: { file: { dir: "" } }', /audit\.file\.dir must be a non-empty string/],
+    ['audit: { file: { maxSizeMb: 0 } }', /audit\.file\.maxSizeMb must be an integer from 1 to 10000/],
+    ['audit: { file: { maxFiles: -1 } }', /audit\.file\.maxFiles must be an integer from 0 to 10000/],
+    ['audit: { syslog: { transport: quic } }', /audit\.syslog\.transport must be udp or tcp/],
+    ['audit: { syslog: { host: 5 } }', /audit\.syslog\.host must be a non-empty string/],
+    ['audit: { syslog: { port: 0 } }', /audit\.syslog\.port must be an integer from 1 to 65535/],
+    ['audit: { syslog: { facility: 24 } }', /audit\.syslog\.facility must be an integer from 0 to 23/],
+    ['audit: { syslog: { facility: 1.5 } }', /audit\.syslog\.facility must be an integer from 0 to 23/],
+    ['audit: { syslog: { appName: "has space" } }', /audit\.syslog\.appName must be 1 to 48 printable ASCII/],
+    [`audit: { syslog: { appName: ${'a'.repeat(49)} } }`, /audit\.syslog\.appName must be 1 to 48/],
+    ['audit: { queueSize: 99 }', /audit\.queueSize must be an integer from 100 to 1000000/],
+    ['audit: { queueSize: 1000001 }', /audit\.queueSize must be an integer from 100 to 1000000/],
+    ['audit: { flushIntervalMs: 9 }', /audit\.flushIntervalMs must be an integer from 10 to 10000/],
+  ];
+  for (const [yaml, message] of BAD) {
+    it(`refuses ${yaml}`, async () => {
+      await assert.rejects(
+        load(yaml),
+        (err: unknown) => err instanceof ConfigError && message.test(err.message),
+      );
+    });
+  }
+});
+
+for (const db of await testDatabases()) {
+  describe(`AuditShippingRepo: ${db.name}`, { skip: db.skip }, () => {
+    it('keeps a cursor per node and output, and lists one node’s records after it in seq order', async () => {
+      const h = await db.open();
+      try {
+        const s = Store.from(h);
+        const r = new AuditShippingRepo(h.db);
+        assert.equal(await r.cursor(ME, 'file'), 0);
+        await r.setCursor(ME, 'file', 5);
+        await r.setCursor(ME, 'syslog', 2);
+        await r.setCursor(OTHER, 'file', 9);
+        await r.setCursor(ME, 'file', 7);
+        assert.equal(await r.cursor(ME, 'file'), 7);
+        assert.equal(await r.cursor(ME, 'syslog'), 2);
+        assert.equal(await r.cursor(OTHER, 'file'), 9);
+
+        const records = await s.transaction((tx) => tx.audit.append(mixed(12)));
+        const all = mine(records);
+        assert.deepEqual(await r.recordsAfter(ME, 0, 100), all);
+        assert.deepEqual(await r.recordsAfter(ME, 0, 3), all.slice(0, 3));
+        assert.deepEqual(await r.recordsAfter(ME, all[2]?.seq ?? 0, 3), all.slice(3, 6));
+        assert.deepEqual(await r.recordsAfter(OTHER, 0, 100), mine(records, OTHER));
+        assert.deepEqual(await r.recordsAfter(ME, all.at(-1)?.seq ?? 0, 100), []);
+        assert.deepEqual(await r.recordsAfter('node-c', 0, 100), []);
+      } finally {
+        await h.close();
+      }
+    });
+  });
+}
