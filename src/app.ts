@@ -4,6 +4,7 @@ import { ManagementAuthenticator } from './services/authenticator.js';
 import { ChangeFeed } from './services/change-feed.js';
 import type { ServiceDeps } from './services/context.js';
 import { CredentialCache } from './services/credential-cache.js';
+import { SessionService } from './services/session-service.js';
 import { SettingsService } from './services/settings-service.js';
 import { TokenService } from './services/token-service.js';
 import { UserService } from './services/user-service.js';
@@ -22,6 +23,7 @@ export interface AppContext {
   tokens: TokenService;
   cache: CredentialCache;
   authenticator: ManagementAuthenticator;
+  sessions: SessionService;
   now: () => number;
   close(): Promise<void>;
 }
@@ -63,6 +65,7 @@ export async function assembleApp(
     ttlMs: config.cache.ttlSeconds * 1000,
   });
   const authenticator = new ManagementAuthenticator(cache, settings, users, feed, now);
+  const sessions = new SessionService(deps, users, cache, feed);
   return {
     config,
     log: opts.log,
@@ -74,6 +77,7 @@ export async function assembleApp(
     tokens,
     cache,
     authenticator,
+    sessions,
     now,
     close: async () => {
       feed.stop();

@@ -19,6 +19,7 @@ import { AuditQueue } from './audit/queue.js';
 import { AuditRetention } from './audit/retention.js';
 import { createAuditShipper } from './audit/shipper.js';
 import { Metrics } from './metrics/registry.js';
+import { AuthStatsRecorder } from './services/auth-stats.js';
 
 /** How often a node drops change-feed entries that every process has long read. */
 const CHANGE_PRUNE_INTERVAL_MS = 10 * 60_000;
@@ -128,7 +129,7 @@ export async function startRuntime(config: Config, opts: StartNodeOptions): Prom
   retention.start(AUDIT_RETENTION_INTERVAL_MS);
   // The SIEM outputs (audit file, syslog) ship this node's committed records, from the database.
   const shipper = createAuditShipper(config, ctx.database.db, {
-    onError: (err) => auditLog.error('shipping audit records failed; retrying', err),
+    onError: (message, err) => auditLog.warn(message, undefined, err),
   });
   shipper?.start();
   const outcomeCounters = new Map<string, { inc(): void }>();
@@ -140,8 +141,16 @@ export async function startRuntime(config: Config, opts: StartNodeOptions): Prom
     }
     c.inc();
   };
+  const authStats = new AuthStatsRecorder(
+    ctx.store.stats,
+    config.nodeId,
+    (err) => serverLog.warn('writing dashboard statistics failed; will retry', undefined, err),
+    ctx.now,
+  );
+  authStats.start();
   const onEvent = (event: AuthEvent): void => {
     countOutcome(event.result.outcome.kind);
+    authStats.record(event.result.outcome.kind, event.at);
     const settings = ctx.settings.current;
     if (!noAuthEventsOn(settings)) {
       const record = authAuditEvent(event, settings, config.nodeId);
@@ -182,6 +191,7 @@ export async function startRuntime(config: Config, opts: StartNodeOptions): Prom
       retention.stop();
       await auditQueue.stop();
       await shipper?.stop();
+      await authStats.stop();
       await lastUsed.stop();
       await ctx.close();
       await logs.close();
@@ -222,8 +232,7 @@ export async function startNode(config: Config, opts: StartNodeOptions): Promise
         gateway: proxy.handle,
         forwardAuth: forwardAuthHandler(gateway, config.identityHeaders, proxyLog, ids),
       },
-      logs.logger('api'),
-      rt.metrics,
+      { log: logs.logger('api'), metrics: rt.metrics },
     );
   } catch (err) {
     await Promise.allSettled([proxy.close(), whoami?.close()]);

@@ -17,9 +17,9 @@ describe('management API authorization', () => {
 
   before(async () => {
     h = await harness();
-    await h.addUser('alice', ['dev']);
+    await h.addUser('alice', ['dev'], 'alice-password-1');
     await h.addUser('bob', ['dev']);
-    await h.addUser('mia', ['managers']);
+    await h.addUser('mia', ['managers'], 'mia-password-1');
     await h.ctx.settings.update(
       { username: 'admin', groups: ['admin'], via: 'password' },
       { author: 'admin', sourceIp: null, proxyIp: null, requestId: null, method: null, endpoint: null },
@@ -34,7 +34,8 @@ describe('management API authorization', () => {
     const created = await call(h.api, {
       method: 'POST',
       url: '/tokens',
-      auth: bearer(alice),
+      // Tokens cannot create tokens: alice signs in with her password for that.
+      auth: basic('alice', 'alice-password-1'),
       body: { description: 'alice private' },
     });
     assert.equal(created.statusCode, 201);
@@ -162,7 +163,7 @@ describe('management API authorization', () => {
     const created = await call(h.api, {
       method: 'POST',
       url: '/admin/users/alice/tokens',
-      auth: bearer(manager),
+      auth: basic('mia', 'mia-password-1'),
       body: { description: 'made by mia', scope: 'write' },
     });
     assert.equal(created.statusCode, 201);
@@ -213,6 +214,43 @@ describe('management API authorization', () => {
       assert.match((r.data as { error: { message: string } }).error.message, /read-only.*method was/);
     }
     assert.equal((await h.ctx.store.tokens.findById(aliceTokenId))?.description, 'alice private');
+  });
+
+  it('does not let a token create tokens, so a narrow token cannot mint a wider one', async () => {
+    const r = await call(h.api, {
+      method: 'POST',
+      url: '/tokens',
+      auth: bearer(alice),
+      body: { description: 'child' },
+    });
+    assert.equal(r.statusCode, 403);
+    assert.match((r.data as { error: { message: string } }).error.message, /tokens cannot create tokens/);
+    const viaManager = await call(h.api, {
+      method: 'POST',
+      url: '/admin/users/bob/tokens',
+      auth: bearer(manager),
+      body: { description: 'x' },
+    });
+    assert.equal(viaManager.statusCode, 403);
+  });
+
+  it('does not let a token manager create a token for a member of the admin group', async () => {
+    await h.addUser('mgr2', ['managers'], 'mgr2-password-1');
+    const r = await call(h.api, {
+      method: 'POST',
+      url: '/admin/users/admin/tokens',
+      auth: basic('mgr2', 'mgr2-password-1'),
+      body: { description: 'escalate', scope: 'write' },
+    });
+    assert.equal(r.statusCode, 403);
+    assert.match((r.data as { error: { message: string } }).error.message, /only the admin group/);
+    const forBob = await call(h.api, {
+      method: 'POST',
+      url: '/admin/users/bob/tokens',
+      auth: basic('mgr2', 'mgr2-password-1'),
+      body: { description: 'fine' },
+    });
+    assert.equal(forBob.statusCode, 201);
   });
 
   it('accepts Basic user:token only for the token owner', async () => {

@@ -12,10 +12,12 @@ describe('token API', () => {
   let h: Harness;
   let alice: string;
   const admin = basic('admin', ADMIN_PASSWORD);
+  // Tokens cannot create tokens: alice signs in with her password for that.
+  const aliceAuth = basic('alice', 'alice-password-1');
 
   before(async () => {
     h = await harness();
-    await h.addUser('alice', ['dev']);
+    await h.addUser('alice', ['dev'], 'alice-password-1');
     alice = (await h.tokenFor('alice', 'write')).token;
   });
   after(() => h.close());
@@ -29,7 +31,7 @@ describe('token API', () => {
     const r = await call(h.api, {
       method: 'POST',
       url: '/tokens',
-      auth: bearer(alice),
+      auth: aliceAuth,
       body: {
         description: 'deploy bot',
         scope: 'write',
@@ -81,7 +83,7 @@ describe('token API', () => {
     const r = await call(h.api, {
       method: 'POST',
       url: '/tokens',
-      auth: bearer(alice),
+      auth: aliceAuth,
       body: { description: 'defaults' },
     });
     assert.equal(r.statusCode, 201);
@@ -162,7 +164,7 @@ describe('token API', () => {
   for (const [what, body, message, code] of BAD) {
     it(`refuses ${what} with 400 naming the problem, and writes nothing`, async () => {
       const before = await counts();
-      const r = await call(h.api, { method: 'POST', url: '/tokens', auth: bearer(alice), body });
+      const r = await call(h.api, { method: 'POST', url: '/tokens', auth: aliceAuth, body });
       assert.equal(r.statusCode, 400, r.body);
       const err = (r.data as { error: { code: string; message: string } }).error;
       assert.equal(err.code, code);
@@ -175,7 +177,7 @@ describe('token API', () => {
     const form = await call(h.api, {
       method: 'POST',
       url: '/tokens',
-      auth: bearer(alice),
+      auth: aliceAuth,
       body: 'description=x',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
     });
@@ -184,7 +186,7 @@ describe('token API', () => {
     const text = await call(h.api, {
       method: 'POST',
       url: '/tokens',
-      auth: bearer(alice),
+      auth: aliceAuth,
       body: 'description=x',
       headers: { 'content-type': 'text/plain' },
     });
@@ -192,7 +194,7 @@ describe('token API', () => {
     const huge = await call(h.api, {
       method: 'POST',
       url: '/tokens',
-      auth: bearer(alice),
+      auth: aliceAuth,
       body: JSON.stringify({ description: 'x'.repeat(70_000) }),
     });
     assert.equal(huge.statusCode, 413);
@@ -214,7 +216,7 @@ describe('token API', () => {
   });
 
   it('enforces tokens.maxPerUser, counting only active tokens', async () => {
-    await h.addUser('max');
+    await h.addUser('max', [], 'max-password-1');
     const root = CLI_PRINCIPAL;
     const cli = systemContext('@cli');
     await h.ctx.settings.update(root, cli, { 'tokens.maxPerUser': 2 });
@@ -224,7 +226,7 @@ describe('token API', () => {
       const r = await call(h.api, {
         method: 'POST',
         url: '/tokens',
-        auth: bearer(a.token),
+        auth: basic('max', 'max-password-1'),
         body: { description: 'third' },
       });
       assert.equal(r.statusCode, 400);
@@ -252,7 +254,7 @@ describe('token API', () => {
       const own = await call(h.api, {
         method: 'POST',
         url: '/tokens',
-        auth: bearer(alice),
+        auth: aliceAuth,
         body: { description: 'w', scope: 'write' },
       });
       assert.equal(own.statusCode, 400);
@@ -262,7 +264,7 @@ describe('token API', () => {
           await call(h.api, {
             method: 'POST',
             url: '/tokens',
-            auth: bearer(alice),
+            auth: aliceAuth,
             body: { description: 'r' },
           })
         ).statusCode,
@@ -290,7 +292,7 @@ describe('token API', () => {
       const r = await call(h.api, {
         method: 'POST',
         url: '/tokens',
-        auth: bearer(alice),
+        auth: aliceAuth,
         body: { description: 'forever' },
       });
       assert.equal(r.statusCode, 201);
@@ -308,23 +310,23 @@ describe('token API', () => {
     const renamed = await call(h.api, {
       method: 'PATCH',
       url: `/tokens/${t.id}`,
-      auth: bearer(alice),
+      auth: aliceAuth,
       body: { description: 'renamed' },
     });
     assert.equal(renamed.statusCode, 200);
     assert.equal((renamed.data as { description: string }).description, 'renamed');
     assert.equal((await call(h.api, { method: 'GET', url: '/me', auth: bearer(t.token) })).statusCode, 200);
     assert.equal(
-      (await call(h.api, { method: 'DELETE', url: `/tokens/${t.id}`, auth: bearer(alice) })).statusCode,
+      (await call(h.api, { method: 'DELETE', url: `/tokens/${t.id}`, auth: aliceAuth })).statusCode,
       204,
     );
     assert.equal((await call(h.api, { method: 'GET', url: '/me', auth: bearer(t.token) })).statusCode, 401);
-    const shown = await call(h.api, { method: 'GET', url: `/tokens/${t.id}`, auth: bearer(alice) });
+    const shown = await call(h.api, { method: 'GET', url: `/tokens/${t.id}`, auth: aliceAuth });
     assert.equal((shown.data as { status: string; revokedBy: string }).status, 'revoked');
     assert.equal((shown.data as { revokedBy: string }).revokedBy, 'alice');
     // Revoking again is harmless and writes no second audit record.
     assert.equal(
-      (await call(h.api, { method: 'DELETE', url: `/tokens/${t.id}`, auth: bearer(alice) })).statusCode,
+      (await call(h.api, { method: 'DELETE', url: `/tokens/${t.id}`, auth: aliceAuth })).statusCode,
       204,
     );
     const records = await h.ctx.store.audit.list({ limit: 100, tokenId: t.id });
@@ -338,7 +340,7 @@ describe('token API', () => {
     const created = await call(h.api, {
       method: 'POST',
       url: '/tokens',
-      auth: bearer(alice),
+      auth: aliceAuth,
       body: { description: 'audited', scope: 'read' },
       remoteAddress: '198.51.100.4',
     });

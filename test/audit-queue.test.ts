@@ -92,7 +92,8 @@ describe('audit queue', () => {
     const real = s.store.transaction.bind(s.store);
     let fail = true;
     s.store.transaction = ((fn: Parameters<Store['transaction']>[0]) => {
-      if (fail) return Promise.reject(new Error('database is down'));
+      if (fail)
+        return Promise.reject(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }));
       return real(fn);
     }) as Store['transaction'];
     await s.queue.flush();
@@ -105,6 +106,30 @@ describe('audit queue', () => {
       (await s.store.audit.search({}, 10)).reverse().map((r) => r.summary),
       ['event 1', 'event 2', 'event 3'],
     );
+    await s.handle.close();
+  });
+
+  it('sets aside an event the database refuses, and writes the rest of its batch', async () => {
+    const s = await setup(100);
+    const real = s.store.transaction.bind(s.store);
+    s.store.transaction = ((fn: Parameters<Store['transaction']>[0]) =>
+      real(async (tx) => {
+        const append = tx.audit.append.bind(tx.audit);
+        tx.audit.append = async (events) => {
+          if (events.some((e) => e.summary === 'event 2'))
+            throw new Error('value too long for type character varying(64)');
+          return append(events);
+        };
+        return fn(tx);
+      })) as Store['transaction'];
+    for (let i = 0; i < 4; i++) s.queue.offer(event(i));
+    await s.queue.flush();
+    assert.equal(s.queue.size, 0, 'no endless retry of a poisoned batch');
+    assert.deepEqual(
+      (await s.store.audit.search({}, 10)).reverse().map((r) => r.summary),
+      ['event 0', 'event 1', 'event 3'],
+    );
+    assert.equal(await s.value('tokengate_audit_events_dropped_total'), 1);
     await s.handle.close();
   });
 

@@ -3,6 +3,8 @@ import type { GatewayDenial } from '../domain/gateway-decision.js';
 import type { Settings } from '../domain/settings.js';
 import type { AuthEvent } from '../gateway/gateway.js';
 import { DENIAL_TEXT } from '../gateway/messages.js';
+import { parseToken } from '../domain/token-format.js';
+import { USERNAME_PATTERN } from '../domain/user.js';
 
 /** The selectable authentication events, by the setting that turns each on. */
 export type AuthEventSetting =
@@ -35,6 +37,18 @@ const ACTION_BY_SETTING: Record<AuthEventSetting, string> = {
   'audit.events.rateLimited': 'auth.rate-limited',
 };
 
+/**
+ * A user name as the client claimed it goes into a record only when it is a valid directory name.
+ * Anything else (a token pasted as the user name, 80 characters of junk, a spreadsheet formula)
+ * is replaced, so no secret lands in the tamper-evident log and no column overflows.
+ */
+function claimedUser(name: string | null): string | null {
+  if (name === null) return null;
+  return USERNAME_PATTERN.test(name) && parseToken(name) === null ? name : null;
+}
+
+const METHOD = /^[A-Z][A-Z-]{0,15}$/;
+
 /** True when no selectable event is on: the gateway then skips building events altogether. */
 export function noAuthEventsOn(s: Settings): boolean {
   return !(
@@ -54,6 +68,7 @@ export function noAuthEventsOn(s: Settings): boolean {
  */
 export function authAuditEvent(e: AuthEvent, settings: Settings, nodeId: string): AuditEvent | null {
   const o = e.result.outcome;
+  const method = METHOD.test(e.request.method) ? e.request.method : 'INVALID';
   let setting: AuthEventSetting;
   let author = 'anonymous';
   let affectedUser: string | null = null;
@@ -89,16 +104,17 @@ export function authAuditEvent(e: AuthEvent, settings: Settings, nodeId: string)
       break;
     case 'denied': {
       setting = SETTING_BY_DENIAL[o.reason];
-      affectedUser = o.username;
+      affectedUser = o.token ? o.token.user : claimedUser(o.username);
       token = o.token;
       outcome = o.reason;
       // A valid token refused for its scope or permission still authenticated its owner.
       if (setting === 'audit.events.permissionDenied' && o.token) author = o.token.user;
       const text = DENIAL_TEXT[o.reason];
+      const who = affectedUser ?? (o.username === null ? 'anonymous' : 'an invalid user name');
       summary =
         setting === 'audit.events.permissionDenied'
-          ? `Permission denied for ${o.username ?? 'anonymous'}: ${text}${o.reason === 'read-only' ? `; the method was ${e.request.method}` : ''}`
-          : `Token authentication failed for ${o.username ?? 'anonymous'}: ${text}`;
+          ? `Permission denied for ${who}: ${text}${o.reason === 'read-only' ? `; the method was ${method}` : ''}`
+          : `Token authentication failed for ${who}: ${text}`;
       details = { status: o.status, ...(o.token ? { scope: o.token.scope } : {}) };
       break;
     }
@@ -117,7 +133,7 @@ export function authAuditEvent(e: AuthEvent, settings: Settings, nodeId: string)
     proxyIp: e.result.client.proxyIp,
     nodeId,
     requestId: e.request.requestId,
-    method: e.request.method,
+    method,
     endpoint: e.request.path,
     outcome,
     details,

@@ -105,11 +105,19 @@ export function auditJsonLine(r: AuditRecord): string {
 
 const NEEDS_QUOTES = /[",\r\n]/;
 
+/**
+ * Text a spreadsheet would run as a formula (=, +, -, @, tab, CR) gets a leading apostrophe, as
+ * OWASP advises; so does text that starts with an apostrophe, so the parser can always remove
+ * exactly one and the export still round-trips.
+ */
+const FORMULA_START = /^[=+\-@\t\r']/;
+
 function csvField(v: string | number | null): string {
   if (v === null) return '';
   if (typeof v === 'number') return String(v);
   if (v.length === 0) return '""';
-  return NEEDS_QUOTES.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
+  const safe = FORMULA_START.test(v) ? `'${v}` : v;
+  return NEEDS_QUOTES.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
 }
 
 /** The CSV header row, with its CRLF. */
@@ -281,7 +289,8 @@ export function parseAuditCsv(text: string): AuditRecord[] {
     };
     const nullable = (name: (typeof AUDIT_CSV_COLUMNS)[number]): string | null => {
       const c = cell(name);
-      return c.text === '' && !c.quoted ? null : c.text;
+      if (c.text === '' && !c.quoted) return null;
+      return c.text.startsWith("'") ? c.text.slice(1) : c.text;
     };
     const required = (name: (typeof AUDIT_CSV_COLUMNS)[number]): string => {
       const v = nullable(name);

@@ -1,6 +1,7 @@
 import type { AuditEvent } from '../domain/audit.js';
 import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/registry.js';
+import { isDatabaseUnavailable } from '../store/db-errors.js';
 import type { Store } from '../store/store.js';
 
 export interface AuditQueueOptions {
@@ -88,6 +89,22 @@ export class AuditQueue {
     return this.flushing;
   }
 
+  private async writeOneByOne(batch: AuditEvent[], cause: unknown): Promise<void> {
+    let rejected = 0;
+    for (const e of batch) {
+      try {
+        await this.store.transaction((tx) => tx.audit.append([e]));
+        this.metrics.auditWritten.inc();
+      } catch {
+        rejected++;
+      }
+    }
+    if (rejected > 0) {
+      this.metrics.auditDropped.inc(rejected);
+      this.log.error(`the database refused ${rejected} audit event(s); they were dropped`, cause);
+    }
+  }
+
   private async drain(): Promise<void> {
     while (this.events.length > 0) {
       const batch = this.events.splice(0, this.batchSize);
@@ -95,6 +112,11 @@ export class AuditQueue {
         await this.store.transaction((tx) => tx.audit.append(batch));
         this.metrics.auditWritten.inc(batch.length);
       } catch (err) {
+        if (!isDatabaseUnavailable(err)) {
+          // The database refused this batch itself: write its events one by one and set aside the bad ones.
+          await this.writeOneByOne(batch, err);
+          continue;
+        }
         // Back in front, as far as room allows; newer events may have arrived meanwhile.
         const room = Math.max(0, this.opts.capacity - this.events.length);
         const kept = batch.slice(0, room);

@@ -128,11 +128,17 @@ export class ChainVerifier {
     const found = this.problem as ChainProblem | null;
     if (found) return found;
     const last = this.expectedSeq - 1;
-    if (head && (head.seq !== last || (head.seq > 0 && head.hash !== this.prevHash))) {
+    if (head && head.seq !== last) {
       this.problem = {
         kind: 'deleted',
         seq: last + 1,
         message: `the chain head is at seq ${head.seq}, but the records end at seq ${last}: the newest records were deleted`,
+      };
+    } else if (head && head.seq > 0 && head.hash !== this.prevHash) {
+      this.problem = {
+        kind: 'modified',
+        seq: last,
+        message: `the chain head's hash does not match record ${last}`,
       };
     }
     return this.problem;
@@ -145,7 +151,9 @@ export class ChainVerifier {
         seq: this.expectedSeq,
         message:
           row.seq > this.expectedSeq
-            ? `records ${this.expectedSeq}${row.seq - 1 > this.expectedSeq ? `–${row.seq - 1}` : ''} are missing`
+            ? row.seq - 1 > this.expectedSeq
+              ? `records ${this.expectedSeq}–${row.seq - 1} are missing`
+              : `record ${this.expectedSeq} is missing`
             : `seq ${row.seq} appears where ${this.expectedSeq} was expected`,
       };
       return;

@@ -24,7 +24,9 @@ function schemeIs(header: string, scheme: string): boolean {
  */
 export function parseAuthorization(header: string | undefined): Credentials {
   if (header === undefined || header.length === 0) return NONE;
-  if (header.length > MAX_AUTHORIZATION_LENGTH)
+  const ours = schemeIs(header, 'bearer') || schemeIs(header, 'basic');
+  // Only our schemes are limited: a Kerberos ticket in Negotiate can be larger, and is the upstream's.
+  if (ours && header.length > MAX_AUTHORIZATION_LENGTH)
     return { kind: 'malformed', reason: 'Authorization header too long' };
   if (schemeIs(header, 'bearer')) {
     const secret = header.slice(7).trim();

@@ -16,6 +16,9 @@ import { generateToken } from './token-format.js';
 import type { StoredToken } from './token.js';
 import type { User } from './user.js';
 
+/** The installation's token prefixes, as the settings snapshot compiles them. */
+const TGP: ReadonlySet<string> = new Set(['tgp']);
+
 const NOW = Date.UTC(2030, 5, 1);
 const CLIENT = '192.0.2.10';
 const SECRET = generateToken();
@@ -89,26 +92,26 @@ function denial(o: GatewayOutcome) {
 
 describe('classify', () => {
   it('no credentials', () => {
-    assert.deepEqual(classify({ kind: 'none' }), { kind: 'none' });
-    assert.deepEqual(classify(parseAuthorization(undefined)), { kind: 'none' });
+    assert.deepEqual(classify({ kind: 'none' }, TGP), { kind: 'none' });
+    assert.deepEqual(classify(parseAuthorization(undefined), TGP), { kind: 'none' });
   });
 
   it('malformed credentials keep their reason', () => {
-    assert.deepEqual(classify({ kind: 'malformed', reason: 'Basic value is not base64' }), {
+    assert.deepEqual(classify({ kind: 'malformed', reason: 'Basic value is not base64' }, TGP), {
       kind: 'malformed',
       reason: 'Basic value is not base64',
     });
-    const parsed = classify(parseAuthorization('Basic !!!'));
+    const parsed = classify(parseAuthorization('Basic !!!'), TGP);
     assert.equal(parsed.kind, 'malformed');
   });
 
   it('a Bearer token is a token without a Basic user', () => {
-    assert.deepEqual(classify({ kind: 'bearer', secret: SECRET }), {
+    assert.deepEqual(classify({ kind: 'bearer', secret: SECRET }, TGP), {
       kind: 'token',
       secret: SECRET,
       basicUser: null,
     });
-    assert.deepEqual(classify(parseAuthorization(`Bearer ${SECRET}`)), {
+    assert.deepEqual(classify(parseAuthorization(`Bearer ${SECRET}`), TGP), {
       kind: 'token',
       secret: SECRET,
       basicUser: null,
@@ -116,23 +119,30 @@ describe('classify', () => {
   });
 
   it('a Bearer value that is not a token is a foreign Bearer', () => {
-    assert.deepEqual(classify({ kind: 'bearer', secret: 'eyJhbGciOiJIUzI1NiJ9.e30.sig' }), {
+    assert.deepEqual(classify({ kind: 'bearer', secret: 'eyJhbGciOiJIUzI1NiJ9.e30.sig' }, TGP), {
       kind: 'foreign-bearer',
     });
     // Right shape, wrong checksum: still not ours.
     const last = SECRET.endsWith('A') ? 'B' : 'A';
-    assert.deepEqual(classify({ kind: 'bearer', secret: SECRET.slice(0, -1) + last }), {
+    assert.deepEqual(classify({ kind: 'bearer', secret: SECRET.slice(0, -1) + last }, TGP), {
       kind: 'foreign-bearer',
     });
   });
 
+  it("takes only this installation's prefixes for tokens; a GitHub-style token is foreign", async () => {
+    const { checksum } = await import('./token-format.js');
+    const ghp = `ghp_${'A'.repeat(30)}${checksum('A'.repeat(30))}`;
+    assert.deepEqual(classify({ kind: 'bearer', secret: ghp }, TGP), { kind: 'foreign-bearer' });
+    assert.equal(classify({ kind: 'bearer', secret: ghp }, new Set(['tgp', 'ghp'])).kind, 'token');
+  });
+
   it('a Basic secret that is a token is a token and keeps the Basic user', () => {
-    assert.deepEqual(classify({ kind: 'basic', username: 'bob', secret: SECRET }), {
+    assert.deepEqual(classify({ kind: 'basic', username: 'bob', secret: SECRET }, TGP), {
       kind: 'token',
       secret: SECRET,
       basicUser: 'bob',
     });
-    assert.deepEqual(classify(parseAuthorization(basic('bob', SECRET))), {
+    assert.deepEqual(classify(parseAuthorization(basic('bob', SECRET)), TGP), {
       kind: 'token',
       secret: SECRET,
       basicUser: 'bob',
@@ -140,7 +150,7 @@ describe('classify', () => {
   });
 
   it('a Basic secret that is not a token is a password, without the secret', () => {
-    const p = classify({ kind: 'basic', username: 'bob', secret: 'hunter2-password' });
+    const p = classify({ kind: 'basic', username: 'bob', secret: 'hunter2-password' }, TGP);
     assert.deepEqual(p, { kind: 'password', username: 'bob' });
     assert.ok(!JSON.stringify(p).includes('hunter2'));
   });

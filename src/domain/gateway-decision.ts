@@ -19,17 +19,23 @@ export type Presented =
   /** A Bearer value that is not ours, e.g. the upstream's own OAuth token. */
   | { kind: 'foreign-bearer' };
 
-export function classify(creds: Credentials): Presented {
+/** True when the secret is a well-formed token with one of this installation's prefixes. */
+export function isOurToken(secret: string, prefixes: ReadonlySet<string>): boolean {
+  const t = parseToken(secret);
+  return t !== null && prefixes.has(t.prefix);
+}
+
+export function classify(creds: Credentials, prefixes: ReadonlySet<string>): Presented {
   switch (creds.kind) {
     case 'none':
     case 'malformed':
       return creds;
     case 'bearer':
-      return parseToken(creds.secret)
+      return isOurToken(creds.secret, prefixes)
         ? { kind: 'token', secret: creds.secret, basicUser: null }
         : { kind: 'foreign-bearer' };
     case 'basic':
-      return parseToken(creds.secret)
+      return isOurToken(creds.secret, prefixes)
         ? { kind: 'token', secret: creds.secret, basicUser: creds.username }
         : { kind: 'password', username: creds.username };
   }
@@ -97,7 +103,8 @@ export function decideRequest(i: GatewayInput): GatewayOutcome {
     case 'password':
     case 'foreign-bearer': {
       const username = p.kind === 'password' ? p.username : null;
-      if (!settings['auth.basicPasswords']) {
+      // With authentication required, only tokens count: the upstream may have no login to check a password.
+      if (!settings['auth.basicPasswords'] || settings['auth.requireAuthentication']) {
         return { kind: 'denied', status: 401, reason: 'not-a-token', username, token: null };
       }
       if (!allowedIps.matches(i.clientIp)) {

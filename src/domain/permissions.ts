@@ -7,7 +7,7 @@ export type Permission = 'useTokens' | 'createOwnTokens' | 'manageAllTokens';
 export interface Principal {
   username: string;
   groups: readonly string[];
-  via: 'password' | 'token' | 'cli';
+  via: 'password' | 'token' | 'session' | 'cli';
   /** Set when `via` is `token`. */
   tokenId?: string;
   tokenScope?: 'read' | 'write';

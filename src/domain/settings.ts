@@ -15,6 +15,7 @@ export type GroupList = string[];
 
 export interface Settings {
   'tokens.prefix': string;
+  'tokens.previousPrefixes': string[];
   'tokens.maxValidityDays': number | null;
   'tokens.defaultValidityDays': number | null;
   'tokens.maxPerUser': number;
@@ -122,6 +123,14 @@ function groupList(value: unknown): Result<string[]> {
   return ok([...new Set(list.value)]);
 }
 
+function prefixList(value: unknown): Result<string[]> {
+  const list = stringArray(value);
+  if (!list.ok) return list;
+  if (list.value.length > 20) return fail('at most 20 prefixes');
+  for (const p of list.value) if (!PREFIX_PATTERN.test(p)) return fail(`"${p}" is not a token prefix`);
+  return ok([...new Set(list.value)]);
+}
+
 function prefix(value: unknown): Result<string> {
   return typeof value === 'string' && PREFIX_PATTERN.test(value)
     ? ok(value)
@@ -144,6 +153,14 @@ export const SETTING_DEFINITIONS = [
     description:
       'Prefix of new tokens, before the "_". Existing tokens keep working after a change; secret scanners need the new regex.',
     parse: prefix,
+  }),
+  def({
+    key: 'tokens.previousPrefixes',
+    schema: { type: 'array', items: { type: 'string', pattern: PREFIX_PATTERN.source }, maxItems: 20 },
+    default: [],
+    description:
+      'Former values of tokens.prefix whose tokens still work; a prefix change adds the old one here. Other prefixes (ghp_, npm_…) are never taken for tokengate tokens.',
+    parse: prefixList,
   }),
   def({
     key: 'tokens.maxValidityDays',
@@ -228,7 +245,7 @@ export const SETTING_DEFINITIONS = [
     schema: { type: 'boolean' },
     default: false,
     description:
-      'true: a request without credentials gets 401 instead of going upstream as anonymous. Turn it on when the upstream has no login of its own (or for Git, so clients send their token).',
+      'true: every request must authenticate with a token; no credentials, a password or a foreign Bearer value get 401 (auth.basicPasswords no longer passes passwords on). Turn it on when the upstream has no login of its own, and for Git, so clients send their token.',
     parse: bool,
   }),
   def({

@@ -89,7 +89,7 @@ export class Gateway {
     const now = d.now();
     const snap = d.settings.snapshot;
     const client = resolveClientAddress(req.peerIp, req.forwardedFor, snap.trustedProxies);
-    const presented = classify(parseAuthorization(req.authorization));
+    const presented = classify(parseAuthorization(req.authorization), snap.tokenPrefixes);
     let token: StoredToken | null = null;
     let tokenIps = null;
     let owner: User | null = null;

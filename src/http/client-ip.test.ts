@@ -69,8 +69,9 @@ describe('resolveClientAddress', () => {
       clientIp: '10.0.0.2',
       proxyIp: '10.0.0.2',
     });
+    // A port is not garbage: 10.0.0.3:8080 is the trusted 10.0.0.3, so the walk goes on.
     assert.deepEqual(resolveClientAddress('10.0.0.2', '198.51.100.7, 10.0.0.3:8080', TRUSTED), {
-      clientIp: '10.0.0.2',
+      clientIp: '198.51.100.7',
       proxyIp: '10.0.0.2',
     });
   });
@@ -145,5 +146,14 @@ describe('resolveClientAddress', () => {
       clientIp: '0.0.0.0',
       proxyIp: null,
     });
+  });
+});
+
+describe('X-Forwarded-For entries with ports', () => {
+  it('reads 1.2.3.4:567 and [v6]:port as their addresses', () => {
+    const trusted = compileIpMatcher(['10.0.0.0/8']);
+    assert.equal(resolveClientAddress('10.0.0.2', '198.51.100.7:51234', trusted).clientIp, '198.51.100.7');
+    assert.equal(resolveClientAddress('10.0.0.2', '[2001:db8::5]:443', trusted).clientIp, '2001:db8::5');
+    assert.equal(resolveClientAddress('10.0.0.2', '[2001:db8::6]', trusted).clientIp, '2001:db8::6');
   });
 });

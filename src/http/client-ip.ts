@@ -13,6 +13,14 @@ export function normalizeSocketIp(ip: string | undefined): string {
   return ip.startsWith('::ffff:') && ip.includes('.') ? ip.slice(7) : ip;
 }
 
+/** Some load balancers write `1.2.3.4:5678` or `[2001:db8::1]:443`; the port is not part of the address. */
+function withoutPort(hop: string): string {
+  const v6 = /^\[([^\]]+)\](?::\d{1,5})?$/.exec(hop);
+  if (v6?.[1] !== undefined) return v6[1];
+  const v4 = /^(\d{1,3}(?:\.\d{1,3}){3}):\d{1,5}$/.exec(hop);
+  return v4?.[1] ?? hop;
+}
+
 /**
  * The one place that decides the client IP. X-Forwarded-For is believed only when the peer is a trusted
  * proxy; then its entries are walked from the right, skipping trusted proxies, and the first untrusted
@@ -30,7 +38,7 @@ export function resolveClientAddress(
   const hops = (Array.isArray(forwardedFor) ? forwardedFor.join(',') : forwardedFor).split(',');
   let client = peerIp;
   for (let i = hops.length - 1; i >= 0; i--) {
-    const raw = (hops[i] ?? '').trim();
+    const raw = withoutPort((hops[i] ?? '').trim());
     if (raw.length === 0) continue;
     const hop = normalizeSocketIp(raw);
     // Garbage in the header stops the walk: the last trusted hop is the best we know.

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Gateway } from '../gateway/gateway.js';
 import type { NamedLogger } from '../log/log-manager.js';
 import { rateLimitHeaders, type IdentityHeaderNames } from './headers.js';
+import { checkRequestTarget } from '../domain/request-target.js';
 import { sendDenial, sendError } from './respond.js';
 
 function first(v: string | string[] | undefined): string | undefined {
@@ -53,11 +54,16 @@ export function forwardAuthHandler(
     }
     const method = (givenMethod ?? req.method ?? 'GET').toUpperCase();
     const uri = givenUri ?? '/';
-    const q = uri.indexOf('?');
+    const target = checkRequestTarget(uri);
+    if (!target.ok) {
+      // 403, not 400: nginx turns any answer but 2xx, 401 and 403 into a 500.
+      sendError(res, 'forbidden', target.reason, { 'x-request-id': id });
+      return;
+    }
     gateway
       .authenticate({
         method,
-        path: q === -1 ? uri : uri.slice(0, q),
+        path: target.path,
         authorization: h.authorization,
         peerIp: req.socket.remoteAddress,
         forwardedFor: h['x-forwarded-for'],

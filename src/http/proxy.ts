@@ -5,6 +5,7 @@ import type { AuthResult, Gateway } from '../gateway/gateway.js';
 import type { NamedLogger } from '../log/log-manager.js';
 import { connectionTokens, HOP_BY_HOP, rateLimitHeaders, type IdentityHeaderNames } from './headers.js';
 import { isDatabaseUnavailable } from '../store/db-errors.js';
+import { checkRequestTarget } from '../domain/request-target.js';
 import { sendDenial, sendError } from './respond.js';
 
 export interface ProxyOptions {
@@ -21,7 +22,18 @@ export interface ProxyOptions {
   connections: number;
 }
 
-const NEVER_FORWARDED = ['host', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-request-id'];
+const NEVER_FORWARDED = [
+  'host',
+  'x-forwarded-for',
+  'x-forwarded-proto',
+  'x-forwarded-host',
+  'x-request-id',
+  'expect',
+];
+
+function hasBody(req: IncomingMessage): boolean {
+  return req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined;
+}
 
 /** Maps an upstream failure before its response started to 502 or 504. */
 function upstreamFailure(err: unknown): { status: 'bad_gateway' | 'gateway_timeout'; message: string } {
@@ -86,9 +98,13 @@ export class Proxy {
 
   private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = req.url ?? '/';
-    const q = url.indexOf('?');
-    const path = q === -1 ? url : url.slice(0, q);
     const requestId = this.requestId(req.headers['x-request-id']);
+    const target = checkRequestTarget(url);
+    if (!target.ok) {
+      sendError(res, 'invalid_request', target.reason, { 'x-request-id': requestId, connection: 'close' });
+      return;
+    }
+    const path = target.path;
     const method = req.method ?? 'GET';
     const auth = await this.gateway.authenticate({
       method,
@@ -99,10 +115,12 @@ export class Proxy {
       requestId,
     });
     if (!auth.allowed) {
-      // The body of a refused request is never read; drop the connection's rest of it.
-      sendDenial(res, auth, { 'x-request-id': requestId });
+      // The body of a refused request is never read: close the connection rather than drain it.
+      sendDenial(res, auth, { 'x-request-id': requestId, ...(hasBody(req) ? { connection: 'close' } : {}) });
       return;
     }
+    // A client that asked to confirm before sending its body gets the go-ahead only now, authenticated.
+    if (req.headers.expect?.toLowerCase() === '100-continue') res.writeContinue();
     await this.forward(req, res, method, url, requestId, auth);
   }
 
@@ -113,7 +131,8 @@ export class Proxy {
     const out: string[] = [];
     for (let i = 0; i < raw.length; i += 2) {
       const name = raw[i] ?? '';
-      const lower = name.toLowerCase();
+      // X_Forwarded_User and X-Forwarded-User look the same to CGI-style hosts: compare as the latter.
+      const lower = name.toLowerCase().replaceAll('_', '-');
       if (this.dropped.has(lower) || extraDrop?.has(lower)) continue;
       if (dropAuthorization && lower === 'authorization') continue;
       out.push(name, raw[i + 1] ?? '');
@@ -144,8 +163,6 @@ export class Proxy {
     requestId: string,
     auth: AuthResult,
   ): Promise<void> {
-    const hasBody =
-      req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined;
     const abort = new AbortController();
     const onClose = (): void => {
       if (!res.writableFinished) abort.abort();
@@ -160,7 +177,7 @@ export class Proxy {
           path: this.basePath + url,
           method: method,
           headers: this.upstreamHeaders(req, requestId, auth),
-          body: hasBody ? req : null,
+          body: hasBody(req) ? req : null,
           signal: abort.signal,
         },
         ({ statusCode, headers }): Writable => {

@@ -18,18 +18,28 @@ export interface RunningServer {
 }
 
 /** Builds the management API for a context; `ready()` has been awaited. */
-export async function createApi(ctx: AppContext, log: Logger = ctx.log, metrics?: Metrics): Promise<Api> {
+export interface ApiOptions {
+  log?: Logger;
+  metrics?: Metrics;
+  /** The built web UI; default web/dist. */
+  uiDir?: string;
+}
+
+export async function createApi(ctx: AppContext, opts: ApiOptions = {}): Promise<Api> {
+  const log = opts.log ?? ctx.log;
   const api = buildApi({
     store: ctx.store,
     tokens: ctx.tokens,
     users: ctx.users,
     settings: ctx.settings,
     authenticator: ctx.authenticator,
+    sessions: ctx.sessions,
     nodeId: ctx.config.nodeId,
     version: VERSION,
     now: ctx.now,
     logError: (m, err) => log.error(m, err),
-    ...(metrics ? { metrics } : {}),
+    ...(opts.metrics ? { metrics: opts.metrics } : {}),
+    ...(opts.uiDir ? { uiDir: opts.uiDir } : {}),
   });
   await api.ready();
   return api;
@@ -65,14 +75,13 @@ export const FORWARD_AUTH_PATH = `${BASE_PATH}/auth`;
 export async function startServer(
   ctx: AppContext,
   routes: RawRoutes = {},
-  apiLog?: Logger,
-  metrics?: Metrics,
+  apiOptions: ApiOptions = {},
 ): Promise<RunningServer> {
-  const api = await createApi(ctx, apiLog, metrics);
+  const api = await createApi(ctx, apiOptions);
   const prefix = `${BASE_PATH}/`;
   const gateway = routes.gateway ?? notProxied;
   const forwardAuth = routes.forwardAuth;
-  const server = createServer((req, res) => {
+  const dispatch = (req: IncomingMessage, res: ServerResponse): void => {
     const url = req.url ?? '/';
     if (!url.startsWith(prefix) && url !== BASE_PATH) gateway(req, res);
     else if (
@@ -81,8 +90,15 @@ export async function startServer(
       /^[/?]?$/.test(url.charAt(FORWARD_AUTH_PATH.length))
     ) {
       forwardAuth(req, res);
-    } else api.routing(req, res);
-  });
+    } else {
+      // The management API's bodies are small JSON: no reason to make the client wait.
+      if (req.headers.expect !== undefined) res.writeContinue();
+      api.routing(req, res);
+    }
+  };
+  const server = createServer(dispatch);
+  // Without this listener Node answers `100 Continue` itself, before anyone authenticated the request.
+  server.on('checkContinue', dispatch);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(ctx.config.port, ctx.config.host, () => {

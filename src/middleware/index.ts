@@ -4,6 +4,8 @@ import { loadConfig, type Config, type ConfigFlags } from '../config/config.js';
 import type { AuthResult, Identity } from '../gateway/gateway.js';
 import { rateLimitHeaders } from '../http/headers.js';
 import { requestIds } from '../http/request-id.js';
+import { normalizeSocketIp } from '../http/client-ip.js';
+import { checkRequestTarget } from '../domain/request-target.js';
 import { sendDenial } from '../http/respond.js';
 import { startRuntime, type GatewayRuntime } from '../node.js';
 
@@ -75,8 +77,10 @@ export type FastifyPluginLike = ((instance: FastifyLikeInstance) => Promise<void
 };
 
 /** Drops identity headers a client sent, so an application that reads them cannot be fooled. */
-function stripIdentity(headers: IncomingMessage['headers'], names: readonly string[]): void {
-  for (const name of names) Reflect.deleteProperty(headers, name);
+function stripIdentity(headers: IncomingMessage['headers'], names: ReadonlySet<string>): void {
+  // X_Forwarded_User reaches CGI-style code as X-Forwarded-User: compare with '_' read as '-'.
+  for (const name of Object.keys(headers))
+    if (names.has(name.replaceAll('_', '-'))) Reflect.deleteProperty(headers, name);
 }
 
 function info(r: AuthResult, requestId: string): TokengateRequestInfo {
@@ -102,21 +106,34 @@ export async function createTokengate(opts: TokengateOptions = {}): Promise<Toke
     thread: 'app',
   });
   const ids = requestIds();
-  const strip = [
+  const strip = new Set([
     config.identityHeaders.user,
     config.identityHeaders.tokenId,
     config.identityHeaders.scope,
     ...config.stripHeaders,
-  ];
+  ]);
 
   const authenticate: Tokengate['authenticate'] = async (req) => {
     const url = req.originalUrl ?? req.url ?? '/';
-    const q = url.indexOf('?');
+    const target = checkRequestTarget(url);
     const requestId = ids(req.headers['x-request-id']);
     stripIdentity(req.headers, strip);
+    if (!target.ok) {
+      const peer = normalizeSocketIp(req.socket?.remoteAddress);
+      return {
+        outcome: { kind: 'denied', status: 403, reason: 'malformed', username: null, token: null },
+        client: { clientIp: peer, proxyIp: null },
+        allowed: false,
+        identity: null,
+        status: 403,
+        message: target.reason,
+        rate: null,
+        requestId,
+      };
+    }
     const result = await runtime.gateway.authenticate({
       method: (req.method ?? 'GET').toUpperCase(),
-      path: q === -1 ? url : url.slice(0, q),
+      path: target.path,
       authorization: req.headers.authorization,
       peerIp: req.socket?.remoteAddress,
       forwardedFor: req.headers['x-forwarded-for'],

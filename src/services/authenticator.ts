@@ -3,7 +3,7 @@ import { parseAuthorization } from '../domain/credentials.js';
 import { AppError } from '../domain/errors.js';
 import type { Principal } from '../domain/permissions.js';
 import { DENIAL_MESSAGES, decideToken } from '../domain/token-decision.js';
-import { parseToken } from '../domain/token-format.js';
+import { isOurToken } from '../domain/gateway-decision.js';
 import { hashToken } from '../domain/token-hash.js';
 import { READ_METHODS } from '../domain/token.js';
 import type { StoredUser } from '../domain/user.js';
@@ -56,7 +56,7 @@ export class ManagementAuthenticator {
       );
     if (creds.kind === 'malformed') throw unauthorized(`malformed Authorization header: ${creds.reason}`);
     const { settings, allowedIps } = this.settings.snapshot;
-    if (parseToken(creds.secret)) {
+    if (isOurToken(creds.secret, this.settings.snapshot.tokenPrefixes)) {
       return this.byToken(creds.secret, creds.kind === 'basic' ? creds.username : null, method, clientIp);
     }
     if (creds.kind === 'bearer') throw unauthorized('the Bearer value is not a tokengate token');

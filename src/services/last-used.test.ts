@@ -248,7 +248,7 @@ describe('LastUsedRecorder', () => {
     const r2 = new LastUsedRecorder(store, () => undefined);
     r2.record('tok_a', T, '192.0.2.1');
     await r2.flush();
-    assert.deepEqual(seen, [{ id: 'tok_a', at: T, ip: '192.0.2.1' }]);
+    assert.deepEqual(seen, [{ id: 'tok_a', at: T, ip: '192.0.2.1', uses: 1 }]);
     assert.equal(r2.size, 1);
   });
 

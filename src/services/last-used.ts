@@ -21,13 +21,14 @@ export class LastUsedRecorder {
   record(id: string, at: number, ip: string): void {
     const prev = this.pending.get(id);
     if (prev) {
+      prev.uses = (prev.uses ?? 1) + 1;
       // Requests can finish out of order (an async rate-limit store): keep the newest use.
       if (at >= prev.at) {
         prev.at = at;
         prev.ip = ip;
       }
     } else if (this.pending.size < MAX_PENDING) {
-      this.pending.set(id, { id, at, ip });
+      this.pending.set(id, { id, at, ip, uses: 1 });
     }
   }
 
@@ -61,9 +62,12 @@ export class LastUsedRecorder {
     try {
       await this.store.transaction((tx) => tx.tokens.touchLastUsed([...batch.values()]));
     } catch (err) {
-      // Keep what failed unless newer uses arrived meanwhile; bounded like record().
-      for (const [id, u] of batch)
-        if (!this.pending.has(id) && this.pending.size < MAX_PENDING) this.pending.set(id, u);
+      // Keep what failed; where newer uses arrived meanwhile, keep their time and add the counts.
+      for (const [id, u] of batch) {
+        const newer = this.pending.get(id);
+        if (newer) newer.uses = (newer.uses ?? 1) + (u.uses ?? 1);
+        else if (this.pending.size < MAX_PENDING) this.pending.set(id, u);
+      }
       this.onError(err);
     }
   }

@@ -18,6 +18,8 @@ export interface SettingsSnapshot {
   allowedIps: IpMatcher;
   trustedProxies: IpMatcher;
   readRules: ReadRules;
+  /** The prefixes whose well-formed secrets are tokengate tokens: the current one and former ones. */
+  tokenPrefixes: ReadonlySet<string>;
 }
 
 function compile(settings: Settings): SettingsSnapshot {
@@ -26,19 +28,35 @@ function compile(settings: Settings): SettingsSnapshot {
     allowedIps: compileIpMatcher(settings['auth.allowedIps']),
     trustedProxies: compileIpMatcher(settings['auth.trustedProxies']),
     readRules: compileReadRules(settings['auth.readRules']),
+    tokenPrefixes: new Set([settings['tokens.prefix'], ...settings['tokens.previousPrefixes']]),
   };
+}
+
+/** A prefix change keeps the old prefix's tokens working: it joins tokens.previousPrefixes. */
+function withPreviousPrefix(before: Settings, change: Record<string, unknown>): Record<string, unknown> {
+  const next = change['tokens.prefix'];
+  const old = before['tokens.prefix'];
+  if (typeof next !== 'string' || next === old || 'tokens.previousPrefixes' in change) return change;
+  const previous = before['tokens.previousPrefixes'].filter((p) => p !== next);
+  return { ...change, 'tokens.previousPrefixes': previous.includes(old) ? previous : [...previous, old] };
 }
 
 /** One `log.level.changed` record per logger whose level changed; null means "inherits its parent". */
 function logLevelEvents(before: Record<string, LogLevel>, after: Record<string, LogLevel>) {
   const names = [...new Set([...Object.keys(before), ...Object.keys(after)])].sort();
   return names
-    .filter((n) => before[n] !== after[n])
     .map((logger) => ({
+      logger,
+      // Own properties only: a logger named "constructor" must not find Object.prototype's.
+      old: Object.hasOwn(before, logger) ? (before[logger] ?? null) : null,
+      now: Object.hasOwn(after, logger) ? (after[logger] ?? null) : null,
+    }))
+    .filter((c) => c.old !== c.now)
+    .map(({ logger, old, now }) => ({
       category: 'logging' as const,
       action: 'log.level.changed',
-      summary: `Log level of ${logger} changed from ${before[logger] ?? 'inherited'} to ${after[logger] ?? 'inherited'}`,
-      details: { logger, oldLevel: before[logger] ?? null, newLevel: after[logger] ?? null },
+      summary: `Log level of ${logger} changed from ${old ?? 'inherited'} to ${now ?? 'inherited'}`,
+      details: { logger, oldLevel: old, newLevel: now },
     }));
 }
 
@@ -97,7 +115,7 @@ export class SettingsService {
     if (!isAdmin(principal)) throw new AppError('forbidden', 'changing settings needs the admin group');
     await this.reload();
     const before = this.snap.settings;
-    const r = applySettingsChange(before, change);
+    const r = applySettingsChange(before, withPreviousPrefix(before, change));
     if (!r.ok) {
       const first = r.problems[0];
       const message = first ? `${first.key}: ${first.message}` : 'invalid settings';

@@ -1,7 +1,7 @@
 import { randomBase62 } from '../domain/base62.js';
 import type { RequestContext } from '../domain/audit.js';
 import { AppError } from '../domain/errors.js';
-import { hasPermission, type Principal } from '../domain/permissions.js';
+import { hasPermission, isAdmin, type Principal } from '../domain/permissions.js';
 import { generateToken } from '../domain/token-format.js';
 import { hashToken } from '../domain/token-hash.js';
 import { checkDescription, grantToken, type TokenRequest } from '../domain/token-policy.js';
@@ -55,6 +55,13 @@ export class TokenService {
           : "creating another user's token needs manageAllTokens",
       );
     }
+    if (p.via === 'token') {
+      // As in Atlassian Data Center: a token cannot mint tokens, or a narrow one could mint a wide one.
+      throw new AppError(
+        'forbidden',
+        'tokens cannot create tokens: sign in with a password (or the web UI) to create one',
+      );
+    }
     const now = this.deps.now();
     const grant = grantToken(req, settings, now, self);
     const plain = generateToken(settings['tokens.prefix']);
@@ -79,6 +86,13 @@ export class TokenService {
       const user = await tx.users.find(owner);
       if (!user) throw new AppError('not_found', `user ${owner} does not exist`);
       if (user.disabled) throw new AppError('conflict', `user ${owner} is disabled`);
+      if (!self && !isAdmin(p) && isAdmin(user)) {
+        // A token manager must not be able to act as an administrator through an admin's token.
+        throw new AppError(
+          'forbidden',
+          `only the admin group may create tokens for ${owner}, a member of the admin group`,
+        );
+      }
       await tx.lockUser(owner);
       const max = settings['tokens.maxPerUser'];
       if ((await tx.tokens.countActive(owner, now)) >= max) {

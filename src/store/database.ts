@@ -17,6 +17,7 @@ import {
 import pg from 'pg';
 import * as m0001 from './migrations/0001_initial.js';
 import * as m0002 from './migrations/0002_audit_chain.js';
+import * as m0003 from './migrations/0003_sessions_stats.js';
 import type { Database } from './schema.js';
 import { isPostgresUrl } from './url.js';
 
@@ -44,6 +45,7 @@ export interface OpenOptions {
 const MIGRATIONS: Record<string, { up(db: Kysely<unknown>, dialect: DialectName): Promise<void> }> = {
   '0001_initial': m0001,
   '0002_audit_chain': m0002,
+  '0003_sessions_stats': m0003,
 };
 
 /** PostgreSQL BIGINT arrives as a string by default; our BIGINTs are epoch ms and ids, safe as numbers. */

@@ -31,6 +31,25 @@ export interface TokensTable {
   rate_limit_window_seconds: number | null;
   revoked_at: number | null;
   revoked_by: string | null;
+  use_count: Generated<number>;
+}
+
+/** A web UI session; the cookie value is never stored, only its SHA-256. */
+export interface SessionsTable {
+  id_hash: string;
+  username: string;
+  csrf: string;
+  created_at: number;
+  expires_at: number;
+  ip: string | null;
+}
+
+/** Authentication outcomes per minute and node, for the dashboard. */
+export interface AuthStatsTable {
+  minute: number;
+  node_id: string;
+  outcome: string;
+  count: number;
 }
 
 export interface SettingsTable {
@@ -98,6 +117,8 @@ export interface Database {
   tokens: TokensTable;
   settings: SettingsTable;
   audit_log: AuditTable;
+  sessions: SessionsTable;
+  auth_stats: AuthStatsTable;
   audit_chain: AuditChainTable;
   audit_checkpoints: AuditCheckpointsTable;
   audit_shipping: AuditShippingTable;

@@ -3,7 +3,9 @@ import { AuditRepo } from './audit-repo.js';
 import { ChangeRepo } from './change-repo.js';
 import type { DatabaseHandle, DialectName } from './database.js';
 import type { Database } from './schema.js';
+import { SessionRepo } from './session-repo.js';
 import { SettingsRepo } from './settings-repo.js';
+import { StatsRepo } from './stats-repo.js';
 import { TokenRepo } from './token-repo.js';
 import { UserRepo } from './user-repo.js';
 
@@ -17,6 +19,8 @@ export class Store {
   readonly settings: SettingsRepo;
   readonly audit: AuditRepo;
   readonly changes: ChangeRepo;
+  readonly sessions: SessionRepo;
+  readonly stats: StatsRepo;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -27,6 +31,8 @@ export class Store {
     this.settings = new SettingsRepo(db);
     this.audit = new AuditRepo(db, dialect);
     this.changes = new ChangeRepo(db);
+    this.sessions = new SessionRepo(db);
+    this.stats = new StatsRepo(db);
   }
 
   static from(handle: DatabaseHandle): Store {

@@ -27,6 +27,8 @@ export interface LastUsed {
   id: string;
   at: number;
   ip: string;
+  /** Uses since the last flush (1 when absent). */
+  uses?: number;
 }
 
 function toToken(r: Selectable<TokensTable>): StoredToken {
@@ -185,15 +187,33 @@ export class TokenRepo {
     return rows.map(toToken);
   }
 
-  /** Records last use in one statement per token; called by the batcher, never per request. */
+  /**
+   * Records last use and adds to the use count, one statement per token; called by the batcher,
+   * never per request. The time only moves forward.
+   */
   async touchLastUsed(batch: readonly LastUsed[]): Promise<void> {
     for (const u of batch) {
       await this.db
         .updateTable('tokens')
-        .set({ last_used_at: u.at, last_used_ip: u.ip })
+        .set({
+          use_count: sql<number>`use_count + ${u.uses ?? 1}`,
+          last_used_at: sql<number>`case when last_used_at is null or last_used_at < ${u.at} then ${u.at} else last_used_at end`,
+          last_used_ip: sql<string>`case when last_used_at is null or last_used_at < ${u.at} then ${u.ip} else last_used_ip end`,
+        })
         .where('id', '=', u.id)
-        .where((eb) => eb.or([eb('last_used_at', 'is', null), eb('last_used_at', '<', u.at)]))
         .execute();
     }
+  }
+
+  /** The most used tokens (by the batched use count), for the dashboard. */
+  async mostUsed(limit: number): Promise<Array<StoredToken & { uses: number }>> {
+    const rows = await this.db
+      .selectFrom('tokens')
+      .selectAll()
+      .where('use_count', '>', 0)
+      .orderBy('use_count', 'desc')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => ({ ...toToken(r), uses: Number(r.use_count) }));
   }
 }

@@ -33,14 +33,14 @@ export function bearer(token: string): string {
 }
 
 /** A fresh app on in-memory SQLite with the admin user bootstrapped. */
-export async function harness(): Promise<Harness> {
+export async function harness(opts: { uiDir?: string } = {}): Promise<Harness> {
   const config = loadConfig(
     { db: ':memory:', nodeId: 'test-node' },
     { TOKENGATE_ADMIN_PASSWORD: ADMIN_PASSWORD },
   );
   const ctx = await openApp(config, { log: silentLogger });
   await bootstrap(ctx, () => undefined);
-  const api = await createApi(ctx);
+  const api = await createApi(ctx, opts.uiDir ? { uiDir: opts.uiDir } : {});
   const cli = systemContext('@cli');
   return {
     ctx,

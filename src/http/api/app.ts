@@ -16,6 +16,11 @@ import { errorHandler, sendError } from './errors.js';
 import { AppError } from '../../domain/errors.js';
 import { adminAuditRoutes } from './routes/admin-audit.js';
 import { adminLogLevelRoutes } from './routes/admin-log-levels.js';
+import { sessionRoutes } from './routes/session.js';
+import { adminStatsRoutes } from './routes/admin-stats.js';
+import { uiRoutes } from './routes/ui.js';
+import { readCookie, SESSION_COOKIE } from '../cookies.js';
+import type { SessionService } from '../../services/session-service.js';
 import { adminSettingsRoutes } from './routes/admin-settings.js';
 import { adminTokenRoutes } from './routes/admin-tokens.js';
 import { adminUserRoutes } from './routes/admin-users.js';
@@ -37,9 +42,12 @@ export interface ApiDeps {
   users: UserService;
   settings: SettingsService;
   authenticator: ManagementAuthenticator;
+  sessions: SessionService;
   nodeId: string;
   version: string;
   now: () => number;
+  /** Where the built web UI is (tests point it elsewhere). */
+  uiDir?: string;
   /** Prometheus metrics of this process, when a runtime collects them. */
   metrics?: Metrics;
   /** Where faults (never client errors) are reported. */
@@ -65,6 +73,22 @@ export type Api = FastifyInstance<
   FastifyBaseLogger,
   TypeBoxTypeProvider
 >;
+
+const SAFE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/** A strict Content-Security-Policy: the UI loads only its own files and talks only to this origin. */
+export const CONTENT_SECURITY_POLICY =
+  "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; font-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+
+const SECURITY_HEADERS: ReadonlyArray<[string, string]> = [
+  ['content-security-policy', CONTENT_SECURITY_POLICY],
+  ['x-content-type-options', 'nosniff'],
+  ['x-frame-options', 'DENY'],
+  ['referrer-policy', 'no-referrer'],
+  ['cross-origin-opener-policy', 'same-origin'],
+  ['cross-origin-resource-policy', 'same-origin'],
+  ['permissions-policy', 'camera=(), microphone=(), geolocation=(), payment=()'],
+];
 
 /** A request id we can put in logs safely: ours, or the caller's if it is short and plain. */
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
@@ -111,11 +135,38 @@ export function buildApi(deps: ApiDeps): Api {
     );
     void reply.header('x-request-id', req.id).header('cache-control', 'no-store');
     if (req.routeOptions.config.public) return;
+    const cookie =
+      req.headers.authorization === undefined ? readCookie(req.headers.cookie, SESSION_COOKIE) : null;
+    if (cookie !== null) {
+      // The web UI: a session cookie, and for every state change the session's CSRF token.
+      const session = await deps.sessions.lookup(cookie);
+      if (!session) throw new AppError('unauthorized', 'the session has expired or ended; sign in again');
+      if (!SAFE_METHODS.has(req.method)) {
+        const given = req.headers['x-csrf-token'];
+        if (!deps.sessions.checkCsrf(session, Array.isArray(given) ? given[0] : given)) {
+          throw new AppError('forbidden', 'missing or wrong X-CSRF-Token for a session request');
+        }
+      }
+      if (!deps.settings.snapshot.allowedIps.matches(req.client.clientIp)) {
+        throw new AppError(
+          'forbidden',
+          `the client IP ${req.client.clientIp} is not allowed (auth.allowedIps)`,
+        );
+      }
+      req.principal = { username: session.user.username, groups: session.user.groups, via: 'session' };
+      return;
+    }
     req.principal = await deps.authenticator.authenticate(
       req.headers.authorization,
       req.method,
       req.client.clientIp,
     );
+  });
+
+  // Security headers on everything under /_tokengate/, the web UI included.
+  app.addHook('onSend', async (_req, reply, payload) => {
+    for (const [name, value] of SECURITY_HEADERS) void reply.header(name, value);
+    return payload;
   });
 
   void app.register(swagger, {
@@ -140,6 +191,7 @@ export function buildApi(deps: ApiDeps): Api {
 
   void app.register(healthRoutes(deps), { prefix: BASE_PATH });
   void app.register(metricsRoutes(deps), { prefix: BASE_PATH });
+  void app.register(uiRoutes(deps.uiDir), { prefix: BASE_PATH });
   void app.register(
     async (api) => {
       api.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, () => app.swagger());
@@ -149,6 +201,8 @@ export function buildApi(deps: ApiDeps): Api {
       await api.register(adminUserRoutes(deps));
       await api.register(adminSettingsRoutes(deps));
       await api.register(adminLogLevelRoutes(deps));
+      await api.register(sessionRoutes(deps));
+      await api.register(adminStatsRoutes(deps));
       await api.register(adminAuditRoutes(deps));
     },
     { prefix: API_PATH },

@@ -178,7 +178,7 @@ export type PatchUserBody = Static<typeof PatchUserBody>;
 
 export const MeResponse = Type.Object({
   user: UserView,
-  authenticatedWith: Type.Union([Type.Literal('password'), Type.Literal('token')]),
+  authenticatedWith: Type.Union([Type.Literal('password'), Type.Literal('token'), Type.Literal('session')]),
   tokenId: Nullable(Type.String()),
   tokenScope: Nullable(Scope),
   permissions: Type.Object({
@@ -187,6 +187,19 @@ export const MeResponse = Type.Object({
     manageAllTokens: Type.Boolean(),
     admin: Type.Boolean(),
   }),
+  policy: Type.Object(
+    {
+      maxValidityDays: Type.Union([Type.Integer(), Type.Null()]),
+      defaultValidityDays: Type.Union([Type.Integer(), Type.Null()]),
+      forceReadOnly: Type.Boolean(),
+      maxPerUser: Type.Integer(),
+      tokenPrefix: Type.String(),
+    },
+    {
+      description:
+        'The token policy that applies to tokens the caller creates, so a client can offer only what is allowed.',
+    },
+  ),
 });
 
 /** Settings: one property per key, each with its own schema and help text. */

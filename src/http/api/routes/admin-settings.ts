@@ -1,6 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { AppError } from '../../../domain/errors.js';
 import { isAdmin } from '../../../domain/permissions.js';
+import { SETTING_DEFINITIONS } from '../../../domain/settings.js';
+import { Type } from 'typebox';
 import { requestContext, type ApiDeps } from '../app.js';
 import { SettingsObject, SettingsPatch, ErrorResponses } from '../schemas.js';
 
@@ -21,6 +23,41 @@ export function adminSettingsRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
           throw new AppError('forbidden', 'reading settings needs the admin group');
         await deps.settings.reload();
         return { ...deps.settings.current };
+      },
+    );
+
+    app.get(
+      '/admin/settings/schema',
+      {
+        schema: {
+          tags: ['settings'],
+          summary: 'Every setting with its type, default and help text',
+          response: {
+            200: Type.Object({
+              items: Type.Array(
+                Type.Object({
+                  key: Type.String(),
+                  description: Type.String(),
+                  default: Type.Unknown(),
+                  schema: Type.Unknown(),
+                }),
+              ),
+            }),
+            ...ErrorResponses,
+          },
+        },
+      },
+      async (req) => {
+        if (!isAdmin(req.principal))
+          throw new AppError('forbidden', 'reading settings needs the admin group');
+        return {
+          items: SETTING_DEFINITIONS.map((d) => ({
+            key: d.key,
+            description: d.description,
+            default: d.default,
+            schema: d.schema,
+          })),
+        };
       },
     );
 

@@ -22,7 +22,12 @@ export function meRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
         const s = deps.settings.current;
         return {
           user: toPublicUser(user),
-          authenticatedWith: p.via === 'token' ? ('token' as const) : ('password' as const),
+          authenticatedWith:
+            p.via === 'token'
+              ? ('token' as const)
+              : p.via === 'session'
+                ? ('session' as const)
+                : ('password' as const),
           tokenId: p.tokenId ?? null,
           tokenScope: p.tokenScope ?? null,
           permissions: {
@@ -30,6 +35,13 @@ export function meRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
             createOwnTokens: hasPermission(user, 'createOwnTokens', s),
             manageAllTokens: hasPermission(user, 'manageAllTokens', s),
             admin: isAdmin(user),
+          },
+          policy: {
+            maxValidityDays: s['tokens.maxValidityDays'],
+            defaultValidityDays: s['tokens.defaultValidityDays'],
+            forceReadOnly: s['tokens.forceReadOnly'],
+            maxPerUser: s['tokens.maxPerUser'],
+            tokenPrefix: s['tokens.prefix'],
           },
         };
       },
