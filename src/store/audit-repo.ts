@@ -26,7 +26,8 @@ export interface AuditFilter {
   q?: string;
 }
 
-function toRecord(r: Selectable<AuditTable>): AuditRecord {
+/** A stored row as an AuditRecord (details parsed). */
+export function toAuditRecord(r: Selectable<AuditTable>): AuditRecord {
   return {
     id: Number(r.id),
     seq: Number(r.seq),
@@ -117,7 +118,7 @@ export class AuditRepo {
     }
     if (head) await this.db.updateTable('audit_chain').set({ seq, hash: prev }).where('id', '=', 1).execute();
     else await this.db.insertInto('audit_chain').values({ id: 1, seq, hash: prev }).execute();
-    return inserted.map(toRecord);
+    return inserted.map(toAuditRecord);
   }
 
   /** Newest first; `beforeSeq` is the previous page's last seq. */
@@ -141,7 +142,7 @@ export class AuditRepo {
     }
     if (beforeSeq !== undefined) q = q.where('seq', '<', beforeSeq);
     const rows = await q.orderBy('seq', 'desc').limit(limit).execute();
-    return rows.map(toRecord);
+    return rows.map(toAuditRecord);
   }
 
   /** Kept for callers of the first release: the newest records, optionally of one category or token. */

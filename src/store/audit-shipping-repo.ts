@@ -1,32 +1,7 @@
-import type { Kysely, Selectable } from 'kysely';
-import type { AuditCategory, AuditRecord } from '../domain/audit.js';
-import type { AuditTable, Database } from './schema.js';
-
-/** Same mapping as AuditRepo's; kept here so the shipper needs nothing but the Kysely handle. */
-function toRecord(r: Selectable<AuditTable>): AuditRecord {
-  return {
-    id: Number(r.id),
-    seq: Number(r.seq),
-    ts: Number(r.ts),
-    category: r.category as AuditCategory,
-    action: r.action,
-    summary: r.summary,
-    author: r.author,
-    affectedUser: r.affected_user,
-    tokenId: r.token_id,
-    tokenDescription: r.token_description,
-    sourceIp: r.source_ip,
-    proxyIp: r.proxy_ip,
-    nodeId: r.node_id,
-    requestId: r.request_id,
-    method: r.method,
-    endpoint: r.endpoint,
-    outcome: r.outcome,
-    details: r.details === null ? null : (JSON.parse(r.details) as Record<string, unknown>),
-    prevHash: r.prev_hash ?? '',
-    hash: r.hash ?? '',
-  };
-}
+import type { Kysely } from 'kysely';
+import type { AuditRecord } from '../domain/audit.js';
+import { toAuditRecord as toRecord } from './audit-repo.js';
+import type { Database } from './schema.js';
 
 /**
  * Where each node's SIEM outputs stand: one cursor (the last shipped seq) per node and output, and
