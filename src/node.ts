@@ -24,6 +24,9 @@ import { AuthStatsRecorder } from './services/auth-stats.js';
 /** How often a node drops change-feed entries that every process has long read. */
 const CHANGE_PRUNE_INTERVAL_MS = 10 * 60_000;
 
+/** How often dashboard counts reach the database. */
+const STATS_FLUSH_MS = 10_000;
+
 /** How often the audit retention purge runs. */
 const AUDIT_RETENTION_INTERVAL_MS = 10 * 60_000;
 
@@ -147,10 +150,12 @@ export async function startRuntime(config: Config, opts: StartNodeOptions): Prom
     (err) => serverLog.warn('writing dashboard statistics failed; will retry', undefined, err),
     ctx.now,
   );
-  authStats.start();
+  authStats.start(STATS_FLUSH_MS);
   const onEvent = (event: AuthEvent): void => {
     countOutcome(event.result.outcome.kind);
-    authStats.record(event.result.outcome.kind, event.at);
+    const o = event.result.outcome;
+    // The dashboard tells failed authentication (401) from denied requests (403).
+    authStats.record(o.kind === 'denied' && o.status === 401 ? 'failed' : o.kind, event.at);
     const settings = ctx.settings.current;
     if (!noAuthEventsOn(settings)) {
       const record = authAuditEvent(event, settings, config.nodeId);

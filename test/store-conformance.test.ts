@@ -42,6 +42,7 @@ function token(owner: string, extra: Partial<StoredToken> = {}): StoredToken {
     rateLimit: null,
     revokedAt: null,
     revokedBy: null,
+    useCount: 0,
     ...extra,
   };
 }

@@ -26,6 +26,8 @@ export interface TokenRecord {
   rateLimit: RateLimitOverride | null;
   revokedAt: number | null;
   revokedBy: string | null;
+  /** Uses counted so far (written in batches with the last-used time). */
+  useCount?: number;
 }
 
 /** What the store holds: the record and the SHA-256 of the secret. Never leaves the service layer. */
@@ -57,6 +59,7 @@ export interface PublicToken {
   rateLimit: RateLimitOverride | null;
   revokedAt: string | null;
   revokedBy: string | null;
+  useCount: number;
 }
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
@@ -77,6 +80,7 @@ export function toPublicToken(t: TokenRecord, now: number): PublicToken {
     rateLimit: t.rateLimit,
     revokedAt: iso(t.revokedAt),
     revokedBy: t.revokedBy,
+    useCount: t.useCount ?? 0,
   };
 }
 

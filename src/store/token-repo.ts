@@ -50,6 +50,7 @@ function toToken(r: Selectable<TokensTable>): StoredToken {
         : null,
     revokedAt: r.revoked_at,
     revokedBy: r.revoked_by,
+    useCount: Number(r.use_count),
   };
 }
 

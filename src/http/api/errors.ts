@@ -47,7 +47,10 @@ export function toAppError(err: unknown): AppError {
 }
 
 export function sendError(reply: FastifyReply, err: AppError): FastifyReply {
-  if (err.status === 401) void reply.header('www-authenticate', WWW_AUTHENTICATE);
+  // A script from our own web UI says so; a challenge would make the browser pop up its login box.
+  if (err.status === 401 && reply.request.headers['x-requested-with'] !== 'XMLHttpRequest') {
+    void reply.header('www-authenticate', WWW_AUTHENTICATE);
+  }
   if (err.status === 503) void reply.header('retry-after', '5');
   return reply.code(err.status).type('application/json; charset=utf-8').send(errorBody(err));
 }

@@ -60,6 +60,9 @@ export const TokenView = Type.Object(
     rateLimit: Nullable(RateLimit),
     revokedAt: Nullable(DateTime),
     revokedBy: Nullable(Type.String()),
+    useCount: Type.Integer({
+      description: 'Requests authenticated with this token so far (counted in batches).',
+    }),
   },
   { $id: 'Token' },
 );

@@ -10,12 +10,13 @@ const DAY = 86_400_000;
 /** "Expires soon" means within this many days, as Atlassian shows it. */
 export const EXPIRES_SOON_DAYS = 5;
 
-type Outcome = 'authenticated' | 'denied' | 'rate-limited' | 'anonymous' | 'passed-on';
+type Outcome = 'authenticated' | 'failed' | 'denied' | 'rate-limited' | 'anonymous' | 'passed-on';
 
 const Bucket = Type.Object({
   start: Type.String({ format: 'date-time' }),
   authenticated: Type.Integer(),
-  denied: Type.Integer(),
+  failed: Type.Integer({ description: 'Refused with 401: no valid credentials.' }),
+  denied: Type.Integer({ description: 'Refused with 403: IP, scope or permission.' }),
   rateLimited: Type.Integer(),
   anonymous: Type.Integer(),
   passedOn: Type.Integer(),
@@ -63,7 +64,14 @@ export function adminStatsRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
         const first = Math.floor((now - hours * 3_600_000) / size) * size;
         const buckets = new Map<number, Record<Outcome, number>>();
         for (let t = first; t <= now; t += size) {
-          buckets.set(t, { authenticated: 0, denied: 0, 'rate-limited': 0, anonymous: 0, 'passed-on': 0 });
+          buckets.set(t, {
+            authenticated: 0,
+            failed: 0,
+            denied: 0,
+            'rate-limited': 0,
+            anonymous: 0,
+            'passed-on': 0,
+          });
         }
         for (const c of await deps.store.stats.since(first)) {
           const b = buckets.get(Math.floor(c.minute / size) * size);
@@ -80,6 +88,7 @@ export function adminStatsRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
           buckets: [...buckets].map(([start, b]) => ({
             start: new Date(start).toISOString(),
             authenticated: b.authenticated,
+            failed: b.failed,
             denied: b.denied,
             rateLimited: b['rate-limited'],
             anonymous: b.anonymous,

@@ -1,0 +1,67 @@
+import { useId, useLayoutEffect, useRef, type ReactNode } from 'react';
+
+interface DialogProps {
+  title: ReactNode;
+  onClose: () => void;
+  children: ReactNode;
+  /** Buttons, right-aligned under the content. */
+  footer?: ReactNode;
+  size?: 'small' | 'medium' | 'large';
+  testId?: string;
+  /** While busy, Escape does not close the dialog. */
+  busy?: boolean;
+}
+
+/**
+ * A modal dialog on the native <dialog> element: the browser traps focus, makes the page behind it
+ * inert and closes it with Escape. Render it only while it is open; focus returns to where it was.
+ */
+export function Dialog({ title, onClose, children, footer, size = 'medium', testId, busy }: DialogProps) {
+  const ref = useRef<HTMLDialogElement>(null);
+  const titleId = useId();
+  const onCloseRef = useRef(onClose);
+  onCloseRef.current = onClose;
+
+  useLayoutEffect(() => {
+    const dialog = ref.current;
+    const previous = document.activeElement instanceof HTMLElement ? document.activeElement : null;
+    if (dialog && !dialog.open) {
+      dialog.showModal();
+      // The browser focuses the first focusable element (the close button); prefer the first field.
+      dialog.querySelector<HTMLElement>('[data-autofocus]')?.focus();
+    }
+    return () => {
+      if (dialog?.open) dialog.close();
+      if (previous?.isConnected) previous.focus();
+    };
+  }, []);
+
+  return (
+    <dialog
+      ref={ref}
+      className={`dialog dialog-${size}`}
+      aria-labelledby={titleId}
+      data-testid={testId}
+      onCancel={(e) => {
+        e.preventDefault();
+        if (!busy) onCloseRef.current();
+      }}
+    >
+      <div className="dialog-header">
+        <h2 id={titleId}>{title}</h2>
+        <button
+          type="button"
+          className="icon-button"
+          aria-label="Close"
+          onClick={() => onCloseRef.current()}
+          disabled={busy}
+          data-testid="dialog-close"
+        >
+          <span aria-hidden="true">×</span>
+        </button>
+      </div>
+      <div className="dialog-body">{children}</div>
+      {footer ? <div className="dialog-footer">{footer}</div> : null}
+    </dialog>
+  );
+}

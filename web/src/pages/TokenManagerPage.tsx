@@ -1,0 +1,413 @@
+import { useEffect, useState, type SyntheticEvent } from 'react';
+import {
+  api,
+  ApiError,
+  type CreatedToken,
+  type Scope,
+  type Token,
+  type TokenFilter,
+  type TokenStatus,
+} from '../api';
+import { Field, type FieldErrors } from '../components/Field';
+import { Empty, ErrorState, Notice } from '../components/States';
+import { localDayEnd, localDayStart, plural } from '../format';
+import { useSession } from '../session';
+import { useAsync } from '../useAsync';
+import { DeleteTokenDialog } from './tokens/DeleteTokenDialog';
+import { NewTokenDialog } from './tokens/NewTokenDialog';
+import { RevokeUserTokensDialog } from './tokens/RevokeUserTokensDialog';
+import { TokenFormDialog } from './tokens/TokenFormDialog';
+import { TokenTable } from './tokens/TokenTable';
+
+interface FilterDraft {
+  user: string;
+  description: string;
+  scope: '' | Scope;
+  status: '' | TokenStatus;
+  createdFrom: string;
+  createdTo: string;
+  lastUsedFrom: string;
+  lastUsedTo: string;
+  expiresFrom: string;
+  expiresTo: string;
+  limit: string;
+}
+
+const EMPTY: FilterDraft = {
+  user: '',
+  description: '',
+  scope: '',
+  status: '',
+  createdFrom: '',
+  createdTo: '',
+  lastUsedFrom: '',
+  lastUsedTo: '',
+  expiresFrom: '',
+  expiresTo: '',
+  limit: '25',
+};
+
+const RANGES: Array<{ key: 'created' | 'lastUsed' | 'expires'; label: string; testId: string }> = [
+  { key: 'created', label: 'Created', testId: 'manager-created' },
+  { key: 'lastUsed', label: 'Last used', testId: 'manager-lastused' },
+  { key: 'expires', label: 'Expires', testId: 'manager-expires' },
+];
+
+function toFilter(d: FilterDraft): TokenFilter {
+  return {
+    user: d.user.trim() || undefined,
+    description: d.description.trim() || undefined,
+    scope: d.scope || undefined,
+    status: d.status || undefined,
+    createdFrom: localDayStart(d.createdFrom),
+    createdTo: localDayEnd(d.createdTo),
+    lastUsedFrom: localDayStart(d.lastUsedFrom),
+    lastUsedTo: localDayEnd(d.lastUsedTo),
+    expiresFrom: localDayStart(d.expiresFrom),
+    expiresTo: localDayEnd(d.expiresTo),
+    limit: Number(d.limit),
+  };
+}
+
+type Dialogs =
+  | { kind: 'none' }
+  | { kind: 'create' }
+  | { kind: 'created'; created: CreatedToken }
+  | { kind: 'delete'; tokens: Token[] }
+  | { kind: 'revoke-user' };
+
+/** Every user's tokens: search, page, create for someone, delete one, several or all of a user. */
+export function TokenManagerPage() {
+  const { me, policy } = useSession();
+  const [draft, setDraft] = useState<FilterDraft>(EMPTY);
+  const [applied, setApplied] = useState<FilterDraft>(EMPTY);
+  const [cursors, setCursors] = useState<Array<string | undefined>>([undefined]);
+  const [selected, setSelected] = useState<ReadonlySet<string>>(new Set());
+  const [dialog, setDialog] = useState<Dialogs>({ kind: 'none' });
+  const [notice, setNotice] = useState<string | null>(null);
+  const cursor = cursors[cursors.length - 1];
+
+  useEffect(() => {
+    document.title = 'Token manager · tokengate';
+  }, []);
+
+  const page = useAsync(() => api.searchTokens({ ...toFilter(applied), cursor }), [applied, cursor]);
+  const users = useAsync(
+    () =>
+      me.permissions.admin
+        ? api.listUsers().then((r) => r.items.map((u) => u.username))
+        : Promise.resolve([]),
+    [me.permissions.admin],
+  );
+
+  useEffect(() => setSelected(new Set()), [page.data]);
+
+  const filterErrors: FieldErrors = {};
+  if (page.error instanceof ApiError) {
+    for (const p of page.error.fieldProblems) filterErrors[p.field.replace(/^query\./, '')] = p.message;
+  }
+  const hasFilterErrors = Object.keys(filterErrors).length > 0;
+
+  const apply = (e?: SyntheticEvent) => {
+    e?.preventDefault();
+    setNotice(null);
+    setApplied({ ...draft });
+    setCursors([undefined]);
+  };
+  const set = (key: keyof FilterDraft) => (value: string) => setDraft((d) => ({ ...d, [key]: value }));
+  const items = page.data?.items ?? [];
+  const selectedTokens = items.filter((t) => selected.has(t.id));
+  const close = () => setDialog({ kind: 'none' });
+  const afterChange = (message: string) => {
+    close();
+    setNotice(message);
+    page.reload();
+  };
+
+  return (
+    <section aria-labelledby="manager-title">
+      <div className="page-head">
+        <div>
+          <h1 id="manager-title">Token manager</h1>
+          <p className="muted">Every user's tokens. Find, create and delete tokens on anyone's behalf.</p>
+        </div>
+        <div className="page-actions">
+          <button
+            type="button"
+            className="button"
+            onClick={() => setDialog({ kind: 'revoke-user' })}
+            data-testid="manager-delete-user"
+          >
+            Delete all tokens of a user…
+          </button>
+          <button
+            type="button"
+            className="button button-primary"
+            onClick={() => setDialog({ kind: 'create' })}
+            data-testid="manager-create"
+          >
+            Create token for a user
+          </button>
+        </div>
+      </div>
+
+      <form className="filters" onSubmit={apply} aria-label="Filter tokens" noValidate>
+        <div className="filter-grid">
+          <Field label="User" error={filterErrors.user}>
+            {(p) => (
+              <input
+                {...p}
+                className="input"
+                list="manager-users"
+                value={draft.user}
+                onChange={(e) => set('user')(e.target.value)}
+                autoComplete="off"
+                data-testid="manager-user"
+              />
+            )}
+          </Field>
+          <datalist id="manager-users">
+            {(users.data ?? []).map((u) => (
+              <option key={u} value={u} />
+            ))}
+          </datalist>
+          <Field label="Description contains" error={filterErrors.description}>
+            {(p) => (
+              <input
+                {...p}
+                className="input"
+                value={draft.description}
+                onChange={(e) => set('description')(e.target.value)}
+                data-testid="manager-description"
+              />
+            )}
+          </Field>
+          <Field label="Scope">
+            {(p) => (
+              <select
+                {...p}
+                className="input"
+                value={draft.scope}
+                onChange={(e) => set('scope')(e.target.value)}
+                data-testid="manager-scope"
+              >
+                <option value="">Any</option>
+                <option value="read">Read only</option>
+                <option value="write">Read &amp; write</option>
+              </select>
+            )}
+          </Field>
+          <Field label="Status">
+            {(p) => (
+              <select
+                {...p}
+                className="input"
+                value={draft.status}
+                onChange={(e) => set('status')(e.target.value)}
+                data-testid="manager-status"
+              >
+                <option value="">Any</option>
+                <option value="active">Active</option>
+                <option value="expired">Expired</option>
+                <option value="revoked">Revoked</option>
+              </select>
+            )}
+          </Field>
+          {RANGES.map((r) => (
+            <fieldset key={r.key} className="range-field">
+              <legend>{r.label}</legend>
+              <Field label="From" error={filterErrors[`${r.key}From`]}>
+                {(p) => (
+                  <input
+                    {...p}
+                    type="date"
+                    className="input"
+                    value={draft[`${r.key}From`]}
+                    onChange={(e) => set(`${r.key}From`)(e.target.value)}
+                    data-testid={`${r.testId}-from`}
+                  />
+                )}
+              </Field>
+              <Field label="To" error={filterErrors[`${r.key}To`]}>
+                {(p) => (
+                  <input
+                    {...p}
+                    type="date"
+                    className="input"
+                    value={draft[`${r.key}To`]}
+                    onChange={(e) => set(`${r.key}To`)(e.target.value)}
+                    data-testid={`${r.testId}-to`}
+                  />
+                )}
+              </Field>
+            </fieldset>
+          ))}
+        </div>
+        <div className="filter-actions">
+          <button type="submit" className="button button-primary" data-testid="manager-apply">
+            Apply filters
+          </button>
+          <button
+            type="button"
+            className="button"
+            onClick={() => {
+              setDraft(EMPTY);
+              setApplied(EMPTY);
+              setCursors([undefined]);
+            }}
+            data-testid="manager-reset"
+          >
+            Clear
+          </button>
+        </div>
+      </form>
+
+      {notice ? (
+        <Notice kind="success" testId="manager-notice">
+          {notice}
+        </Notice>
+      ) : null}
+
+      <div className="toolbar">
+        <div className="toolbar-group">
+          <button
+            type="button"
+            className="button button-danger-outline"
+            disabled={selectedTokens.length === 0}
+            onClick={() => setDialog({ kind: 'delete', tokens: selectedTokens })}
+            data-testid="manager-delete-selected"
+          >
+            Delete selected{selectedTokens.length > 0 ? ` (${selectedTokens.length})` : ''}
+          </button>
+        </div>
+        <div className="toolbar-field">
+          <label htmlFor="manager-limit">Per page</label>
+          <select
+            id="manager-limit"
+            className="input"
+            value={draft.limit}
+            onChange={(e) => {
+              const limit = e.target.value;
+              setDraft((d) => ({ ...d, limit }));
+              setApplied((a) => ({ ...a, limit }));
+              setCursors([undefined]);
+            }}
+            data-testid="manager-limit"
+          >
+            {['10', '25', '50', '100'].map((n) => (
+              <option key={n} value={n}>
+                {n}
+              </option>
+            ))}
+          </select>
+        </div>
+      </div>
+
+      {page.error && !hasFilterErrors ? (
+        <ErrorState error={page.error} onRetry={page.reload} />
+      ) : page.data && items.length === 0 ? (
+        <Empty title={cursors.length > 1 ? 'No more tokens' : 'No tokens match these filters'}>
+          {cursors.length > 1 ? 'Go back to the previous page.' : 'Clear or widen the filters to see more.'}
+        </Empty>
+      ) : (
+        <TokenTable
+          tokens={items}
+          loading={page.loading}
+          showUser
+          caption="Tokens of all users"
+          testId="manager-table"
+          selected={selected}
+          onSelect={(id, on) =>
+            setSelected((s) => {
+              const next = new Set(s);
+              if (on) next.add(id);
+              else next.delete(id);
+              return next;
+            })
+          }
+          onSelectAll={(on) =>
+            setSelected(
+              on ? new Set(items.filter((t) => t.status !== 'revoked').map((t) => t.id)) : new Set(),
+            )
+          }
+          actions={(t) =>
+            t.status !== 'revoked' ? (
+              <button
+                type="button"
+                className="button button-small button-danger-outline"
+                onClick={() => setDialog({ kind: 'delete', tokens: [t] })}
+                aria-label={`Delete token ${t.description} of ${t.user}`}
+                data-testid="token-delete"
+              >
+                Delete
+              </button>
+            ) : null
+          }
+        />
+      )}
+
+      <nav className="pager" aria-label="Pages">
+        <button
+          type="button"
+          className="button"
+          disabled={cursors.length <= 1 || page.loading}
+          onClick={() => setCursors((c) => c.slice(0, -1))}
+          data-testid="manager-prev"
+        >
+          ← Previous
+        </button>
+        <span className="pager-info" aria-live="polite">
+          Page {cursors.length}
+          {page.loading ? ' · loading…' : ''}
+        </span>
+        <button
+          type="button"
+          className="button"
+          disabled={!page.data?.nextCursor || page.loading}
+          onClick={() => {
+            const next = page.data?.nextCursor;
+            if (next) setCursors((c) => [...c, next]);
+          }}
+          data-testid="manager-next"
+        >
+          Next →
+        </button>
+      </nav>
+
+      {dialog.kind === 'create' ? (
+        <TokenFormDialog
+          mode="manager"
+          policy={policy}
+          users={users.data}
+          initialUser={applied.user}
+          onClose={close}
+          onCreated={(created) => {
+            setDialog({ kind: 'created', created });
+            page.reload();
+          }}
+        />
+      ) : null}
+      {dialog.kind === 'created' ? <NewTokenDialog created={dialog.created} onClose={close} /> : null}
+      {dialog.kind === 'delete' ? (
+        <DeleteTokenDialog
+          tokens={dialog.tokens}
+          revoke={(t) => api.revokeAnyToken(t.id)}
+          onClose={close}
+          onDone={(n) => afterChange(`${plural(n, 'token')} deleted.`)}
+        />
+      ) : null}
+      {dialog.kind === 'revoke-user' ? (
+        <RevokeUserTokensDialog
+          initialUser={applied.user}
+          users={users.data}
+          onClose={close}
+          onDone={(user, n) =>
+            afterChange(
+              n === 0 ? `${user} had no tokens to delete.` : `${plural(n, 'token')} of ${user} deleted.`,
+            )
+          }
+        />
+      ) : null}
+    </section>
+  );
+}

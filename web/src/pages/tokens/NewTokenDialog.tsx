@@ -1,0 +1,86 @@
+import type { CreatedToken } from '../../api';
+import { CopyButton } from '../../components/CopyButton';
+import { Dialog } from '../../components/Dialog';
+import { Notice } from '../../components/States';
+import { formatDateTime } from '../../format';
+
+/** Single quotes keep the shell from expanding anything; user names and tokens never contain one. */
+function shellQuote(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+/** The plain token, shown this once, with ready-to-paste curl examples. */
+export function NewTokenDialog({ created, onClose }: { created: CreatedToken; onClose: () => void }) {
+  const { token, record } = created;
+  const origin = window.location.origin;
+  const target = `${origin}/`;
+  const bearer = `curl -H ${shellQuote(`Authorization: Bearer ${token}`)} ${shellQuote(target)}`;
+  const basic = `curl -u ${shellQuote(`${record.user}:${token}`)} ${shellQuote(target)}`;
+  const whoami = `curl -H ${shellQuote(`Authorization: Bearer ${token}`)} ${shellQuote(`${origin}/_tokengate/api/v1/me`)}`;
+  return (
+    <Dialog
+      title="Your new API token"
+      onClose={onClose}
+      size="large"
+      testId="new-token-dialog"
+      footer={
+        <button
+          type="button"
+          className="button button-primary"
+          onClick={onClose}
+          data-testid="new-token-done"
+        >
+          I have stored it — done
+        </button>
+      }
+    >
+      <Notice kind="warning">
+        <strong>Copy the token now.</strong> It is shown only this once: tokengate stores only a hash of it.
+        If you lose it, revoke it and create a new one.
+      </Notice>
+      <div className="token-reveal">
+        <label htmlFor="new-token-value" className="field-label">
+          Token for “{record.description}”
+        </label>
+        <div className="copy-row">
+          <input
+            id="new-token-value"
+            className="input mono token-value"
+            readOnly
+            value={token}
+            onFocus={(e) => e.target.select()}
+            data-autofocus
+            data-testid="new-token-value"
+          />
+          <CopyButton text={token} label="Copy token" testId="new-token-copy" />
+        </div>
+        <p className="field-hint">
+          {record.scope === 'read' ? 'Read only' : 'Read & write'} ·{' '}
+          {record.expiresAt ? `expires ${formatDateTime(record.expiresAt)}` : 'never expires'} · owner{' '}
+          <strong>{record.user}</strong>
+        </p>
+      </div>
+      <h3 className="subheading">Use it</h3>
+      <p className="muted">
+        Send it as a Bearer token, or as the password in Basic authentication with the user name:
+      </p>
+      <Example label="Bearer" command={bearer} testId="curl-bearer" />
+      <Example label="Basic" command={basic} testId="curl-basic" />
+      <Example label="Check who the token authenticates as" command={whoami} testId="curl-whoami" />
+    </Dialog>
+  );
+}
+
+function Example({ label, command, testId }: { label: string; command: string; testId: string }) {
+  return (
+    <div className="example">
+      <div className="example-head">
+        <span className="example-label">{label}</span>
+        <CopyButton text={command} testId={`${testId}-copy`} />
+      </div>
+      <pre className="code" data-testid={testId}>
+        <code>{command}</code>
+      </pre>
+    </div>
+  );
+}
