@@ -14,11 +14,13 @@ export class ChangeRepo {
   constructor(private readonly db: Kysely<Database>) {}
 
   async record(kind: ChangeKind, refs: readonly string[], at: number): Promise<void> {
-    if (refs.length === 0) return;
-    await this.db
-      .insertInto('changes')
-      .values(refs.map((ref) => ({ ts: at, kind, ref })))
-      .execute();
+    // In slices: SQLite allows 32,766 parameters per statement, and a user may have thousands of tokens.
+    for (let i = 0; i < refs.length; i += 1000) {
+      await this.db
+        .insertInto('changes')
+        .values(refs.slice(i, i + 1000).map((ref) => ({ ts: at, kind, ref })))
+        .execute();
+    }
   }
 
   async latestSeq(): Promise<number> {
