@@ -96,9 +96,10 @@ function info(r: AuthResult, requestId: string): TokengateRequestInfo {
 export async function createTokengate(opts: TokengateOptions = {}): Promise<Tokengate> {
   const { configure, show, ...flags } = opts;
   const config = loadConfig(flags);
-  // An embedded instance is not the `serve` node on this host's port 8080.
-  if (flags.nodeId === undefined && process.env.TOKENGATE_NODE_ID === undefined)
-    config.nodeId = `${hostname()}:app-${process.pid}`;
+  // An embedded instance is not the `serve` node on this host's port: unless a node id was configured
+  // (option, environment or config file), it is `<hostname>:app`, stable across restarts so its
+  // unshipped audit records are picked up by its next run.
+  if (config.nodeId === `${hostname()}:${config.port}`) config.nodeId = `${hostname()}:app`;
   config.log.console = false;
   configure?.(config);
   const runtime = await startRuntime(config, {
