@@ -6,7 +6,7 @@ const KEEP_MS = 31 * 86_400_000;
 
 /**
  * Counts authentication outcomes per minute in memory (one map increment per request) and adds
- * them to the database once a minute, so the dashboard can chart every node's traffic.
+ * them to the database every flush interval (10 s on a node), so the dashboard charts every node.
  */
 export class AuthStatsRecorder {
   private counts = new Map<string, number>();

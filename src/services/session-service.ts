@@ -35,7 +35,8 @@ export class SessionService {
   ) {
     feed.subscribe((c) => {
       if (c.kind === 'session') this.cache.delete(c.ref);
-      // A disabled or deleted user's sessions end with the user lookup; a password change keeps them.
+      // A user change may have deleted that user's sessions (disabled, new password): forget them all.
+      else if (c.kind === 'user') this.cache.clear();
     });
   }
 
@@ -80,6 +81,11 @@ export class SessionService {
   /** True when the header carries this session's CSRF token. */
   checkCsrf(info: SessionInfo, header: string | undefined): boolean {
     return header !== undefined && constantTimeEqual(header, info.csrfToken);
+  }
+
+  /** Deletes expired sessions; a node runs it now and then. */
+  async prune(): Promise<number> {
+    return this.deps.store.sessions.pruneExpired(this.deps.now());
   }
 
   async signOut(cookie: string): Promise<void> {

@@ -150,6 +150,9 @@ export class UserService {
       if (isEnabledAdmin(before) && !isEnabledAdmin(after))
         await this.guardLastAdmin(tx.users.list(), username);
       await tx.users.update(username, patch, now);
+      // Disabling a user or changing their password ends their web sessions for good: re-enabling
+      // must not bring old cookies back, and a reset password must lock out whoever had the old one.
+      if (patch.disabled === true || patch.passwordHash !== undefined) await tx.sessions.deleteForUser(username);
       const events = [];
       if (patch.disabled !== undefined && patch.disabled !== before.disabled) {
         events.push(
