@@ -178,7 +178,9 @@ export async function startRuntime(config: Config, opts: StartNodeOptions): Prom
   });
   await ctx.feed.start(config.changePollMs);
   const pruner = setInterval(() => {
-    ctx.sessions.prune().catch((err: unknown) => serverLog.warn('pruning expired sessions failed', undefined, err));
+    ctx.sessions
+      .prune()
+      .catch((err: unknown) => serverLog.warn('pruning expired sessions failed', undefined, err));
     ctx.feed
       .prune(ctx.now())
       .catch((err: unknown) => serverLog.warn('pruning the change feed failed', undefined, err));

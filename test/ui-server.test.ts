@@ -171,14 +171,25 @@ describe('web UI server side', () => {
   });
 
   it('ends sessions for good when the user is disabled or their password changes', async () => {
-    await h.ctx.users.create(CLI_PRINCIPAL, systemContext('@cli'), { username: 'rita', password: 'rita-password' });
+    await h.ctx.users.create(CLI_PRINCIPAL, systemContext('@cli'), {
+      username: 'rita',
+      password: 'rita-password',
+    });
     const s = await signIn('rita', 'rita-password');
     await h.ctx.users.update(CLI_PRINCIPAL, systemContext('@cli'), 'rita', { disabled: true });
     await h.ctx.users.update(CLI_PRINCIPAL, systemContext('@cli'), 'rita', { disabled: false });
-    assert.equal((await call(h.api, { method: 'GET', url: '/me', headers: { cookie: s.cookie } })).statusCode, 401, 're-enabling does not revive it');
+    assert.equal(
+      (await call(h.api, { method: 'GET', url: '/me', headers: { cookie: s.cookie } })).statusCode,
+      401,
+      're-enabling does not revive it',
+    );
     const s2 = await signIn('rita', 'rita-password');
     await h.ctx.users.update(CLI_PRINCIPAL, systemContext('@cli'), 'rita', { password: 'rita-password-2' });
-    assert.equal((await call(h.api, { method: 'GET', url: '/me', headers: { cookie: s2.cookie } })).statusCode, 401, 'a new password ends it');
+    assert.equal(
+      (await call(h.api, { method: 'GET', url: '/me', headers: { cookie: s2.cookie } })).statusCode,
+      401,
+      'a new password ends it',
+    );
   });
 
   it('keeps a plain user out of the administration API with a session too', async () => {

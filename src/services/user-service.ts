@@ -152,7 +152,8 @@ export class UserService {
       await tx.users.update(username, patch, now);
       // Disabling a user or changing their password ends their web sessions for good: re-enabling
       // must not bring old cookies back, and a reset password must lock out whoever had the old one.
-      if (patch.disabled === true || patch.passwordHash !== undefined) await tx.sessions.deleteForUser(username);
+      if (patch.disabled === true || patch.passwordHash !== undefined)
+        await tx.sessions.deleteForUser(username);
       const events = [];
       if (patch.disabled !== undefined && patch.disabled !== before.disabled) {
         events.push(
