@@ -19,10 +19,15 @@ import { AuditQueue } from './audit/queue.js';
 import { AuditRetention } from './audit/retention.js';
 import { createAuditShipper } from './audit/shipper.js';
 import { Metrics } from './metrics/registry.js';
+import { connectRedis } from './cluster/redis.js';
+import { VERSION } from './version.js';
 import { AuthStatsRecorder } from './services/auth-stats.js';
 
 /** How often a node drops change-feed entries that every process has long read. */
 const CHANGE_PRUNE_INTERVAL_MS = 10 * 60_000;
+
+/** How often a node announces itself in the nodes table. */
+export const HEARTBEAT_MS = 10_000;
 
 /** How often dashboard counts reach the database. */
 const STATS_FLUSH_MS = 10_000;
@@ -114,11 +119,15 @@ export async function startRuntime(config: Config, opts: StartNodeOptions): Prom
     serverLog.warn('writing last-used times failed; will retry', undefined, err),
   );
   lastUsed.start(config.lastUsedFlushMs);
-  const rateLimits = new MemoryRateLimitStore();
+  const metrics = new Metrics(config.nodeId, opts.defaultMetrics ?? true);
+  const clusterLog = logs.logger('cluster');
+  const redis = config.redis
+    ? await connectRedis(config.redis, config.nodeId, ctx, metrics, clusterLog)
+    : null;
+  const rateLimits = redis?.rateLimits ?? new MemoryRateLimitStore();
   const sweeper = setInterval(() => rateLimits.sweep(ctx.now()), RATE_SWEEP_MS);
   sweeper.unref();
 
-  const metrics = new Metrics(config.nodeId, opts.defaultMetrics ?? true);
   const auditLog = logs.logger('audit');
   const auditQueue = new AuditQueue(
     ctx.store,
@@ -177,6 +186,21 @@ export async function startRuntime(config: Config, opts: StartNodeOptions): Prom
     onEvent,
   });
   await ctx.feed.start(config.changePollMs);
+  const startedAt = ctx.now();
+  const beat = (): Promise<void> =>
+    ctx.store.nodes.heartbeat({
+      id: config.nodeId,
+      version: VERSION,
+      startedAt,
+      lastHeartbeat: ctx.now(),
+      pid: process.pid,
+      redis: redis?.rateLimits.isHealthy ?? false,
+    });
+  await beat().catch((err: unknown) => clusterLog.warn('node heartbeat failed', undefined, err));
+  const heartbeat = setInterval(() => {
+    beat().catch((err: unknown) => clusterLog.warn('node heartbeat failed', undefined, err));
+  }, HEARTBEAT_MS);
+  heartbeat.unref();
   const pruner = setInterval(() => {
     ctx.sessions
       .prune()
@@ -196,10 +220,13 @@ export async function startRuntime(config: Config, opts: StartNodeOptions): Prom
     close: async () => {
       clearInterval(sweeper);
       clearInterval(pruner);
+      clearInterval(heartbeat);
       retention.stop();
       await auditQueue.stop();
       await shipper?.stop();
       await authStats.stop();
+      await ctx.store.nodes.remove(config.nodeId).catch(() => undefined);
+      await redis?.close();
       await lastUsed.stop();
       await ctx.close();
       await logs.close();

@@ -5,6 +5,7 @@ import { DatabaseOpenError } from '../store/database.js';
 import { VERSION } from '../version.js';
 import { auditCommands } from './commands/audit.js';
 import { logLevelCommand } from './commands/log-level.js';
+import { clusterCommands } from './commands/cluster.js';
 import { serveCommand } from './commands/serve.js';
 import { settingsCommands } from './commands/settings.js';
 import { tokenCommands } from './commands/token.js';
@@ -30,6 +31,7 @@ export function buildProgram(io: Io): Command {
   settingsCommands(program, io, globals);
   auditCommands(program, io, globals);
   logLevelCommand(program, io, globals);
+  clusterCommands(program, io, globals);
   for (const cmd of program.commands)
     cmd
       .exitOverride()

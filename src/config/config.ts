@@ -23,6 +23,11 @@ export interface Config {
   db: string;
   /** This node's name in logs and audit records. Env TOKENGATE_NODE_ID. Default <hostname>:<port>. */
   nodeId: string;
+  /**
+   * Redis for cluster mode: cluster-wide rate limits and instant change propagation between nodes.
+   * Env TOKENGATE_REDIS, flag --redis. null: per-node rate limits, changes by database polling.
+   */
+  redis: string | null;
   /** Password of the first admin user, used only when the database is new. Env TOKENGATE_ADMIN_PASSWORD. */
   adminPassword: string | undefined;
   /** How often each process reads the change feed, in ms. Default 1000. */
@@ -102,6 +107,7 @@ export interface ConfigFlags {
   dataDir?: string | undefined;
   db?: string | undefined;
   nodeId?: string | undefined;
+  redis?: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -117,10 +123,12 @@ const ENV_KEYS: Record<string, string> = {
   TOKENGATE_DATA_DIR: 'dataDir',
   TOKENGATE_DB: 'db',
   TOKENGATE_NODE_ID: 'nodeId',
+  TOKENGATE_REDIS: 'redis',
   TOKENGATE_ADMIN_PASSWORD: 'adminPassword',
 };
 
 const FILE_KEYS = new Set([
+  'redis',
   'proxy',
   'identityHeaders',
   'stripHeaders',
@@ -267,6 +275,13 @@ function auditSection(file: Source, fileDir: string, dataDir: string): Config['a
   };
 }
 
+function redisUrl(v: unknown, from: string): string {
+  const text = str('redis', v, from);
+  if (!/^rediss?:\/\//.test(text))
+    throw new ConfigError(`redis must be a redis:// or rediss:// URL (${from})`);
+  return text;
+}
+
 function readFile(path: string): Source {
   let text: string;
   try {
@@ -335,6 +350,7 @@ export function loadConfig(
   const db = pick('db');
   const nodeId = pick('nodeId');
   const admin = pick('adminPassword');
+  const redisP = pick('redis');
   const poll = file.changePollMs;
   const cache = (file.cache ?? {}) as Record<string, unknown>;
   if (typeof cache !== 'object' || Array.isArray(cache))
@@ -371,6 +387,7 @@ export function loadConfig(
       ? str('nodeId', nodeId.value, nodeId.from)
       : `${hostname()}:${role === 'cli' ? 'cli' : portNum}`,
     adminPassword: admin ? str('adminPassword', admin.value, admin.from) : undefined,
+    redis: redisP ? redisUrl(redisP.value, redisP.from) : null,
     changePollMs: poll === undefined ? 1000 : intIn('changePollMs', poll, 50, 60_000, 'config file'),
     proxy: section(file, 'proxy', {
       connections: [intField(1, 10_000), 128],

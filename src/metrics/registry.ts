@@ -11,6 +11,8 @@ export class Metrics {
   readonly auditFlushFailures: Counter;
   readonly auditQueueSize: Gauge;
   readonly authOutcomes: Counter<'outcome'>;
+  readonly rateLimitFallback: Counter;
+  readonly redisUp: Gauge;
 
   constructor(nodeId: string, defaults = true) {
     this.registry.setDefaultLabels({ node: nodeId });
@@ -39,6 +41,16 @@ export class Metrics {
       name: 'tokengate_auth_outcomes_total',
       help: 'Authentication outcomes: authenticated, anonymous, passed-on, denied, rate-limited.',
       labelNames: ['outcome'],
+      registers: [this.registry],
+    });
+    this.rateLimitFallback = new Counter({
+      name: 'tokengate_ratelimit_fallback_total',
+      help: 'Rate-limit decisions taken per node because Redis was unreachable.',
+      registers: [this.registry],
+    });
+    this.redisUp = new Gauge({
+      name: 'tokengate_redis_up',
+      help: '1 while Redis answers rate-limit decisions, 0 while this node falls back to its own limits.',
       registers: [this.registry],
     });
   }

@@ -30,8 +30,21 @@ export class ChangeFeed {
     return () => this.listeners.delete(listener);
   }
 
-  /** Tells local listeners at once. The database row (written in the change's transaction) tells the rest. */
+  private readonly forwarders = new Set<(kind: ChangeKind, refs: readonly string[]) => void>();
+
+  /** Tells local listeners at once, and forwarders (Redis pub/sub) for the other nodes. The database row, written in the change's transaction, tells the rest at the next poll. */
   publish(kind: ChangeKind, refs: readonly string[]): void {
+    for (const ref of refs) this.emit({ kind, ref });
+    for (const f of this.forwarders) f(kind, refs);
+  }
+
+  /** Registers a forwarder of local changes to other nodes. */
+  onPublish(forwarder: (kind: ChangeKind, refs: readonly string[]) => void): void {
+    this.forwarders.add(forwarder);
+  }
+
+  /** A change another node announced: tell local listeners, without forwarding it again. */
+  receive(kind: ChangeKind, refs: readonly string[]): void {
     for (const ref of refs) this.emit({ kind, ref });
   }
 

@@ -147,6 +147,7 @@ export class SettingsService {
       await tx.changes.record('settings', ['*'], now);
     });
     this.publish(compile(r.settings));
+    this.deps.feed.publish('settings', ['*']);
     return r.settings;
   }
 }

@@ -18,6 +18,7 @@ import pg from 'pg';
 import * as m0001 from './migrations/0001_initial.js';
 import * as m0002 from './migrations/0002_audit_chain.js';
 import * as m0003 from './migrations/0003_sessions_stats.js';
+import * as m0004 from './migrations/0004_nodes.js';
 import type { Database } from './schema.js';
 import { isPostgresUrl } from './url.js';
 
@@ -46,6 +47,7 @@ const MIGRATIONS: Record<string, { up(db: Kysely<unknown>, dialect: DialectName)
   '0001_initial': m0001,
   '0002_audit_chain': m0002,
   '0003_sessions_stats': m0003,
+  '0004_nodes': m0004,
 };
 
 /** PostgreSQL BIGINT arrives as a string by default; our BIGINTs are epoch ms and ids, safe as numbers. */

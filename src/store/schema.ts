@@ -44,6 +44,16 @@ export interface SessionsTable {
   ip: string | null;
 }
 
+/** Serving nodes and their heartbeats. */
+export interface NodesTable {
+  id: string;
+  version: string;
+  started_at: number;
+  last_heartbeat: number;
+  pid: number;
+  redis: number;
+}
+
 /** Authentication outcomes per minute and node, for the dashboard. */
 export interface AuthStatsTable {
   minute: number;
@@ -118,6 +128,7 @@ export interface Database {
   settings: SettingsTable;
   audit_log: AuditTable;
   sessions: SessionsTable;
+  nodes: NodesTable;
   auth_stats: AuthStatsTable;
   audit_chain: AuditChainTable;
   audit_checkpoints: AuditCheckpointsTable;

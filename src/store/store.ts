@@ -6,6 +6,7 @@ import type { Database } from './schema.js';
 import { SessionRepo } from './session-repo.js';
 import { SettingsRepo } from './settings-repo.js';
 import { StatsRepo } from './stats-repo.js';
+import { NodeRepo } from './node-repo.js';
 import { TokenRepo } from './token-repo.js';
 import { UserRepo } from './user-repo.js';
 
@@ -21,6 +22,7 @@ export class Store {
   readonly changes: ChangeRepo;
   readonly sessions: SessionRepo;
   readonly stats: StatsRepo;
+  readonly nodes: NodeRepo;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -33,6 +35,7 @@ export class Store {
     this.changes = new ChangeRepo(db);
     this.sessions = new SessionRepo(db);
     this.stats = new StatsRepo(db);
+    this.nodes = new NodeRepo(db);
   }
 
   static from(handle: DatabaseHandle): Store {

@@ -1,14 +1,51 @@
+import cluster from 'node:cluster';
 import type { Command } from 'commander';
+import { invalidField } from '../../domain/errors.js';
 import { loadConfig } from '../../config/config.js';
 import { startNode } from '../../node.js';
 import { VERSION } from '../../version.js';
 import type { GlobalOptions } from '../context.js';
 import type { Io } from '../output.js';
 
+interface ServeOptions {
+  port?: string;
+  host?: string;
+  upstream?: string;
+  nodeId?: string;
+  redis?: string;
+  workers?: string;
+}
+
+/** Restarts of a crashing worker are spaced by this much, so a broken node cannot spin. */
+const RESTART_DELAY_MS = 1_000;
+
+/**
+ * `--workers N`: N processes on one port through node:cluster, each a node of its own
+ * (`<nodeId>/w<n>`), sharing the database (and Redis, when configured) like separate machines.
+ */
+function runPrimary(workers: number, io: Io): void {
+  let stopping = false;
+  const fork = (n: number): void => {
+    const w = cluster.fork({ TOKENGATE_WORKER: String(n) });
+    w.on('exit', (code, signal) => {
+      if (stopping) return;
+      io.err(`tokengate: worker ${n} exited (${signal || String(code)}); restarting`);
+      setTimeout(() => fork(n), RESTART_DELAY_MS);
+    });
+  };
+  for (let n = 1; n <= workers; n++) fork(n);
+  const stop = (): void => {
+    stopping = true;
+    for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGTERM');
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
 export function serveCommand(program: Command, io: Io, globals: () => GlobalOptions): void {
   program
     .command('serve')
-    .description('run the gateway (reverse proxy and forward-auth) and the management API')
+    .description('run the gateway (reverse proxy and forward-auth), the web UI and the management API')
     .option('--port <port>', 'TCP port (default 8080, env TOKENGATE_PORT)')
     .option('--host <host>', 'interface to listen on (default 0.0.0.0, env TOKENGATE_HOST)')
     .option(
@@ -16,25 +53,46 @@ export function serveCommand(program: Command, io: Io, globals: () => GlobalOpti
       'the HTTP service to protect (env TOKENGATE_UPSTREAM); without it, a demo upstream',
     )
     .option('--node-id <id>', 'this node in logs and audit records (default hostname:port)')
-    .action(async (o: { port?: string; host?: string; upstream?: string; nodeId?: string }) => {
+    .option(
+      '--redis <url>',
+      'Redis for cluster-wide rate limits and instant change propagation (env TOKENGATE_REDIS)',
+    )
+    .option('--workers <n>', 'run N processes on this port (node:cluster); default 1')
+    .action(async (o: ServeOptions) => {
+      const workers = o.workers === undefined ? 1 : Number(o.workers);
+      if (!Number.isInteger(workers) || workers < 1 || workers > 64)
+        throw invalidField('--workers', 'must be an integer from 1 to 64');
       const config = loadConfig({
         ...globals(),
         port: o.port,
         host: o.host,
         upstream: o.upstream,
         nodeId: o.nodeId,
+        redis: o.redis,
       });
-      const node = await startNode(config, { show: (t) => io.err(t) });
+      if (workers > 1 && cluster.isPrimary) {
+        io.err(`tokengate ${VERSION}: starting ${workers} workers on port ${config.port}`);
+        runPrimary(workers, io);
+        return;
+      }
+      const worker = process.env.TOKENGATE_WORKER;
+      if (worker !== undefined) config.nodeId = `${config.nodeId}/w${worker}`;
+      const node = await startNode(config, {
+        show: (t) => io.err(t),
+        thread: worker === undefined ? 'main' : `worker-${worker}`,
+      });
       const log = node.logs.logger('server');
       const url = node.server.url;
-      log.info(`tokengate ${VERSION} listening on ${url} (database: ${node.ctx.database.location})`);
+      log.info(
+        `tokengate ${VERSION} listening on ${url} (database: ${node.ctx.database.location}${config.redis ? ', Redis on' : ''})`,
+      );
       log.info(
         node.demoUpstream
           ? `no upstream configured: proxying to the demo upstream "whoami" at ${node.upstream}; create a token and call ${url}/hello with it`
           : `proxying to ${node.upstream}`,
       );
       log.info(
-        `management API: ${url}/_tokengate/api/v1 (OpenAPI at /_tokengate/api/v1/openapi.json); forward-auth: ${url}/_tokengate/auth`,
+        `web UI: ${url}/_tokengate/ ; management API: ${url}/_tokengate/api/v1 ; forward-auth: ${url}/_tokengate/auth`,
       );
       let stopping = false;
       const stop = (signal: string): void => {

@@ -1,0 +1,47 @@
+import type { Command } from 'commander';
+import { HEARTBEAT_MS } from '../../node.js';
+import { withApp, type GlobalOptions } from '../context.js';
+import { printJson, printTable, shortDate, type Io } from '../output.js';
+
+/** A node is live while its last heartbeat is newer than three beats. */
+const LIVE_MS = 3 * HEARTBEAT_MS;
+
+export function clusterCommands(program: Command, io: Io, globals: () => GlobalOptions): void {
+  const cluster = program.command('cluster').description('inspect the nodes that share this database');
+  cluster
+    .command('status')
+    .description('list the nodes: id, version, started, last heartbeat, live or stale, Redis')
+    .option('--json', 'print JSON')
+    .action(async (o: { json?: boolean }) => {
+      await withApp(io, globals(), async (ctx) => {
+        const now = ctx.now();
+        const nodes = (await ctx.store.nodes.list()).map((n) => ({
+          ...n,
+          live: now - n.lastHeartbeat < LIVE_MS,
+          startedAt: new Date(n.startedAt).toISOString(),
+          lastHeartbeat: new Date(n.lastHeartbeat).toISOString(),
+        }));
+        if (o.json) {
+          printJson(io, nodes);
+          return;
+        }
+        if (nodes.length === 0) {
+          io.err('no serving node has announced itself');
+          return;
+        }
+        printTable(
+          io,
+          ['NODE', 'STATE', 'VERSION', 'STARTED', 'LAST HEARTBEAT', 'PID', 'REDIS'],
+          nodes.map((n) => [
+            n.id,
+            n.live ? 'live' : 'stale',
+            n.version,
+            shortDate(n.startedAt),
+            n.lastHeartbeat.replace('T', ' ').slice(0, 19),
+            String(n.pid),
+            n.redis ? 'up' : '-',
+          ]),
+        );
+      });
+    });
+}

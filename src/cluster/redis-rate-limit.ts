@@ -1,0 +1,117 @@
+import type { Redis } from 'ioredis';
+import {
+  MemoryRateLimitStore,
+  type RateDecision,
+  type RateLimitPolicy,
+  type RateLimitStore,
+} from '../domain/rate-limit.js';
+
+/**
+ * GCRA in one Lua script, so each decision is atomic across every node: the same algorithm as
+ * `gcra()` in src/domain/rate-limit.ts (a burst of `requests`, then one every `windowMs/requests`),
+ * with the TAT kept in Redis. Time comes from the caller, in ms, so all nodes judge by their clocks
+ * consistently with the memory store; keep node clocks in sync (NTP).
+ *
+ * KEYS[1] = key; ARGV = now, requests, windowMs. Returns {allowed, remaining, resetMs, retryAfterMs}.
+ */
+const GCRA_LUA = `
+local now = tonumber(ARGV[1])
+local requests = tonumber(ARGV[2])
+local window = tonumber(ARGV[3])
+local interval = window / requests
+local slack = 0.001
+local stored = redis.call('GET', KEYS[1])
+local tat = now
+if stored then
+  tat = tonumber(stored)
+  if tat < now then tat = now end
+end
+local newTat = tat + interval
+local allowAt = newTat - window
+if allowAt - now > slack then
+  return {0, 0, tostring(tat - now), tostring(allowAt - now)}
+end
+redis.call('SET', KEYS[1], tostring(newTat), 'PX', math.ceil(newTat - now) + 1000)
+local remaining = math.floor((window - (newTat - now) + slack) / interval)
+if remaining < 0 then remaining = 0 end
+return {1, remaining, tostring(newTat - now), '0'}
+`;
+
+/** How long to wait before trying Redis again after it failed. */
+const RETRY_AFTER_FAILURE_MS = 5_000;
+
+export interface RedisRateLimitOptions {
+  keyPrefix?: string;
+  /** Called once when Redis fails and once when it is back. */
+  onStateChange?: (healthy: boolean, err?: unknown) => void;
+  /** Counts decisions taken by the per-node fallback. */
+  onFallback?: () => void;
+  now?: () => number;
+}
+
+/**
+ * Cluster-wide rate limits in Redis. When Redis cannot answer, decisions fall back to a per-node
+ * memory store (each node then allows the limit on its own), a warning is logged once, and Redis is
+ * tried again every few seconds: authentication never stops because Redis did.
+ */
+export class RedisRateLimitStore implements RateLimitStore {
+  private readonly fallback = new MemoryRateLimitStore();
+  private healthy = true;
+  private retryAt = 0;
+  private readonly prefix: string;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly opts: RedisRateLimitOptions = {},
+  ) {
+    this.prefix = opts.keyPrefix ?? 'tokengate:rl:';
+    redis.defineCommand('tgGcra', { numberOfKeys: 1, lua: GCRA_LUA });
+  }
+
+  get isHealthy(): boolean {
+    return this.healthy;
+  }
+
+  async consume(key: string, policy: RateLimitPolicy, now: number): Promise<RateDecision> {
+    const clock = this.opts.now ?? Date.now;
+    if (!this.healthy && clock() < this.retryAt) return this.fromFallback(key, policy, now);
+    try {
+      const r = (await (
+        this.redis as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>
+      ).tgGcra?.(this.prefix + key, now, policy.requests, policy.windowMs)) as [
+        number,
+        number,
+        string,
+        string,
+      ];
+      if (!this.healthy) {
+        this.healthy = true;
+        this.opts.onStateChange?.(true);
+      }
+      return {
+        allowed: r[0] === 1,
+        limit: policy.requests,
+        windowMs: policy.windowMs,
+        remaining: Number(r[1]),
+        resetMs: Number(r[2]),
+        retryAfterMs: Number(r[3]),
+      };
+    } catch (err) {
+      if (this.healthy) {
+        this.healthy = false;
+        this.opts.onStateChange?.(false, err);
+      }
+      this.retryAt = clock() + RETRY_AFTER_FAILURE_MS;
+      return this.fromFallback(key, policy, now);
+    }
+  }
+
+  private fromFallback(key: string, policy: RateLimitPolicy, now: number): RateDecision {
+    this.opts.onFallback?.();
+    return this.fallback.consume(key, policy, now);
+  }
+
+  sweep(now: number): number {
+    return this.fallback.sweep(now);
+  }
+}

@@ -1,0 +1,76 @@
+import { Redis } from 'ioredis';
+import type { AppContext } from '../app.js';
+import type { NamedLogger } from '../log/log-manager.js';
+import type { Metrics } from '../metrics/registry.js';
+import { RedisChangeBus } from './redis-changes.js';
+import { RedisRateLimitStore } from './redis-rate-limit.js';
+
+export interface RedisRuntime {
+  rateLimits: RedisRateLimitStore;
+  close(): Promise<void>;
+}
+
+function client(url: string): Redis {
+  return new Redis(url, {
+    // Fail fast while Redis is away, so requests fall back instead of waiting in a queue.
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    connectTimeout: 2_000,
+    retryStrategy: (times) => Math.min(times * 200, 2_000),
+    lazyConnect: true,
+  });
+}
+
+/**
+ * Cluster mode: one connection for rate-limit scripts and publishing changes, one for subscribing.
+ * A Redis that is down at start is not fatal: the node starts on per-node limits and polling, and
+ * picks Redis up when it comes.
+ */
+export async function connectRedis(
+  url: string,
+  nodeId: string,
+  ctx: AppContext,
+  metrics: Metrics,
+  log: NamedLogger,
+): Promise<RedisRuntime> {
+  const main = client(url);
+  const sub = client(url);
+  for (const c of [main, sub]) c.on('error', () => undefined); // state changes are logged below
+  const rateLimits = new RedisRateLimitStore(main, {
+    onStateChange: (healthy, err) => {
+      metrics.redisUp.set(healthy ? 1 : 0);
+      if (healthy) log.warn('Redis answers again: rate limits are cluster-wide again');
+      else
+        log.warn(
+          'Redis is unreachable: rate limits fall back to per-node limits until it returns',
+          undefined,
+          err,
+        );
+    },
+    onFallback: () => metrics.rateLimitFallback.inc(),
+  });
+  metrics.redisUp.set(1);
+  await Promise.all([main.connect(), sub.connect()]).catch((err: unknown) => {
+    metrics.redisUp.set(0);
+    log.warn(
+      'Redis is unreachable at start: per-node rate limits and database polling until it returns',
+      undefined,
+      err,
+    );
+  });
+  const bus = new RedisChangeBus(main, sub, ctx.feed, nodeId, (err) =>
+    log.debug(`publishing a change to Redis failed: ${String(err)}`),
+  );
+  await bus
+    .start()
+    .catch((err: unknown) =>
+      log.warn('subscribing to Redis failed; changes arrive by database polling', undefined, err),
+    );
+  return {
+    rateLimits,
+    close: async () => {
+      main.disconnect();
+      sub.disconnect();
+    },
+  };
+}
