@@ -13,6 +13,8 @@ import {
  * consistently with the memory store; keep node clocks in sync (NTP).
  *
  * KEYS[1] = key; ARGV = now, requests, windowMs. Returns {allowed, remaining, resetMs, retryAfterMs}.
+ * Numbers cross the boundary as '%.6f' text: Lua's tostring keeps 14 digits, too few for a TAT in
+ * epoch ms with a fractional interval (a burst would come out one short).
  */
 const GCRA_LUA = `
 local now = tonumber(ARGV[1])
@@ -29,12 +31,12 @@ end
 local newTat = tat + interval
 local allowAt = newTat - window
 if allowAt - now > slack then
-  return {0, 0, tostring(tat - now), tostring(allowAt - now)}
+  return {0, 0, string.format('%.6f', tat - now), string.format('%.6f', allowAt - now)}
 end
-redis.call('SET', KEYS[1], tostring(newTat), 'PX', math.ceil(newTat - now) + 1000)
+redis.call('SET', KEYS[1], string.format('%.6f', newTat), 'PX', math.ceil(newTat - now) + 1000)
 local remaining = math.floor((window - (newTat - now) + slack) / interval)
 if remaining < 0 then remaining = 0 end
-return {1, remaining, tostring(newTat - now), '0'}
+return {1, remaining, string.format('%.6f', newTat - now), '0'}
 `;
 
 /** How long to wait before trying Redis again after it failed. */

@@ -132,7 +132,7 @@ export async function openDatabase(opts: OpenOptions): Promise<DatabaseHandle> {
         `cannot connect to the database at ${handle.location}: ${err instanceof Error ? err.message : String(err)}`,
       );
     });
-    await migrate(handle, opts.schema);
+    await migrate(handle, opts.schema ?? schemaFromUrl(opts.url));
   } catch (err) {
     await handle.close();
     throw err;
@@ -143,6 +143,17 @@ export async function openDatabase(opts: OpenOptions): Promise<DatabaseHandle> {
 /** The database could not be reached or opened at start-up; the message names where, without credentials. */
 export class DatabaseOpenError extends Error {
   override name = 'DatabaseOpenError';
+}
+
+/** A schema chosen in the URL (`?options=-c search_path=…`), which the migrator must be told about. */
+function schemaFromUrl(url: string): string | undefined {
+  if (!isPostgresUrl(url)) return undefined;
+  try {
+    const options = new URL(url).searchParams.get('options') ?? '';
+    return /search_path=([A-Za-z_][A-Za-z0-9_]*)/.exec(options)?.[1];
+  } catch {
+    return undefined;
+  }
 }
 
 async function migrate(handle: DatabaseHandle, schema: string | undefined): Promise<void> {

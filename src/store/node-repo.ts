@@ -27,15 +27,13 @@ export class NodeRepo {
       .insertInto('nodes')
       .values(row)
       .onConflict((oc) =>
-        oc
-          .column('id')
-          .doUpdateSet({
-            version: row.version,
-            started_at: row.started_at,
-            last_heartbeat: row.last_heartbeat,
-            pid: row.pid,
-            redis: row.redis,
-          }),
+        oc.column('id').doUpdateSet({
+          version: row.version,
+          started_at: row.started_at,
+          last_heartbeat: row.last_heartbeat,
+          pid: row.pid,
+          redis: row.redis,
+        }),
       )
       .execute();
   }
