@@ -72,7 +72,7 @@ for (const s of STORES) {
     it('holds the limit under concurrent decisions', async () => {
       const store = s.make();
       const results = await Promise.all(
-        Array.from({ length: 40 }, () => store.consume('busy', { requests: 10, windowMs: 60_000 }, T)),
+        Array.from({ length: 40 }, async () => store.consume('busy', { requests: 10, windowMs: 60_000 }, T)),
       );
       assert.equal(results.filter((r) => r.allowed).length, 10);
     });
