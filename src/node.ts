@@ -100,7 +100,9 @@ export async function startRuntime(config: Config, opts: StartNodeOptions): Prom
   const logs = new LogManager({
     sinks,
     layout: config.log.format === 'json' ? jsonLayout : compileLayout(config.log.pattern ?? DEFAULT_PATTERN),
-    thread: opts.thread ?? 'main',
+    // `%t` carries the worker and the node (`main@gate-1:8080`): each node writes its own file, and
+    // its id is in every line without adding a field that log-analyzer rules would not expect.
+    thread: `${opts.thread ?? 'main'}@${config.nodeId.replace(/\s/g, '_')}`,
     node: config.nodeId,
   });
   let ctx: AppContext;

@@ -84,11 +84,11 @@ describe('gateway outcomes', () => {
     assert.equal(lines.length, 2, lines.join('\n'));
     assert.match(
       lines[0] ?? '',
-      /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}\+0000 main INFO alice \S+ - 127\.0\.0\.1 \/rest\/api\/2\/myself \[auth\] Found a matching token "deploy job" with Read & Write scope and authenticated user alice\. Token was created on \w{3} \d+, \d{4}, .+ UTC\. REST endpoint: \/rest\/api\/2\/myself$/,
+      /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}\+0000 main@test-node INFO alice \S+ - 127\.0\.0\.1 \/rest\/api\/2\/myself \[auth\] Found a matching token "deploy job" with Read & Write scope and authenticated user alice\. Token was created on \w{3} \d+, \d{4}, .+ UTC\. REST endpoint: \/rest\/api\/2\/myself$/,
     );
     assert.match(
       lines[1] ?? '',
-      / main INFO alice \S+ - 127\.0\.0\.1 \/rest\/api\/2\/myself \[auth\.filter\] User successfully authenticated$/,
+      / main@test-node INFO alice \S+ - 127\.0\.0\.1 \/rest\/api\/2\/myself \[auth\.filter\] User successfully authenticated$/,
     );
   });
 
