@@ -32,7 +32,12 @@ export class RedisChangeBus {
       this.pub.publish(CHANNEL, JSON.stringify(msg)).catch(this.onError);
     });
     this.sub.on('message', (_channel: string, text: string) => this.receive(text));
-    await this.sub.subscribe(CHANNEL);
+    // Subscribe whenever the connection is (again) ready: a Redis that was away at start, or a
+    // subscription lost with the connection, is picked up without a restart.
+    this.sub.on('ready', () => {
+      this.sub.subscribe(CHANNEL).catch(this.onError);
+    });
+    if (this.sub.status === 'ready') await this.sub.subscribe(CHANNEL);
   }
 
   private receive(text: string): void {

@@ -74,6 +74,15 @@ export class RedisRateLimitStore implements RateLimitStore {
     return this.healthy;
   }
 
+  /** Redis is known to be away (e.g. at start): fall back now and report the return when it comes. */
+  markDown(err?: unknown): void {
+    if (this.healthy) {
+      this.healthy = false;
+      this.opts.onStateChange?.(false, err);
+    }
+    this.retryAt = 0;
+  }
+
   async consume(key: string, policy: RateLimitPolicy, now: number): Promise<RateDecision> {
     const clock = this.opts.now ?? Date.now;
     if (!this.healthy && clock() < this.retryAt) return this.fromFallback(key, policy, now);

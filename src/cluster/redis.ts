@@ -10,12 +10,17 @@ export interface RedisRuntime {
   close(): Promise<void>;
 }
 
-function client(url: string): Redis {
+/** A rate-limit decision that Redis has not answered by then falls back to the node's own limit. */
+const COMMAND_TIMEOUT_MS = 250;
+
+function client(url: string, commandTimeout?: number): Redis {
   return new Redis(url, {
     // Fail fast while Redis is away, so requests fall back instead of waiting in a queue.
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
     connectTimeout: 2_000,
+    // A Redis that accepts connections but does not answer must not stall requests either.
+    ...(commandTimeout !== undefined ? { commandTimeout } : {}),
     retryStrategy: (times) => Math.min(times * 200, 2_000),
     lazyConnect: true,
   });
@@ -33,7 +38,7 @@ export async function connectRedis(
   metrics: Metrics,
   log: NamedLogger,
 ): Promise<RedisRuntime> {
-  const main = client(url);
+  const main = client(url, COMMAND_TIMEOUT_MS);
   const sub = client(url);
   for (const c of [main, sub]) c.on('error', () => undefined); // state changes are logged below
   const rateLimits = new RedisRateLimitStore(main, {
@@ -51,7 +56,7 @@ export async function connectRedis(
   });
   metrics.redisUp.set(1);
   await Promise.all([main.connect(), sub.connect()]).catch((err: unknown) => {
-    metrics.redisUp.set(0);
+    rateLimits.markDown(err);
     log.warn(
       'Redis is unreachable at start: per-node rate limits and database polling until it returns',
       undefined,
