@@ -114,7 +114,13 @@ export async function startRuntime(config: Config, opts: StartNodeOptions): Prom
   }
   logs.setLevels(toManagerLevels(ctx.settings.current['log.levels']));
   ctx.settings.onChange((snap) => logs.setLevels(toManagerLevels(snap.settings['log.levels'])));
-  await bootstrap(ctx, opts.show);
+  try {
+    await bootstrap(ctx, opts.show);
+  } catch (err) {
+    await ctx.close();
+    await logs.close();
+    throw err;
+  }
 
   const serverLog = logs.logger('server');
   const lastUsed = new LastUsedRecorder(ctx.store, (err) =>
@@ -122,6 +128,8 @@ export async function startRuntime(config: Config, opts: StartNodeOptions): Prom
   );
   lastUsed.start(config.lastUsedFlushMs);
   const metrics = new Metrics(config.nodeId, opts.defaultMetrics ?? true);
+  // Without Redis there is nothing to be up or down: do not report a 0 that would trip alerts.
+  if (!config.redis) metrics.registry.removeSingleMetric('tokengate_redis_up');
   const clusterLog = logs.logger('cluster');
   const redis = config.redis
     ? await connectRedis(config.redis, config.nodeId, ctx, metrics, clusterLog)

@@ -270,7 +270,13 @@ export class UserService {
     const created = await this.deps.store.transaction(async (tx) => {
       // Another process may have bootstrapped between the count and here.
       if ((await tx.users.count()) > 0) return false;
-      await tx.users.insert(admin);
+      try {
+        await tx.users.insert(admin);
+      } catch (err) {
+        // Nodes starting together on a new database: another one created the admin first.
+        if (isUniqueViolation(err)) return false;
+        throw err;
+      }
       await tx.audit.append([
         audit({
           category: 'users',
