@@ -15,6 +15,7 @@ import { decideToken } from './token-decision.js';
 import { generateToken } from './token-format.js';
 import type { StoredToken } from './token.js';
 import type { User } from './user.js';
+import { ownerFixture, tokenFixture } from '../../test/support/domain-fixtures.js';
 
 /** The installation's token prefixes, as the settings snapshot compiles them. */
 const TGP: ReadonlySet<string> = new Set(['tgp']);
@@ -24,36 +25,11 @@ const CLIENT = '192.0.2.10';
 const SECRET = generateToken();
 
 function token(overrides: Partial<StoredToken> = {}): StoredToken {
-  return {
-    id: 'tok_1',
-    user: 'alice',
-    description: 'ci',
-    scope: 'write',
-    createdAt: NOW - 1000,
-    createdBy: 'alice',
-    expiresAt: NOW + 1000,
-    lastUsedAt: null,
-    lastUsedIp: null,
-    allowedIps: null,
-    rateLimit: null,
-    revokedAt: null,
-    revokedBy: null,
-    hash: 'f'.repeat(64),
-    ...overrides,
-  };
+  return tokenFixture(NOW, { scope: 'write', ...overrides });
 }
 
 function owner(overrides: Partial<User> = {}): User {
-  return {
-    username: 'alice',
-    displayName: 'Alice',
-    email: null,
-    groups: ['dev'],
-    disabled: false,
-    createdAt: NOW - 10_000,
-    updatedAt: NOW - 10_000,
-    ...overrides,
-  };
+  return ownerFixture(NOW, overrides);
 }
 
 /** Compiles a policy from settings the way the settings snapshot does. */

@@ -10,41 +10,17 @@ import {
 } from './token-decision.js';
 import type { StoredToken } from './token.js';
 import type { User } from './user.js';
+import { ownerFixture, tokenFixture } from '../../test/support/domain-fixtures.js';
 
 const NOW = Date.UTC(2030, 5, 1);
 const ALL = compileIpMatcher([]);
 
 function token(overrides: Partial<StoredToken> = {}): StoredToken {
-  return {
-    id: 'tok_1',
-    user: 'alice',
-    description: 'ci',
-    scope: 'read',
-    createdAt: NOW - 1000,
-    createdBy: 'alice',
-    expiresAt: NOW + 1000,
-    lastUsedAt: null,
-    lastUsedIp: null,
-    allowedIps: null,
-    rateLimit: null,
-    revokedAt: null,
-    revokedBy: null,
-    hash: 'f'.repeat(64),
-    ...overrides,
-  };
+  return tokenFixture(NOW, overrides);
 }
 
 function owner(overrides: Partial<User> = {}): User {
-  return {
-    username: 'alice',
-    displayName: 'Alice',
-    email: null,
-    groups: ['dev'],
-    disabled: false,
-    createdAt: NOW - 10_000,
-    updatedAt: NOW - 10_000,
-    ...overrides,
-  };
+  return ownerFixture(NOW, overrides);
 }
 
 function input(overrides: Partial<TokenDecisionInput> = {}): TokenDecisionInput {
