@@ -10,13 +10,19 @@ export const MAX_AUTHORIZATION_LENGTH = 8192;
 
 const NONE: Credentials = { kind: 'none' };
 
+/** True when the header starts with `scheme` (lower-case ASCII), in any case, then a space. */
 function schemeIs(header: string, scheme: string): boolean {
-  return (
-    header.length > scheme.length &&
-    header.charCodeAt(scheme.length) === 32 &&
-    header.slice(0, scheme.length).toLowerCase() === scheme
-  );
+  const n = scheme.length;
+  if (header.length <= n || header.charCodeAt(n) !== 32) return false;
+  for (let i = 0; i < n; i++) {
+    // ASCII letters only: setting bit 0x20 lower-cases them, and no other byte maps onto a letter.
+    if ((header.charCodeAt(i) | 0x20) !== scheme.charCodeAt(i)) return false;
+  }
+  return true;
 }
+
+/** True when the string has a space, tab or other whitespace character (as `\s` matches). */
+const WHITESPACE = /\s/;
 
 /**
  * Parses `Bearer <secret>` or `Basic base64(user:secret)`. The scheme is case-insensitive (RFC 9110).
@@ -24,17 +30,18 @@ function schemeIs(header: string, scheme: string): boolean {
  */
 export function parseAuthorization(header: string | undefined): Credentials {
   if (header === undefined || header.length === 0) return NONE;
-  const ours = schemeIs(header, 'bearer') || schemeIs(header, 'basic');
+  const bearer = schemeIs(header, 'bearer');
+  const basic = !bearer && schemeIs(header, 'basic');
   // Only our schemes are limited: a Kerberos ticket in Negotiate can be larger, and is the upstream's.
-  if (ours && header.length > MAX_AUTHORIZATION_LENGTH)
+  if ((bearer || basic) && header.length > MAX_AUTHORIZATION_LENGTH)
     return { kind: 'malformed', reason: 'Authorization header too long' };
-  if (schemeIs(header, 'bearer')) {
+  if (bearer) {
     const secret = header.slice(7).trim();
-    if (secret.length === 0 || /\s/.test(secret))
+    if (secret.length === 0 || WHITESPACE.test(secret))
       return { kind: 'malformed', reason: 'Bearer value is empty or has spaces' };
     return { kind: 'bearer', secret };
   }
-  if (schemeIs(header, 'basic')) {
+  if (basic) {
     const b64 = header.slice(6).trim();
     if (!/^[A-Za-z0-9+/]+={0,2}$/.test(b64) || b64.length % 4 === 1) {
       return { kind: 'malformed', reason: 'Basic value is not base64' };

@@ -3,7 +3,7 @@ import type { IpMatcher } from './ip-rules.js';
 import type { ReadRules } from './read-rules.js';
 import type { Settings } from './settings.js';
 import { decideToken, type TokenDenial } from './token-decision.js';
-import { parseToken } from './token-format.js';
+import { tokenPrefix } from './token-format.js';
 import type { StoredToken } from './token.js';
 import type { User } from './user.js';
 
@@ -21,8 +21,8 @@ export type Presented =
 
 /** True when the secret is a well-formed token with one of this installation's prefixes. */
 export function isOurToken(secret: string, prefixes: ReadonlySet<string>): boolean {
-  const t = parseToken(secret);
-  return t !== null && prefixes.has(t.prefix);
+  const prefix = tokenPrefix(secret);
+  return prefix !== null && prefixes.has(prefix);
 }
 
 export function classify(creds: Credentials, prefixes: ReadonlySet<string>): Presented {

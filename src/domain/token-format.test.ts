@@ -7,11 +7,13 @@ import {
   MAX_TOKEN_LENGTH,
   RANDOM_LENGTH,
   checksum,
+  crc32Ascii,
   generateToken,
   isWellFormedToken,
   parseToken,
   scannerRegex,
 } from './token-format.js';
+import { randomBase62 } from './base62.js';
 
 /** Written independently of base62.ts: digits, upper case, lower case; exactly six digits, most significant first. */
 const REF_ALPHABET = '0123456789' + 'ABCDEFGHIJKLMNOPQRSTUVWXYZ' + 'abcdefghijklmnopqrstuvwxyz';
@@ -86,6 +88,16 @@ describe('generateToken', () => {
 describe('checksum', () => {
   it('node:zlib crc32 gives the standard CRC-32 check value', () => {
     assert.equal(crc32('123456789'), 0xcbf43926);
+  });
+
+  it("the table-driven crc32Ascii agrees with node:zlib's CRC-32", () => {
+    assert.equal(crc32Ascii('123456789'), 0xcbf43926);
+    assert.equal(crc32Ascii(''), 0);
+    for (let i = 0; i < 2_000; i++) {
+      const s = randomBase62(1 + (i % 64));
+      assert.equal(crc32Ascii(s), crc32(s), s);
+    }
+    assert.equal(crc32Ascii('xx123456789yy', 2, 11), 0xcbf43926);
   });
 
   it('is the CRC32 of the random part in six base62 characters (known vector)', () => {

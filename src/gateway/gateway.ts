@@ -1,5 +1,12 @@
 import { parseAuthorization } from '../domain/credentials.js';
-import { classify, decideRequest, type GatewayOutcome } from '../domain/gateway-decision.js';
+import {
+  classify,
+  decideRequest,
+  type GatewayOutcome,
+  type Presented,
+} from '../domain/gateway-decision.js';
+import type { IpMatcher } from '../domain/ip-rules.js';
+import { BODY_LENGTH } from '../domain/token-format.js';
 import type { RateDecision, RateLimitPolicy, RateLimitStore } from '../domain/rate-limit.js';
 import { hashToken } from '../domain/token-hash.js';
 import type { StoredToken } from '../domain/token.js';
@@ -76,6 +83,61 @@ export interface GatewayDeps {
   onEvent?: (event: AuthEvent) => void;
 }
 
+/** What the credentials of a request found: the presented kind, and for a token its record and owner. */
+export interface Lookup {
+  presented: Presented;
+  token: StoredToken | null;
+  tokenIps: IpMatcher | null;
+  owner: User | null;
+}
+
+const NOTHING_FOUND = { token: null, tokenIps: null, owner: null } as const;
+
+async function loadCredentials(
+  cache: CredentialCache,
+  presented: Presented,
+  now: number,
+): Promise<Lookup> {
+  if (presented.kind !== 'token') return { presented, ...NOTHING_FOUND };
+  const entry = await cache.token(hashToken(presented.secret), now);
+  if (!entry) return { presented, ...NOTHING_FOUND };
+  const owner = await cache.user(entry.token.user, now);
+  return { presented, token: entry.token, tokenIps: entry.allowedIps, owner };
+}
+
+/**
+ * Finds what an Authorization header stands for. A warm token costs one SHA-256 and two map
+ * lookups, synchronously: its hash is looked up first, and a hit is a stored token (its format and
+ * checksum were checked when it was issued), so only its prefix is checked against the accepted ones.
+ * Anything else is classified in full (format, checksum) and, for a well-formed token, read from the
+ * database once.
+ */
+export function lookupCredentials(
+  cache: CredentialCache,
+  authorization: string | undefined,
+  prefixes: ReadonlySet<string>,
+  now: number,
+): Lookup | Promise<Lookup> {
+  const creds = parseAuthorization(authorization);
+  if (creds.kind === 'bearer' || creds.kind === 'basic') {
+    const { secret } = creds;
+    const entry = cache.warmToken(hashToken(secret), now);
+    if (entry && prefixes.has(secret.slice(0, secret.length - BODY_LENGTH - 1))) {
+      const owner = cache.warmUser(entry.token.user, now);
+      if (owner !== undefined) {
+        const basicUser = creds.kind === 'basic' ? creds.username : null;
+        return {
+          presented: { kind: 'token', secret, basicUser },
+          token: entry.token,
+          tokenIps: entry.allowedIps,
+          owner,
+        };
+      }
+    }
+  }
+  return loadCredentials(cache, classify(creds, prefixes), now);
+}
+
 /**
  * The authentication step shared by the reverse proxy, forward-auth and the middleware: gather the
  * facts (client address, credentials, the cached token and owner), call the pure decision, apply
@@ -89,23 +151,13 @@ export class Gateway {
     const now = d.now();
     const snap = d.settings.snapshot;
     const client = resolveClientAddress(req.peerIp, req.forwardedFor, snap.trustedProxies);
-    const presented = classify(parseAuthorization(req.authorization), snap.tokenPrefixes);
-    let token: StoredToken | null = null;
-    let tokenIps = null;
-    let owner: User | null = null;
-    if (presented.kind === 'token') {
-      const entry = await d.cache.token(hashToken(presented.secret), now);
-      if (entry) {
-        token = entry.token;
-        tokenIps = entry.allowedIps;
-        owner = await d.cache.user(entry.token.user, now);
-      }
-    }
+    const pending = lookupCredentials(d.cache, req.authorization, snap.tokenPrefixes, now);
+    const found = pending instanceof Promise ? await pending : pending;
     const outcome = decideRequest({
-      presented,
-      token,
-      tokenIps,
-      owner,
+      presented: found.presented,
+      token: found.token,
+      tokenIps: found.tokenIps,
+      owner: found.owner,
       method: req.method,
       path: req.path,
       clientIp: client.clientIp,

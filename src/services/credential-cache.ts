@@ -54,6 +54,16 @@ export class CredentialCache {
     });
   }
 
+  /** The token with this hash when it is in memory, else undefined (never reads the database). */
+  warmToken(hash: string, now: number): CachedToken | undefined {
+    return this.tokens.get(hash, now);
+  }
+
+  /** The user when in memory (null: known not to exist), else undefined (never reads the database). */
+  warmUser(username: string, now: number): StoredUser | null | undefined {
+    return this.users.get(username, now);
+  }
+
   /** The token with this hash, from memory when warm. Concurrent misses share one database read. */
   token(hash: string, now: number): CachedToken | null | Promise<CachedToken | null> {
     const hit = this.tokens.get(hash, now);

@@ -25,14 +25,25 @@ describe('LruCache', () => {
   });
 
   it('counts a get as a use', () => {
-    const c = new LruCache<string, number>(2, 1000);
+    const c = new LruCache<string, number>(2, 10_000);
     c.set('a', 1, T0);
     c.set('b', 2, T0);
-    assert.equal(c.get('a', T0), 1);
-    c.set('c', 3, T0);
-    assert.equal(c.get('b', T0), undefined);
-    assert.equal(c.get('a', T0), 1);
-    assert.equal(c.get('c', T0), 3);
+    assert.equal(c.get('a', T0 + 1_000), 1);
+    c.set('c', 3, T0 + 1_000);
+    assert.equal(c.get('b', T0 + 1_000), undefined);
+    assert.equal(c.get('a', T0 + 1_000), 1);
+    assert.equal(c.get('c', T0 + 1_000), 3);
+  });
+
+  it('keeps recency to the second: a get soon after the last use does not reorder', () => {
+    const c = new LruCache<string, number>(2, 10_000);
+    c.set('a', 1, T0);
+    c.set('b', 2, T0);
+    assert.equal(c.get('a', T0 + 999), 1);
+    c.set('c', 3, T0 + 999);
+    // 'a' was used 999 ms after it was set: within the touch interval, it stayed the oldest.
+    assert.equal(c.get('a', T0 + 999), undefined);
+    assert.equal(c.get('b', T0 + 999), 2);
   });
 
   it('counts a set of an existing key as a use and replaces the value', () => {
@@ -78,14 +89,14 @@ describe('LruCache', () => {
 
   it('calls onEvict with the key and value of the entry dropped for space', () => {
     const evicted: Array<[string, number]> = [];
-    const c = new LruCache<string, number>(2, 1000, (k, v) => evicted.push([k, v]));
+    const c = new LruCache<string, number>(2, 10_000, (k, v) => evicted.push([k, v]));
     c.set('a', 1, T0);
     c.set('b', 2, T0);
     assert.deepEqual(evicted, []);
-    c.get('a', T0);
-    c.set('c', 3, T0);
+    c.get('a', T0 + 1_000);
+    c.set('c', 3, T0 + 1_000);
     assert.deepEqual(evicted, [['b', 2]]);
-    c.set('d', 4, T0);
+    c.set('d', 4, T0 + 1_000);
     assert.deepEqual(evicted, [
       ['b', 2],
       ['a', 1],
