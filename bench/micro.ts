@@ -154,7 +154,11 @@ async function latencies(
 }
 
 /** Decisions per second with `inFlight` concurrent callers, bounded by `ms`. */
-async function throughput(consume: (key: string) => Promise<unknown>, ms: number, inFlight: number): Promise<number> {
+async function throughput(
+  consume: (key: string) => Promise<unknown>,
+  ms: number,
+  inFlight: number,
+): Promise<number> {
   const end = performance.now() + ms;
   let done = 0;
   const start = performance.now();
@@ -184,7 +188,11 @@ export async function benchRateLimits(ms: number, redisUrl: string | null): Prom
     const url = new URL(redisUrl);
     if (!['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname))
       throw new Error(`benchmarks only reach loopback; refusing Redis at ${url.hostname}`);
-    const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
+    const redis = new Redis(redisUrl, {
+      lazyConnect: true,
+      maxRetriesPerRequest: 1,
+      enableAutoPipelining: true,
+    });
     try {
       await redis.connect();
       const store = new RedisRateLimitStore(redis, { keyPrefix: `tokengate-bench:${process.pid}:` });
@@ -197,7 +205,13 @@ export async function benchRateLimits(ms: number, redisUrl: string | null): Prom
       });
       let cursor = '0';
       do {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', `tokengate-bench:${process.pid}:*`, 'COUNT', 1000);
+        const [next, keys] = await redis.scan(
+          cursor,
+          'MATCH',
+          `tokengate-bench:${process.pid}:*`,
+          'COUNT',
+          1000,
+        );
         if (keys.length > 0) await redis.del(...keys);
         cursor = next;
       } while (cursor !== '0');

@@ -17,6 +17,7 @@ import { LastUsedRecorder } from './services/last-used.js';
 import { authAuditEvent, noAuthEventsOn } from './audit/auth-events.js';
 import { AuditQueue } from './audit/queue.js';
 import { AuditRetention } from './audit/retention.js';
+import type { Settings } from './domain/settings.js';
 import { createAuditShipper } from './audit/shipper.js';
 import { Metrics } from './metrics/registry.js';
 import { connectRedis } from './cluster/redis.js';
@@ -149,6 +150,15 @@ export async function startRuntime(config: Config, opts: StartNodeOptions): Prom
   auditQueue.start();
   const retention = new AuditRetention(ctx.store, ctx.settings, auditLog, ctx.now);
   retention.start(AUDIT_RETENTION_INTERVAL_MS);
+  // A lowered retention takes effect within a change-poll interval, not at the next scheduled run.
+  const retentionLimits = (s: Settings): string => `${s['audit.retentionDays']}/${s['audit.maxRows']}`;
+  let limits = retentionLimits(ctx.settings.current);
+  const stopRetentionWatch = ctx.settings.onChange((snap) => {
+    const next = retentionLimits(snap.settings);
+    if (next === limits) return;
+    limits = next;
+    void retention.run();
+  });
   // The SIEM outputs (audit file, syslog) ship this node's committed records, from the database.
   const shipper = createAuditShipper(config, ctx.database.db, {
     onError: (message, err) => auditLog.warn(message, undefined, err),
@@ -231,6 +241,7 @@ export async function startRuntime(config: Config, opts: StartNodeOptions): Prom
       clearInterval(sweeper);
       clearInterval(pruner);
       clearInterval(heartbeat);
+      stopRetentionWatch();
       retention.stop();
       await auditQueue.stop();
       await shipper?.stop();

@@ -85,4 +85,30 @@ describe('audit retention', () => {
       await t.close();
     }
   });
+
+  it('purges at once on a running node when an administrator lowers audit.maxRows', async () => {
+    const t = await startTestNode(null);
+    try {
+      const store = t.node.ctx.store;
+      const now = Date.now();
+      for (let b = 0; b < 3; b++) {
+        await store.transaction((tx) =>
+          tx.audit.append(Array.from({ length: 500 }, (_, i) => old(b * 500 + i, now))),
+        );
+      }
+      assert.ok((await store.audit.count()) >= 1500);
+      // The scheduled run is an hour away: only the settings change can start this purge.
+      await t.settings({ 'audit.maxRows': 1000 });
+      let left = await store.audit.count();
+      for (let i = 0; i < 100 && left > 1000; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        left = await store.audit.count();
+      }
+      assert.ok(left <= 1000, `${left} records left`);
+      const v = await verifyAuditChain(store);
+      assert.equal(v.ok, true, JSON.stringify(v.problem));
+    } finally {
+      await t.close();
+    }
+  });
 });

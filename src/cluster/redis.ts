@@ -23,6 +23,8 @@ function client(url: string, commandTimeout?: number): Redis {
     ...(commandTimeout !== undefined ? { commandTimeout } : {}),
     retryStrategy: (times) => Math.min(times * 200, 2_000),
     lazyConnect: true,
+    // Rate-limit scripts of concurrent requests go out in one write per event-loop tick.
+    enableAutoPipelining: true,
   });
 }
 

@@ -1,12 +1,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Writable } from 'node:stream';
-import { Pool } from 'undici';
+import { Pool, type Dispatcher } from 'undici';
 import type { AuthResult, Gateway } from '../gateway/gateway.js';
 import type { NamedLogger } from '../log/log-manager.js';
 import { connectionTokens, HOP_BY_HOP, rateLimitHeaders, type IdentityHeaderNames } from './headers.js';
 import { isDatabaseUnavailable } from '../store/db-errors.js';
 import { checkRequestTarget } from '../domain/request-target.js';
 import { sendDenial, sendError } from './respond.js';
+
+type DispatchController = Dispatcher.DispatchController;
 
 export interface ProxyOptions {
   upstream: URL;
@@ -155,7 +156,12 @@ export class Proxy {
     return out;
   }
 
-  private async forward(
+  /**
+   * Streams the exchange through undici's dispatch handler API: no stream objects or abort signals
+   * per request (about half the CPU of `Pool.stream` per proxied request, measured in bench/).
+   * Backpressure: when the client socket is full, the upstream read pauses until it drains.
+   */
+  private forward(
     req: IncomingMessage,
     res: ServerResponse,
     method: string,
@@ -163,54 +169,79 @@ export class Proxy {
     requestId: string,
     auth: AuthResult,
   ): Promise<void> {
-    const abort = new AbortController();
-    const onClose = (): void => {
-      if (!res.writableFinished) abort.abort();
-    };
-    res.once('close', onClose);
-    const rate = auth.rate ? rateLimitHeaders(auth.rate) : null;
-    // Set once the upstream's headers are written: after that an error can only cut the response.
-    const state = { started: false };
-    try {
-      await this.pool.stream(
+    return new Promise<void>((resolve) => {
+      let controller: DispatchController | null = null;
+      let started = false;
+      let clientGone = false;
+      const resume = (): void => controller?.resume();
+      const onClose = (): void => {
+        if (res.writableFinished) return;
+        clientGone = true;
+        controller?.abort(new Error('the client closed the connection'));
+      };
+      const done = (): void => {
+        res.off('close', onClose);
+        res.off('drain', resume);
+        resolve();
+      };
+      res.once('close', onClose);
+      const failed = (err: Error): void => {
+        done();
+        if (clientGone) return; // nobody left to answer
+        if (started) {
+          res.destroy();
+          return;
+        }
+        const failure = upstreamFailure(err);
+        const path = url.split('?')[0] ?? '';
+        this.log.warn(
+          `upstream ${this.opts.upstream.origin} failed for ${method} ${path}: ${failure.message}`,
+          { username: auth.identity?.user ?? 'anonymous', requestId, ip: auth.client.clientIp, url: path },
+        );
+        sendError(res, failure.status, failure.message, { 'x-request-id': requestId });
+      };
+      this.pool.dispatch(
         {
           path: this.basePath + url,
-          method: method,
+          method,
           headers: this.upstreamHeaders(req, requestId, auth),
           body: hasBody(req) ? req : null,
-          signal: abort.signal,
         },
-        ({ statusCode, headers }): Writable => {
-          state.started = true;
-          const extraDrop = connectionTokens(headers.connection);
-          for (const name of Object.keys(headers)) {
-            if (HOP_BY_HOP.has(name) || extraDrop?.has(name)) Reflect.deleteProperty(headers, name);
-          }
-          if (rate) Object.assign(headers, rate);
-          res.writeHead(statusCode, headers as Record<string, string | string[]>);
-          return res;
-        },
-      );
-    } catch (err) {
-      if (abort.signal.aborted) return; // the client went away; nothing to answer
-      if (state.started) {
-        res.destroy();
-        return;
-      }
-      const failure = upstreamFailure(err);
-      const path = url.split('?')[0] ?? '';
-      this.log.warn(
-        `upstream ${this.opts.upstream.origin} failed for ${method} ${path}: ${failure.message}`,
         {
-          username: auth.identity?.user ?? 'anonymous',
-          requestId,
-          ip: auth.client.clientIp,
-          url: path,
+          onRequestStart: (c) => {
+            controller = c;
+            if (clientGone) c.abort(new Error('the client closed the connection'));
+          },
+          onResponseStart: (c, statusCode, headers) => {
+            if (statusCode < 200) return; // informational answers are not relayed
+            const extraDrop = connectionTokens(headers.connection);
+            const out: Record<string, string | string[]> = {};
+            for (const name in headers) {
+              const value = headers[name];
+              if (value === undefined || HOP_BY_HOP.has(name) || extraDrop?.has(name)) continue;
+              out[name] = value;
+            }
+            if (auth.rate) Object.assign(out, rateLimitHeaders(auth.rate));
+            try {
+              res.writeHead(statusCode, out);
+              started = true;
+            } catch (err) {
+              c.abort(err as Error);
+            }
+          },
+          onResponseData: (c, chunk) => {
+            if (!res.write(chunk) && !c.paused) {
+              c.pause();
+              res.once('drain', resume);
+            }
+          },
+          onResponseEnd: () => {
+            res.end();
+            done();
+          },
+          onResponseError: (_c, err) => failed(err),
         },
       );
-      sendError(res, failure.status, failure.message, { 'x-request-id': requestId });
-    } finally {
-      res.off('close', onClose);
-    }
+    });
   }
 }
