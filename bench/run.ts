@@ -35,6 +35,7 @@ import { silentLogger } from '../src/log/logger.js';
 import { systemContext } from '../src/services/context.js';
 import { findNginx } from '../test/support/nginx.js';
 import { benchRateLimits, benchVerification } from './micro.js';
+import { runSoak } from './soak.js';
 import { proxyChart } from './lib/chart.js';
 import { runLoad, wrkAvailable, type LoadResult, type LoadTool } from './lib/load.js';
 import { freePort, startProcess, waitForHttp, type Started } from './lib/procs.js';
@@ -54,6 +55,8 @@ const { values: args } = parseArgs({
     chart: { type: 'string', default: join(ROOT, 'docs', 'img', 'bench-proxy.svg') },
     json: { type: 'string' },
     skip: { type: 'string', default: '' },
+    soak: { type: 'boolean', default: false },
+    'soak-minutes': { type: 'string', default: '10' },
   },
 });
 
@@ -64,7 +67,15 @@ const WARMUP = QUICK ? 1 : 2;
 const CONNECTIONS = Number(args.connections);
 const TOOL: LoadTool = (args.tool as LoadTool | undefined) ?? (wrkAvailable() ? 'wrk' : 'autocannon');
 const PURGE_ROWS = Number(args['purge-rows'] ?? (QUICK ? 200_000 : 1_000_000));
-const SKIP = new Set(args.skip.split(',').filter(Boolean));
+const SOAK = args.soak;
+// The soak needs only the gateway: no second gateway, Redis or nginx.
+const SKIP = new Set([
+  ...args.skip.split(',').filter(Boolean),
+  ...(SOAK ? ['workers', 'redis', 'nginx'] : []),
+]);
+const SOAK_MINUTES = Number(args['soak-minutes']);
+if (!Number.isInteger(SOAK_MINUTES) || SOAK_MINUTES < 1 || SOAK_MINUTES > 240)
+  throw new Error('--soak-minutes must be an integer from 1 to 240');
 /** Settings reach running nodes through the change feed, polled every second. */
 const PROPAGATION_MS = 2_500;
 
@@ -557,6 +568,45 @@ async function main(): Promise<void> {
     durationSec: DURATION,
   };
   try {
+    if (SOAK) {
+      if (TOOL !== 'wrk')
+        throw new Error('the soak needs wrk (apt-get install wrk): its request mix is a wrk script');
+      await applyProfile(e, 'audit-on');
+      const r = await runSoak(e.ctx, e.urls.gateway, e.pids.gateway, {
+        minutes: SOAK_MINUTES,
+        connections: CONNECTIONS,
+        log,
+      });
+      out.soak = r;
+      console.log(
+        `\nsoak — ${new Date().toISOString()}\n${machine()}; ${SOAK_MINUTES} min, every selectable audit event on\n`,
+      );
+      console.log('| minute | req/s | p50 ms | p99 ms | RSS MB | 200 | 401 | 403 | 429 | other |');
+      console.log('| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+      for (const w of r.windows) {
+        const st = (k: string): number => w.statuses[k] ?? 0;
+        const other =
+          Object.entries(w.statuses)
+            .filter(([k]) => !['200', '401', '403', '429'].includes(k))
+            .reduce((a, [, v]) => a + v, 0) + w.socketErrors;
+        console.log(
+          `| ${w.minute.toFixed(1)} | ${n0(w.rps)} | ${w.p50.toFixed(2)} | ${w.p99.toFixed(2)} | ${w.rssMb.toFixed(1)} | ${st('200')} | ${st('401')} | ${st('403')} | ${st('429')} | ${other} |`,
+        );
+      }
+      console.log(
+        `\ncapacity with the mix ${n0(r.capacityRps)} req/s; target ${n0(r.targetRps)} req/s (80%)`,
+      );
+      console.log(`RSS slope after the first window: ${r.rssSlopeMbPerMin.toFixed(3)} MB/min`);
+      console.log(
+        `p99 over the windows: min ${r.p99.min.toFixed(2)} ms, median ${r.p99.median.toFixed(2)} ms, max ${r.p99.max.toFixed(2)} ms`,
+      );
+      console.log(
+        `answers: ${Object.entries(r.shares)
+          .map(([k, v]) => `${k} ${pct(v)}`)
+          .join(', ')}; unintended (not 200/401/403/429, or socket errors): ${r.unintended}`,
+      );
+      return;
+    }
     console.log(
       `\ntokengate benchmark — ${new Date().toISOString()}\n${machine()}; ${ROUNDS} round(s) of ${DURATION} s per scenario, medians\n`,
     );
