@@ -63,6 +63,22 @@ export interface Config {
     /** Write <dir>/tokengate.log (on by default; an embedding application may turn it off). */
     file: boolean;
   };
+  /**
+   * Limits and timeouts of the HTTP server against oversized or slow client requests (config file
+   * section `server:`). Each one answers the client with a 4xx and closes the connection.
+   */
+  server: {
+    /** Most bytes of the request line and headers together (node's maxHeaderSize); more gets 431. */
+    maxHeaderBytes: number;
+    /** Time allowed from a connection's first byte (or its idle start) to the end of the headers; past it 408. */
+    headersTimeoutMs: number;
+    /** Time allowed to receive a whole request, its body included; past it 408. 0: no limit. */
+    requestTimeoutMs: number;
+    /** How long an idle keep-alive connection is kept open. */
+    keepAliveTimeoutMs: number;
+    /** Largest management API request body; more gets 413. The gateway streams bodies of any size. */
+    maxApiBodyBytes: number;
+  };
   /** The audit log's SIEM outputs and its writer (config file section `audit:`). */
   audit: {
     /** The audit file `<dir>/audit.jsonl`: one JSON object per record, rotated by size and count. */
@@ -144,6 +160,7 @@ const FILE_KEYS = new Set([
   'changePollMs',
   'cache',
   'audit',
+  'server',
 ]);
 
 function intIn(name: string, v: unknown, min: number, max: number, from: string): number {
@@ -226,6 +243,23 @@ const mapping: FieldReader<Source> = (v, name) => {
     throw new ConfigError(`config file key ${name} must be a mapping`);
   return v as Source;
 };
+
+/** The config file's `server:` section. A request timeout shorter than the headers timeout is refused, as node would. */
+function serverSection(file: Source): Config['server'] {
+  const server = section<Config['server']>(file, 'server', {
+    maxHeaderBytes: [intField(1024, 1_048_576), 16_384],
+    headersTimeoutMs: [intField(100, 3_600_000), 10_000],
+    requestTimeoutMs: [intField(0, 86_400_000), 300_000],
+    keepAliveTimeoutMs: [intField(100, 3_600_000), 5_000],
+    maxApiBodyBytes: [intField(1024, 104_857_600), 65_536],
+  });
+  if (server.requestTimeoutMs !== 0 && server.requestTimeoutMs < server.headersTimeoutMs) {
+    throw new ConfigError(
+      `server.requestTimeoutMs must be 0 or at least server.headersTimeoutMs (${server.headersTimeoutMs}) (config file: ${server.requestTimeoutMs})`,
+    );
+  }
+  return server;
+}
 
 /** The config file's `audit:` section, its `file:` and `syslog:` mappings read as sections of their own. */
 function auditSection(file: Source, fileDir: string, dataDir: string): Config['audit'] {
@@ -407,6 +441,7 @@ export function loadConfig(
         : intIn('lastUsedFlushMs', file.lastUsedFlushMs, 100, 3_600_000, 'config file'),
     log,
     audit: auditSection(file, fileDir, dataDir),
+    server: serverSection(file),
     cache: {
       maxEntries:
         cache.maxEntries === undefined

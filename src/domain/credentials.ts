@@ -21,8 +21,12 @@ function schemeIs(header: string, scheme: string): boolean {
   return true;
 }
 
-/** True when the string has a space, tab or other whitespace character (as `\s` matches). */
-const WHITESPACE = /\s/;
+/**
+ * True when the string has a space, tab or other whitespace character (as `\s` matches), or a control
+ * character such as NUL: no token, and no sane foreign Bearer value, holds one.
+ */
+// eslint-disable-next-line no-control-regex
+const WHITESPACE_OR_CONTROL = /[\s\u0000-\u001f\u007f]/;
 
 /**
  * Parses `Bearer <secret>` or `Basic base64(user:secret)`. The scheme is case-insensitive (RFC 9110).
@@ -37,8 +41,8 @@ export function parseAuthorization(header: string | undefined): Credentials {
     return { kind: 'malformed', reason: 'Authorization header too long' };
   if (bearer) {
     const secret = header.slice(7).trim();
-    if (secret.length === 0 || WHITESPACE.test(secret))
-      return { kind: 'malformed', reason: 'Bearer value is empty or has spaces' };
+    if (secret.length === 0 || WHITESPACE_OR_CONTROL.test(secret))
+      return { kind: 'malformed', reason: 'Bearer value is empty or has spaces or control characters' };
     return { kind: 'bearer', secret };
   }
   if (basic) {

@@ -26,3 +26,51 @@ export function sessionCookie(value: string, maxAgeSeconds: number, secure: bool
 export function clearSessionCookie(secure: boolean): string {
   return sessionCookie('', 0, secure);
 }
+
+/** What a browser says about where a request comes from. Scripts such as curl send none of it. */
+export interface RequestSource {
+  /** `Sec-Fetch-Site`: every current browser sends it. */
+  secFetchSite: string | undefined;
+  /** `Origin`: browsers send it on every cross-origin request and on every POST, PUT, PATCH, DELETE. */
+  origin: string | undefined;
+  /** The hosts the browser may have addressed: Host, and X-Forwarded-Host from a trusted proxy. */
+  hosts: ReadonlyArray<string | undefined>;
+}
+
+/** Sec-Fetch-Site values of a request the page at our own origin made, or the user typed in. */
+const OWN_SITE: ReadonlySet<string> = new Set(['same-origin', 'none']);
+
+function hostOf(origin: URL, host: string | undefined): string | null {
+  try {
+    // Parsed with the origin's scheme, so `example.com:443` and `example.com` compare equal over https.
+    return host ? new URL(`${origin.protocol}//${host}`).host : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Why a request came from another origin, or null when it came from our own pages or not from a
+ * browser at all. `Sec-Fetch-Site` decides when present; without it (older browsers) an `Origin`
+ * must name the host that was addressed. The same rule as Go's `http.CrossOriginProtection`: the
+ * layer behind the CSRF token and SameSite=Strict, and the only one on sign-in, which has no session.
+ */
+export function crossOriginReason(s: RequestSource): string | null {
+  if (s.secFetchSite !== undefined) {
+    if (OWN_SITE.has(s.secFetchSite)) return null;
+    return s.secFetchSite === 'same-site' || s.secFetchSite === 'cross-site'
+      ? `Sec-Fetch-Site is ${s.secFetchSite}`
+      : 'Sec-Fetch-Site is not same-origin';
+  }
+  if (s.origin === undefined) return null;
+  if (s.origin === 'null') return 'Origin is null';
+  let origin: URL;
+  try {
+    origin = new URL(s.origin);
+  } catch {
+    return 'Origin is not an origin';
+  }
+  const host = origin.host.toLowerCase();
+  if (s.hosts.some((h) => hostOf(origin, h)?.toLowerCase() === host)) return null;
+  return `Origin ${origin.origin} is not this server`;
+}

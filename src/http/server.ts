@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { AppContext } from '../app.js';
+import type { Config } from '../config/config.js';
 import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/registry.js';
 import { AppError, errorBody } from '../domain/errors.js';
@@ -38,6 +39,7 @@ export async function createApi(ctx: AppContext, opts: ApiOptions = {}): Promise
     version: VERSION,
     now: ctx.now,
     logError: (m, err) => log.error(m, err),
+    bodyLimit: ctx.config.server.maxApiBodyBytes,
     ...(opts.metrics ? { metrics: opts.metrics } : {}),
     ...(opts.uiDir ? { uiDir: opts.uiDir } : {}),
   });
@@ -72,6 +74,76 @@ export interface RawRoutes {
 /** The forward-auth path; anything after it (a query, a sub-path nginx appends) is ignored. */
 export const FORWARD_AUTH_PATH = `${BASE_PATH}/auth`;
 
+/**
+ * Headers a request may carry once. Node keeps the first of two Authorization or Host lines and drops
+ * the other, while the proxy forwards the raw headers: an upstream could then read the one we did
+ * not check. RFC 9112 §3.2 asks for 400 on a second Host.
+ */
+const SINGLE_HEADERS = ['authorization', 'host'];
+
+/** On forward-auth also the original method and URI: a proxy that copies the client's may add a second. */
+const SINGLE_FORWARD_AUTH_HEADERS = [
+  ...SINGLE_HEADERS,
+  'x-original-method',
+  'x-original-uri',
+  'x-forwarded-method',
+  'x-forwarded-uri',
+];
+
+/** The first header name in `names` that occurs more than once, or null. One pass, no allocation in the usual case. */
+function duplicateHeader(rawHeaders: readonly string[], names: readonly string[]): string | null {
+  let seen = 0;
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i] ?? '';
+    for (let k = 0; k < names.length; k++) {
+      const want = names[k] ?? '';
+      if (name.length !== want.length || name.toLowerCase() !== want) continue;
+      if (seen & (1 << k)) return want;
+      seen |= 1 << k;
+    }
+  }
+  return null;
+}
+
+/**
+ * Why node's parser let a request through that we still refuse, or null. Node takes `GET /x` with no
+ * version (HTTP/0.9) and versions such as HTTP/2.0 or 0.9 in the request line; we speak 1.0 and 1.1.
+ */
+function refusal(req: IncomingMessage, isForwardAuth: boolean): string | null {
+  if (req.httpVersionMajor !== 1) {
+    return `HTTP/${req.httpVersion} is not supported; send HTTP/1.1 (or 1.0)`;
+  }
+  const twice = duplicateHeader(req.rawHeaders, isForwardAuth ? SINGLE_FORWARD_AUTH_HEADERS : SINGLE_HEADERS);
+  return twice === null ? null : `the request has more than one ${twice} header`;
+}
+
+/** Refuses a request before any route: 400, or 403 on forward-auth (nginx turns a 400 into 500). */
+function refuse(res: ServerResponse, message: string, forwardAuth: boolean): void {
+  const body = JSON.stringify(
+    errorBody(new AppError(forwardAuth ? 'forbidden' : 'invalid_request', message)),
+  );
+  // The body, if any, is never read: close the connection rather than drain it.
+  res.writeHead(forwardAuth ? 403 : 400, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(body),
+    'cache-control': 'no-store',
+    connection: 'close',
+  });
+  res.end(body);
+}
+
+/**
+ * How often node looks for connections past the headers or request timeout: a fraction of the
+ * shortest one, so a slow client is cut close to its deadline, and never less often than node's 30 s.
+ */
+function checkingInterval(limits: Config['server']): number {
+  const shortest = Math.min(
+    limits.headersTimeoutMs,
+    limits.requestTimeoutMs === 0 ? Infinity : limits.requestTimeoutMs,
+  );
+  return Math.min(30_000, Math.max(50, Math.floor(shortest / 4)));
+}
+
 export async function startServer(
   ctx: AppContext,
   routes: RawRoutes = {},
@@ -83,12 +155,14 @@ export async function startServer(
   const forwardAuth = routes.forwardAuth;
   const dispatch = (req: IncomingMessage, res: ServerResponse): void => {
     const url = req.url ?? '/';
-    if (!url.startsWith(prefix) && url !== BASE_PATH) gateway(req, res);
-    else if (
-      forwardAuth &&
+    const isForwardAuth =
+      forwardAuth !== undefined &&
       url.startsWith(FORWARD_AUTH_PATH) &&
-      /^[/?]?$/.test(url.charAt(FORWARD_AUTH_PATH.length))
-    ) {
+      /^[/?]?$/.test(url.charAt(FORWARD_AUTH_PATH.length));
+    const refused = refusal(req, isForwardAuth);
+    if (refused !== null) refuse(res, refused, isForwardAuth);
+    else if (!url.startsWith(prefix) && url !== BASE_PATH) gateway(req, res);
+    else if (isForwardAuth) {
       forwardAuth(req, res);
     } else {
       // The management API's bodies are small JSON: no reason to make the client wait.
@@ -96,7 +170,20 @@ export async function startServer(
       api.routing(req, res);
     }
   };
-  const server = createServer(dispatch);
+  const limits = ctx.config.server;
+  const server = createServer(
+    {
+      maxHeaderSize: limits.maxHeaderBytes,
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+      connectionsCheckingInterval: checkingInterval(limits),
+    },
+    dispatch,
+  );
+  server.keepAliveTimeout = limits.keepAliveTimeoutMs;
+  // maxHeaderBytes bounds the headers. Node's count limit (about a thousand lines) would drop the rest
+  // silently: a credential past it would go unchecked here yet reach the upstream behind forward-auth.
+  server.maxHeadersCount = 0;
   // Without this listener Node answers `100 Continue` itself, before anyone authenticated the request.
   server.on('checkContinue', dispatch);
   await new Promise<void>((resolve, reject) => {

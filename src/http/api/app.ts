@@ -12,14 +12,14 @@ import type { TokenService } from '../../services/token-service.js';
 import type { UserService } from '../../services/user-service.js';
 import type { Store } from '../../store/store.js';
 import { resolveClientAddress, type ClientAddress } from '../client-ip.js';
-import { errorHandler, sendError } from './errors.js';
+import { errorHandler, sendError, toAppError } from './errors.js';
 import { AppError } from '../../domain/errors.js';
 import { adminAuditRoutes } from './routes/admin-audit.js';
 import { adminLogLevelRoutes } from './routes/admin-log-levels.js';
 import { sessionRoutes } from './routes/session.js';
 import { adminStatsRoutes } from './routes/admin-stats.js';
 import { uiRoutes } from './routes/ui.js';
-import { readCookie, SESSION_COOKIE } from '../cookies.js';
+import { crossOriginReason, readCookie, SESSION_COOKIE } from '../cookies.js';
 import type { SessionService } from '../../services/session-service.js';
 import { adminSettingsRoutes } from './routes/admin-settings.js';
 import { adminTokenRoutes } from './routes/admin-tokens.js';
@@ -33,7 +33,7 @@ import { makeValidatorCompiler } from './validation.js';
 export const BASE_PATH = '/_tokengate';
 export const API_PATH = `${BASE_PATH}/api/v1`;
 
-/** Largest JSON body the management API accepts. */
+/** Largest JSON body the management API accepts, unless `bodyLimit` says otherwise (config `server.maxApiBodyBytes`). */
 export const API_BODY_LIMIT = 64 * 1024;
 
 export interface ApiDeps {
@@ -52,6 +52,8 @@ export interface ApiDeps {
   metrics?: Metrics;
   /** Where faults (never client errors) are reported. */
   logError: (message: string, err: unknown) => void;
+  /** Largest request body in bytes; default {@link API_BODY_LIMIT}. */
+  bodyLimit?: number;
 }
 
 declare module 'fastify' {
@@ -93,6 +95,23 @@ const SECURITY_HEADERS: ReadonlyArray<[string, string]> = [
 /** A request id we can put in logs safely: ours, or the caller's if it is short and plain. */
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
+function firstHeader(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v[0] : v;
+}
+
+/** 403 for a browser request from another origin (see `crossOriginReason`); scripts send no Origin. */
+function refuseCrossOrigin(req: FastifyRequest): void {
+  const why = crossOriginReason({
+    secFetchSite: firstHeader(req.headers['sec-fetch-site']),
+    origin: firstHeader(req.headers.origin),
+    hosts: [
+      req.headers.host,
+      ...(req.client.proxyIp !== null ? [firstHeader(req.headers['x-forwarded-host'])] : []),
+    ],
+  });
+  if (why !== null) throw new AppError('forbidden', `cross-origin request refused: ${why}`);
+}
+
 /** The audit context of a request: who, from where, which request. */
 export function requestContext(req: FastifyRequest): RequestContext {
   return {
@@ -109,12 +128,16 @@ export function requestContext(req: FastifyRequest): RequestContext {
 export function buildApi(deps: ApiDeps): Api {
   const app = Fastify({
     logger: false,
-    bodyLimit: API_BODY_LIMIT,
+    bodyLimit: deps.bodyLimit ?? API_BODY_LIMIT,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomBytes(8).toString('hex');
     },
     routerOptions: { ignoreTrailingSlash: true },
+    // A path that is not valid percent-encoding, or too long a segment: our error shape, not Fastify's.
+    frameworkErrors: (err, _req, reply) => {
+      void sendError(reply, toAppError(err));
+    },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.setValidatorCompiler(makeValidatorCompiler());
@@ -134,14 +157,19 @@ export function buildApi(deps: ApiDeps): Api {
       deps.settings.snapshot.trustedProxies,
     );
     void reply.header('x-request-id', req.id).header('cache-control', 'no-store');
+    // A browser's write from another origin is refused on every route, sign-in included.
+    const write = !SAFE_METHODS.has(req.method);
+    if (write) refuseCrossOrigin(req);
     if (req.routeOptions.config.public) return;
     const cookie =
       req.headers.authorization === undefined ? readCookie(req.headers.cookie, SESSION_COOKIE) : null;
     if (cookie !== null) {
-      // The web UI: a session cookie, and for every state change the session's CSRF token.
+      // The web UI: a session cookie, and for every state change the session's CSRF token. The
+      // session answers only pages of its own origin, reads included.
+      if (!write) refuseCrossOrigin(req);
       const session = await deps.sessions.lookup(cookie);
       if (!session) throw new AppError('unauthorized', 'the session has expired or ended; sign in again');
-      if (!SAFE_METHODS.has(req.method)) {
+      if (write) {
         const given = req.headers['x-csrf-token'];
         if (!deps.sessions.checkCsrf(session, Array.isArray(given) ? given[0] : given)) {
           throw new AppError('forbidden', 'missing or wrong X-CSRF-Token for a session request');

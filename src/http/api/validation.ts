@@ -41,8 +41,32 @@ const PART_PREFIX: Record<string, string> = {
   headers: 'header',
 };
 
-function join(...parts: string[]): string {
-  return parts.filter(Boolean).join('.');
+/** A key that reads unambiguously after a dot; others are quoted, as `body[" "]` or `query["a.b"]`. */
+const PLAIN_KEY = /^[A-Za-z0-9_-]+$/;
+
+/** Longest key quoted back in a field name: the client sent it, and need not get all of it back. */
+const MAX_KEY_IN_FIELD = 64;
+
+/** The keys of a JSON pointer (`/rateLimit/requests`), unescaped. */
+function pointerKeys(pointer: string): string[] {
+  if (pointer === '') return [];
+  return pointer
+    .slice(1)
+    .split('/')
+    .map((k) => k.replace(/~1/g, '/').replace(/~0/g, '~'));
+}
+
+/** `part.key.key`, with any key that is not plain quoted, so an odd or empty key stays visible. */
+function fieldName(part: string, keys: readonly string[]): string {
+  let out = part;
+  for (const key of keys) {
+    if (PLAIN_KEY.test(key)) out = out ? `${out}.${key}` : key;
+    else {
+      const shown = key.length > MAX_KEY_IN_FIELD ? `${key.slice(0, MAX_KEY_IN_FIELD)}…` : key;
+      out = `${out || 'body'}[${JSON.stringify(shown)}]`;
+    }
+  }
+  return out;
 }
 
 /**
@@ -56,15 +80,15 @@ export function fieldProblems(
   const part = PART_PREFIX[context ?? 'body'] ?? '';
   const byField = new Map<string, { messages: string[]; allowed: string[] }>();
   for (const e of errors as ErrorObject[]) {
-    const path = e.instancePath.split('/').filter(Boolean).join('.');
+    const keys = pointerKeys(e.instancePath);
     const params = e.params as Record<string, unknown>;
-    let field = join(part, path);
+    let field = fieldName(part, keys);
     let message = e.message ?? 'is invalid';
     if (e.keyword === 'additionalProperties') {
-      field = join(part, path, String(params.additionalProperty));
+      field = fieldName(part, [...keys, String(params.additionalProperty)]);
       message = 'is not a known field';
     } else if (e.keyword === 'required') {
-      field = join(part, path, String(params.missingProperty));
+      field = fieldName(part, [...keys, String(params.missingProperty)]);
       message = 'is required';
     }
     field ||= context === 'body' || context === undefined ? 'body' : part;
