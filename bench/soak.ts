@@ -124,6 +124,10 @@ export async function runSoak(
     TG_SOAK_LIMITED: await mk('soak limited', 'write', { requests: 5, windowSeconds: 1 }),
     TG_SOAK_UNKNOWN: generateToken('tgp'),
   };
+  // The unknown-token share would get this loopback client blocked for brute force within seconds;
+  // the soak measures steady state, so the block is off (attacks-brute-force.test.ts covers it).
+  await ctx.settings.update(CLI_PRINCIPAL, cli, { 'bruteForce.enabled': false });
+  await new Promise((r) => setTimeout(r, 2_500));
   const url = `${gatewayUrl}/rest/api/2/issue/TG-1`;
   opts.log('soak: measuring capacity with the mix (20 s)…');
   await wrkSoak(url, { ...env, TG_SOAK_DELAY_MS: '0' }, 5, opts.connections);

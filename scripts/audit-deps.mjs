@@ -21,7 +21,9 @@ if (counts) {
     `npm audit --omit=dev: ${counts.total ?? 0} advisories (critical ${counts.critical ?? 0}, high ${counts.high ?? 0}, moderate ${counts.moderate ?? 0}, low ${counts.low ?? 0})`,
   );
   if (serious > 0) {
-    console.error('high or critical advisories in shipped dependencies: run `npm audit --omit=dev` for details');
+    console.error(
+      'high or critical advisories in shipped dependencies: run `npm audit --omit=dev` for details',
+    );
     process.exit(1);
   }
   process.exit(0);

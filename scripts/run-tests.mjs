@@ -2,7 +2,8 @@
 // Runs every test file with node's own test runner. Node 20's --test does not expand quoted globs,
 // so this finds the files itself: *.test.ts beside the code in src/, and the suites in test/.
 import { spawnSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -32,9 +33,20 @@ if (build.status !== 0) process.exit(build.status ?? 1);
 // `npm test -- test/api.test.ts` runs only the files given.
 const only = process.argv.slice(2);
 const files = only.length > 0 ? only : [...find(join(root, 'src')), ...find(join(root, 'test'))].sort();
+// Every secret the tests issue and every log, audit record, error body and metrics text they make
+// are collected here (test/support/artifacts.ts), then scanned: no secret may appear in any of them.
+const artifacts = mkdtempSync(join(tmpdir(), 'tokengate-test-artifacts-'));
 const result = spawnSync(
   process.execPath,
   ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-timeout=120000', ...files],
+  { cwd: root, stdio: 'inherit', env: { ...process.env, TOKENGATE_TEST_ARTIFACTS: artifacts } },
+);
+const scan = spawnSync(
+  process.execPath,
+  [join(root, 'scripts/scan-secrets.mjs'), artifacts, ...(only.length > 0 ? ['--partial'] : [])],
   { cwd: root, stdio: 'inherit' },
 );
-process.exit(result.status ?? 1);
+// Kept when the scan fails, to see where the secret is (the scan prints the file and its source).
+if (scan.status === 0) rmSync(artifacts, { recursive: true, force: true });
+else console.error(`secrets scan: the artifacts are kept in ${artifacts}`);
+process.exit(result.status || scan.status || 0);

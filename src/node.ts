@@ -14,7 +14,9 @@ import { LogManager } from './log/log-manager.js';
 import { RotatingFileSink } from './log/rotating-file.js';
 import { streamSink, type LogSink } from './log/sinks.js';
 import { LastUsedRecorder } from './services/last-used.js';
-import { authAuditEvent, noAuthEventsOn } from './audit/auth-events.js';
+import { authAuditEvent, blockAuditEvent, noAuthEventsOn } from './audit/auth-events.js';
+import { blockedMessage } from './gateway/messages.js';
+import { BruteForceGuard, MemoryFailureCounter, type BlockNotice } from './services/brute-force.js';
 import { AuditQueue } from './audit/queue.js';
 import { AuditRetention } from './audit/retention.js';
 import type { Settings } from './domain/settings.js';
@@ -78,6 +80,7 @@ export interface GatewayRuntime {
   metrics: Metrics;
   auditQueue: AuditQueue;
   retention: AuditRetention;
+  bruteForce: BruteForceGuard;
   close(): Promise<void>;
 }
 
@@ -192,6 +195,30 @@ export async function startRuntime(config: Config, opts: StartNodeOptions): Prom
     }
     opts.onAuthEvent?.(event);
   };
+  // Brute-force blocks: counted in Redis when there is one (shared by every node), else in memory.
+  const authLog = logs.logger('auth');
+  const onBlock = (n: BlockNotice): void => {
+    authLog.warn(blockedMessage(n), {
+      username: n.subject === 'user' ? n.value : 'anonymous',
+      ...(n.attempt.requestId !== null ? { requestId: n.attempt.requestId } : {}),
+      ip: n.attempt.clientIp,
+      ...(n.attempt.endpoint !== null ? { url: n.attempt.endpoint } : {}),
+    });
+    // Always on, whatever audit.events.* say; queued, so the request that crossed the line never waits.
+    auditQueue.offer(blockAuditEvent(n, config.nodeId));
+    redis?.blocks.publish(n.subject, n.value, n.until - n.at);
+  };
+  const bruteForce = new BruteForceGuard({
+    counter: redis?.failures ?? new MemoryFailureCounter(),
+    settings: ctx.settings,
+    onBlock,
+    onError: (err) => authLog.warn('counting a failed authentication failed', undefined, err),
+  });
+  await redis?.blocks
+    .listen((subject, value, ms) => bruteForce.learn(subject, value, ms, ctx.now()))
+    .catch((err: unknown) => clusterLog.warn('subscribing to Redis blocks failed', undefined, err));
+  ctx.authenticator.useBruteForce(bruteForce);
+  ctx.sessions.useBruteForce(bruteForce);
   const gateway = new Gateway({
     cache: ctx.cache,
     settings: ctx.settings,
@@ -204,6 +231,7 @@ export async function startRuntime(config: Config, opts: StartNodeOptions): Prom
     },
     now: ctx.now,
     onEvent,
+    bruteForce,
   });
   await ctx.feed.start(config.changePollMs);
   const startedAt = ctx.now();
@@ -237,6 +265,7 @@ export async function startRuntime(config: Config, opts: StartNodeOptions): Prom
     metrics,
     auditQueue,
     retention,
+    bruteForce,
     close: async () => {
       clearInterval(sweeper);
       clearInterval(pruner);

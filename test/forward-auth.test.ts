@@ -11,6 +11,8 @@ describe('forward-auth endpoint', () => {
 
   before(async () => {
     t = await startTestNode(null);
+    // This test calls as the proxy would: X-Original-*/X-Forwarded-* are believed only from a trusted one.
+    await t.settings({ 'auth.trustedProxies': ['127.0.0.1'] });
     await t.node.ctx.users.create(CLI_PRINCIPAL, cli, { username: 'fay' });
     read = (await t.tokenFor('fay', { scope: 'read', description: 'fa read' })).token;
     write = (

@@ -57,7 +57,8 @@ describe('gateway hardening (from the security review)', () => {
       assert.equal(r.status, 400, path);
       assert.equal(up.seen.length, 0, path);
     }
-    // The same through forward-auth: 403, which nginx passes on.
+    // The same through forward-auth (from a trusted proxy, which X-Original-* needs): 403, which nginx passes on.
+    await t.settings({ 'auth.trustedProxies': ['127.0.0.1/32'] });
     const fa = await fetch(`${t.url}/_tokengate/auth`, {
       headers: {
         authorization: `Bearer ${read}`,

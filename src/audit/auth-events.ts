@@ -1,4 +1,6 @@
-import type { AuditEvent } from '../domain/audit.js';
+import { maskTokens, SECURITY_BLOCKED, type AuditEvent } from '../domain/audit.js';
+import { describeWindow } from '../domain/rate-limit.js';
+import type { BlockNotice } from '../services/brute-force.js';
 import type { GatewayDenial } from '../domain/gateway-decision.js';
 import type { Settings } from '../domain/settings.js';
 import type { AuthEvent } from '../gateway/gateway.js';
@@ -77,8 +79,10 @@ export function authAuditEvent(e: AuthEvent, settings: Settings, nodeId: string)
   let outcome: string;
   let details: Record<string, unknown> | null = null;
   switch (o.kind) {
+    // Refusals while a block lasts are not recorded one by one: the block itself is (security.blocked).
     case 'anonymous':
     case 'passed-on':
+    case 'blocked':
       return null;
     case 'authenticated':
       setting = 'audit.events.authSuccess';
@@ -132,10 +136,44 @@ export function authAuditEvent(e: AuthEvent, settings: Settings, nodeId: string)
     sourceIp: e.result.client.clientIp,
     proxyIp: e.result.client.proxyIp,
     nodeId,
-    requestId: e.request.requestId,
+    requestId: maskTokens(e.request.requestId),
     method,
-    endpoint: e.request.path,
+    endpoint: maskTokens(e.request.path),
     outcome,
     details,
+  };
+}
+
+/**
+ * The always-on record of a brute-force block, written once per block (by the node whose count
+ * crossed the limit). Pure. The author is `@system`: tokengate decided it, nobody authenticated.
+ */
+export function blockAuditEvent(n: BlockNotice, nodeId: string): AuditEvent {
+  const a = n.attempt;
+  const what = n.subject === 'ip' ? `Client IP ${n.value}` : `Password authentication for user ${n.value}`;
+  return {
+    ts: n.at,
+    category: 'authentication',
+    action: SECURITY_BLOCKED,
+    summary: `${what} blocked for ${describeWindow(n.until - n.at)} after ${n.rule.maxFailures} failed authentication attempts within ${describeWindow(n.rule.windowMs)}`,
+    author: '@system',
+    affectedUser: n.subject === 'user' ? n.value : claimedUser(a.username),
+    tokenId: null,
+    tokenDescription: null,
+    sourceIp: a.clientIp,
+    proxyIp: a.proxyIp,
+    nodeId,
+    requestId: maskTokens(a.requestId),
+    method: a.method !== null && METHOD.test(a.method) ? a.method : null,
+    endpoint: maskTokens(a.endpoint),
+    outcome: 'blocked',
+    details: {
+      subject: n.subject,
+      blocked: n.value,
+      maxFailures: n.rule.maxFailures,
+      windowSeconds: n.rule.windowMs / 1000,
+      blockSeconds: Math.round((n.until - n.at) / 1000),
+      until: new Date(n.until).toISOString(),
+    },
   };
 }

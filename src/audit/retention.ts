@@ -3,8 +3,13 @@ import type { SettingsService } from '../services/settings-service.js';
 import type { Store } from '../store/store.js';
 
 const DAY_MS = 86_400_000;
-/** Records deleted per transaction: short transactions never stall request-path writers. */
-export const PURGE_BATCH = 1_000;
+/**
+ * Records deleted per transaction. A deletion changes a page of every index; the oldest records of
+ * one user, token or IP share those pages, and a page is written once per commit, so 5,000 per
+ * transaction write far less than 1,000 (about 2x the purge rate on SQLite, bench/audit.ts). The
+ * repository deletes 1,000 per statement and lets other work run between statements.
+ */
+export const PURGE_BATCH = 5_000;
 /** At most this many batches per run; the next run continues. */
 const MAX_BATCHES_PER_RUN = 1_000;
 /** Pause between batches, so other writers get the database in between. */
@@ -20,7 +25,7 @@ export class AuditRetention {
 
   constructor(
     private readonly store: Store,
-    private readonly settings: SettingsService,
+    private readonly settings: Pick<SettingsService, 'current'>,
     private readonly log: Logger,
     private readonly now: () => number = Date.now,
   ) {}

@@ -2,11 +2,16 @@ import { Redis } from 'ioredis';
 import type { AppContext } from '../app.js';
 import type { NamedLogger } from '../log/log-manager.js';
 import type { Metrics } from '../metrics/registry.js';
+import { RedisBlockBus, RedisFailureCounter } from './redis-brute-force.js';
 import { RedisChangeBus } from './redis-changes.js';
 import { RedisRateLimitStore } from './redis-rate-limit.js';
 
 export interface RedisRuntime {
   rateLimits: RedisRateLimitStore;
+  /** Brute-force failure counts, shared by every node. */
+  failures: RedisFailureCounter;
+  /** Blocks announced to (and by) the other nodes. */
+  blocks: RedisBlockBus;
   close(): Promise<void>;
 }
 
@@ -56,6 +61,14 @@ export async function connectRedis(
     },
     onFallback: () => metrics.rateLimitFallback.inc(),
   });
+  const failures = new RedisFailureCounter(main, {
+    onStateChange: (healthy, err) => {
+      // Worded apart from the rate limiter's lines, which operators (and tests) count per outage.
+      if (healthy) log.warn('Brute-force counts are cluster-wide again: Redis answers');
+      else
+        log.warn('Brute-force counts fall back to per-node counts until Redis answers again', undefined, err);
+    },
+  });
   metrics.redisUp.set(1);
   await Promise.all([main.connect(), sub.connect()]).catch((err: unknown) => {
     rateLimits.markDown(err);
@@ -73,8 +86,13 @@ export async function connectRedis(
     .catch((err: unknown) =>
       log.warn('subscribing to Redis failed; changes arrive by database polling', undefined, err),
     );
+  const blocks = new RedisBlockBus(main, sub, nodeId, (err) =>
+    log.debug(`publishing a block to Redis failed: ${String(err)}`),
+  );
   return {
     rateLimits,
+    failures,
+    blocks,
     close: async () => {
       main.disconnect();
       sub.disconnect();

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { AuditEvent } from './audit.js';
 
 /**
@@ -47,12 +47,34 @@ export interface ChainContent {
 }
 
 export function chainContent(e: AuditEvent): ChainContent {
-  const { details, ...rest } = e;
-  return { ...rest, detailsText: details === null ? null : canonicalJson(details) };
+  // Field by field: a rest spread (`{ details, ...rest }`) is several times slower, and this runs
+  // once per audit event.
+  return {
+    ts: e.ts,
+    category: e.category,
+    action: e.action,
+    summary: e.summary,
+    author: e.author,
+    affectedUser: e.affectedUser,
+    tokenId: e.tokenId,
+    tokenDescription: e.tokenDescription,
+    sourceIp: e.sourceIp,
+    proxyIp: e.proxyIp,
+    nodeId: e.nodeId,
+    requestId: e.requestId,
+    method: e.method,
+    endpoint: e.endpoint,
+    outcome: e.outcome,
+    detailsText: e.details === null ? null : canonicalJson(e.details),
+  };
 }
 
-export function recordHash(prevHash: string, c: ChainContent): string {
-  const fields = [
+/**
+ * The hashed fields of a record as one JSON array, in a fixed order. Writers that also need the
+ * fields serialized (the PostgreSQL insert) reuse this text instead of serializing twice.
+ */
+export function chainFieldsJson(c: ChainContent): string {
+  return JSON.stringify([
     c.ts,
     c.category,
     c.action,
@@ -69,8 +91,17 @@ export function recordHash(prevHash: string, c: ChainContent): string {
     c.endpoint,
     c.outcome,
     c.detailsText,
-  ];
-  return createHash('sha256').update(prevHash).update('\n').update(JSON.stringify(fields)).digest('hex');
+  ]);
+}
+
+/** SHA-256 over the previous hash, a newline and the fields' JSON (see chainFieldsJson). */
+export function chainHash(prevHash: string, fieldsJson: string): string {
+  // One-shot hash of the concatenation: the same bytes as three update() calls, without a Hash object.
+  return hash('sha256', `${prevHash}\n${fieldsJson}`, 'hex');
+}
+
+export function recordHash(prevHash: string, c: ChainContent): string {
+  return chainHash(prevHash, chainFieldsJson(c));
 }
 
 export interface ChainRow extends ChainContent {

@@ -6,6 +6,12 @@ export function isAuditCategory(s: string): s is AuditCategory {
   return (AUDIT_CATEGORIES as readonly string[]).includes(s);
 }
 
+/**
+ * Always-on security events that no change caused. `security.blocked`: a client IP or a user name was
+ * blocked for failing to authenticate too often (see src/services/brute-force.ts).
+ */
+export const SECURITY_BLOCKED = 'security.blocked';
+
 /** One audit record, before storage assigns its id. Never holds a secret or a token hash. */
 export interface AuditEvent {
   ts: number;
@@ -46,6 +52,18 @@ export interface RequestContext {
   endpoint: string | null;
 }
 
+// `(?<![0-9A-Za-z])` rather than `\b`: `_` is a word character (as in the log's redaction).
+const TOKEN_LIKE = /(?<![0-9A-Za-z])([a-z][a-z0-9]{1,15})_[0-9A-Za-z]{36}(?![0-9A-Za-z])/g;
+
+/**
+ * A client-supplied field (a request id, a path) with anything shaped like a token masked, as the log
+ * masks it: a client that put its token in X-Request-Id or in the URL must not have it kept for
+ * years in the tamper-evident audit log.
+ */
+export function maskTokens<T extends string | null>(text: T): T {
+  return (text === null ? null : text.replace(TOKEN_LIKE, '$1_***')) as T;
+}
+
 /** Builds an event from the request context; the caller supplies what happened. */
 export function auditEvent(
   ctx: RequestContext,
@@ -65,8 +83,8 @@ export function auditEvent(
     sourceIp: ctx.sourceIp,
     proxyIp: ctx.proxyIp,
     nodeId,
-    requestId: ctx.requestId,
+    requestId: maskTokens(ctx.requestId),
     method: ctx.method,
-    endpoint: ctx.endpoint,
+    endpoint: maskTokens(ctx.endpoint),
   };
 }

@@ -31,6 +31,11 @@ export interface Settings {
   'rateLimit.enabled': boolean;
   'rateLimit.requests': number;
   'rateLimit.windowSeconds': number;
+  'bruteForce.enabled': boolean;
+  'bruteForce.ipMaxFailures': number;
+  'bruteForce.userMaxFailures': number;
+  'bruteForce.windowSeconds': number;
+  'bruteForce.blockSeconds': number;
   'log.levels': Record<string, LogLevel>;
   'audit.events.authSuccess': boolean;
   'audit.events.authFailedToken': boolean;
@@ -276,6 +281,44 @@ export const SETTING_DEFINITIONS = [
     schema: { type: 'integer', minimum: 1, maximum: 86_400 },
     default: 300,
     description: 'Length of the rate-limit window in seconds.',
+    parse: int(1, 86_400),
+  }),
+  def({
+    key: 'bruteForce.enabled',
+    schema: { type: 'boolean' },
+    default: true,
+    description:
+      'Block clients that keep failing to authenticate: a client IP after bruteForce.ipMaxFailures failed token or password checks, and password sign-in for a user name after bruteForce.userMaxFailures, within bruteForce.windowSeconds; the block lasts bruteForce.blockSeconds and is answered with 429. false: no block applies, including blocks already in force.',
+    parse: bool,
+  }),
+  def({
+    key: 'bruteForce.ipMaxFailures',
+    schema: { type: 'integer', minimum: 1, maximum: 100_000 },
+    default: 20,
+    description:
+      'Failed token or password checks from one client IP within bruteForce.windowSeconds that block it: every request with credentials from it then gets 429. Trusted proxies are never blocked themselves.',
+    parse: int(1, 100_000),
+  }),
+  def({
+    key: 'bruteForce.userMaxFailures',
+    schema: { type: 'integer', minimum: 1, maximum: 100_000 },
+    default: 10,
+    description:
+      "Failed checks naming one user (a wrong password, or a wrong token with that user name in Basic auth) within bruteForce.windowSeconds that block password sign-in for that user name. The user's tokens keep working.",
+    parse: int(1, 100_000),
+  }),
+  def({
+    key: 'bruteForce.windowSeconds',
+    schema: { type: 'integer', minimum: 1, maximum: 86_400 },
+    default: 300,
+    description: 'The window in which failed checks are counted, in seconds (a fixed window per IP or user).',
+    parse: int(1, 86_400),
+  }),
+  def({
+    key: 'bruteForce.blockSeconds',
+    schema: { type: 'integer', minimum: 1, maximum: 86_400 },
+    default: 900,
+    description: 'How long a block lasts, in seconds; the 429 carries the rest of it in Retry-After.',
     parse: int(1, 86_400),
   }),
   def({

@@ -1,24 +1,22 @@
 import { parseAuthorization } from '../domain/credentials.js';
-import {
-  classify,
-  decideRequest,
-  type GatewayOutcome,
-  type Presented,
-} from '../domain/gateway-decision.js';
+import { classify, decideRequest, type GatewayOutcome, type Presented } from '../domain/gateway-decision.js';
 import type { IpMatcher } from '../domain/ip-rules.js';
 import { BODY_LENGTH } from '../domain/token-format.js';
 import type { RateDecision, RateLimitPolicy, RateLimitStore } from '../domain/rate-limit.js';
 import { hashToken } from '../domain/token-hash.js';
 import type { StoredToken } from '../domain/token.js';
 import type { User } from '../domain/user.js';
-import { resolveClientAddress, type ClientAddress } from '../http/client-ip.js';
+import { normalizeSocketIp, resolveClientAddress, type ClientAddress } from '../http/client-ip.js';
 import type { LogContext } from '../log/layout.js';
 import type { NamedLogger } from '../log/log-manager.js';
+import type { Block, BruteForceGuard } from '../services/brute-force.js';
 import type { CredentialCache } from '../services/credential-cache.js';
 import type { LastUsedRecorder } from '../services/last-used.js';
 import type { SettingsService } from '../services/settings-service.js';
 import {
   AUTHENTICATED_MESSAGE,
+  blockReason,
+  blockRefusedMessage,
   deniedMessage,
   denialForClient,
   foundTokenMessage,
@@ -38,7 +36,10 @@ export interface AuthRequest {
 }
 
 export type AuthOutcome =
-  GatewayOutcome | { kind: 'rate-limited'; token: StoredToken; user: User; decision: RateDecision };
+  | GatewayOutcome
+  | { kind: 'rate-limited'; token: StoredToken; user: User; decision: RateDecision }
+  /** The client IP is blocked for failing too often (brute force): refused before any lookup. */
+  | { kind: 'blocked'; block: Block };
 
 /** Who the upstream is told about, on success. */
 export interface Identity {
@@ -81,7 +82,12 @@ export interface GatewayDeps {
   log: GatewayLoggers;
   now: () => number;
   onEvent?: (event: AuthEvent) => void;
+  /** Counts failed token checks per client IP and user name, and refuses blocked clients. */
+  bruteForce?: BruteForceGuard;
 }
+
+/** Failures that are guesses: a token-shaped secret that matches nothing, or another user's token. */
+const GUESSES: ReadonlySet<string> = new Set(['unknown-token', 'user-mismatch']);
 
 /** What the credentials of a request found: the presented kind, and for a token its record and owner. */
 export interface Lookup {
@@ -93,11 +99,7 @@ export interface Lookup {
 
 const NOTHING_FOUND = { token: null, tokenIps: null, owner: null } as const;
 
-async function loadCredentials(
-  cache: CredentialCache,
-  presented: Presented,
-  now: number,
-): Promise<Lookup> {
+async function loadCredentials(cache: CredentialCache, presented: Presented, now: number): Promise<Lookup> {
   if (presented.kind !== 'token') return { presented, ...NOTHING_FOUND };
   const entry = await cache.token(hashToken(presented.secret), now);
   if (!entry) return { presented, ...NOTHING_FOUND };
@@ -146,11 +148,24 @@ export function lookupCredentials(
 export class Gateway {
   constructor(private readonly deps: GatewayDeps) {}
 
+  /** True when the connection comes from a proxy listed in auth.trustedProxies (an empty list trusts none). */
+  trustsPeer(peerIp: string | undefined): boolean {
+    const trusted = this.deps.settings.snapshot.trustedProxies;
+    return !trusted.allowsAll && trusted.matches(normalizeSocketIp(peerIp));
+  }
+
   async authenticate(req: AuthRequest): Promise<AuthResult> {
     const d = this.deps;
     const now = d.now();
     const snap = d.settings.snapshot;
     const client = resolveClientAddress(req.peerIp, req.forwardedFor, snap.trustedProxies);
+    // A blocked client is refused before its credentials are even parsed, let alone looked up.
+    const block = req.authorization ? d.bruteForce?.checkIp(client.clientIp, now) : null;
+    if (block) {
+      const result = this.blocked(req, client, block);
+      d.onEvent?.({ at: now, request: req, result });
+      return result;
+    }
     const pending = lookupCredentials(d.cache, req.authorization, snap.tokenPrefixes, now);
     const found = pending instanceof Promise ? await pending : pending;
     const outcome = decideRequest({
@@ -167,6 +182,36 @@ export class Gateway {
     const result = await this.finish(req, client, outcome, now);
     d.onEvent?.({ at: now, request: req, result });
     return result;
+  }
+
+  private blocked(req: AuthRequest, client: ClientAddress, block: Block): AuthResult {
+    const { log, settings } = this.deps;
+    if (log.auth.isEnabled('INFO')) {
+      log.auth.info(blockRefusedMessage(null, block, req.path), {
+        username: 'anonymous',
+        requestId: req.requestId,
+        ip: client.clientIp,
+        url: req.path,
+      });
+    }
+    const s = settings.current;
+    return {
+      outcome: { kind: 'blocked', block },
+      client,
+      allowed: false,
+      identity: null,
+      status: 429,
+      message: `authentication failed: ${blockReason(block)}`,
+      // Rendered as Retry-After (and the RateLimit headers: the failures allowed per window).
+      rate: {
+        allowed: false,
+        limit: s['bruteForce.ipMaxFailures'],
+        windowMs: s['bruteForce.windowSeconds'] * 1000,
+        remaining: 0,
+        resetMs: block.retryAfterMs,
+        retryAfterMs: block.retryAfterMs,
+      },
+    };
   }
 
   private async finish(
@@ -191,6 +236,19 @@ export class Gateway {
           log.auth.info(passedOnMessage(outcome.username, req.path), ctx(outcome.username));
         return { outcome, client, allowed: true, identity: null, status: 0, message: '', rate: null };
       case 'denied':
+        if (GUESSES.has(outcome.reason)) {
+          this.deps.bruteForce?.failed(
+            {
+              clientIp: client.clientIp,
+              proxyIp: client.proxyIp,
+              username: outcome.username,
+              requestId: req.requestId,
+              method: req.method,
+              endpoint: req.path,
+            },
+            now,
+          );
+        }
         if (log.auth.isEnabled('INFO')) {
           log.auth.info(
             deniedMessage(outcome, req.method, req.path, client.clientIp, passwordsOn),

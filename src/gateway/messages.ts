@@ -1,6 +1,7 @@
 import type { GatewayDenial, GatewayOutcome } from '../domain/gateway-decision.js';
 import { describeWindow, type RateDecision } from '../domain/rate-limit.js';
 import type { Scope } from '../domain/token.js';
+import type { Block, BlockNotice } from '../services/brute-force.js';
 import { DENIAL_MESSAGES } from '../domain/token-decision.js';
 
 /**
@@ -102,4 +103,32 @@ export function denialForClient(
   passwordsOn: boolean,
 ): string {
   return `authentication failed: ${denialReason(o.reason, method, clientIp, passwordsOn)}`;
+}
+
+/** `client IP address 203.0.113.9` or `user alice`: what a block is on. */
+function blockSubject(subject: 'ip' | 'user', value: string): string {
+  return subject === 'ip' ? `Client IP address ${value}` : `User ${value}`;
+}
+
+/**
+ * The line logged once when a block starts, in the rate limiter's words: what is blocked, after how
+ * many failures within which window, for how long, and what it refuses.
+ */
+export function blockedMessage(n: BlockNotice): string {
+  const refused =
+    n.subject === 'ip'
+      ? 'Requests with credentials from it are refused until then'
+      : "Password authentication for the user is refused until then; the user's API tokens keep working";
+  return `${blockSubject(n.subject, n.value)} has been blocked for ${describeWindow(n.until - n.at)} after ${n.rule.maxFailures} failed authentication attempt${n.rule.maxFailures === 1 ? '' : 's'} within ${describeWindow(n.rule.windowMs)}. ${refused}.`;
+}
+
+/** The reason a blocked request is refused, for the client and (with the endpoint) for the log. */
+export function blockReason(b: Block): string {
+  const seconds = Math.max(1, Math.ceil(b.retryAfterMs / 1000));
+  const who = b.subject === 'ip' ? `from IP address ${b.value}` : `for user ${b.value}`;
+  return `Too many failed authentication attempts ${who}; try again in ${seconds} second${seconds === 1 ? '' : 's'}`;
+}
+
+export function blockRefusedMessage(username: string | null, b: Block, path: string): string {
+  return `Token verification for user ${username ?? 'anonymous'} failed: ${blockReason(b)}. REST endpoint: ${path}`;
 }

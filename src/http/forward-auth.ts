@@ -3,6 +3,7 @@ import type { Gateway } from '../gateway/gateway.js';
 import type { NamedLogger } from '../log/log-manager.js';
 import { rateLimitHeaders, type IdentityHeaderNames } from './headers.js';
 import { checkRequestTarget } from '../domain/request-target.js';
+import { normalizeSocketIp } from './client-ip.js';
 import { sendDenial, sendError } from './respond.js';
 
 function first(v: string | string[] | undefined): string | undefined {
@@ -27,6 +28,12 @@ function original(
 const upper = (s: string): string => s.toUpperCase();
 const same = (s: string): string => s;
 
+/** The headers that describe the original request; only a trusted proxy may send them. */
+const ORIGINAL_HEADERS = ['x-original-method', 'x-original-uri', 'x-forwarded-method', 'x-forwarded-uri'];
+
+/** A misconfigured proxy would send every request this way: say so at most this often. */
+const UNTRUSTED_WARN_INTERVAL_MS = 60_000;
+
 /**
  * `/_tokengate/auth`: the same decision for nginx `auth_request`, Traefik ForwardAuth and Caddy
  * `forward_auth`. The original method and URI come from X-Original-Method / X-Original-URI (nginx)
@@ -39,9 +46,35 @@ export function forwardAuthHandler(
   log: NamedLogger,
   requestId: (given: string | string[] | undefined) => string,
 ): (req: IncomingMessage, res: ServerResponse) => void {
+  let lastUntrustedWarn = Number.NEGATIVE_INFINITY;
+  let untrustedSince = 0;
   return (req, res) => {
     const h = req.headers;
     const id = requestId(h['x-request-id']);
+    // Only a trusted proxy may say what the original request was. From anyone else these headers are
+    // a claim, and a wrong claim (GET for a POST) would let a read token write: refuse, never guess.
+    if (
+      ORIGINAL_HEADERS.some((name) => h[name] !== undefined) &&
+      !gateway.trustsPeer(req.socket.remoteAddress)
+    ) {
+      untrustedSince++;
+      const now = Date.now();
+      if (now - lastUntrustedWarn >= UNTRUSTED_WARN_INTERVAL_MS) {
+        log.warn(
+          `forward-auth refused ${untrustedSince} request(s) with X-Original-*/X-Forwarded-Method/-Uri from ${normalizeSocketIp(req.socket.remoteAddress)}, which is not in auth.trustedProxies (request ${id})`,
+        );
+        lastUntrustedWarn = now;
+        untrustedSince = 0;
+      }
+      // 403, not 400: nginx turns any answer but 2xx, 401 and 403 into a 500.
+      sendError(
+        res,
+        'forbidden',
+        'X-Original-Method/URI and X-Forwarded-Method/Uri are accepted only from a trusted proxy (auth.trustedProxies)',
+        { 'x-request-id': id },
+      );
+      return;
+    }
     const givenMethod = original(first(h['x-original-method']), first(h['x-forwarded-method']), upper);
     const givenUri = original(first(h['x-original-uri']), first(h['x-forwarded-uri']), same);
     if (givenMethod === null || givenUri === null) {

@@ -4,7 +4,13 @@ import { WWW_AUTHENTICATE } from '../services/authenticator.js';
 import type { AuthResult } from '../gateway/gateway.js';
 import { rateLimitHeaders } from './headers.js';
 
-/** Writes a catalogue error as JSON, on the raw (non-Fastify) paths. */
+/** Seconds a client is asked to wait before retrying a 503 (the management API says the same). */
+const RETRY_AFTER_SECONDS = '5';
+
+/**
+ * Writes a catalogue error as JSON, on the raw (non-Fastify) paths. A 503 always carries
+ * Retry-After, whoever sends it (the proxy, forward-auth).
+ */
 export function sendError(
   res: ServerResponse,
   code: ErrorCode,
@@ -15,8 +21,10 @@ export function sendError(
     res.destroy();
     return;
   }
-  const body = JSON.stringify(errorBody(new AppError(code, message)));
-  res.writeHead(new AppError(code, message).status, {
+  const error = new AppError(code, message);
+  const body = JSON.stringify(errorBody(error));
+  res.writeHead(error.status, {
+    ...(error.status === 503 ? { 'retry-after': RETRY_AFTER_SECONDS } : {}),
     ...headers,
     'content-type': 'application/json; charset=utf-8',
     'content-length': Buffer.byteLength(body),

@@ -43,6 +43,8 @@ export interface RequestLike {
   /** Express keeps the full path here when a middleware is mounted on a path. */
   originalUrl?: string | undefined;
   headers: IncomingMessage['headers'];
+  /** Node keeps every header line here too; spoofed identity headers are dropped from it as well. */
+  rawHeaders?: string[] | undefined;
   socket?: { remoteAddress?: string | undefined } | undefined;
 }
 
@@ -76,11 +78,34 @@ export type FastifyPluginLike = ((instance: FastifyLikeInstance) => Promise<void
   [key: symbol]: unknown;
 };
 
-/** Drops identity headers a client sent, so an application that reads them cannot be fooled. */
-function stripIdentity(headers: IncomingMessage['headers'], names: ReadonlySet<string>): void {
-  // X_Forwarded_User reaches CGI-style code as X-Forwarded-User: compare with '_' read as '-'.
-  for (const name of Object.keys(headers))
-    if (names.has(name.replaceAll('_', '-'))) Reflect.deleteProperty(headers, name);
+/** X_Forwarded_User reaches CGI-style code as X-Forwarded-User: compare with '_' read as '-'. */
+function stripped(name: string, names: ReadonlySet<string>): boolean {
+  return names.has(name.toLowerCase().replaceAll('_', '-'));
+}
+
+/**
+ * Drops identity headers a client sent, in every spelling and every copy, so an application that
+ * reads them cannot be fooled: from `headers`, and from Node's `rawHeaders` and `headersDistinct`
+ * (which frameworks and proxies-in-the-app read too).
+ */
+function stripIdentity(req: RequestLike, names: ReadonlySet<string>): void {
+  for (const name of Object.keys(req.headers))
+    if (stripped(name, names)) Reflect.deleteProperty(req.headers, name);
+  const raw = req.rawHeaders;
+  if (!Array.isArray(raw)) return;
+  const kept: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i] ?? '';
+    if (!stripped(name, names)) kept.push(name, raw[i + 1] ?? '');
+  }
+  if (kept.length === raw.length) return;
+  // Node builds headersDistinct from rawHeaders on first use, reading as many entries as arrived:
+  // build it (or take the one built already) before rawHeaders shrinks, and clean it too.
+  const distinct = (req as { headersDistinct?: Record<string, string[]> }).headersDistinct;
+  if (distinct)
+    for (const name of Object.keys(distinct))
+      if (stripped(name, names)) Reflect.deleteProperty(distinct, name);
+  raw.splice(0, raw.length, ...kept);
 }
 
 function info(r: AuthResult, requestId: string): TokengateRequestInfo {
@@ -118,7 +143,7 @@ export async function createTokengate(opts: TokengateOptions = {}): Promise<Toke
     const url = req.originalUrl ?? req.url ?? '/';
     const target = checkRequestTarget(url);
     const requestId = ids(req.headers['x-request-id']);
-    stripIdentity(req.headers, strip);
+    stripIdentity(req, strip);
     if (!target.ok) {
       const peer = normalizeSocketIp(req.socket?.remoteAddress);
       return {

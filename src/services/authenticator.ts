@@ -7,6 +7,8 @@ import { isOurToken } from '../domain/gateway-decision.js';
 import { hashToken } from '../domain/token-hash.js';
 import { READ_METHODS } from '../domain/token.js';
 import type { StoredUser } from '../domain/user.js';
+import { blockReason } from '../gateway/messages.js';
+import type { Block, BruteForceGuard, FailedAttempt } from './brute-force.js';
 import type { ChangeFeed } from './change-feed.js';
 import type { CredentialCache } from './credential-cache.js';
 import { LruCache } from './lru.js';
@@ -23,6 +25,20 @@ function unauthorized(message: string): AppError {
   return new AppError('unauthorized', message);
 }
 
+/** 429 for a blocked client or user name; `details.retryAfterSeconds` says when to try again. */
+export function blockedError(block: Block): AppError {
+  return new AppError('rate_limited', blockReason(block), {
+    retryAfterSeconds: Math.max(1, Math.ceil(block.retryAfterMs / 1000)),
+  });
+}
+
+/** Where a management call came from, for the audit record of a block it may start. */
+export interface CallContext {
+  proxyIp: string | null;
+  requestId: string | null;
+  endpoint: string | null;
+}
+
 /**
  * Authenticates calls to the management API with a token (Bearer, or Basic user:token) or with the
  * directory password (Basic). Token checks are the same pure decision the gateway uses.
@@ -30,6 +46,7 @@ function unauthorized(message: string): AppError {
 export class ManagementAuthenticator {
   private readonly passwordKey = randomBytes(32);
   private readonly passwords = new LruCache<string, string>(1_000, PASSWORD_CACHE_MS);
+  private bruteForce: BruteForceGuard | null = null;
 
   constructor(
     private readonly cache: CredentialCache,
@@ -44,10 +61,19 @@ export class ManagementAuthenticator {
     });
   }
 
+  /**
+   * Counts failed token and password checks and refuses blocked clients and user names (a serving
+   * node turns this on; one-shot CLI commands have no clients to block).
+   */
+  useBruteForce(guard: BruteForceGuard): void {
+    this.bruteForce = guard;
+  }
+
   async authenticate(
     authorization: string | undefined,
     method: string,
     clientIp: string,
+    call: CallContext = { proxyIp: null, requestId: null, endpoint: null },
   ): Promise<Principal> {
     const creds = parseAuthorization(authorization);
     if (creds.kind === 'none')
@@ -55,16 +81,32 @@ export class ManagementAuthenticator {
         'authentication required: use Basic with your password or a token, or Bearer with a token',
       );
     if (creds.kind === 'malformed') throw unauthorized(`malformed Authorization header: ${creds.reason}`);
+    const bf = this.bruteForce;
+    const ipBlock = bf?.checkIp(clientIp, this.now());
+    if (ipBlock) throw blockedError(ipBlock);
+    const attempt = (username: string | null): FailedAttempt => ({
+      clientIp,
+      username,
+      method,
+      ...call,
+    });
     const { settings, allowedIps } = this.settings.snapshot;
     if (isOurToken(creds.secret, this.settings.snapshot.tokenPrefixes)) {
-      return this.byToken(creds.secret, creds.kind === 'basic' ? creds.username : null, method, clientIp);
+      const basicUser = creds.kind === 'basic' ? creds.username : null;
+      return this.byToken(creds.secret, basicUser, method, clientIp, () => attempt(basicUser));
     }
     if (creds.kind === 'bearer') throw unauthorized('the Bearer value is not a tokengate token');
     if (!settings['auth.basicPasswords']) {
       throw unauthorized('password authentication is disabled (auth.basicPasswords); use a token');
     }
+    // Refused before the password is hashed: a blocked guesser costs no scrypt.
+    const userBlock = bf?.checkPassword(clientIp, creds.username, this.now());
+    if (userBlock) throw blockedError(userBlock);
     const user = await this.byPassword(creds.username, creds.secret);
-    if (!user) throw unauthorized('invalid user name or password');
+    if (!user) {
+      bf?.failed(attempt(creds.username), this.now());
+      throw unauthorized('invalid user name or password');
+    }
     if (!allowedIps.matches(clientIp))
       throw new AppError('forbidden', `the client IP ${clientIp} is not allowed (auth.allowedIps)`);
     return { username: user.username, groups: user.groups, via: 'password' };
@@ -75,6 +117,7 @@ export class ManagementAuthenticator {
     basicUser: string | null,
     method: string,
     clientIp: string,
+    attempt: () => FailedAttempt,
   ): Promise<Principal> {
     const now = this.now();
     const entry = await this.cache.token(hashToken(secret), now);
@@ -92,6 +135,8 @@ export class ManagementAuthenticator {
       globalIps: snap.allowedIps,
     });
     if (!d.ok) {
+      if (d.reason === 'unknown-token' || d.reason === 'user-mismatch')
+        this.bruteForce?.failed(attempt(), now);
       const message = `token authentication failed: ${DENIAL_MESSAGES[d.reason]}`;
       if (d.status === 401) throw unauthorized(message);
       throw new AppError(

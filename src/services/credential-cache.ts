@@ -15,8 +15,11 @@ export interface CacheOptions {
   /** Most tokens (and users) held; the least recently used are dropped first. */
   maxEntries: number;
   /**
-   * Safety-net lifetime: an entry is re-read after this long even if no change notice arrived
-   * (a missed notice can keep a revoked token alive at most this long).
+   * Safety-net lifetime, counted from the database read and never extended by use: an entry is
+   * re-read after this long even if no change notice arrived (a missed notice can keep a revoked
+   * token alive at most this long). It is also the bound of the outage policy: while the database
+   * is unreachable a cached token keeps working until its entry is this old, then its re-read fails
+   * and the request is refused with 503 (docs/security.md).
    */
   ttlMs: number;
 }
@@ -35,10 +38,12 @@ export class CredentialCache {
   private readonly inflightTokens = new Map<string, Promise<CachedToken | null>>();
   private readonly inflightUsers = new Map<string, Promise<StoredUser | null>>();
   /**
-   * Bumped by every change notice. A load that started before a notice is returned to its caller but
-   * not cached, so a revocation racing a cache miss cannot leave a stale entry behind.
+   * Change notices heard while loads were in flight. A load that read its record before a notice
+   * about that same record is returned to its caller but not cached, so a revocation racing a cache
+   * miss cannot leave a stale entry behind. Notices about other records do not stop it from caching:
+   * in a busy cluster some notice is nearly always in flight, and the token would stay cold.
    */
-  private generation = 0;
+  private readonly racing = new RacingNotices();
 
   constructor(
     private readonly store: Store,
@@ -48,7 +53,7 @@ export class CredentialCache {
     this.tokens = new LruCache(opts.maxEntries, opts.ttlMs, (_hash, v) => this.hashById.delete(v.token.id));
     this.users = new LruCache(opts.maxEntries, opts.ttlMs);
     feed.subscribe((c) => {
-      this.generation++;
+      this.racing.heard(c.kind, c.ref);
       if (c.kind === 'token') this.evictToken(c.ref);
       else if (c.kind === 'user') this.users.delete(c.ref);
     });
@@ -81,13 +86,19 @@ export class CredentialCache {
     if (hit !== undefined) return hit;
     let p = this.inflightUsers.get(username);
     if (!p) {
-      const gen = this.generation;
+      const since = this.racing.begin();
       p = this.store.users
         .find(username)
-        .then((u) => {
-          if (gen === this.generation) this.users.set(username, u, now);
-          return u;
-        })
+        .then(
+          (u) => {
+            if (this.racing.end(since, 'user', username)) this.users.set(username, u, now);
+            return u;
+          },
+          (err: unknown) => {
+            this.racing.end(since, 'user', username);
+            throw err;
+          },
+        )
         .finally(() => this.inflightUsers.delete(username));
       this.inflightUsers.set(username, p);
     }
@@ -101,11 +112,18 @@ export class CredentialCache {
   }
 
   private async loadToken(hash: string, now: number): Promise<CachedToken | null> {
-    const gen = this.generation;
-    const token = await this.store.tokens.findByHash(hash);
+    const since = this.racing.begin();
+    let token: StoredToken | null;
+    try {
+      token = await this.store.tokens.findByHash(hash);
+    } catch (err) {
+      this.racing.end(since, 'token', null);
+      throw err;
+    }
+    const unchanged = this.racing.end(since, 'token', token?.id ?? null);
     if (!token) return null;
     const entry: CachedToken = { token, allowedIps: compileIpMatcher(token.allowedIps ?? []) };
-    if (gen === this.generation) {
+    if (unchanged) {
       this.tokens.set(hash, entry, now);
       this.hashById.set(token.id, hash);
     }
@@ -117,5 +135,49 @@ export class CredentialCache {
     if (hash === undefined) return;
     this.tokens.delete(hash);
     this.hashById.delete(id);
+  }
+}
+
+/** Most notices remembered while loads are in flight; past it the oldest are forgotten, conservatively. */
+const MAX_RACING_NOTICES = 10_000;
+
+/**
+ * The change notices heard while at least one load was in flight, so that a finished load can ask
+ * "was my record changed since I started?". Forgotten as soon as no load is in flight.
+ */
+class RacingNotices {
+  private seq = 0;
+  private inFlight = 0;
+  private readonly notices: Array<{ seq: number; key: string }> = [];
+  /** Loads that started at or before this notice cannot tell any more: they do not cache. */
+  private forgottenUpTo = 0;
+
+  heard(kind: string, ref: string): void {
+    this.seq++;
+    if (this.inFlight === 0) return;
+    this.notices.push({ seq: this.seq, key: `${kind}:${ref}` });
+    if (this.notices.length > MAX_RACING_NOTICES) this.forgottenUpTo = this.notices.shift()?.seq ?? 0;
+  }
+
+  /** A load starts; returns what it must hand back to `end`. */
+  begin(): number {
+    this.inFlight++;
+    return this.seq;
+  }
+
+  /** A load ends; true when no notice about its record (`kind:ref`, or `kind:*`) came since `since`. */
+  end(since: number, kind: string, ref: string | null): boolean {
+    let unchanged = since >= this.forgottenUpTo;
+    if (unchanged && ref !== null) {
+      const own = `${kind}:${ref}`;
+      const all = `${kind}:*`;
+      unchanged = !this.notices.some((n) => n.seq > since && (n.key === own || n.key === all));
+    }
+    this.inFlight--;
+    if (this.inFlight === 0) {
+      this.notices.length = 0;
+      this.forgottenUpTo = 0;
+    }
+    return unchanged;
   }
 }

@@ -3,6 +3,8 @@ import { AppError } from '../domain/errors.js';
 import { constantTimeEqual, hashToken } from '../domain/token-hash.js';
 import type { StoredUser } from '../domain/user.js';
 import type { StoredSession } from '../store/session-repo.js';
+import { blockedError, type CallContext } from './authenticator.js';
+import type { BruteForceGuard } from './brute-force.js';
 import type { ChangeFeed } from './change-feed.js';
 import type { CredentialCache } from './credential-cache.js';
 import { LruCache } from './lru.js';
@@ -26,6 +28,7 @@ export interface SessionInfo {
  */
 export class SessionService {
   private readonly cache = new LruCache<string, StoredSession | null>(10_000, CACHE_MS);
+  private bruteForce: BruteForceGuard | null = null;
 
   constructor(
     private readonly deps: ServiceDeps,
@@ -40,14 +43,28 @@ export class SessionService {
     });
   }
 
-  /** Checks the directory password; returns the new session's cookie value and its details. */
+  /** Counts failed sign-ins and refuses blocked clients and user names (a serving node turns this on). */
+  useBruteForce(guard: BruteForceGuard): void {
+    this.bruteForce = guard;
+  }
+
+  /**
+   * Checks the directory password; returns the new session's cookie value and its details. A blocked
+   * client IP or user name gets 429 before the password is hashed.
+   */
   async signIn(
     username: string,
     password: string,
     ip: string,
+    call: CallContext = { proxyIp: null, requestId: null, endpoint: null },
   ): Promise<{ cookie: string; info: SessionInfo }> {
+    const block = this.bruteForce?.checkPassword(ip, username, this.deps.now());
+    if (block) throw blockedError(block);
     const user = await this.users.verifyPassword(username, password);
-    if (!user) throw new AppError('unauthorized', 'invalid user name or password');
+    if (!user) {
+      this.bruteForce?.failed({ clientIp: ip, username, method: 'POST', ...call }, this.deps.now());
+      throw new AppError('unauthorized', 'invalid user name or password');
+    }
     const now = this.deps.now();
     const cookie = randomBytes(32).toString('base64url');
     const session: StoredSession = {

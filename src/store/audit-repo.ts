@@ -1,9 +1,10 @@
-import { sql, type Kysely, type Selectable } from 'kysely';
+import { CompiledQuery, sql, type Kysely, type Selectable } from 'kysely';
 import type { AuditCategory, AuditEvent, AuditRecord } from '../domain/audit.js';
 import {
   chainContent,
+  chainFieldsJson,
+  chainHash,
   GENESIS_HASH,
-  recordHash,
   type ChainRow,
   type ChainStart,
 } from '../domain/audit-chain.js';
@@ -52,6 +53,107 @@ export function toAuditRecord(r: Selectable<AuditTable>): AuditRecord {
   };
 }
 
+/** An event placed in the chain, ready to be written. */
+interface ChainedEvent {
+  event: AuditEvent;
+  detailsText: string | null;
+  /** The hashed fields as JSON (chainFieldsJson). */
+  fieldsJson: string;
+  seq: number;
+  prevHash: string;
+  hash: string;
+}
+
+/** The record an append stored: the same fields toAuditRecord reads back. */
+function storedRecord(r: ChainedEvent, id: number): AuditRecord {
+  const e = r.event;
+  return {
+    id,
+    seq: r.seq,
+    ts: e.ts,
+    category: e.category,
+    action: e.action,
+    summary: e.summary,
+    author: e.author,
+    affectedUser: e.affectedUser,
+    tokenId: e.tokenId,
+    tokenDescription: e.tokenDescription,
+    sourceIp: e.sourceIp,
+    proxyIp: e.proxyIp,
+    nodeId: e.nodeId,
+    requestId: e.requestId,
+    method: e.method,
+    endpoint: e.endpoint,
+    outcome: e.outcome,
+    details: r.detailsText === null ? null : (JSON.parse(r.detailsText) as Record<string, unknown>),
+    prevHash: r.prevHash,
+    hash: r.hash,
+  };
+}
+
+/** The columns an append writes, in the order of its values. */
+const APPEND_COLUMNS = [
+  'ts',
+  'category',
+  'action',
+  'summary',
+  'author',
+  'affected_user',
+  'token_id',
+  'token_description',
+  'source_ip',
+  'proxy_ip',
+  'node_id',
+  'request_id',
+  'method',
+  'endpoint',
+  'outcome',
+  'details',
+  'seq',
+  'prev_hash',
+  'hash',
+] as const;
+
+/**
+ * Rows per SQLite INSERT: SQLite binds at most 32766 parameters, 19 per row here. Kysely's SQLite
+ * driver prepares every statement anew, and preparing costs about the same per row at any size.
+ */
+const SQLITE_ROWS_PER_INSERT = 500;
+
+const SQLITE_ROW_PLACEHOLDER = `(${APPEND_COLUMNS.map(() => '?').join(',')})`;
+const sqliteInsertText = new Map<number, string>();
+
+/** `insert into audit_log (…) values (?,…),(?,…)…` for n rows; the texts are built once. */
+function sqliteInsert(n: number): string {
+  let text = sqliteInsertText.get(n);
+  if (text === undefined) {
+    text = `insert into audit_log (${APPEND_COLUMNS.join(', ')}) values ${new Array<string>(n).fill(SQLITE_ROW_PLACEHOLDER).join(',')}`;
+    // Batches are mostly full; remember the other sizes only while they are few.
+    if (n === SQLITE_ROWS_PER_INSERT || sqliteInsertText.size < 16) sqliteInsertText.set(n, text);
+  }
+  return text;
+}
+
+/** The batch as `[[ts, category, …, seq, prev_hash, hash], …]` in one jsonb parameter. */
+const PG_APPEND_SQL = `insert into audit_log (${APPEND_COLUMNS.join(', ')}) select ${APPEND_COLUMNS.map(
+  (c, k) => (c === 'ts' || c === 'seq' ? `(r->>${k})::bigint` : `r->>${k}`),
+).join(', ')} from jsonb_array_elements($1::jsonb) as t(r) returning id, seq`;
+
+/**
+ * JSON.stringify writes a lone UTF-16 surrogate as a `\udXXX` escape, which PostgreSQL's jsonb
+ * refuses; sent as a plain parameter it became U+FFFD. Rewrites such escapes to `\ufffd`, so a
+ * record stores what it stored before. Escaped backslashes (`\\`) are consumed as pairs.
+ */
+function wellFormedJson(json: string): string {
+  if (!/\\ud[89a-f]/.test(json)) return json;
+  return json.replace(/\\(ud[89a-f][0-9a-f]{2}|[^])/g, (m, esc: string) =>
+    esc.length === 5 ? '\\ufffd' : m,
+  );
+}
+
+/** Rows per DELETE of a SQLite purge batch. */
+const SQLITE_DELETE_ROWS = 1_000;
+
 /** Advisory lock id of the retention purge ("tgap" in ASCII). */
 const PURGE_LOCK_ID = 0x74676170;
 
@@ -69,6 +171,7 @@ export class AuditRepo {
    * Appends events to the chain: takes the chain head (locked on PostgreSQL until the transaction
    * ends, so nodes append one after another), links and hashes each event, and moves the head.
    * Call it inside a transaction (Store.transaction); the records commit with it or not at all.
+   * Returns the stored records, built from what was written (nothing is read back).
    */
   async append(events: readonly AuditEvent[]): Promise<AuditRecord[]> {
     if (events.length === 0) return [];
@@ -77,52 +180,115 @@ export class AuditRepo {
     const head = await q.executeTakeFirst();
     let seq = head ? Number(head.seq) : 0;
     let prev = head?.hash ?? GENESIS_HASH;
-    const rows = events.map((e) => {
-      const c = chainContent(e);
+    const rows: ChainedEvent[] = new Array<ChainedEvent>(events.length);
+    for (let i = 0; i < events.length; i++) {
+      const event = events[i] as AuditEvent;
+      const content = chainContent(event);
+      const fieldsJson = chainFieldsJson(content);
+      const hash = chainHash(prev, fieldsJson);
       seq++;
-      const hash = recordHash(prev, c);
-      const row = {
-        ts: e.ts,
-        category: e.category,
-        action: e.action,
-        summary: e.summary,
-        author: e.author,
-        affected_user: e.affectedUser,
-        token_id: e.tokenId,
-        token_description: e.tokenDescription,
-        source_ip: e.sourceIp,
-        proxy_ip: e.proxyIp,
-        node_id: e.nodeId,
-        request_id: e.requestId,
-        method: e.method,
-        endpoint: e.endpoint,
-        outcome: e.outcome,
-        details: c.detailsText,
-        seq,
-        prev_hash: prev,
-        hash,
-      };
+      rows[i] = { event, detailsText: content.detailsText, fieldsJson, seq, prevHash: prev, hash };
       prev = hash;
-      return row;
-    });
-    // Bounded statements: SQLite allows 32766 parameters, and 19 columns per row.
-    const inserted: Array<Selectable<AuditTable>> = [];
-    for (let i = 0; i < rows.length; i += 500) {
-      inserted.push(
-        ...(await this.db
-          .insertInto('audit_log')
-          .values(rows.slice(i, i + 500))
-          .returningAll()
-          .execute()),
-      );
     }
+    const ids = this.dialect === 'postgres' ? await this.insertPostgres(rows) : await this.insertSqlite(rows);
     if (head) await this.db.updateTable('audit_chain').set({ seq, hash: prev }).where('id', '=', 1).execute();
     else await this.db.insertInto('audit_chain').values({ id: 1, seq, hash: prev }).execute();
-    return inserted.map(toAuditRecord);
+    return rows.map((r, i) => storedRecord(r, ids[i] ?? 0));
+  }
+
+  /** Multi-row INSERTs of at most SQLITE_ROWS_PER_INSERT rows; returns the row ids, in order. */
+  private async insertSqlite(rows: readonly ChainedEvent[]): Promise<number[]> {
+    const ids: number[] = [];
+    for (let i = 0; i < rows.length; i += SQLITE_ROWS_PER_INSERT) {
+      // better-sqlite3 runs each statement synchronously: between statements, let requests run.
+      if (i > 0) await new Promise((resolve) => setImmediate(resolve));
+      const chunk = rows.slice(i, i + SQLITE_ROWS_PER_INSERT);
+      const params: unknown[] = [];
+      for (const r of chunk) {
+        const e = r.event;
+        params.push(
+          e.ts,
+          e.category,
+          e.action,
+          e.summary,
+          e.author,
+          e.affectedUser,
+          e.tokenId,
+          e.tokenDescription,
+          e.sourceIp,
+          e.proxyIp,
+          e.nodeId,
+          e.requestId,
+          e.method,
+          e.endpoint,
+          e.outcome,
+          r.detailsText,
+          r.seq,
+          r.prevHash,
+          r.hash,
+        );
+      }
+      const result = await this.db.executeQuery(CompiledQuery.raw(sqliteInsert(chunk.length), params));
+      // One statement, one writer, AUTOINCREMENT: the rows got consecutive ids ending at the last one.
+      const last = Number(result.insertId ?? 0);
+      for (let k = chunk.length - 1; k >= 0; k--) ids.push(last - k);
+    }
+    return ids;
+  }
+
+  /**
+   * One INSERT … SELECT over the batch sent as a single JSON array: no per-value parameters to
+   * serialize or parse, and the rows' JSON is mostly the text already built for their hashes.
+   * Returns the row ids, in the order of `rows`.
+   */
+  private async insertPostgres(rows: readonly ChainedEvent[]): Promise<number[]> {
+    const parts: string[] = new Array<string>(rows.length);
+    for (let i = 0; i < rows.length; i++) {
+      const r = rows[i] as ChainedEvent;
+      // The hashed fields' array, extended by seq, prev_hash and hash (both hex).
+      parts[i] = `${r.fieldsJson.slice(0, -1)},${r.seq},"${r.prevHash}","${r.hash}"]`;
+    }
+    const result = await this.db.executeQuery<{ id: number; seq: number }>(
+      CompiledQuery.raw(PG_APPEND_SQL, [wellFormedJson(`[${parts.join(',')}]`)]),
+    );
+    const first = rows[0]?.seq ?? 0;
+    const ids = new Array<number>(rows.length).fill(0);
+    for (const r of result.rows) ids[Number(r.seq) - first] = Number(r.id);
+    return ids;
   }
 
   /** Newest first; `beforeSeq` is the previous page's last seq. */
   async search(filter: AuditFilter, limit: number, beforeSeq?: number): Promise<AuditRecord[]> {
+    const rows = await this.searchQuery(filter, limit, beforeSeq).execute();
+    return rows.map(toAuditRecord);
+  }
+
+  /** The search's query, unexecuted: bench/audit.ts compiles it to show the database's plan. */
+  searchQuery(filter: AuditFilter, limit: number, beforeSeq?: number) {
+    const ip = filter.ip;
+    if (ip === undefined) return this.filtered(filter, beforeSeq).orderBy('seq', 'desc').limit(limit);
+    // `source_ip = ip or proxy_ip = ip` makes SQLite collect every match of both indexes and sort
+    // them (it cannot merge two index orders), and a proxy's IP matches every record through it.
+    // The newest `limit` by each index, then the newest `limit` of those, is the same page.
+    const newest = (column: 'source_ip' | 'proxy_ip', alias: string) =>
+      this.db
+        .selectFrom(
+          this.filtered(filter, beforeSeq)
+            .where(column, '=', ip)
+            .orderBy('seq', 'desc')
+            .limit(limit)
+            .as(alias),
+        )
+        .selectAll();
+    return this.db
+      .selectFrom(newest('source_ip', 'by_source').union(newest('proxy_ip', 'by_proxy')).as('by_ip'))
+      .selectAll()
+      .orderBy('seq', 'desc')
+      .limit(limit);
+  }
+
+  /** The search's filters but the IP, and the paging cursor. */
+  private filtered(filter: AuditFilter, beforeSeq: number | undefined) {
     let q = this.db.selectFrom('audit_log').selectAll();
     if (filter.from !== undefined) q = q.where('ts', '>=', filter.from);
     if (filter.to !== undefined) q = q.where('ts', '<=', filter.to);
@@ -132,8 +298,6 @@ export class AuditRepo {
     if (filter.affectedUser !== undefined) q = q.where('affected_user', '=', filter.affectedUser);
     if (filter.tokenId !== undefined) q = q.where('token_id', '=', filter.tokenId);
     if (filter.nodeId !== undefined) q = q.where('node_id', '=', filter.nodeId);
-    const ip = filter.ip;
-    if (ip !== undefined) q = q.where((eb) => eb.or([eb('source_ip', '=', ip), eb('proxy_ip', '=', ip)]));
     if (filter.q !== undefined && filter.q.length > 0) {
       const p = `%${escapeLike(filter.q.toLowerCase())}%`;
       q = q.where(
@@ -141,8 +305,7 @@ export class AuditRepo {
       );
     }
     if (beforeSeq !== undefined) q = q.where('seq', '<', beforeSeq);
-    const rows = await q.orderBy('seq', 'desc').limit(limit).execute();
-    return rows.map(toAuditRecord);
+    return q;
   }
 
   /** Kept for callers of the first release: the newest records, optionally of one category or token. */
@@ -247,13 +410,23 @@ export class AuditRepo {
       }>`select pg_try_advisory_xact_lock(${PURGE_LOCK_ID}) as ok`.execute(this.db);
       if (!lock.rows[0]?.ok) return 0;
     }
-    const overflow = Math.max(0, (await this.count()) - maxRows);
     const oldest = await this.db
       .selectFrom('audit_log')
       .select(['seq', 'hash', 'ts'])
       .orderBy('seq')
       .limit(limit)
       .execute();
+    const first = oldest[0];
+    if (!first) return 0;
+    const newest = await this.db
+      .selectFrom('audit_log')
+      .select((eb) => eb.fn.max('seq').as('seq'))
+      .executeTakeFirst();
+    // The records number newest - oldest + 1: appends number them without gaps and purges remove
+    // only the oldest. This takes two index lookups where count(*) reads a whole index, once per
+    // batch. Were records deleted from the middle (tampering, which verify reports), it overcounts
+    // by that many, and the purge keeps that many fewer than maxRows.
+    const overflow = Math.max(0, Number(newest?.seq ?? first.seq) - Number(first.seq) + 1 - maxRows);
     let n = 0;
     // Oldest first: stop at the first record that is both young enough and within maxRows.
     for (const r of oldest) {
@@ -263,7 +436,15 @@ export class AuditRepo {
     if (n === 0) return 0;
     const last = oldest[n - 1];
     if (!last) return 0;
-    await this.db.deleteFrom('audit_log').where('seq', '<=', Number(last.seq)).execute();
+    // On SQLite, in statements of SQLITE_DELETE_ROWS with the event loop free in between: each runs
+    // synchronously. The transaction stays one, so pages shared by its deletions are written once.
+    const step = this.dialect === 'sqlite' ? SQLITE_DELETE_ROWS : n;
+    for (let k = Math.min(step, n); ; k = Math.min(k + step, n)) {
+      const upTo = oldest[k - 1] ?? last;
+      await this.db.deleteFrom('audit_log').where('seq', '<=', Number(upTo.seq)).execute();
+      if (k === n) break;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
     await this.db
       .insertInto('audit_checkpoints')
       .values({ seq: Number(last.seq), hash: last.hash ?? '', created_at: now, purged: n })

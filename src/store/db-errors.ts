@@ -41,7 +41,9 @@ export function isDatabaseUnavailable(err: unknown): boolean {
     return true;
   }
   const message = err instanceof Error ? err.message : '';
-  return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(
+  // pg's own errors carry no code: a lost connection, a pool that cannot connect in time, a query
+  // that got no answer within query_timeout (the server hangs, or packets are dropped).
+  return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Query read timeout/i.test(
     message,
   );
 }

@@ -6,6 +6,7 @@ import type { Api } from '../../src/http/api/app.js';
 import { createApi } from '../../src/http/server.js';
 import { silentLogger } from '../../src/log/logger.js';
 import { systemContext } from '../../src/services/context.js';
+import { recordArtifact, recordAudit, recordAuthorization, watchContext } from './artifacts.js';
 
 export const ADMIN_PASSWORD = 'admin-password-1';
 export const API = '/_tokengate/api/v1';
@@ -25,10 +26,13 @@ export interface Harness {
 }
 
 export function basic(user: string, secret: string): string {
-  return `Basic ${Buffer.from(`${user}:${secret}`).toString('base64')}`;
+  const value = `Basic ${Buffer.from(`${user}:${secret}`).toString('base64')}`;
+  recordAuthorization(value);
+  return value;
 }
 
 export function bearer(token: string): string {
+  recordAuthorization(`Bearer ${token}`);
   return `Bearer ${token}`;
 }
 
@@ -39,6 +43,7 @@ export async function harness(opts: { uiDir?: string } = {}): Promise<Harness> {
     { TOKENGATE_ADMIN_PASSWORD: ADMIN_PASSWORD },
   );
   const ctx = await openApp(config, { log: silentLogger });
+  watchContext(ctx);
   await bootstrap(ctx, () => undefined);
   const api = await createApi(ctx, opts.uiDir ? { uiDir: opts.uiDir } : {});
   const cli = systemContext('@cli');
@@ -57,6 +62,7 @@ export async function harness(opts: { uiDir?: string } = {}): Promise<Harness> {
       return { token: r.token, id: r.record.id };
     },
     close: async () => {
+      await recordAudit('harness', ctx).catch(() => undefined);
       await api.close();
       await ctx.close();
     },
@@ -74,7 +80,10 @@ export interface Call {
 
 export async function call(api: Api, c: Call): Promise<LightMyRequestResponse & { data: unknown }> {
   const headers: Record<string, string> = { ...(c.headers ?? {}) };
-  if (c.auth) headers.authorization = c.auth;
+  if (c.auth) {
+    headers.authorization = c.auth;
+    recordAuthorization(c.auth);
+  }
   const opts: InjectOptions = {
     method: c.method,
     url: c.url.startsWith('/_tokengate') ? c.url : `${API}${c.url}`,
@@ -88,6 +97,7 @@ export async function call(api: Api, c: Call): Promise<LightMyRequestResponse & 
   }
   if (c.remoteAddress) opts.remoteAddress = c.remoteAddress;
   const res = await api.inject(opts);
+  if (res.statusCode >= 400) recordArtifact('error-body', `harness ${res.statusCode}`, res.body);
   let data: unknown = null;
   try {
     data = res.body.length > 0 ? (JSON.parse(res.body) as unknown) : null;

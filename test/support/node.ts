@@ -9,6 +9,14 @@ import type { TokenRequest } from '../../src/domain/token-policy.js';
 import { memorySink } from '../../src/log/sinks.js';
 import { startNode, type RunningNode } from '../../src/node.js';
 import { systemContext } from '../../src/services/context.js';
+import {
+  collecting,
+  recordArtifact,
+  recordAudit,
+  recordAuthorization,
+  recordLogDir,
+  watchContext,
+} from './artifacts.js';
 
 export const cli = systemContext('@cli');
 
@@ -78,6 +86,7 @@ export async function startTestNode(
   configure(config);
   const sink = memorySink();
   const node = await startNode(config, { show: () => undefined, sinks: [sink] });
+  watchContext(node.ctx);
   // Authentication lines are INFO, as the seed product logs them once its package is set to INFO.
   await node.ctx.settings.update(CLI_PRINCIPAL, cli, {
     'log.levels': { root: 'INFO', auth: 'INFO', ratelimit: 'INFO' },
@@ -99,12 +108,21 @@ export async function startTestNode(
       await node.ctx.settings.update(CLI_PRINCIPAL, cli, change);
     },
     close: async () => {
+      if (collecting) {
+        // What this node produced, for the whole suite's secrets scan (scripts/scan-secrets.mjs).
+        await node.runtime.auditQueue.flush().catch(() => undefined);
+        await recordAudit(`startTestNode ${dir}`, node.ctx).catch(() => undefined);
+        recordArtifact('metrics', `startTestNode ${dir}`, await node.runtime.metrics.registry.metrics());
+      }
       await node.close();
+      recordLogDir(`startTestNode ${dir}`, config.log.dir);
       rmSync(dir, { recursive: true, force: true });
     },
   };
 }
 
 export function basicAuth(user: string, secret: string): string {
-  return `Basic ${Buffer.from(`${user}:${secret}`).toString('base64')}`;
+  const value = `Basic ${Buffer.from(`${user}:${secret}`).toString('base64')}`;
+  recordAuthorization(value);
+  return value;
 }

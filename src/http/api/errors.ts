@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { AppError, errorBody, type ErrorCode } from '../../domain/errors.js';
+import { AppError, errorBody, invalidField, type ErrorCode } from '../../domain/errors.js';
 import { WWW_AUTHENTICATE } from '../../services/authenticator.js';
 import { isDatabaseUnavailable } from '../../store/db-errors.js';
 import { fieldProblems } from './validation.js';
@@ -20,6 +20,9 @@ const CODE_BY_STATUS: Record<number, ErrorCode> = {
 export function toAppError(err: unknown): AppError {
   if (err instanceof AppError) return err;
   const fe = err as Partial<FastifyError>;
+  // The router's own refusals, before any route runs (see frameworkErrors in app.ts).
+  if (fe.code === 'FST_ERR_BAD_URL') return invalidField('path', 'is not valid percent-encoded UTF-8');
+  if (fe.code === 'FST_ERR_MAX_PARAM_LENGTH') return invalidField('path', 'has a segment that is too long');
   if (fe.validation) {
     const problems = fieldProblems(fe.validation, fe.validationContext);
     const first = problems[0];

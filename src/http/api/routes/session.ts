@@ -4,6 +4,8 @@ import { Type } from 'typebox';
 import { AppError } from '../../../domain/errors.js';
 import { toPublicUser } from '../../../domain/user.js';
 import { SESSION_TTL_MS, type SessionInfo } from '../../../services/session-service.js';
+import type { IpMatcher } from '../../../domain/ip-rules.js';
+import { normalizeSocketIp } from '../../client-ip.js';
 import { clearSessionCookie, readCookie, SESSION_COOKIE, sessionCookie } from '../../cookies.js';
 import type { ApiDeps } from '../app.js';
 import { ErrorResponses, UserView } from '../schemas.js';
@@ -16,13 +18,18 @@ const SessionView = Type.Object({
   expiresAt: Type.String({ format: 'date-time' }),
 });
 
-/** Over https (directly, or as a trusted proxy says) the cookie is marked Secure. */
-export function isHttps(req: FastifyRequest): boolean {
+/**
+ * Over https (directly, or as a trusted proxy says) the cookie is marked Secure. A proxy's word counts
+ * even without X-Forwarded-For, in any case, and from the first (client-facing) entry of a list: a
+ * Secure flag too many only costs the one client that lied, one too few exposes the cookie.
+ */
+export function isHttps(req: FastifyRequest, trustedProxies: IpMatcher): boolean {
+  if ((req.raw.socket as { encrypted?: boolean }).encrypted === true) return true;
+  const peer = normalizeSocketIp(req.raw.socket.remoteAddress);
+  if (trustedProxies.allowsAll || !trustedProxies.matches(peer)) return false;
   const proto = req.headers['x-forwarded-proto'];
-  return (
-    (req.raw.socket as { encrypted?: boolean }).encrypted === true ||
-    (req.client.proxyIp !== null && proto === 'https')
-  );
+  const first = (Array.isArray(proto) ? proto[0] : proto)?.split(',')[0]?.trim().toLowerCase();
+  return first === 'https';
 }
 
 function view(info: SessionInfo) {
@@ -58,14 +65,26 @@ export function sessionRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
         },
       },
       async (req, reply) => {
-        const { cookie, info } = await deps.sessions.signIn(
-          req.body.username,
-          req.body.password,
-          req.client.clientIp,
-        );
+        const { cookie, info } = await deps.sessions
+          .signIn(req.body.username, req.body.password, req.client.clientIp, {
+            proxyIp: req.client.proxyIp,
+            requestId: req.id,
+            endpoint: req.routeOptions.url ?? null,
+          })
+          .catch((err: unknown) => {
+            // A blocked client learns when to try again, as from the gateway.
+            const retry = err instanceof AppError ? err.details : undefined;
+            if (retry && !Array.isArray(retry) && typeof retry.retryAfterSeconds === 'number')
+              void reply.header('retry-after', String(retry.retryAfterSeconds));
+            throw err;
+          });
         void reply.header(
           'set-cookie',
-          sessionCookie(cookie, Math.floor(SESSION_TTL_MS / 1000), isHttps(req)),
+          sessionCookie(
+            cookie,
+            Math.floor(SESSION_TTL_MS / 1000),
+            isHttps(req, deps.settings.snapshot.trustedProxies),
+          ),
         );
         return view(info);
       },
@@ -109,7 +128,10 @@ export function sessionRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
             throw new AppError('forbidden', 'missing or wrong X-CSRF-Token');
           await deps.sessions.signOut(cookie);
         }
-        void reply.header('set-cookie', clearSessionCookie(isHttps(req)));
+        void reply.header(
+          'set-cookie',
+          clearSessionCookie(isHttps(req, deps.settings.snapshot.trustedProxies)),
+        );
         return reply.code(204).send(null);
       },
     );

@@ -1,0 +1,148 @@
+import type { Redis } from 'ioredis';
+import {
+  MemoryFailureCounter,
+  type BlockRule,
+  type BlockSubject,
+  type FailResult,
+  type FailureCounter,
+} from '../services/brute-force.js';
+
+/**
+ * One failure, atomically: a key already blocked stays blocked (its TTL is returned); otherwise the
+ * window's count goes up (the first failure starts the window's TTL) and the failure that reaches
+ * the limit replaces the count with the block. Durations are Redis's own TTLs, so node clocks do not
+ * matter here. KEYS = count key, block key; ARGV = maxFailures, windowMs, blockMs.
+ * Returns {blockedMs, started (1/0)}.
+ */
+const FAIL_LUA = `
+local left = redis.call('PTTL', KEYS[2])
+if left > 0 then return {left, 0} end
+local n = redis.call('INCR', KEYS[1])
+if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+if n < tonumber(ARGV[1]) then return {0, 0} end
+redis.call('DEL', KEYS[1])
+redis.call('SET', KEYS[2], '1', 'PX', ARGV[3])
+return {tonumber(ARGV[3]), 1}
+`;
+
+/** How long to wait before trying Redis again after it failed (as for rate limits). */
+const RETRY_AFTER_FAILURE_MS = 5_000;
+
+export interface RedisFailureCounterOptions {
+  keyPrefix?: string;
+  /** Called once when Redis fails and once when it is back. */
+  onStateChange?: (healthy: boolean, err?: unknown) => void;
+  now?: () => number;
+}
+
+/**
+ * Cluster-wide failure counts in Redis: `tokengate:bf:n:<ip:…|user:…>` counts a window,
+ * `tokengate:bf:b:<…>` is a block; both expire by themselves, so Redis holds only what is live.
+ * When Redis cannot answer, counting falls back to this node's memory (as rate limits do), and Redis
+ * is tried again every few seconds.
+ */
+export class RedisFailureCounter implements FailureCounter {
+  private readonly fallback = new MemoryFailureCounter();
+  private healthy = true;
+  private retryAt = 0;
+  private readonly prefix: string;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly opts: RedisFailureCounterOptions = {},
+  ) {
+    this.prefix = opts.keyPrefix ?? 'tokengate:bf:';
+    redis.defineCommand('tgBruteForce', { numberOfKeys: 2, lua: FAIL_LUA });
+  }
+
+  get isHealthy(): boolean {
+    return this.healthy;
+  }
+
+  /** Redis is known to be away (e.g. at start): count locally now. */
+  markDown(err?: unknown): void {
+    if (this.healthy) {
+      this.healthy = false;
+      this.opts.onStateChange?.(false, err);
+    }
+    this.retryAt = 0;
+  }
+
+  async fail(key: string, rule: BlockRule, now: number): Promise<FailResult> {
+    const clock = this.opts.now ?? Date.now;
+    if (!this.healthy && clock() < this.retryAt) return this.fallback.fail(key, rule, now);
+    try {
+      const r = (await (
+        this.redis as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>
+      ).tgBruteForce?.(
+        `${this.prefix}n:${key}`,
+        `${this.prefix}b:${key}`,
+        rule.maxFailures,
+        rule.windowMs,
+        rule.blockMs,
+      )) as [number, number];
+      if (!this.healthy) {
+        this.healthy = true;
+        this.opts.onStateChange?.(true);
+      }
+      return { blockedMs: Number(r[0]), started: r[1] === 1 };
+    } catch (err) {
+      if (this.healthy) {
+        this.healthy = false;
+        this.opts.onStateChange?.(false, err);
+      }
+      this.retryAt = clock() + RETRY_AFTER_FAILURE_MS;
+      return this.fallback.fail(key, rule, now);
+    }
+  }
+}
+
+const CHANNEL = 'tokengate:blocks';
+/** Longest block a message may announce: the largest bruteForce.blockSeconds. */
+const MAX_BLOCK_MS = 86_400_000;
+
+interface BlockMessage {
+  node: string;
+  subject: BlockSubject;
+  value: string;
+  ms: number;
+}
+
+/**
+ * Announces a block the moment a node starts it, so every node refuses the client at once rather
+ * than after its own next failed count (which would also learn the block from Redis).
+ */
+export class RedisBlockBus {
+  constructor(
+    private readonly pub: Redis,
+    private readonly sub: Redis,
+    private readonly nodeId: string,
+    private readonly onError: (err: unknown) => void,
+  ) {}
+
+  publish(subject: BlockSubject, value: string, ms: number): void {
+    const msg: BlockMessage = { node: this.nodeId, subject, value, ms };
+    this.pub.publish(CHANNEL, JSON.stringify(msg)).catch(this.onError);
+  }
+
+  /** Hears the other nodes' blocks; subscribes again whenever the connection is (again) ready. */
+  async listen(receive: (subject: BlockSubject, value: string, ms: number) => void): Promise<void> {
+    this.sub.on('message', (channel: string, text: string) => {
+      if (channel !== CHANNEL) return;
+      let msg: Partial<BlockMessage>;
+      try {
+        msg = JSON.parse(text) as Partial<BlockMessage>;
+      } catch {
+        return;
+      }
+      if (msg.node === this.nodeId || (msg.subject !== 'ip' && msg.subject !== 'user')) return;
+      if (typeof msg.value !== 'string' || msg.value.length === 0 || msg.value.length > 100) return;
+      if (typeof msg.ms !== 'number' || !(msg.ms > 0) || msg.ms > MAX_BLOCK_MS) return;
+      receive(msg.subject, msg.value, msg.ms);
+    });
+    this.sub.on('ready', () => {
+      this.sub.subscribe(CHANNEL).catch(this.onError);
+    });
+    if (this.sub.status === 'ready') await this.sub.subscribe(CHANNEL);
+  }
+}

@@ -1,0 +1,276 @@
+import type ipaddr from 'ipaddr.js';
+import type { IpMatcher } from '../domain/ip-rules.js';
+import { parseIp } from '../domain/ip-rules.js';
+import type { Settings } from '../domain/settings.js';
+import { parseToken } from '../domain/token-format.js';
+import { USERNAME_PATTERN } from '../domain/user.js';
+import { LruCache } from './lru.js';
+
+/**
+ * Brute-force protection: failed token and password checks are counted per client IP and per user
+ * name in a fixed window (as Rack::Attack's Fail2Ban, which GitLab uses, counts them); reaching the
+ * limit blocks the IP or the user name for a while.
+ *
+ * - An **IP block** refuses every request with credentials from that client IP (the address the
+ *   trusted-proxy walk resolved), before any token lookup or password hash. A trusted proxy's own
+ *   address is never counted or blocked.
+ * - A **user block** refuses *password* checks for that user name (management API Basic, web UI
+ *   sign-in), before the hash. Tokens are never refused by a user block: an attacker elsewhere can
+ *   otherwise lock a user's automation out just by failing in their name. A token carries ~178 bits;
+ *   guessing one is hopeless, and the IP block throttles whoever tries.
+ *
+ * Counting is behind {@link FailureCounter}: memory on one node, Redis in a cluster. Blocks are kept
+ * in this process's memory too, so the check on the request path is one synchronous map lookup.
+ */
+
+export type BlockSubject = 'ip' | 'user';
+
+export interface BlockRule {
+  maxFailures: number;
+  windowMs: number;
+  blockMs: number;
+}
+
+export interface FailResult {
+  /** What is left of the key's block, in ms; 0 when it is not blocked. */
+  blockedMs: number;
+  /** True for the one failure that started the block (cluster-wide with Redis). */
+  started: boolean;
+}
+
+/** Where failures are counted. `fail` applies one failure atomically per key. */
+export interface FailureCounter {
+  fail(key: string, rule: BlockRule, now: number): FailResult | Promise<FailResult>;
+}
+
+/** Most IPs, and separately most user names, one process tracks; the least recently seen go first. */
+export const MAX_TRACKED_KEYS = 50_000;
+
+const NOT_BLOCKED: FailResult = { blockedMs: 0, started: false };
+
+interface Window {
+  count: number;
+  resetAt: number;
+}
+
+/**
+ * Per-process counts: a fixed window per key. Bounded: an attacker who sprays addresses only pushes
+ * out the oldest counts, and IP counts cannot push out user counts (each kind has its own cap).
+ */
+export class MemoryFailureCounter implements FailureCounter {
+  private readonly ips: LruCache<string, Window>;
+  private readonly users: LruCache<string, Window>;
+
+  constructor(maxKeys = MAX_TRACKED_KEYS) {
+    this.ips = new LruCache(maxKeys, Number.POSITIVE_INFINITY);
+    this.users = new LruCache(maxKeys, Number.POSITIVE_INFINITY);
+  }
+
+  fail(key: string, rule: BlockRule, now: number): FailResult {
+    const map = key.startsWith('user:') ? this.users : this.ips;
+    let w = map.get(key, now);
+    if (!w || w.resetAt <= now) {
+      w = { count: 0, resetAt: now + rule.windowMs };
+      map.set(key, w, now);
+    }
+    w.count++;
+    if (w.count < rule.maxFailures) return NOT_BLOCKED;
+    map.delete(key);
+    return { blockedMs: rule.blockMs, started: true };
+  }
+
+  /** Keys tracked, per kind (for tests of the bound). */
+  get size(): { ips: number; users: number } {
+    return { ips: this.ips.size, users: this.users.size };
+  }
+}
+
+/** A failed check, with what the log line and the audit record of a block need. Never a secret. */
+export interface FailedAttempt {
+  clientIp: string;
+  proxyIp: string | null;
+  /** The user name the attempt named (Basic user name, sign-in name); ignored unless a valid one. */
+  username: string | null;
+  requestId: string | null;
+  method: string | null;
+  endpoint: string | null;
+}
+
+/** A block that this process started: logged and audited once (the one failure that crossed the line). */
+export interface BlockNotice {
+  subject: BlockSubject;
+  /** The blocked client IP (an IPv6 client's /64), or the user name. */
+  value: string;
+  rule: BlockRule;
+  at: number;
+  until: number;
+  attempt: FailedAttempt;
+}
+
+/** A refusal: which block applies and how long it has left. */
+export interface Block {
+  subject: BlockSubject;
+  value: string;
+  retryAfterMs: number;
+}
+
+export interface BruteForceOptions {
+  counter: FailureCounter;
+  settings: { readonly snapshot: { settings: Settings; trustedProxies: IpMatcher } };
+  /** Hears every block this process started. */
+  onBlock?: (notice: BlockNotice) => void;
+  /** A counter that failed (Redis fallbacks are the counter's own business). */
+  onError?: (err: unknown) => void;
+  maxBlocks?: number;
+}
+
+/**
+ * The key of a client address: the address itself, or for IPv6 its /64, since one IPv6 client
+ * usually holds a whole /64 and could otherwise step to a fresh address after every block.
+ */
+export function ipKey(ip: string): string {
+  if (!ip.includes(':')) return ip;
+  const addr = parseIp(ip);
+  if (!addr || addr.kind() !== 'ipv6') return addr ? addr.toString() : ip;
+  const parts = (addr as ipaddr.IPv6).parts.slice(0, 4);
+  return `${parts.map((p) => p.toString(16)).join(':')}::/64`;
+}
+
+/**
+ * A user name worth counting: one the directory could hold. Anything else (a token pasted as the
+ * user name, junk) cannot be a user to protect, and must not become a key (or, in Redis, be stored).
+ */
+export function countedUser(name: string | null): string | null {
+  if (name === null || !USERNAME_PATTERN.test(name) || parseToken(name) !== null) return null;
+  return name;
+}
+
+/** The rules for each subject from the settings, or null while brute-force protection is off. */
+export function blockRules(s: Settings): Record<BlockSubject, BlockRule> | null {
+  if (!s['bruteForce.enabled']) return null;
+  const windowMs = s['bruteForce.windowSeconds'] * 1000;
+  const blockMs = s['bruteForce.blockSeconds'] * 1000;
+  return {
+    ip: { maxFailures: s['bruteForce.ipMaxFailures'], windowMs, blockMs },
+    user: { maxFailures: s['bruteForce.userMaxFailures'], windowMs, blockMs },
+  };
+}
+
+/**
+ * Counts failures and answers "is this client (or user name) blocked?". The answer never waits: blocks
+ * this process knows of are in memory, learned from its own counts (memory or Redis) and, in a
+ * cluster, from the other nodes' announcements.
+ */
+export class BruteForceGuard {
+  private readonly blocks: Record<BlockSubject, LruCache<string, number>>;
+
+  constructor(private readonly opts: BruteForceOptions) {
+    const max = opts.maxBlocks ?? MAX_TRACKED_KEYS;
+    this.blocks = {
+      ip: new LruCache(max, Number.POSITIVE_INFINITY),
+      user: new LruCache(max, Number.POSITIVE_INFINITY),
+    };
+  }
+
+  private trusted(ip: string): boolean {
+    const t = this.opts.settings.snapshot.trustedProxies;
+    return !t.allowsAll && t.matches(ip);
+  }
+
+  private blockOf(subject: BlockSubject, value: string, now: number): Block | null {
+    const map = this.blocks[subject];
+    const until = map.get(value, now);
+    if (until === undefined) return null;
+    if (until <= now) {
+      map.delete(value);
+      return null;
+    }
+    return { subject, value, retryAfterMs: until - now };
+  }
+
+  /** The block on a client IP that presents credentials, or null. Synchronous; no I/O. */
+  checkIp(clientIp: string, now: number): Block | null {
+    if (this.blocks.ip.size === 0 || !this.opts.settings.snapshot.settings['bruteForce.enabled']) return null;
+    if (this.trusted(clientIp)) return null;
+    return this.blockOf('ip', ipKey(clientIp), now);
+  }
+
+  /**
+   * The block on a password check: the client IP's, else the user name's. Synchronous; no I/O. Call
+   * it before hashing the password.
+   */
+  checkPassword(clientIp: string, username: string, now: number): Block | null {
+    const ip = this.checkIp(clientIp, now);
+    if (ip) return ip;
+    if (this.blocks.user.size === 0 || !this.opts.settings.snapshot.settings['bruteForce.enabled'])
+      return null;
+    const user = countedUser(username);
+    return user === null ? null : this.blockOf('user', user, now);
+  }
+
+  /**
+   * Counts one failed check against the client IP and the user name it named. Never throws and never
+   * makes the caller wait: with Redis the count completes in the background.
+   */
+  failed(attempt: FailedAttempt, now: number): void {
+    const rules = blockRules(this.opts.settings.snapshot.settings);
+    if (!rules) return;
+    if (!this.trusted(attempt.clientIp)) this.count('ip', ipKey(attempt.clientIp), rules.ip, attempt, now);
+    const user = countedUser(attempt.username);
+    if (user !== null) this.count('user', user, rules.user, attempt, now);
+  }
+
+  /** A block another node started (Redis pub/sub). */
+  learn(subject: BlockSubject, value: string, blockedMs: number, now: number): void {
+    if (blockedMs > 0) this.blocks[subject].set(value, now + blockedMs, now);
+  }
+
+  private count(
+    subject: BlockSubject,
+    value: string,
+    rule: BlockRule,
+    attempt: FailedAttempt,
+    now: number,
+  ): void {
+    // Already blocked here: nothing more to count (and no second notice for the same block).
+    if (this.blockOf(subject, value, now)) return;
+    let r: FailResult | Promise<FailResult>;
+    try {
+      r = this.opts.counter.fail(`${subject}:${value}`, rule, now);
+    } catch (err) {
+      this.opts.onError?.(err);
+      return;
+    }
+    if (r instanceof Promise) {
+      r.then(
+        (res) => this.apply(subject, value, rule, attempt, now, res),
+        (err: unknown) => this.opts.onError?.(err),
+      );
+    } else this.apply(subject, value, rule, attempt, now, r);
+  }
+
+  private apply(
+    subject: BlockSubject,
+    value: string,
+    rule: BlockRule,
+    attempt: FailedAttempt,
+    now: number,
+    r: FailResult,
+  ): void {
+    if (r.blockedMs <= 0) return;
+    const until = now + r.blockedMs;
+    this.blocks[subject].set(value, until, now);
+    if (r.started) {
+      try {
+        this.opts.onBlock?.({ subject, value, rule, at: now, until, attempt });
+      } catch (err) {
+        this.opts.onError?.(err);
+      }
+    }
+  }
+
+  /** Blocks held in memory, per kind (for tests of the bound). */
+  get size(): { ips: number; users: number } {
+    return { ips: this.blocks.ip.size, users: this.blocks.user.size };
+  }
+}
