@@ -6,6 +6,7 @@ import {
   type FailResult,
   type FailureCounter,
 } from '../services/brute-force.js';
+import { RedisHealth } from './redis-health.js';
 
 /**
  * One failure, atomically: a key already blocked stays blocked (its TTL is returned); otherwise the
@@ -25,9 +26,6 @@ redis.call('SET', KEYS[2], '1', 'PX', ARGV[3])
 return {tonumber(ARGV[3]), 1}
 `;
 
-/** How long to wait before trying Redis again after it failed (as for rate limits). */
-const RETRY_AFTER_FAILURE_MS = 5_000;
-
 export interface RedisFailureCounterOptions {
   keyPrefix?: string;
   /** Called once when Redis fails and once when it is back. */
@@ -43,8 +41,7 @@ export interface RedisFailureCounterOptions {
  */
 export class RedisFailureCounter implements FailureCounter {
   private readonly fallback = new MemoryFailureCounter();
-  private healthy = true;
-  private retryAt = 0;
+  private readonly health: RedisHealth;
   private readonly prefix: string;
 
   constructor(
@@ -52,48 +49,35 @@ export class RedisFailureCounter implements FailureCounter {
     private readonly opts: RedisFailureCounterOptions = {},
   ) {
     this.prefix = opts.keyPrefix ?? 'tokengate:bf:';
+    this.health = new RedisHealth(opts.onStateChange, opts.now);
     redis.defineCommand('tgBruteForce', { numberOfKeys: 2, lua: FAIL_LUA });
   }
 
   get isHealthy(): boolean {
-    return this.healthy;
+    return this.health.isHealthy;
   }
 
   /** Redis is known to be away (e.g. at start): count locally now. */
   markDown(err?: unknown): void {
-    if (this.healthy) {
-      this.healthy = false;
-      this.opts.onStateChange?.(false, err);
-    }
-    this.retryAt = 0;
+    this.health.markDown(err);
   }
 
-  async fail(key: string, rule: BlockRule, now: number): Promise<FailResult> {
-    const clock = this.opts.now ?? Date.now;
-    if (!this.healthy && clock() < this.retryAt) return this.fallback.fail(key, rule, now);
-    try {
-      const r = (await (
-        this.redis as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>
-      ).tgBruteForce?.(
-        `${this.prefix}n:${key}`,
-        `${this.prefix}b:${key}`,
-        rule.maxFailures,
-        rule.windowMs,
-        rule.blockMs,
-      )) as [number, number];
-      if (!this.healthy) {
-        this.healthy = true;
-        this.opts.onStateChange?.(true);
-      }
-      return { blockedMs: Number(r[0]), started: r[1] === 1 };
-    } catch (err) {
-      if (this.healthy) {
-        this.healthy = false;
-        this.opts.onStateChange?.(false, err);
-      }
-      this.retryAt = clock() + RETRY_AFTER_FAILURE_MS;
-      return this.fallback.fail(key, rule, now);
-    }
+  fail(key: string, rule: BlockRule, now: number): Promise<FailResult> {
+    return this.health.run(
+      async () => {
+        const r = (await (
+          this.redis as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>
+        ).tgBruteForce?.(
+          `${this.prefix}n:${key}`,
+          `${this.prefix}b:${key}`,
+          rule.maxFailures,
+          rule.windowMs,
+          rule.blockMs,
+        )) as [number, number];
+        return { blockedMs: Number(r[0]), started: r[1] === 1 };
+      },
+      () => this.fallback.fail(key, rule, now),
+    );
   }
 }
 

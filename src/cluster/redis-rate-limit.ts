@@ -5,6 +5,7 @@ import {
   type RateLimitPolicy,
   type RateLimitStore,
 } from '../domain/rate-limit.js';
+import { RedisHealth } from './redis-health.js';
 
 /**
  * GCRA in one Lua script, so each decision is atomic across every node: the same algorithm as
@@ -39,9 +40,6 @@ if remaining < 0 then remaining = 0 end
 return {1, remaining, string.format('%.6f', newTat - now), '0'}
 `;
 
-/** How long to wait before trying Redis again after it failed. */
-const RETRY_AFTER_FAILURE_MS = 5_000;
-
 export interface RedisRateLimitOptions {
   keyPrefix?: string;
   /** Called once when Redis fails and once when it is back. */
@@ -58,8 +56,7 @@ export interface RedisRateLimitOptions {
  */
 export class RedisRateLimitStore implements RateLimitStore {
   private readonly fallback = new MemoryRateLimitStore();
-  private healthy = true;
-  private retryAt = 0;
+  private readonly health: RedisHealth;
   private readonly prefix: string;
 
   constructor(
@@ -67,54 +64,41 @@ export class RedisRateLimitStore implements RateLimitStore {
     private readonly opts: RedisRateLimitOptions = {},
   ) {
     this.prefix = opts.keyPrefix ?? 'tokengate:rl:';
+    this.health = new RedisHealth(opts.onStateChange, opts.now);
     redis.defineCommand('tgGcra', { numberOfKeys: 1, lua: GCRA_LUA });
   }
 
   get isHealthy(): boolean {
-    return this.healthy;
+    return this.health.isHealthy;
   }
 
   /** Redis is known to be away (e.g. at start): fall back now and report the return when it comes. */
   markDown(err?: unknown): void {
-    if (this.healthy) {
-      this.healthy = false;
-      this.opts.onStateChange?.(false, err);
-    }
-    this.retryAt = 0;
+    this.health.markDown(err);
   }
 
-  async consume(key: string, policy: RateLimitPolicy, now: number): Promise<RateDecision> {
-    const clock = this.opts.now ?? Date.now;
-    if (!this.healthy && clock() < this.retryAt) return this.fromFallback(key, policy, now);
-    try {
-      const r = (await (
-        this.redis as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>
-      ).tgGcra?.(this.prefix + key, now, policy.requests, policy.windowMs)) as [
-        number,
-        number,
-        string,
-        string,
-      ];
-      if (!this.healthy) {
-        this.healthy = true;
-        this.opts.onStateChange?.(true);
-      }
-      return {
-        allowed: r[0] === 1,
-        limit: policy.requests,
-        windowMs: policy.windowMs,
-        remaining: Number(r[1]),
-        resetMs: Number(r[2]),
-        retryAfterMs: Number(r[3]),
-      };
-    } catch (err) {
-      if (this.healthy) {
-        this.healthy = false;
-        this.opts.onStateChange?.(false, err);
-      }
-      this.retryAt = clock() + RETRY_AFTER_FAILURE_MS;
-      return this.fromFallback(key, policy, now);
-    }
+  consume(key: string, policy: RateLimitPolicy, now: number): Promise<RateDecision> {
+    return this.health.run(
+      async () => {
+        const r = (await (
+          this.redis as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>
+        ).tgGcra?.(this.prefix + key, now, policy.requests, policy.windowMs)) as [
+          number,
+          number,
+          string,
+          string,
+        ];
+        return {
+          allowed: r[0] === 1,
+          limit: policy.requests,
+          windowMs: policy.windowMs,
+          remaining: Number(r[1]),
+          resetMs: Number(r[2]),
+          retryAfterMs: Number(r[3]),
+        };
+      },
+      () => this.fromFallback(key, policy, now),
+    );
   }
 
   private fromFallback(key: string, policy: RateLimitPolicy, now: number): RateDecision {
