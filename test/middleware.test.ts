@@ -61,6 +61,19 @@ describe('embeddable middleware', () => {
     assert.equal(anon.outcome.kind, 'anonymous');
   });
 
+  it('refuses a request with two Authorization headers, of which Node keeps only the first', async () => {
+    const r = await tg.authenticate({
+      method: 'GET',
+      url: '/x',
+      headers: { authorization: `Bearer ${read}` },
+      rawHeaders: ['Authorization', `Bearer ${read}`, 'authorization', 'Basic YWRtaW46eA=='],
+      socket: { remoteAddress: '127.0.0.1' },
+    });
+    assert.equal(r.allowed, false);
+    assert.equal(r.status, 403);
+    assert.match(r.message, /more than one authorization header/);
+  });
+
   for (const framework of ['express', 'fastify'] as const) {
     describe(framework, () => {
       let base: string;

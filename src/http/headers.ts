@@ -55,3 +55,18 @@ export function rateLimitHeaders(rate: {
   if (!rate.allowed) out['retry-after'] = String(Math.max(1, Math.ceil(rate.retryAfterMs / 1000)));
   return out;
 }
+
+/** The first header name in `names` that occurs more than once, or null. One pass, no allocation in the usual case. */
+export function duplicateHeader(rawHeaders: readonly string[], names: readonly string[]): string | null {
+  let seen = 0;
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i] ?? '';
+    for (let k = 0; k < names.length; k++) {
+      const want = names[k] ?? '';
+      if (name.length !== want.length || name.toLowerCase() !== want) continue;
+      if (seen & (1 << k)) return want;
+      seen |= 1 << k;
+    }
+  }
+  return null;
+}

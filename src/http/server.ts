@@ -5,6 +5,7 @@ import type { Config } from '../config/config.js';
 import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/registry.js';
 import { AppError, errorBody } from '../domain/errors.js';
+import { duplicateHeader } from './headers.js';
 import { VERSION } from '../version.js';
 import { BASE_PATH, buildApi, type Api } from './api/app.js';
 
@@ -89,21 +90,6 @@ const SINGLE_FORWARD_AUTH_HEADERS = [
   'x-forwarded-method',
   'x-forwarded-uri',
 ];
-
-/** The first header name in `names` that occurs more than once, or null. One pass, no allocation in the usual case. */
-function duplicateHeader(rawHeaders: readonly string[], names: readonly string[]): string | null {
-  let seen = 0;
-  for (let i = 0; i < rawHeaders.length; i += 2) {
-    const name = rawHeaders[i] ?? '';
-    for (let k = 0; k < names.length; k++) {
-      const want = names[k] ?? '';
-      if (name.length !== want.length || name.toLowerCase() !== want) continue;
-      if (seen & (1 << k)) return want;
-      seen |= 1 << k;
-    }
-  }
-  return null;
-}
 
 /**
  * Why node's parser let a request through that we still refuse, or null. Node takes `GET /x` with no

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { hostname } from 'node:os';
 import { loadConfig, type Config, type ConfigFlags } from '../config/config.js';
 import type { AuthResult, Identity } from '../gateway/gateway.js';
-import { rateLimitHeaders } from '../http/headers.js';
+import { duplicateHeader, rateLimitHeaders } from '../http/headers.js';
 import { requestIds } from '../http/request-id.js';
 import { normalizeSocketIp } from '../http/client-ip.js';
 import { checkRequestTarget } from '../domain/request-target.js';
@@ -144,7 +144,9 @@ export async function createTokengate(opts: TokengateOptions = {}): Promise<Toke
     const target = checkRequestTarget(url);
     const requestId = ids(req.headers['x-request-id']);
     stripIdentity(req, strip);
-    if (!target.ok) {
+    // Node keeps the first of two Authorization headers; an application behind might read the other.
+    const twice = req.rawHeaders && duplicateHeader(req.rawHeaders, ['authorization']) !== null;
+    if (!target.ok || twice) {
       const peer = normalizeSocketIp(req.socket?.remoteAddress);
       return {
         outcome: { kind: 'denied', status: 403, reason: 'malformed', username: null, token: null },
@@ -152,7 +154,7 @@ export async function createTokengate(opts: TokengateOptions = {}): Promise<Toke
         allowed: false,
         identity: null,
         status: 403,
-        message: target.reason,
+        message: target.ok ? 'the request has more than one authorization header' : target.reason,
         rate: null,
         requestId,
       };
