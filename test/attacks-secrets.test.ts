@@ -209,24 +209,18 @@ describe('no secret reaches the log, the audit log, an error body or the metrics
     assert.deepEqual(leaks, []);
   });
 
-  it(
-    'echoes no token that a client put in a management API path',
-    {
-      todo: 'the 404 bodies echo the path: "token <id> does not exist" (src/services/token-service.ts; TokenIdParams in src/http/api/schemas.ts accepts any 64 characters) and "no route GET <path>" (the not-found handler in src/http/api/app.ts); both should mask token-shaped text (maskTokens in src/domain/audit.ts) or not echo it',
-    },
-    async () => {
-      const bodies: string[] = [];
-      for (const [method, path, authorization] of [
-        ['GET', `/tokens/${token}`, `Bearer ${token}`],
-        ['DELETE', `/tokens/${token}`, `Bearer ${adminToken}`],
-        ['GET', `/admin/users/${token}/tokens`, `Bearer ${adminToken}`],
-        ['GET', `/nope/${token}`, `Bearer ${token}`],
-      ] as const) {
-        const r = await raw(t.url, method, `/_tokengate/api/v1${path}`, [['authorization', authorization]]);
-        assert.equal(r.status, 404);
-        bodies.push(r.body);
-      }
-      for (const body of bodies) assert.ok(!body.includes(token), 'the token is echoed in the error body');
-    },
-  );
+  it('echoes no token that a client put in a management API path', {}, async () => {
+    const bodies: string[] = [];
+    for (const [method, path, authorization] of [
+      ['GET', `/tokens/${token}`, `Bearer ${token}`],
+      ['DELETE', `/tokens/${token}`, `Bearer ${adminToken}`],
+      ['GET', `/admin/users/${token}/tokens`, `Bearer ${adminToken}`],
+      ['GET', `/nope/${token}`, `Bearer ${token}`],
+    ] as const) {
+      const r = await raw(t.url, method, `/_tokengate/api/v1${path}`, [['authorization', authorization]]);
+      assert.equal(r.status, 404);
+      bodies.push(r.body);
+    }
+    for (const body of bodies) assert.ok(!body.includes(token), 'the token is echoed in the error body');
+  });
 });

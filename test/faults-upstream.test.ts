@@ -6,6 +6,7 @@ import { runInNewContext } from 'node:vm';
 import { Pool } from 'undici';
 import { CLI_PRINCIPAL } from '../src/domain/permissions.js';
 import { cli, startTestNode, type TestNode } from './support/node.js';
+import { resetSocket } from './support/tcp-relay.js';
 
 /**
  * The upstream fails (docs/security.md, "Faults: what fails open or closed"; docs/gateway.md):
@@ -64,12 +65,12 @@ async function startFaultyUpstream(): Promise<{
       head = head.slice(end + 4);
       if (path === '/hang') return;
       if (path === '/reset-head') {
-        socket.resetAndDestroy();
+        resetSocket(socket);
         return;
       }
       if (path === '/reset-body') {
         socket.write(`HTTP/1.1 200 OK\r\ncontent-length: ${ANNOUNCED}\r\ncontent-type: text/plain\r\n\r\n`);
-        socket.write('x'.repeat(1_000), () => socket.resetAndDestroy());
+        socket.write('x'.repeat(1_000), () => resetSocket(socket));
         return;
       }
       socket.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\ncontent-type: text/plain\r\n\r\nok');

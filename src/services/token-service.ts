@@ -1,5 +1,5 @@
 import { randomBase62 } from '../domain/base62.js';
-import type { RequestContext } from '../domain/audit.js';
+import { maskTokens, type RequestContext } from '../domain/audit.js';
 import { AppError } from '../domain/errors.js';
 import { hasPermission, isAdmin, type Principal } from '../domain/permissions.js';
 import { generateToken } from '../domain/token-format.js';
@@ -84,7 +84,7 @@ export class TokenService {
     const audit = makeAudit(this.deps, ctx, now);
     await this.deps.store.transaction(async (tx) => {
       const user = await tx.users.find(owner);
-      if (!user) throw new AppError('not_found', `user ${owner} does not exist`);
+      if (!user) throw new AppError('not_found', `user ${maskTokens(owner)} does not exist`);
       if (user.disabled) throw new AppError('conflict', `user ${owner} is disabled`);
       if (!self && !isAdmin(p) && isAdmin(user)) {
         // A token manager must not be able to act as an administrator through an admin's token.
@@ -214,7 +214,8 @@ export class TokenService {
     const now = this.deps.now();
     const audit = makeAudit(this.deps, ctx, now);
     const ids = await this.deps.store.transaction(async (tx) => {
-      if (!(await tx.users.find(owner))) throw new AppError('not_found', `user ${owner} does not exist`);
+      if (!(await tx.users.find(owner)))
+        throw new AppError('not_found', `user ${maskTokens(owner)} does not exist`);
       const revoked = await tx.tokens.revokeAllOfUser(owner, now, p.username);
       await tx.audit.append(
         revoked.map((t) =>
@@ -240,7 +241,7 @@ export class TokenService {
   private async visible(p: Principal, id: string, asManager: boolean): Promise<StoredToken> {
     const t = await this.deps.store.tokens.findById(id);
     const allowed = t !== null && (t.user === p.username || (asManager && this.canManage(p)));
-    if (!t || !allowed) throw new AppError('not_found', `token ${id} does not exist`);
+    if (!t || !allowed) throw new AppError('not_found', `token ${maskTokens(id)} does not exist`);
     return t;
   }
 }

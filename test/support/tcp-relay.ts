@@ -100,11 +100,16 @@ export class TcpRelay {
 
   /** Resets every relayed connection and refuses new ones until `restore()`. */
   async cut(): Promise<void> {
+    await this.stop(true);
+  }
+
+  private async stop(reset: boolean): Promise<void> {
     const server = this.server;
     this.server = null;
     const closed = server ? new Promise<void>((r) => server.close(() => r())) : Promise.resolve();
     for (const p of [...this.pairs]) {
-      p.client.resetAndDestroy();
+      if (reset) resetSocket(p.client);
+      else p.client.destroy();
       p.upstream.destroy();
     }
     this.pairs.clear();
@@ -131,6 +136,18 @@ export class TcpRelay {
 
   async close(): Promise<void> {
     this.paused = false;
-    await this.cut();
+    await this.stop(false);
   }
+}
+
+/**
+ * Closes a connection with a TCP reset (RST), as a stopped server's kernel does. Not while the
+ * socket is already shutting down (the peer ended it, so node is sending its own FIN): a reset then
+ * leaves the native handle behind and the process spins at exit (seen on node 20; libp2p met the
+ * same in js-libp2p#3597), so such a socket is just destroyed.
+ */
+export function resetSocket(socket: net.Socket): void {
+  if (socket.destroyed) return;
+  if (socket.writableEnded || socket.readableEnded) socket.destroy();
+  else socket.resetAndDestroy();
 }

@@ -3,7 +3,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
-import type { RequestContext } from '../../domain/audit.js';
+import { maskTokens, type RequestContext } from '../../domain/audit.js';
 import type { Principal } from '../../domain/permissions.js';
 import type { Metrics } from '../../metrics/registry.js';
 import type { ManagementAuthenticator } from '../../services/authenticator.js';
@@ -145,7 +145,10 @@ export function buildApi(deps: ApiDeps): Api {
   app.removeContentTypeParser('text/plain');
   app.setErrorHandler(errorHandler((req, err) => deps.logError(`${req.method} ${req.url} failed`, err)));
   app.setNotFoundHandler((req, reply) =>
-    sendError(reply, new AppError('not_found', `no route ${req.method} ${req.url.split('?')[0] ?? ''}`)),
+    sendError(
+      reply,
+      new AppError('not_found', `no route ${req.method} ${maskTokens(req.url.split('?')[0] ?? '')}`),
+    ),
   );
   app.decorateRequest('principal', null as unknown as Principal);
   app.decorateRequest('client', null as unknown as ClientAddress);
