@@ -4,6 +4,9 @@ import type { NamedLogger } from '../log/log-manager.js';
 import { rateLimitHeaders, type IdentityHeaderNames } from './headers.js';
 import { checkRequestTarget } from '../domain/request-target.js';
 import { normalizeSocketIp } from './client-ip.js';
+import { heldBack, LogThrottle } from '../log/throttle.js';
+import { isDatabaseUnavailable } from '../store/db-errors.js';
+import { requestContext } from './proxy.js';
 import { sendDenial, sendError } from './respond.js';
 
 function first(v: string | string[] | undefined): string | undefined {
@@ -46,6 +49,8 @@ export function forwardAuthHandler(
   log: NamedLogger,
   requestId: (given: string | string[] | undefined) => string,
 ): (req: IncomingMessage, res: ServerResponse) => void {
+  // One line per 10 s while the database is away, not one per request.
+  const unavailable = new LogThrottle(10_000);
   let lastUntrustedWarn = Number.NEGATIVE_INFINITY;
   let untrustedSince = 0;
   return (req, res) => {
@@ -123,7 +128,15 @@ export function forwardAuthHandler(
         res.end();
       })
       .catch((err: unknown) => {
-        log.error('forward-auth failed', err);
+        if (isDatabaseUnavailable(err)) {
+          const held = unavailable.pass();
+          if (held !== null)
+            log.error(
+              `forward-auth: authentication failed: the database is unavailable${heldBack(held)}`,
+              err,
+              requestContext(req),
+            );
+        } else log.error('forward-auth failed', err, requestContext(req));
         // Fail closed: an error is never an allow.
         sendError(res, 'unavailable', 'authentication is unavailable; try again shortly');
       });

@@ -6,6 +6,9 @@ import { connectionTokens, HOP_BY_HOP, rateLimitHeaders, type IdentityHeaderName
 import { isDatabaseUnavailable } from '../store/db-errors.js';
 import { checkRequestTarget } from '../domain/request-target.js';
 import { sendDenial, sendError } from './respond.js';
+import { heldBack, LogThrottle } from '../log/throttle.js';
+import { maskTokens } from '../domain/audit.js';
+import type { LogContext } from '../log/layout.js';
 
 type DispatchController = Dispatcher.DispatchController;
 
@@ -36,6 +39,16 @@ function hasBody(req: IncomingMessage): boolean {
   return req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined;
 }
 
+/** The log context of a request that failed before it was authenticated. */
+export function requestContext(req: IncomingMessage): LogContext {
+  return {
+    username: 'anonymous',
+    requestId: '-',
+    ip: req.socket.remoteAddress ?? '-',
+    url: maskTokens((req.url ?? '/').split('?')[0] ?? '/'),
+  };
+}
+
 /** Maps an upstream failure before its response started to 502 or 504. */
 function upstreamFailure(err: unknown): { status: 'bad_gateway' | 'gateway_timeout'; message: string } {
   const code = (err as { code?: string }).code ?? '';
@@ -52,6 +65,8 @@ function upstreamFailure(err: unknown): { status: 'bad_gateway' | 'gateway_timeo
 export class Proxy {
   private readonly pool: Pool;
   private readonly basePath: string;
+  /** One line per 10 s while the database is away, not one per request. */
+  private readonly unavailable = new LogThrottle(10_000);
   /** Every client header that never goes upstream as sent, lower-cased once. */
   private readonly dropped: ReadonlySet<string>;
 
@@ -82,7 +97,14 @@ export class Proxy {
     this.serve(req, res).catch((err: unknown) => {
       // Fail closed: a fault while authenticating never lets the request through.
       if (isDatabaseUnavailable(err)) {
-        this.log.error('authentication failed: the database is unavailable', err);
+        const held = this.unavailable.pass();
+        if (held !== null) {
+          this.log.error(
+            `authentication failed: the database is unavailable${heldBack(held)}`,
+            err,
+            requestContext(req),
+          );
+        }
         sendError(res, 'unavailable', 'authentication is unavailable; try again shortly', {
           'retry-after': '5',
         });
@@ -189,6 +211,15 @@ export class Proxy {
         done();
         if (clientGone) return; // nobody left to answer
         if (started) {
+          this.log.warn(
+            `upstream ${this.opts.upstream.origin} failed after its response started (${(err as { code?: string }).code ?? err.message}); the client connection was cut`,
+            {
+              username: auth.identity?.user ?? 'anonymous',
+              requestId,
+              ip: auth.client.clientIp,
+              url: url.split('?')[0] ?? '',
+            },
+          );
           res.destroy();
           return;
         }
