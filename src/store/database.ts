@@ -14,6 +14,7 @@ import {
   type Driver,
   type Migration,
   type MigrationProvider,
+  type MigrationResultSet,
   type QueryResult,
 } from 'kysely';
 import pg from 'pg';
@@ -266,13 +267,31 @@ async function migrate(handle: DatabaseHandle, schema: string | undefined): Prom
         ),
       ),
   };
+  const run = (db: Kysely<Database>): Promise<MigrationResultSet> =>
+    new Migrator({
+      db,
+      provider,
+      // Kysely looks for its bookkeeping tables in any schema unless told which one.
+      ...(handle.dialect === 'postgres' && schema ? { migrationTableSchema: schema } : {}),
+    }).migrateToLatest();
   // On PostgreSQL, Kysely's migrator holds an advisory lock, so nodes starting together migrate once.
-  const { error, results } = await new Migrator({
-    db: handle.db,
-    provider,
-    // Kysely looks for its bookkeeping tables in any schema unless told which one.
-    ...(handle.dialect === 'postgres' && schema ? { migrationTableSchema: schema } : {}),
-  }).migrateToLatest();
+  // On SQLite it takes no lock at all: two processes starting on one new file (`serve --workers 2`)
+  // would both run a migration. Its write lock, taken up front, makes the second wait and then find
+  // nothing left to do; the migrations commit together or not at all.
+  const { error, results } =
+    handle.dialect === 'postgres'
+      ? await run(handle.db)
+      : await handle.db.connection().execute(async (conn) => {
+          await sql`begin immediate`.execute(conn);
+          try {
+            const outcome = await run(conn);
+            await sql.raw(outcome.error ? 'rollback' : 'commit').execute(conn);
+            return outcome;
+          } catch (err) {
+            await sql`rollback`.execute(conn).catch(() => undefined);
+            throw err;
+          }
+        });
   if (error) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
     throw new DatabaseOpenError(

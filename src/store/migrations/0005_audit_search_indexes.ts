@@ -9,7 +9,7 @@ import type { DialectName } from '../database.js';
  * - by token: (token_id, seq) replaces (token_id), which had to read and sort all of a token's
  *   records to return the newest 50.
  * Each new index is built before the one it replaces is dropped, and every step can run again
- * (SQLite migrations run outside a transaction). On a large log this takes a while
+ * (SQLite migrations run in one transaction holding the write lock). On a large log this takes a while
  * (PostgreSQL blocks audit writes meanwhile), so the statement timeout is lifted for it.
  */
 export async function up(db: Kysely<unknown>, dialect: DialectName): Promise<void> {
