@@ -383,7 +383,7 @@ export async function runAuditBench(
   }
 }
 
-function printResult(name: string, r: AuditBenchResult): void {
+export function printResult(name: string, r: AuditBenchResult): void {
   const n = (x: number): string => x.toLocaleString('en-US');
   console.log(
     `\n${name}: ${n(r.ingest.rows)} rows ingested in ${r.ingest.writeSeconds.toFixed(1)} s of writing = ${n(r.ingest.eventsPerSecond)} events/s (audit queue, batches of ${r.ingest.batchSize}, hash chain included; ${r.ingest.wallSeconds.toFixed(1)} s wall with event building)`,

@@ -36,6 +36,7 @@ import { systemContext } from '../src/services/context.js';
 import { findNginx } from '../test/support/nginx.js';
 import { benchRateLimits, benchVerification } from './micro.js';
 import { runSoak } from './soak.js';
+import { printResult, runAuditBench } from './audit.js';
 import { proxyChart } from './lib/chart.js';
 import { runLoad, wrkAvailable, type LoadResult, type LoadTool } from './lib/load.js';
 import { freePort, startProcess, waitForHttp, type Started } from './lib/procs.js';
@@ -689,6 +690,26 @@ async function main(): Promise<void> {
           `| rate-limit decisions, ${r.store} (64 in flight) | ${n0(r.decisionsPerSecond)}/s; alone p50 ${r.p50Ms.toFixed(3)} ms, p99 ${r.p99Ms.toFixed(3)} ms | |`,
         );
       }
+    }
+
+    if (!SKIP.has('audit')) {
+      // The audit log alone, on both databases: ingest through the queue, page queries, purge.
+      const rows = Number(args['audit-rows'] ?? (QUICK ? 100_000 : 1_000_000));
+      if (!Number.isInteger(rows) || rows < 1_000 || rows > 100_000_000)
+        throw new Error('--audit-rows must be an integer from 1000 to 100000000');
+      const audit: Record<string, unknown> = {};
+      for (const db of ['sqlite', 'postgres'] as const) {
+        try {
+          const r = await runAuditBench(db, rows, Math.min(Math.floor(rows / 10), 1_000_000), {
+            onProgress: (m: string) => log(`  ${m}`),
+          });
+          audit[db] = r;
+          printResult(db === 'sqlite' ? 'audit log, SQLite (file, WAL)' : 'audit log, PostgreSQL', r);
+        } catch (err) {
+          console.log(`\naudit log on ${db}: not measured (${(err as Error).message})`);
+        }
+      }
+      out.audit = audit;
     }
 
     if (!SKIP.has('purge')) {
