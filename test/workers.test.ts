@@ -39,6 +39,15 @@ describe('serve --workers', () => {
           live = JSON.parse(r.stdout) as Array<{ id: string; live: boolean }>;
       }
       assert.deepEqual(live.map((n) => n.id.replace(/^.*\//, '')).sort(), ['w1', 'w2']);
+      // A node reports itself live once its runtime started, a moment before its server listens.
+      for (let i = 0; i < 100; i++) {
+        const up = await fetch(`http://127.0.0.1:${port}/_tokengate/health`).then(
+          (r) => r.status === 200,
+          () => false,
+        );
+        if (up) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
       const statuses = await Promise.all(
         Array.from({ length: 6 }, () =>
           fetch(`http://127.0.0.1:${port}/_tokengate/health`).then((r) => r.status),

@@ -202,12 +202,30 @@ export async function openDatabase(opts: OpenOptions): Promise<DatabaseHandle> {
     } catch (err) {
       throw new DatabaseOpenError(`cannot open the SQLite database ${opts.url}: ${(err as Error).message}`);
     }
-    sqlite.pragma('journal_mode = WAL');
+    // Turning a new file to WAL needs the lock: a second process opening the same new file at the same
+    // moment (serve --workers) finds it taken and waits, with the event loop free, as writes do.
+    sqlite.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
+    for (
+      let pause = SQLITE_LOCK_RETRY_FIRST_MS, waited = 0;
+      ;
+      pause = Math.min(pause * 2, SQLITE_LOCK_RETRY_MAX_MS)
+    ) {
+      try {
+        sqlite.pragma('journal_mode = WAL');
+        break;
+      } catch (err) {
+        if (!isSqliteBusy(err) || waited >= SQLITE_LOCK_WAIT_MS) {
+          sqlite.close();
+          throw err;
+        }
+      }
+      await sleep(pause);
+      waited += pause;
+    }
     sqlite.pragma('synchronous = NORMAL');
     sqlite.pragma('foreign_keys = ON');
     // Another process (the CLI, a second node on the same disk) may hold the write lock briefly:
-    // SQLite waits a moment itself, immediateSqliteDialect the rest of SQLITE_LOCK_WAIT_MS.
-    sqlite.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
+    // SQLite waits a moment itself (busy_timeout above), immediateSqliteDialect the rest of SQLITE_LOCK_WAIT_MS.
     // Audit writes touch one leaf page per user, token and IP index for every event; a 64 MiB page
     // cache (better-sqlite3's default is 16 MiB) keeps those pages across transactions.
     sqlite.pragma(`cache_size = -${SQLITE_CACHE_KIB}`);
