@@ -19,6 +19,7 @@ import { parseArgs } from 'node:util';
 import { CompiledQuery } from 'kysely';
 import pg from 'pg';
 import { AuditQueue } from '../src/audit/queue.js';
+import { openAuditWriter, storeAuditWriter, type AuditWriter } from '../src/audit/writer.js';
 import { AuditRetention, PURGE_BATCH } from '../src/audit/retention.js';
 import type { AuditEvent } from '../src/domain/audit.js';
 import { defaultSettings } from '../src/domain/settings.js';
@@ -37,6 +38,8 @@ export interface AuditBenchSession {
   db: AuditBenchDb;
   handle: DatabaseHandle;
   store: Store;
+  /** Where the queue and the purge write: on SQLite the writer thread, as in a node. */
+  writer: AuditWriter;
   /** Records appended so far; record i has ts = T0 + i * 30 ms. */
   rows: number;
   close(): Promise<void>;
@@ -156,12 +159,18 @@ export async function openAuditBench(
     const dir = mkdtempSync(join(tmpdir(), 'tg-bench-audit-'));
     try {
       const handle = await openDatabase({ url: join(dir, 'bench.db') });
+      const store = Store.from(handle);
+      const writer = await openAuditWriter(handle, store, (err) => {
+        throw err;
+      });
       return {
         db,
         handle,
-        store: Store.from(handle),
+        store,
+        writer,
         rows: 0,
         close: async () => {
+          await writer.close();
           await handle.close();
           rmSync(dir, { recursive: true, force: true });
         },
@@ -182,10 +191,12 @@ export async function openAuditBench(
   try {
     await admin.query(`create schema ${schema}`);
     const handle = await openDatabase({ url, schema });
+    const store = Store.from(handle);
     return {
       db,
       handle,
-      store: Store.from(handle),
+      store,
+      writer: storeAuditWriter(store),
       rows: 0,
       close: async () => {
         await handle.close();
@@ -214,7 +225,7 @@ export async function benchAuditIngest(
   const errors: string[] = [];
   const metrics = new Metrics('bench', false);
   const queue = new AuditQueue(
-    s.store,
+    s.writer,
     { capacity: CHUNK, flushIntervalMs: 250, ...(opts.batchSize ? { batchSize: opts.batchSize } : {}) },
     failingLogger(errors),
     metrics,
@@ -339,7 +350,7 @@ export async function benchAuditPurge(
     now = T0;
   }
   const errors: string[] = [];
-  const retention = new AuditRetention(s.store, { current: settings }, failingLogger(errors), () => now);
+  const retention = new AuditRetention(s.writer, { current: settings }, failingLogger(errors), () => now);
   const started = process.hrtime.bigint();
   let purged = 0;
   // A run stops after 1,000 batches; bounded by how many runs the target needs.

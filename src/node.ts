@@ -19,6 +19,7 @@ import { blockedMessage } from './gateway/messages.js';
 import { BruteForceGuard, MemoryFailureCounter, type BlockNotice } from './services/brute-force.js';
 import { AuditQueue } from './audit/queue.js';
 import { AuditRetention } from './audit/retention.js';
+import { openAuditWriter } from './audit/writer.js';
 import type { Settings } from './domain/settings.js';
 import { createAuditShipper } from './audit/shipper.js';
 import { Metrics } from './metrics/registry.js';
@@ -143,15 +144,19 @@ export async function startRuntime(config: Config, opts: StartNodeOptions): Prom
   sweeper.unref();
 
   const auditLog = logs.logger('audit');
+  // On a SQLite file, audit writes and purges run on a thread of their own (writer.ts).
+  const auditWriter = await openAuditWriter(ctx.database, ctx.store, (err) =>
+    auditLog.error('the audit writer thread stopped; the next write starts a new one', err),
+  );
   const auditQueue = new AuditQueue(
-    ctx.store,
+    auditWriter,
     { capacity: config.audit.queueSize, flushIntervalMs: config.audit.flushIntervalMs },
     auditLog,
     metrics,
     ctx.now,
   );
   auditQueue.start();
-  const retention = new AuditRetention(ctx.store, ctx.settings, auditLog, ctx.now);
+  const retention = new AuditRetention(auditWriter, ctx.settings, auditLog, ctx.now);
   retention.start(AUDIT_RETENTION_INTERVAL_MS);
   // A lowered retention takes effect within a change-poll interval, not at the next scheduled run.
   const retentionLimits = (s: Settings): string => `${s['audit.retentionDays']}/${s['audit.maxRows']}`;
@@ -271,8 +276,9 @@ export async function startRuntime(config: Config, opts: StartNodeOptions): Prom
       clearInterval(pruner);
       clearInterval(heartbeat);
       stopRetentionWatch();
-      retention.stop();
+      await retention.stop();
       await auditQueue.stop();
+      await auditWriter.close();
       await shipper?.stop();
       await authStats.stop();
       await ctx.store.nodes.remove(config.nodeId).catch(() => undefined);

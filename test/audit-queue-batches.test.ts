@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { AuditQueue } from '../src/audit/queue.js';
+import { storeAuditWriter } from '../src/audit/writer.js';
 import { verifyAuditChain } from '../src/audit/verify.js';
 import type { AuditEvent } from '../src/domain/audit.js';
 import { silentLogger } from '../src/log/logger.js';
@@ -34,7 +35,7 @@ async function setup(batchSize?: number) {
   const store = Store.from(handle);
   const metrics = new Metrics('n1', false);
   const queue = new AuditQueue(
-    store,
+    storeAuditWriter(store),
     { capacity: 100_000, flushIntervalMs: 60_000, ...(batchSize ? { batchSize } : {}) },
     silentLogger,
     metrics,

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { AuditQueue } from '../src/audit/queue.js';
+import { storeAuditWriter } from '../src/audit/writer.js';
 import type { AuditEvent } from '../src/domain/audit.js';
 import { memorySink } from '../src/log/sinks.js';
 import { LogManager } from '../src/log/log-manager.js';
@@ -38,7 +39,7 @@ async function setup(capacity: number) {
   const metrics = new Metrics('n1', false);
   let clock = 0;
   const queue = new AuditQueue(
-    store,
+    storeAuditWriter(store),
     { capacity, flushIntervalMs: 60_000, batchSize: 2 },
     logs.logger('audit'),
     metrics,

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { AuditRetention } from '../src/audit/retention.js';
+import { storeAuditWriter } from '../src/audit/writer.js';
 import { verifyAuditChain } from '../src/audit/verify.js';
 import { silentLogger } from '../src/log/logger.js';
 import type { AuditEvent } from '../src/domain/audit.js';
@@ -48,7 +49,12 @@ describe('audit retention', () => {
         tx.audit.append(Array.from({ length: 20 }, (_, i) => old(9000 + i, now + 15 * DAY))),
       );
       const before = await store.audit.count();
-      const later = new AuditRetention(store, t.node.ctx.settings, silentLogger, () => now + 30 * DAY);
+      const later = new AuditRetention(
+        storeAuditWriter(store),
+        t.node.ctx.settings,
+        silentLogger,
+        () => now + 30 * DAY,
+      );
       const purged = await later.run();
       assert.ok(purged >= 2500, `purged ${purged}`);
       const left = await store.audit.search({}, 10_000);

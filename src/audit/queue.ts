@@ -2,7 +2,7 @@ import type { AuditEvent } from '../domain/audit.js';
 import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/registry.js';
 import { isDatabaseUnavailable } from '../store/db-errors.js';
-import type { Store } from '../store/store.js';
+import { WRITER_GONE, type AuditWriter } from './writer.js';
 
 export interface AuditQueueOptions {
   /** Most events waiting; beyond it new events are dropped and counted. */
@@ -45,7 +45,7 @@ export class AuditQueue {
   readonly batchSize: number;
 
   constructor(
-    private readonly store: Store,
+    private readonly writer: Pick<AuditWriter, 'append'>,
     private readonly opts: AuditQueueOptions,
     private readonly log: Logger,
     private readonly metrics: Metrics,
@@ -110,7 +110,7 @@ export class AuditQueue {
         const mid = Math.ceil(events.length / 2);
         for (const half of [events.slice(0, mid), events.slice(mid)]) {
           try {
-            await this.store.transaction((tx) => tx.audit.append(half));
+            await this.writer.append(half);
             this.metrics.auditWritten.inc(half.length);
           } catch {
             await write(half);
@@ -127,15 +127,15 @@ export class AuditQueue {
 
   private async drain(): Promise<void> {
     for (let first = true; this.events.length > 0; first = false) {
-      // Between batches, let requests run: SQLite writes synchronously, so a long drain would
-      // otherwise hold the event loop for all of its batches.
+      // Between batches, let requests run: on a SQLite file without the writer thread (or under
+      // tests), writes are synchronous, and a long drain would hold the event loop for all of them.
       if (!first) await new Promise((resolve) => setImmediate(resolve));
       const batch = this.events.splice(0, this.batchSize);
       try {
-        await this.store.transaction((tx) => tx.audit.append(batch));
+        await this.writer.append(batch);
         this.metrics.auditWritten.inc(batch.length);
       } catch (err) {
-        if (!isDatabaseUnavailable(err)) {
+        if (!isDatabaseUnavailable(err) && (err as { code?: unknown }).code !== WRITER_GONE) {
           // The database refused this batch itself: write it in parts and set aside the bad events.
           await this.writeInHalves(batch, err);
           continue;

@@ -1,6 +1,6 @@
 import type { Logger } from '../log/logger.js';
 import type { SettingsService } from '../services/settings-service.js';
-import type { Store } from '../store/store.js';
+import type { AuditWriter } from './writer.js';
 
 const DAY_MS = 86_400_000;
 /**
@@ -22,9 +22,10 @@ const PAUSE_MS = 5;
 export class AuditRetention {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<number> | null = null;
+  private stopped = false;
 
   constructor(
-    private readonly store: Store,
+    private readonly writer: Pick<AuditWriter, 'purgeBatch'>,
     private readonly settings: Pick<SettingsService, 'current'>,
     private readonly log: Logger,
     private readonly now: () => number = Date.now,
@@ -35,9 +36,12 @@ export class AuditRetention {
     this.timer.unref();
   }
 
-  stop(): void {
+  /** Stops the timer, and a pass under way after its current batch. */
+  async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
+    this.stopped = true;
+    await this.running;
   }
 
   /** One purge pass; returns how many records it deleted. Concurrent calls share one pass. */
@@ -54,11 +58,9 @@ export class AuditRetention {
     let total = 0;
     try {
       for (let i = 0; i < MAX_BATCHES_PER_RUN; i++) {
-        const n = await this.store.transaction((tx) =>
-          tx.audit.purgeBatch(before, s['audit.maxRows'], PURGE_BATCH, this.now()),
-        );
+        const n = await this.writer.purgeBatch(before, s['audit.maxRows'], PURGE_BATCH, this.now());
         total += n;
-        if (n < PURGE_BATCH) break;
+        if (n < PURGE_BATCH || this.stopped) break;
         await new Promise((r) => setTimeout(r, PAUSE_MS));
       }
     } catch (err) {
