@@ -77,6 +77,14 @@ export function serveCommand(program: Command, io: Io, globals: () => GlobalOpti
       }
       const worker = process.env.TOKENGATE_WORKER;
       if (worker !== undefined) config.nodeId = `${config.nodeId}/w${worker}`;
+      // Listen for signals before starting: a node stopped while it starts (it has registered in
+      // the cluster, its audit writer is starting) still shuts down in order, once it is up.
+      const early: { signal: string | null } = { signal: null };
+      let stop = (signal: string): void => {
+        early.signal ??= signal;
+      };
+      process.once('SIGINT', () => stop('SIGINT'));
+      process.once('SIGTERM', () => stop('SIGTERM'));
       const node = await startNode(config, {
         show: (t) => io.err(t),
         thread: worker === undefined ? 'main' : `worker-${worker}`,
@@ -95,13 +103,12 @@ export function serveCommand(program: Command, io: Io, globals: () => GlobalOpti
         `web UI: ${url}/_tokengate/ ; management API: ${url}/_tokengate/api/v1 ; forward-auth: ${url}/_tokengate/auth`,
       );
       let stopping = false;
-      const stop = (signal: string): void => {
+      stop = (signal: string): void => {
         if (stopping) return;
         stopping = true;
         log.info(`${signal} received, shutting down`);
         void node.close().then(() => process.exit(0));
       };
-      process.once('SIGINT', () => stop('SIGINT'));
-      process.once('SIGTERM', () => stop('SIGTERM'));
+      if (early.signal !== null) stop(early.signal);
     });
 }
