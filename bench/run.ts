@@ -4,6 +4,7 @@
  *   npm run bench                 # the full run (about 10 minutes)
  *   npm run bench -- --quick      # a short run (about 2 minutes)
  *   npm run bench -- --audit-rows 10000000   # the audit queries at 10M rows as well
+ *   npm run bench -- --profile DIR           # CPU profiles of the gateways (.cpuprofile, per thread)
  *
  * Proxy scenarios, all against one upstream process (node:http, 1 KB JSON) at one concurrency:
  *   1 the upstream, called directly
@@ -58,6 +59,8 @@ const { values: args } = parseArgs({
     skip: { type: 'string', default: '' },
     soak: { type: 'boolean', default: false },
     'soak-minutes': { type: 'string', default: '10' },
+    /** A directory: every tokengate process writes a V8 CPU profile there when it stops. */
+    profile: { type: 'string' },
   },
 });
 
@@ -123,12 +126,16 @@ function processTree(pid: number): number[] {
   return out;
 }
 
-/** CPU time (user + system) of the processes so far, in ms; null where /proc is unavailable. */
-function cpuMs(pids: readonly number[]): number | null {
+/**
+ * CPU time (user + system) of the processes so far, in ms; null where /proc is unavailable. With
+ * `mainThread`, only each process's main thread: the one that serves requests (the audit writer,
+ * libuv's pool and V8's GC helpers are threads of their own).
+ */
+function cpuMs(pids: readonly number[], mainThread = false): number | null {
   let ticks = 0;
   try {
     for (const pid of pids) {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const stat = readFileSync(mainThread ? `/proc/${pid}/task/${pid}/stat` : `/proc/${pid}/stat`, 'utf8');
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       ticks += Number(fields[11]) + Number(fields[12]);
     }
@@ -141,6 +148,8 @@ function cpuMs(pids: readonly number[]): number | null {
 interface Figures {
   /** CPU time of the serving processes per request, µs (median over rounds); null without /proc. */
   cpuUs: number | null;
+  /** Of which their main (request) threads, µs per request. */
+  mainCpuUs: number | null;
   rps: number;
   p50: number;
   p99: number;
@@ -156,12 +165,15 @@ function median(xs: readonly number[]): number {
 
 interface Run extends LoadResult {
   cpuUs: number | null;
+  mainCpuUs: number | null;
 }
 
 function summarise(runs: readonly Run[]): Figures {
   const cpu = runs.map((r) => r.cpuUs).filter((c): c is number => c !== null);
+  const main = runs.map((r) => r.mainCpuUs).filter((c): c is number => c !== null);
   return {
     cpuUs: cpu.length > 0 ? median(cpu) : null,
+    mainCpuUs: main.length > 0 ? median(main) : null,
     rps: median(runs.map((r) => r.rps)),
     p50: median(runs.map((r) => r.p50)),
     p99: median(runs.map((r) => r.p99)),
@@ -301,7 +313,16 @@ async function setUp(): Promise<Env> {
   const serve = async (nodeId: string, extra: string[]): Promise<string> => {
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
-    const cmd = [join(ROOT, 'bin', 'tokengate.js'), 'serve', '--config', configFile, '--port', String(port)];
+    const prof = args.profile ? ['--cpu-prof', '--cpu-prof-dir', resolve(args.profile)] : [];
+    const cmd = [
+      ...prof,
+      join(ROOT, 'bin', 'tokengate.js'),
+      'serve',
+      '--config',
+      configFile,
+      '--port',
+      String(port),
+    ];
     cmd.push('--host', '127.0.0.1', '--upstream', upstream, '--node-id', nodeId, ...extra);
     procs.push(await startProcess(node, cmd, { env, readyUrl: `${url}/_tokengate/health` }));
     return url;
@@ -449,6 +470,35 @@ function scenarios(e: Env): Scenario[] {
   return list.filter((s): s is Scenario => s !== null);
 }
 
+/** The fixed rate of the below-saturation comparison, requests/s (about a quarter of scenario 3's peak). */
+const FIXED_RATE = 2_000;
+
+/**
+ * Scenarios 3 and 7 again at a fixed FIXED_RATE (autocannon), interleaved: at full load every
+ * scenario saturates the same two cores, and p50 there is mostly connections / throughput. Below
+ * saturation p50 shows what a Redis round trip adds to each request's own latency.
+ */
+async function runFixedRate(e: Env): Promise<Map<string, Figures>> {
+  const list = scenarios(e).filter((s) => s.id === '3' || s.id === '7');
+  const runs = new Map<string, Run[]>(list.map((s) => [s.id, []]));
+  if (list.length < 2) return new Map();
+  await applyProfile(e, 'audit-on');
+  for (let round = 1; round <= ROUNDS; round++) {
+    for (const s of list) {
+      log(`round ${round}/${ROUNDS}: ${s.label} at ${n0(FIXED_RATE)} requests/s…`);
+      const r = await runLoad('autocannon', {
+        url: s.url,
+        authorization: s.authorization,
+        connections: 10,
+        durationSec: DURATION,
+        rate: FIXED_RATE,
+      });
+      runs.get(s.id)?.push({ ...r, cpuUs: null, mainCpuUs: null });
+    }
+  }
+  return new Map(list.map((s) => [s.id, summarise(runs.get(s.id) ?? [])]));
+}
+
 async function runProxyScenarios(e: Env): Promise<Map<string, { s: Scenario; f: Figures }>> {
   const list = scenarios(e);
   const runs = new Map<string, Run[]>(list.map((s) => [s.id, []]));
@@ -464,11 +514,13 @@ async function runProxyScenarios(e: Env): Promise<Map<string, { s: Scenario; f: 
       await runLoad(TOOL, { ...o, durationSec: WARMUP });
       const pids = s.pids();
       const cpu0 = cpuMs(pids);
+      const main0 = cpuMs(pids, true);
       const r = await runLoad(TOOL, { ...o, durationSec: DURATION });
       const cpu1 = cpuMs(pids);
-      const cpuUs =
-        cpu0 !== null && cpu1 !== null && r.requests > 0 ? ((cpu1 - cpu0) * 1000) / r.requests : null;
-      runs.get(s.id)?.push({ ...r, cpuUs });
+      const main1 = cpuMs(pids, true);
+      const perRequest = (a: number | null, b: number | null): number | null =>
+        a !== null && b !== null && r.requests > 0 ? ((b - a) * 1000) / r.requests : null;
+      runs.get(s.id)?.push({ ...r, cpuUs: perRequest(cpu0, cpu1), mainCpuUs: perRequest(main0, main1) });
     }
   }
   return new Map(list.map((s) => [s.id, { s, f: summarise(runs.get(s.id) ?? []) }]));
@@ -540,8 +592,8 @@ async function purgeUnderLoad(e: Env): Promise<PurgeFigures> {
   return {
     rows: start - left,
     purgedPerSecond: (start - left) / seconds,
-    before: summarise([{ ...before, cpuUs: null }]),
-    during: summarise([{ ...during, cpuUs: null }]),
+    before: summarise([{ ...before, cpuUs: null, mainCpuUs: null }]),
+    during: summarise([{ ...during, cpuUs: null, mainCpuUs: null }]),
   };
 }
 
@@ -612,13 +664,17 @@ async function main(): Promise<void> {
       `\ntokengate benchmark — ${new Date().toISOString()}\n${machine()}; ${ROUNDS} round(s) of ${DURATION} s per scenario, medians\n`,
     );
     const proxy = await runProxyScenarios(e);
+    const fixed = await runFixedRate(e);
     out.proxy = Object.fromEntries([...proxy].map(([id, { s, f }]) => [id, { label: s.label, ...f }]));
-    console.log('| scenario | req/s | p50 ms | p99 ms | p99.9 ms | errors | CPU µs/req |');
-    console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+    console.log(
+      '| scenario | req/s | p50 ms | p99 ms | p99.9 ms | errors | CPU µs/req | of which request thread |',
+    );
+    console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
     for (const { s, f } of proxy.values()) {
       const cpu = f.cpuUs === null ? 'n/a' : f.cpuUs.toFixed(0);
+      const main = f.mainCpuUs === null ? 'n/a' : f.mainCpuUs.toFixed(0);
       console.log(
-        `| ${s.label} | ${n0(f.rps)} | ${f.p50.toFixed(2)} | ${f.p99.toFixed(2)} | ${f.p999.toFixed(2)} | ${f.errors} | ${cpu} |`,
+        `| ${s.label} | ${n0(f.rps)} | ${f.p50.toFixed(2)} | ${f.p99.toFixed(2)} | ${f.p999.toFixed(2)} | ${f.errors} | ${cpu} | ${main} |`,
       );
     }
     const fig = (id: string): Figures | undefined => proxy.get(id)?.f;
@@ -652,8 +708,25 @@ async function main(): Promise<void> {
       console.log(
         `| 7 − 3 p50 (Redis vs memory rate limit) | ${(f7.p50 - f3.p50).toFixed(2)} ms | ≤ 0.5 ms |`,
       );
+    const x3 = fixed.get('3');
+    const x7 = fixed.get('7');
+    if (x3 && x7) {
+      out.fixedRate = { rate: FIXED_RATE, '3': x3, '7': x7 };
+      console.log(
+        `| 7 − 3 p50 at a fixed ${n0(FIXED_RATE)} requests/s (${x3.p50.toFixed(2)} vs ${x7.p50.toFixed(2)} ms; p99 ${x3.p99.toFixed(2)} vs ${x7.p99.toFixed(2)} ms) | ${(x7.p50 - x3.p50).toFixed(2)} ms | ≤ 0.5 ms |`,
+      );
+    }
+    const f8 = fig('8');
     console.log(
-      `| 8/3 throughput (--workers 2 vs 1) | ${(fig('8') && f3 ? (fig('8')?.rps ?? 0) / f3.rps : 0).toFixed(2)}× | ≥ 1.7× |`,
+      `| 8/3 throughput (--workers 2 vs 1) | ${f8 && f3 ? `${(f8.rps / f3.rps).toFixed(2)}×` : 'n/a'} | ≥ 1.7× |`,
+    );
+    const mainRatio = (a: string, b: string): string => {
+      const x = fig(a)?.mainCpuUs;
+      const y = fig(b)?.mainCpuUs;
+      return x && y ? pct(y / x) : 'n/a';
+    };
+    console.log(
+      `| 3a/3 request-thread CPU per request (what audit events cost the thread that serves requests) | ${mainRatio('3', '3a')} | |`,
     );
 
     const chartRows = [...proxy.values()].map(({ s, f }) => ({

@@ -24,6 +24,8 @@ export interface LoadOptions {
   authorization: string | null;
   connections: number;
   durationSec: number;
+  /** Requests per second across all connections (autocannon only): latency below saturation. */
+  rate?: number;
 }
 
 export type LoadTool = 'wrk' | 'autocannon';
@@ -109,6 +111,7 @@ async function runAutocannon(o: LoadOptions): Promise<LoadResult> {
     connections: o.connections,
     duration: o.durationSec,
     headers: o.authorization ? { authorization: o.authorization } : {},
+    ...(o.rate ? { overallRate: o.rate } : {}),
   });
   return {
     rps: r.requests.total / (r.duration || o.durationSec),
@@ -122,5 +125,5 @@ async function runAutocannon(o: LoadOptions): Promise<LoadResult> {
 
 export function runLoad(tool: LoadTool, o: LoadOptions): Promise<LoadResult> {
   assertLoopback(o.url);
-  return tool === 'wrk' ? runWrk(o) : runAutocannon(o);
+  return tool === 'wrk' && !o.rate ? runWrk(o) : runAutocannon(o);
 }
