@@ -20,6 +20,8 @@ import { BruteForceGuard, MemoryFailureCounter, type BlockNotice } from './servi
 import { AuditQueue } from './audit/queue.js';
 import { AuditRetention } from './audit/retention.js';
 import { openAuditWriter } from './audit/writer.js';
+import { noNotifier } from './notify/notifier.js';
+import { RotationReuse } from './services/rotation-reuse.js';
 import type { Settings } from './domain/settings.js';
 import { createAuditShipper } from './audit/shipper.js';
 import { Metrics } from './metrics/registry.js';
@@ -188,9 +190,33 @@ export async function startRuntime(config: Config, opts: StartNodeOptions): Prom
     ctx.now,
   );
   authStats.start(STATS_FLUSH_MS);
+  // Reuse of a rotated secret after its grace period: always audited, the owner told, and with
+  // tokens.revokeOnReuse the token revoked (src/services/rotation-reuse.ts).
+  const notifier = noNotifier;
+  const reuse = new RotationReuse({
+    settings: ctx.settings,
+    tokens: ctx.tokens,
+    users: ctx.users,
+    notifier,
+    record: (e) => auditQueue.offer(e),
+    log: logs.logger('auth'),
+    nodeId: config.nodeId,
+    now: ctx.now,
+  });
+  ctx.authenticator.useReuseDetection((token, attempt) => reuse.detected(token, attempt));
   const onEvent = (event: AuthEvent): void => {
     countOutcome(event.result.outcome.kind);
     const o = event.result.outcome;
+    if (o.kind === 'denied' && o.reason === 'rotated' && o.token) {
+      reuse.detected(o.token, {
+        clientIp: event.result.client.clientIp,
+        proxyIp: event.result.client.proxyIp,
+        username: o.token.user,
+        requestId: event.request.requestId,
+        method: event.request.method,
+        endpoint: event.request.path,
+      });
+    }
     // The dashboard tells failed authentication (401) from denied requests (403).
     authStats.record(o.kind === 'denied' && o.status === 401 ? 'failed' : o.kind, event.at);
     const settings = ctx.settings.current;

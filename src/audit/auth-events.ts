@@ -24,6 +24,7 @@ const SETTING_BY_DENIAL: Record<GatewayDenial, AuthEventSetting> = {
   'ip-denied': 'audit.events.authFailedToken',
   'password-ip-denied': 'audit.events.authFailedToken',
   revoked: 'audit.events.authFailedToken',
+  rotated: 'audit.events.authFailedToken',
   expired: 'audit.events.authFailedToken',
   'user-disabled': 'audit.events.authFailedToken',
   'user-mismatch': 'audit.events.authFailedToken',

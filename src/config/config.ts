@@ -112,6 +112,50 @@ export interface Config {
     /** How often waiting authentication events are written, in ms (10 to 10000). Default 250. */
     flushIntervalMs: number;
   };
+  /**
+   * How token owners are told about their tokens (config file section `notifications:`): expiry
+   * warnings, leaked tokens, reuse of rotated tokens. E-mail, a webhook, both or neither.
+   */
+  notifications: {
+    /** E-mail over SMTP to the owner's address (users without one get none). null: no e-mail. */
+    smtp: {
+      host: string;
+      /** Default 587. */
+      port: number;
+      /** TLS from the first byte (port 465). false: STARTTLS when the server offers it. Default false. */
+      secure: boolean;
+      /** SMTP AUTH user and password; both or neither. */
+      user: string | null;
+      password: string | null;
+      /** The From: address. Default tokengate@<hostname>. */
+      from: string;
+    } | null;
+    /** A JSON POST per notice, signed with HMAC-SHA256. null: no webhook. */
+    webhook: {
+      url: string;
+      /** The HMAC key; the signature is in X-Tokengate-Signature: sha256=<hex>. */
+      secret: string;
+      /** Attempts per notice, with exponential back-off (1 s, 2 s, 4 s …). Default 5. */
+      maxAttempts: number;
+      /** Per attempt. Default 10000. */
+      timeoutMs: number;
+    } | null;
+  };
+  /**
+   * The secret-scanning alert endpoint (config file section `secretScanning:`), in the format of
+   * GitHub's secret scanning partner program: POST /_tokengate/secret-scanning.
+   */
+  secretScanning: {
+    /** Default false: the endpoint answers 404. */
+    enabled: boolean;
+    /** The scanner's ECDSA public keys (PEM) by key identifier; a signed alert must name one. */
+    publicKeys: Array<{ id: string; pem: string }>;
+  };
+  /** Compatibility layers for scripts written against other token apps (config file section `compat:`). */
+  compat: {
+    /** The REST API of the seed's app under /rest/de.resolution.apitokenauth/latest. Default true. */
+    resolutionApi: boolean;
+  };
 }
 
 /** Flags the CLI passes through; undefined means "not given". */
@@ -161,6 +205,9 @@ const FILE_KEYS = new Set([
   'cache',
   'audit',
   'server',
+  'notifications',
+  'secretScanning',
+  'compat',
 ]);
 
 function intIn(name: string, v: unknown, min: number, max: number, from: string): number {
@@ -309,6 +356,87 @@ function auditSection(file: Source, fileDir: string, dataDir: string): Config['a
   };
 }
 
+const httpUrl: FieldReader<string> = (v, name) => {
+  const text = str(name, v, 'config file');
+  let u: URL | null = null;
+  try {
+    u = new URL(text);
+  } catch {
+    // reported below
+  }
+  if (!u || (u.protocol !== 'http:' && u.protocol !== 'https:'))
+    throw new ConfigError(`${name} must be an http:// or https:// URL (config file)`);
+  return u.toString();
+};
+
+const text: FieldReader<string> = (v, name) => str(name, v, 'config file');
+
+/** The config file's `notifications:` section: `smtp:` and `webhook:`, each absent (off) or a mapping. */
+function notificationsSection(file: Source): Config['notifications'] {
+  const n = section<{ smtp: Source | null; webhook: Source | null }>(file, 'notifications', {
+    smtp: [mapping, null],
+    webhook: [mapping, null],
+  });
+  let smtp: Config['notifications']['smtp'] = null;
+  if (n.smtp) {
+    smtp = section<NonNullable<Config['notifications']['smtp']>>(
+      { 'notifications.smtp': n.smtp },
+      'notifications.smtp',
+      {
+        host: [text, ''],
+        port: [intField(1, 65_535), 587],
+        secure: [bool, false],
+        user: [text, null as string | null],
+        password: [text, null as string | null],
+        from: [text, `tokengate@${hostname()}`],
+      },
+    );
+    if (!smtp.host) throw new ConfigError('notifications.smtp.host is required (config file)');
+    if ((smtp.user === null) !== (smtp.password === null))
+      throw new ConfigError(
+        'notifications.smtp.user and notifications.smtp.password go together (config file)',
+      );
+  }
+  let webhook: Config['notifications']['webhook'] = null;
+  if (n.webhook) {
+    webhook = section<NonNullable<Config['notifications']['webhook']>>(
+      { 'notifications.webhook': n.webhook },
+      'notifications.webhook',
+      {
+        url: [httpUrl, ''],
+        secret: [text, ''],
+        maxAttempts: [intField(1, 20), 5],
+        timeoutMs: [intField(100, 120_000), 10_000],
+      },
+    );
+    if (!webhook.url) throw new ConfigError('notifications.webhook.url is required (config file)');
+    if (webhook.secret.length < 16)
+      throw new ConfigError('notifications.webhook.secret must be at least 16 characters (config file)');
+  }
+  return { smtp, webhook };
+}
+
+/** The config file's `secretScanning:` section; `publicKeys` is a list of `{id, pem}`. */
+function secretScanningSection(file: Source): Config['secretScanning'] {
+  return section<Config['secretScanning']>(file, 'secretScanning', {
+    enabled: [bool, false],
+    publicKeys: [
+      (v, name) => {
+        if (!Array.isArray(v)) throw new ConfigError(`${name} must be a list of {id, pem} (config file)`);
+        return v.map((k: unknown, i) => {
+          const key = (k ?? {}) as Source;
+          const id = str(`${name}[${i}].id`, key.id, 'config file');
+          const pem = str(`${name}[${i}].pem`, key.pem, 'config file');
+          if (!pem.includes('-----BEGIN PUBLIC KEY-----'))
+            throw new ConfigError(`${name}[${i}].pem must be a PEM public key (config file)`);
+          return { id, pem };
+        });
+      },
+      [],
+    ],
+  });
+}
+
 function redisUrl(v: unknown, from: string): string {
   const text = str('redis', v, from);
   if (!/^rediss?:\/\//.test(text))
@@ -442,6 +570,9 @@ export function loadConfig(
     log,
     audit: auditSection(file, fileDir, dataDir),
     server: serverSection(file),
+    notifications: notificationsSection(file),
+    secretScanning: secretScanningSection(file),
+    compat: section(file, 'compat', { resolutionApi: [bool, true] }),
     cache: {
       maxEntries:
         cache.maxEntries === undefined

@@ -20,6 +20,11 @@ export interface Settings {
   'tokens.defaultValidityDays': number | null;
   'tokens.maxPerUser': number;
   'tokens.forceReadOnly': boolean;
+  'tokens.rotationGraceSeconds': number;
+  'tokens.revokeOnReuse': boolean;
+  'tokens.expiryWarningDays': number;
+  'tokens.pruneExpiredAfterDays': number | null;
+  'tokens.revokeUnusedAfterDays': number | null;
   'permissions.useTokens': GroupList;
   'permissions.createOwnTokens': GroupList;
   'permissions.manageAllTokens': GroupList;
@@ -142,6 +147,8 @@ function prefix(value: unknown): Result<string> {
     : fail('must be 2 to 16 characters: a lower-case letter, then lower-case letters or digits');
 }
 
+/** The longest grace period of a rotation: 30 days. */
+export const MAX_GRACE_SECONDS = 2_592_000;
 const daysSchema = { type: ['integer', 'null'], minimum: 1, maximum: MAX_DAYS };
 const groupsSchema = { type: 'array', items: { type: 'string' } };
 const cidrSchema = { type: 'array', items: { type: 'string' }, maxItems: 100 };
@@ -197,6 +204,46 @@ export const SETTING_DEFINITIONS = [
     description:
       'Tokens that users create for themselves are read-only. Managers can still create write tokens for others.',
     parse: bool,
+  }),
+  def({
+    key: 'tokens.rotationGraceSeconds',
+    schema: { type: 'integer', minimum: 0, maximum: MAX_GRACE_SECONDS },
+    default: 0,
+    description:
+      'After a rotation, the old secret keeps working this many seconds, so deployments can roll over (a rotation request may ask for less or more, up to 30 days). 0: it stops at once.',
+    parse: int(0, MAX_GRACE_SECONDS),
+  }),
+  def({
+    key: 'tokens.revokeOnReuse',
+    schema: { type: 'boolean' },
+    default: false,
+    description:
+      "A secret used after its rotation's grace period ended revokes the token, as GitLab does: a leak is likely. The attempt is audited either way (token.reused).",
+    parse: bool,
+  }),
+  def({
+    key: 'tokens.expiryWarningDays',
+    schema: { type: 'integer', minimum: 0, maximum: 365 },
+    default: 5,
+    description:
+      'This many days before a token expires its owner is warned once, by e-mail and/or webhook (config file, notifications:), and lists show "expires soon". 0: no warnings.',
+    parse: int(0, 365),
+  }),
+  def({
+    key: 'tokens.pruneExpiredAfterDays',
+    schema: daysSchema,
+    default: 30,
+    description:
+      'Expired tokens are deleted this many days after they expired, each deletion audited (token.pruned). null: expired tokens are kept.',
+    parse: nullableDays,
+  }),
+  def({
+    key: 'tokens.revokeUnusedAfterDays',
+    schema: daysSchema,
+    default: null,
+    description:
+      'Tokens not used for this many days (counted from creation when never used) are revoked, each revocation audited. null: unused tokens stay.',
+    parse: nullableDays,
   }),
   def({
     key: 'permissions.useTokens',

@@ -9,6 +9,7 @@ export type TokenDenial =
   | 'unknown-token'
   | 'user-mismatch'
   | 'revoked'
+  | 'rotated'
   | 'expired'
   | 'user-disabled'
   | 'no-permission'
@@ -46,6 +47,8 @@ export function decideToken(i: TokenDecisionInput): TokenDecision {
   if (i.basicUser !== null && i.basicUser !== t.user)
     return { ok: false, reason: 'user-mismatch', status: 401, token: t };
   if (t.revokedAt !== null) return { ok: false, reason: 'revoked', status: 401, token: t };
+  if (t.rotatedSecretValidUntil !== undefined && t.rotatedSecretValidUntil <= i.now)
+    return { ok: false, reason: 'rotated', status: 401, token: t };
   if (t.expiresAt !== null && t.expiresAt <= i.now)
     return { ok: false, reason: 'expired', status: 401, token: t };
   if (!i.owner || i.owner.disabled) return { ok: false, reason: 'user-disabled', status: 401, token: t };
@@ -63,6 +66,7 @@ export const DENIAL_MESSAGES: Record<TokenDenial, string> = {
   'unknown-token': 'no matching token',
   'user-mismatch': 'the token belongs to another user',
   revoked: 'the token has been revoked',
+  rotated: 'the secret was replaced by a rotation of the token, and its grace period is over',
   expired: 'the token has expired',
   'user-disabled': 'the token owner is disabled or deleted',
   'no-permission': 'the token owner lacks the useTokens permission',

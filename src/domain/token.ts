@@ -28,11 +28,18 @@ export interface TokenRecord {
   revokedBy: string | null;
   /** Uses counted so far (written in batches with the last-used time). */
   useCount?: number;
+  /** When the secret was last replaced by a rotation; null: never rotated. */
+  rotatedAt?: number | null;
 }
 
 /** What the store holds: the record and the SHA-256 of the secret. Never leaves the service layer. */
 export interface StoredToken extends TokenRecord {
   hash: string;
+  /**
+   * Set only when the secret presented was one this token had before a rotation: that secret works
+   * until this time (the grace period), and is reuse of a rotated token afterwards.
+   */
+  rotatedSecretValidUntil?: number;
 }
 
 export type TokenStatus = 'active' | 'expired' | 'revoked';
@@ -60,11 +67,32 @@ export interface PublicToken {
   revokedAt: string | null;
   revokedBy: string | null;
   useCount: number;
+  /** Active, and expires within tokens.expiryWarningDays: its owner is (or is about to be) warned. */
+  expiresSoon: boolean;
+  /** When the secret was last replaced by a rotation. */
+  rotatedAt: string | null;
+}
+
+const DAY_MS = 86_400_000;
+
+/** Active, with an expiry at most `warningDays` days away (0: never). */
+export function expiresSoon(
+  t: Pick<TokenRecord, 'revokedAt' | 'expiresAt'>,
+  now: number,
+  warningDays: number,
+): boolean {
+  return (
+    warningDays > 0 &&
+    t.expiresAt !== null &&
+    tokenStatus(t, now) === 'active' &&
+    t.expiresAt - now <= warningDays * DAY_MS
+  );
 }
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
-export function toPublicToken(t: TokenRecord, now: number): PublicToken {
+/** `warningDays`: tokens.expiryWarningDays, for `expiresSoon`. */
+export function toPublicToken(t: TokenRecord, now: number, warningDays: number): PublicToken {
   return {
     id: t.id,
     user: t.user,
@@ -81,6 +109,8 @@ export function toPublicToken(t: TokenRecord, now: number): PublicToken {
     revokedAt: iso(t.revokedAt),
     revokedBy: t.revokedBy,
     useCount: t.useCount ?? 0,
+    expiresSoon: expiresSoon(t, now, warningDays),
+    rotatedAt: iso(t.rotatedAt ?? null),
   };
 }
 

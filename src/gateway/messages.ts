@@ -62,6 +62,8 @@ function denialReason(reason: GatewayDenial, method: string, clientIp: string, p
       return 'The API token belongs to another user';
     case 'revoked':
       return 'The API token has been revoked';
+    case 'rotated':
+      return 'The API token was rotated: this is its old secret, and its grace period is over';
     case 'expired':
       return 'The API token has expired';
     case 'user-disabled':

@@ -1,3 +1,5 @@
+import type { Notifier } from '../notify/notifier.js';
+import { COMPAT_RESOLUTION_PATH } from './api/routes/compat-resolution.js';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { AppContext } from '../app.js';
@@ -23,6 +25,8 @@ export interface RunningServer {
 export interface ApiOptions {
   log?: Logger;
   metrics?: Metrics;
+  /** Tells token owners about leaked and reused tokens. */
+  notifier?: Notifier;
   /** The built web UI; default web/dist. */
   uiDir?: string;
 }
@@ -41,6 +45,9 @@ export async function createApi(ctx: AppContext, opts: ApiOptions = {}): Promise
     now: ctx.now,
     logError: (m, err) => log.error(m, err),
     bodyLimit: ctx.config.server.maxApiBodyBytes,
+    secretScanning: ctx.config.secretScanning,
+    compatResolutionApi: ctx.config.compat.resolutionApi,
+    ...(opts.notifier ? { notifier: opts.notifier } : {}),
     ...(opts.metrics ? { metrics: opts.metrics } : {}),
     ...(opts.uiDir ? { uiDir: opts.uiDir } : {}),
   });
@@ -130,6 +137,11 @@ function checkingInterval(limits: Config['server']): number {
   return Math.min(30_000, Math.max(50, Math.floor(shortest / 4)));
 }
 
+/** A path under the seed app's REST API: the prefix, then the end, `/` or `?`. */
+function isCompatPath(url: string): boolean {
+  return url.startsWith(COMPAT_RESOLUTION_PATH) && /^[/?]?$/.test(url.charAt(COMPAT_RESOLUTION_PATH.length));
+}
+
 export async function startServer(
   ctx: AppContext,
   routes: RawRoutes = {},
@@ -139,6 +151,8 @@ export async function startServer(
   const prefix = `${BASE_PATH}/`;
   const gateway = routes.gateway ?? notProxied;
   const forwardAuth = routes.forwardAuth;
+  // The seed app's REST API paths are answered here instead of being proxied (docs/migration.md).
+  const compat = ctx.config.compat.resolutionApi;
   const dispatch = (req: IncomingMessage, res: ServerResponse): void => {
     const url = req.url ?? '/';
     const isForwardAuth =
@@ -147,7 +161,8 @@ export async function startServer(
       /^[/?]?$/.test(url.charAt(FORWARD_AUTH_PATH.length));
     const refused = refusal(req, isForwardAuth);
     if (refused !== null) refuse(res, refused, isForwardAuth);
-    else if (!url.startsWith(prefix) && url !== BASE_PATH) gateway(req, res);
+    else if (!url.startsWith(prefix) && url !== BASE_PATH && !(compat && isCompatPath(url)))
+      gateway(req, res);
     else if (isForwardAuth) {
       forwardAuth(req, res);
     } else {

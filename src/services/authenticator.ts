@@ -5,7 +5,7 @@ import type { Principal } from '../domain/permissions.js';
 import { DENIAL_MESSAGES, decideToken } from '../domain/token-decision.js';
 import { isOurToken } from '../domain/gateway-decision.js';
 import { hashToken } from '../domain/token-hash.js';
-import { READ_METHODS } from '../domain/token.js';
+import { READ_METHODS, type StoredToken } from '../domain/token.js';
 import type { StoredUser } from '../domain/user.js';
 import { blockReason } from '../gateway/messages.js';
 import type { Block, BruteForceGuard, FailedAttempt } from './brute-force.js';
@@ -47,6 +47,7 @@ export class ManagementAuthenticator {
   private readonly passwordKey = randomBytes(32);
   private readonly passwords = new LruCache<string, string>(1_000, PASSWORD_CACHE_MS);
   private bruteForce: BruteForceGuard | null = null;
+  private onReuse: ((token: StoredToken, attempt: FailedAttempt) => void) | null = null;
 
   constructor(
     private readonly cache: CredentialCache,
@@ -67,6 +68,11 @@ export class ManagementAuthenticator {
    */
   useBruteForce(guard: BruteForceGuard): void {
     this.bruteForce = guard;
+  }
+
+  /** Hears of rotated secrets used after their grace period (RotationReuse), as the gateway does. */
+  useReuseDetection(onReuse: (token: StoredToken, attempt: FailedAttempt) => void): void {
+    this.onReuse = onReuse;
   }
 
   async authenticate(
@@ -137,6 +143,7 @@ export class ManagementAuthenticator {
     if (!d.ok) {
       if (d.reason === 'unknown-token' || d.reason === 'user-mismatch')
         this.bruteForce?.failed(attempt(), now);
+      if (d.reason === 'rotated' && d.token) this.onReuse?.(d.token, attempt());
       const message = `token authentication failed: ${DENIAL_MESSAGES[d.reason]}`;
       if (d.status === 401) throw unauthorized(message);
       throw new AppError(

@@ -33,7 +33,8 @@ export const DEFAULT_CACHE_OPTIONS: CacheOptions = { maxEntries: 10_000, ttlMs: 
  */
 export class CredentialCache {
   private readonly tokens: LruCache<string, CachedToken>;
-  private readonly hashById = new Map<string, string>();
+  /** The cached hashes of each token: its secret's, and former secrets' after a rotation. */
+  private readonly hashesById = new Map<string, Set<string>>();
   private readonly users: LruCache<string, StoredUser | null>;
   private readonly inflightTokens = new Map<string, Promise<CachedToken | null>>();
   private readonly inflightUsers = new Map<string, Promise<StoredUser | null>>();
@@ -50,7 +51,7 @@ export class CredentialCache {
     feed: ChangeFeed,
     opts: CacheOptions = DEFAULT_CACHE_OPTIONS,
   ) {
-    this.tokens = new LruCache(opts.maxEntries, opts.ttlMs, (_hash, v) => this.hashById.delete(v.token.id));
+    this.tokens = new LruCache(opts.maxEntries, opts.ttlMs, (hash, v) => this.forgetHash(v.token.id, hash));
     this.users = new LruCache(opts.maxEntries, opts.ttlMs);
     feed.subscribe((c) => {
       this.racing.heard(c.kind, c.ref);
@@ -108,7 +109,7 @@ export class CredentialCache {
   clear(): void {
     this.tokens.clear();
     this.users.clear();
-    this.hashById.clear();
+    this.hashesById.clear();
   }
 
   private async loadToken(hash: string, now: number): Promise<CachedToken | null> {
@@ -116,6 +117,12 @@ export class CredentialCache {
     let token: StoredToken | null;
     try {
       token = await this.store.tokens.findByHash(hash);
+      if (!token) {
+        // A former secret of a rotated token: the token, marked with how long that secret works.
+        const old = await this.store.tokens.findRotated(hash);
+        const current = old ? await this.store.tokens.findById(old.tokenId) : null;
+        token = current && old ? { ...current, rotatedSecretValidUntil: old.validUntil } : null;
+      }
     } catch (err) {
       this.racing.end(since, 'token', null);
       throw err;
@@ -125,16 +132,25 @@ export class CredentialCache {
     const entry: CachedToken = { token, allowedIps: compileIpMatcher(token.allowedIps ?? []) };
     if (unchanged) {
       this.tokens.set(hash, entry, now);
-      this.hashById.set(token.id, hash);
+      let hashes = this.hashesById.get(token.id);
+      if (!hashes) this.hashesById.set(token.id, (hashes = new Set()));
+      hashes.add(hash);
     }
     return entry;
   }
 
+  private forgetHash(id: string, hash: string): void {
+    const hashes = this.hashesById.get(id);
+    hashes?.delete(hash);
+    if (hashes?.size === 0) this.hashesById.delete(id);
+  }
+
+  /** A change to a token drops every cached secret of it, former ones included. */
   private evictToken(id: string): void {
-    const hash = this.hashById.get(id);
-    if (hash === undefined) return;
-    this.tokens.delete(hash);
-    this.hashById.delete(id);
+    const hashes = this.hashesById.get(id);
+    if (!hashes) return;
+    this.hashesById.delete(id);
+    for (const hash of hashes) this.tokens.delete(hash);
   }
 }
 

@@ -25,7 +25,7 @@ export interface TokenPage {
 
 /** Strips the hash: what leaves this service is a record, never the stored form. */
 function record(t: StoredToken): TokenRecord {
-  const { hash: _hash, ...rest } = t;
+  const { hash: _hash, rotatedSecretValidUntil: _old, ...rest } = t;
   return rest;
 }
 
@@ -179,6 +179,76 @@ export class TokenService {
     return { ...record(t), description: desc };
   }
 
+  /**
+   * Rotates a token: a new secret for the same record (scope, IPs, limits, description and expiry
+   * kept). The old secret works `graceSeconds` longer (default tokens.rotationGraceSeconds), then
+   * its use is reuse of a rotated token (RotationReuse). Who may: the owner signed in with a
+   * password or a session; the token itself when it has write scope; a token manager
+   * (`asManager`), for an admin's token only as an admin. Returns the new secret, shown once.
+   */
+  async rotate(
+    p: Principal,
+    ctx: RequestContext,
+    id: string,
+    graceSeconds?: number,
+    asManager = false,
+  ): Promise<CreatedToken> {
+    const settings = this.settings.current;
+    const t = await this.visible(p, id, asManager);
+    if (p.via === 'token' && p.tokenId !== id) {
+      throw new AppError(
+        'forbidden',
+        'a token can rotate only itself: sign in with a password (or the web UI) to rotate another token',
+      );
+    }
+    if (p.via === 'token' && p.tokenScope !== 'write')
+      throw new AppError('forbidden', 'a token needs write scope to rotate itself');
+    const now = this.deps.now();
+    if (t.revokedAt !== null) throw new AppError('conflict', `token ${id} is revoked and cannot be rotated`);
+    if (t.expiresAt !== null && t.expiresAt <= now)
+      throw new AppError('conflict', `token ${id} has expired and cannot be rotated`);
+    const grace = graceSeconds ?? settings['tokens.rotationGraceSeconds'];
+    const plain = generateToken(settings['tokens.prefix']);
+    const hash = hashToken(plain);
+    const validUntil = now + grace * 1000;
+    const audit = makeAudit(this.deps, ctx, now);
+    await this.deps.store.transaction(async (tx) => {
+      if (p.username !== t.user && !isAdmin(p)) {
+        const owner = await tx.users.find(t.user);
+        if (owner && isAdmin(owner)) {
+          throw new AppError(
+            'forbidden',
+            `only the admin group may rotate tokens of ${t.user}, a member of the admin group`,
+          );
+        }
+      }
+      if (!(await tx.tokens.rotate(id, t.hash, hash, now, validUntil))) {
+        throw new AppError('conflict', `token ${id} changed meanwhile (revoked or rotated); try again`);
+      }
+      await tx.audit.append([
+        audit({
+          category: 'tokens',
+          action: 'token.rotated',
+          summary:
+            p.username === t.user
+              ? `Token "${t.description}" of ${t.user} rotated by ${t.user}`
+              : `Token "${t.description}" of ${t.user} rotated by ${p.username}`,
+          affectedUser: t.user,
+          tokenId: id,
+          tokenDescription: t.description,
+          details: {
+            graceSeconds: grace,
+            oldSecretValidUntil: new Date(validUntil).toISOString(),
+            via: p.via,
+          },
+        }),
+      ]);
+      await tx.changes.record('token', [id], now);
+    });
+    this.deps.feed.publish('token', [id]);
+    return { token: plain, record: { ...record(t), rotatedAt: now } };
+  }
+
   /** Revokes one token. Revoking a revoked token changes nothing and writes no audit record. */
   async revoke(p: Principal, ctx: RequestContext, id: string, asManager = false): Promise<TokenRecord> {
     const t = await this.visible(p, id, asManager);
@@ -236,6 +306,42 @@ export class TokenService {
     });
     this.deps.feed.publish('token', ids);
     return ids;
+  }
+
+  /**
+   * Revokes a token without a user asking: a leak report, reuse of a rotated secret, or disuse. The
+   * audit record (`token.revoked`) names the reason and its details (e.g. the URL where a leak was
+   * found); `by` is who or what revoked it (`@secret-scanning`, `@lifecycle`…). Returns the token as
+   * it was, or null when it was already revoked or does not exist.
+   */
+  async revokeAutomatically(
+    id: string,
+    ctx: RequestContext,
+    reason: 'leaked' | 'reused' | 'unused',
+    summary: string,
+    details: Record<string, unknown> = {},
+  ): Promise<StoredToken | null> {
+    const now = this.deps.now();
+    const audit = makeAudit(this.deps, ctx, now);
+    const t = await this.deps.store.transaction(async (tx) => {
+      const token = await tx.tokens.findById(id);
+      if (!token || !(await tx.tokens.revoke(id, now, ctx.author))) return null;
+      await tx.audit.append([
+        audit({
+          category: 'tokens',
+          action: 'token.revoked',
+          summary,
+          affectedUser: token.user,
+          tokenId: id,
+          tokenDescription: token.description,
+          details: { reason, scope: token.scope, ...details },
+        }),
+      ]);
+      await tx.changes.record('token', [id], now);
+      return token;
+    });
+    if (t) this.deps.feed.publish('token', [id]);
+    return t;
   }
 
   private async visible(p: Principal, id: string, asManager: boolean): Promise<StoredToken> {

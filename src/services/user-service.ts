@@ -230,6 +230,14 @@ export class UserService {
   }
 
   /** Checks a directory password. Returns the user only when it exists, is enabled and the password matches. */
+  /** Who to tell about one of their tokens (services only, no principal): null when the user is gone. */
+  async findForNotice(
+    username: string,
+  ): Promise<{ username: string; displayName: string; email: string | null } | null> {
+    const u = await this.deps.store.users.find(username);
+    return u ? { username: u.username, displayName: u.displayName, email: u.email } : null;
+  }
+
   async verifyPassword(username: string, password: string): Promise<StoredUser | null> {
     const user = await this.deps.store.users.find(username);
     if (!user || user.passwordHash === null) {

@@ -32,6 +32,16 @@ export interface TokensTable {
   revoked_at: number | null;
   revoked_by: string | null;
   use_count: Generated<number>;
+  rotated_at: number | null;
+  expiry_warned_at: number | null;
+}
+
+/** A hash a token had before a rotation: valid until `valid_until`, reuse after that. */
+export interface TokenRotationsTable {
+  hash: string;
+  token_id: string;
+  rotated_at: number;
+  valid_until: number;
 }
 
 /** A web UI session; the cookie value is never stored, only its SHA-256. */
@@ -125,6 +135,7 @@ export interface ChangesTable {
 export interface Database {
   users: UsersTable;
   tokens: TokensTable;
+  token_rotations: TokenRotationsTable;
   settings: SettingsTable;
   audit_log: AuditTable;
   sessions: SessionsTable;

@@ -51,7 +51,16 @@ function toToken(r: Selectable<TokensTable>): StoredToken {
     revokedAt: r.revoked_at,
     revokedBy: r.revoked_by,
     useCount: Number(r.use_count),
+    rotatedAt: r.rotated_at,
   };
+}
+
+/** A secret a token had before a rotation. */
+export interface RotatedSecret {
+  tokenId: string;
+  rotatedAt: number;
+  /** Until then the old secret still works (the grace period); used later, it is reuse. */
+  validUntil: number;
 }
 
 function escapeLike(s: string): string {
@@ -147,6 +156,37 @@ export class TokenRepo {
     }
     const rows = await q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit).execute();
     return rows.map(toToken);
+  }
+
+  /**
+   * A rotation: the token gets `newHash`, and its current hash is kept in token_rotations, valid
+   * until `validUntil`. False when the token is missing, revoked, or its hash is no longer `oldHash`
+   * (a concurrent rotation won).
+   */
+  async rotate(id: string, oldHash: string, newHash: string, at: number, validUntil: number): Promise<boolean> {
+    const r = await this.db
+      .updateTable('tokens')
+      .set({ hash: newHash, rotated_at: at })
+      .where('id', '=', id)
+      .where('hash', '=', oldHash)
+      .where('revoked_at', 'is', null)
+      .executeTakeFirst();
+    if (r.numUpdatedRows === 0n) return false;
+    await this.db
+      .insertInto('token_rotations')
+      .values({ hash: oldHash, token_id: id, rotated_at: at, valid_until: validUntil })
+      .execute();
+    return true;
+  }
+
+  /** The token a rotated (former) secret belonged to, or null. */
+  async findRotated(hash: string): Promise<RotatedSecret | null> {
+    const r = await this.db
+      .selectFrom('token_rotations')
+      .select(['token_id', 'rotated_at', 'valid_until'])
+      .where('hash', '=', hash)
+      .executeTakeFirst();
+    return r ? { tokenId: r.token_id, rotatedAt: Number(r.rotated_at), validUntil: Number(r.valid_until) } : null;
   }
 
   async updateDescription(id: string, description: string): Promise<boolean> {

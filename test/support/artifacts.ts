@@ -95,7 +95,7 @@ export async function recordAudit(source: string, ctx: AppContext): Promise<void
 
 /**
  * Records the secrets a context's services issue and check: every token created (through the service
- * or the API, which calls the same instance), every password set, and every password tried.
+ * or the API, which calls the same instance), every new secret of a rotation, every password set, and every password tried.
  */
 export function watchContext(ctx: AppContext): void {
   if (!collecting) return;
@@ -104,6 +104,12 @@ export function watchContext(ctx: AppContext): void {
   const create = tokens.create.bind(tokens);
   tokens.create = async (...args) => {
     const r = await create(...args);
+    recordSecret('token', r.token);
+    return r;
+  };
+  const rotate = tokens.rotate.bind(tokens);
+  tokens.rotate = async (...args) => {
+    const r = await rotate(...args);
     recordSecret('token', r.token);
     return r;
   };

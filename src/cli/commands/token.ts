@@ -1,7 +1,9 @@
 import type { Command } from 'commander';
 import { CLI_PRINCIPAL } from '../../domain/permissions.js';
 import { invalidField } from '../../domain/errors.js';
-import { toPublicToken, type TokenStatus } from '../../domain/token.js';
+import { MAX_GRACE_SECONDS } from '../../domain/settings.js';
+import { toPublicToken, type PublicToken, type TokenRecord, type TokenStatus } from '../../domain/token.js';
+import type { AppContext } from '../../app.js';
 import type { TokenRequest } from '../../domain/token-policy.js';
 import { systemContext } from '../../services/context.js';
 import { withApp, type GlobalOptions } from '../context.js';
@@ -27,6 +29,17 @@ export function parseRateLimit(value: string): { requests: number; windowSeconds
     );
   }
   return { requests, windowSeconds };
+}
+
+/** A token as the CLI shows it; `expiresSoon` follows tokens.expiryWarningDays. */
+function publicToken(ctx: AppContext, t: TokenRecord): PublicToken {
+  return toPublicToken(t, ctx.now(), ctx.settings.current['tokens.expiryWarningDays']);
+}
+
+/** The EXPIRES column: the date, `never`, or the date with `(expires soon)`. */
+function expiresColumn(t: PublicToken): string {
+  if (t.expiresAt === null) return 'never';
+  return t.expiresSoon ? `${shortDate(t.expiresAt)} (expires soon)` : shortDate(t.expiresAt);
 }
 
 function isStatus(s: string): s is TokenStatus {
@@ -75,8 +88,7 @@ export function tokenCommands(program: Command, io: Io, globals: () => GlobalOpt
             o.user,
             req,
           );
-          if (o.json)
-            printJson(io, { token: created.token, record: toPublicToken(created.record, ctx.now()) });
+          if (o.json) printJson(io, { token: created.token, record: publicToken(ctx, created.record) });
           else io.out(created.token);
         });
       },
@@ -98,8 +110,7 @@ export function tokenCommands(program: Command, io: Io, globals: () => GlobalOpt
           { ...(o.user ? { user: o.user } : {}), ...(status !== undefined ? { status } : {}) },
           100_000,
         );
-        const now = ctx.now();
-        const items = page.items.map((t) => toPublicToken(t, now));
+        const items = page.items.map((t) => publicToken(ctx, t));
         if (o.json) {
           printJson(io, items);
           return;
@@ -113,11 +124,45 @@ export function tokenCommands(program: Command, io: Io, globals: () => GlobalOpt
             t.scope,
             t.status,
             shortDate(t.createdAt),
-            shortDate(t.expiresAt) === '-' ? 'never' : shortDate(t.expiresAt),
+            expiresColumn(t),
             shortDate(t.lastUsedAt),
             t.description,
           ]),
         );
+      });
+    });
+
+  token
+    .command('rotate')
+    .description(
+      'give a token a new secret and print it (shown this once); the old one stops after a grace period',
+    )
+    .argument('<id>', 'the token id (tok_…)')
+    .option(
+      '--grace <seconds>',
+      'how long the old secret keeps working (default tokens.rotationGraceSeconds)',
+    )
+    .option('--json', 'print the new token and its record as JSON')
+    .action(async (id: string, o: { grace?: string; json?: boolean }) => {
+      let grace: number | undefined;
+      if (o.grace !== undefined) {
+        grace = /^\d+$/.test(o.grace) ? Number(o.grace) : Number.NaN;
+        if (!Number.isInteger(grace) || grace > MAX_GRACE_SECONDS)
+          throw invalidField(
+            '--grace',
+            `must be a number of seconds from 0 to ${MAX_GRACE_SECONDS} (30 days)`,
+          );
+      }
+      await withApp(io, globals(), async (ctx) => {
+        const rotated = await ctx.tokens.rotate(
+          CLI_PRINCIPAL,
+          systemContext(CLI_PRINCIPAL.username),
+          id,
+          grace,
+          true,
+        );
+        if (o.json) printJson(io, { token: rotated.token, record: publicToken(ctx, rotated.record) });
+        else io.out(rotated.token);
       });
     });
 

@@ -1,3 +1,8 @@
+import { toPublicToken, type PublicToken, type TokenRecord } from '../../domain/token.js';
+import type { Config } from '../../config/config.js';
+import type { Notifier } from '../../notify/notifier.js';
+import { compatResolutionRoutes, COMPAT_RESOLUTION_PATH } from './routes/compat-resolution.js';
+import { secretScanningRoutes } from './routes/secret-scanning.js';
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import swagger from '@fastify/swagger';
@@ -54,6 +59,12 @@ export interface ApiDeps {
   logError: (message: string, err: unknown) => void;
   /** Largest request body in bytes; default {@link API_BODY_LIMIT}. */
   bodyLimit?: number;
+  /** Tells token owners about leaked and reused tokens; default: nobody. */
+  notifier?: Notifier;
+  /** The secret-scanning alert endpoint; default off. */
+  secretScanning?: Config['secretScanning'];
+  /** The seed app's REST API under {@link COMPAT_RESOLUTION_PATH}; default off. */
+  compatResolutionApi?: boolean;
 }
 
 declare module 'fastify' {
@@ -125,6 +136,11 @@ export function requestContext(req: FastifyRequest): RequestContext {
 }
 
 /** Builds the management API. Call `ready()` before routing requests to it. */
+/** A token as the API shows it; `expiresSoon` follows tokens.expiryWarningDays. */
+export function publicToken(deps: Pick<ApiDeps, 'now' | 'settings'>, t: TokenRecord): PublicToken {
+  return toPublicToken(t, deps.now(), deps.settings.current['tokens.expiryWarningDays']);
+}
+
 export function buildApi(deps: ApiDeps): Api {
   const app = Fastify({
     logger: false,
@@ -235,8 +251,11 @@ export function buildApi(deps: ApiDeps): Api {
       await api.register(sessionRoutes(deps));
       await api.register(adminStatsRoutes(deps));
       await api.register(adminAuditRoutes(deps));
+      await api.register(secretScanningRoutes(deps));
     },
     { prefix: API_PATH },
   );
+  if (deps.compatResolutionApi)
+    void app.register(compatResolutionRoutes(deps), { prefix: COMPAT_RESOLUTION_PATH });
   return app;
 }

@@ -1,6 +1,6 @@
 import { Type, type Static } from 'typebox';
 import { ERROR_CATALOGUE } from '../../domain/errors.js';
-import { SETTING_DEFINITIONS } from '../../domain/settings.js';
+import { MAX_GRACE_SECONDS, SETTING_DEFINITIONS } from '../../domain/settings.js';
 import { PREFIX_PATTERN } from '../../domain/token-format.js';
 import { MAX_DESCRIPTION_LENGTH } from '../../domain/token.js';
 
@@ -63,6 +63,10 @@ export const TokenView = Type.Object(
     useCount: Type.Integer({
       description: 'Requests authenticated with this token so far (counted in batches).',
     }),
+    expiresSoon: Type.Boolean({
+      description: 'Active, and expires within tokens.expiryWarningDays days: its owner is warned.',
+    }),
+    rotatedAt: Nullable(DateTime),
   },
   { $id: 'Token' },
 );
@@ -98,6 +102,21 @@ export const PatchTokenBody = Type.Object(
   { description: Type.String({ minLength: 1, maxLength: MAX_DESCRIPTION_LENGTH }) },
   { additionalProperties: false },
 );
+
+export const RotateTokenBody = Type.Object(
+  {
+    graceSeconds: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: MAX_GRACE_SECONDS,
+        description:
+          'How long the old secret keeps working, in seconds (at most 30 days). Default: tokens.rotationGraceSeconds.',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type RotateTokenBody = Static<typeof RotateTokenBody>;
 
 export const TokenIdParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
 export const UserParams = Type.Object({ user: Type.String({ maxLength: 64 }) });
@@ -197,6 +216,12 @@ export const MeResponse = Type.Object({
       forceReadOnly: Type.Boolean(),
       maxPerUser: Type.Integer(),
       tokenPrefix: Type.String(),
+      rotationGraceSeconds: Type.Integer({
+        description: "tokens.rotationGraceSeconds: a rotation's default grace period.",
+      }),
+      expiryWarningDays: Type.Integer({
+        description: 'tokens.expiryWarningDays: how many days before expiry a token counts as expiring soon.',
+      }),
     },
     {
       description:

@@ -2,8 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { AppError } from '../../../domain/errors.js';
 import { hasPermission } from '../../../domain/permissions.js';
-import { toPublicToken } from '../../../domain/token.js';
-import type { ApiDeps } from '../app.js';
+import { publicToken, type ApiDeps } from '../app.js';
 import { ErrorResponses, TokenView } from '../schemas.js';
 
 const DAY = 86_400_000;
@@ -103,7 +102,7 @@ export function adminStatsRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
           })),
           expiringSoon: soon
             .sort((a, b) => (a.expiresAt ?? 0) - (b.expiresAt ?? 0))
-            .map((t) => toPublicToken(t, now)),
+            .map((t) => publicToken(deps, t)),
         };
       },
     );

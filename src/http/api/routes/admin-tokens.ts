@@ -2,14 +2,14 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { AppError, invalidField } from '../../../domain/errors.js';
 import { hasPermission, type Principal } from '../../../domain/permissions.js';
-import { toPublicToken } from '../../../domain/token.js';
 import type { TokenCursor, TokenFilter } from '../../../store/token-repo.js';
-import { requestContext, type ApiDeps } from '../app.js';
-import { createToken } from './tokens.js';
+import { publicToken, requestContext, type ApiDeps } from '../app.js';
+import { createToken, noBodyIsEmpty, ROTATE_DESCRIPTION, rotateToken } from './tokens.js';
 import {
   CreatedTokenResponse,
   CreateTokenBody,
   RevokedTokens,
+  RotateTokenBody,
   TokenIdParams,
   TokenPage,
   TokenSearchQuery,
@@ -86,9 +86,8 @@ export function adminTokenRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
           req.query.limit ?? 50,
           after,
         );
-        const now = deps.now();
         return {
-          items: page.items.map((t) => toPublicToken(t, now)),
+          items: page.items.map((t) => publicToken(deps, t)),
           nextCursor: page.next ? encodeCursor(page.next) : null,
         };
       },
@@ -104,7 +103,24 @@ export function adminTokenRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
           response: { 200: TokenView, ...ErrorResponses },
         },
       },
-      async (req) => toPublicToken(await deps.tokens.get(req.principal, req.params.id, true), deps.now()),
+      async (req) => publicToken(deps, await deps.tokens.get(req.principal, req.params.id, true)),
+    );
+
+    app.post(
+      '/admin/tokens/:id/rotate',
+      {
+        schema: {
+          tags: ['token manager'],
+          summary: 'Rotate any token',
+          description: `${ROTATE_DESCRIPTION} Only the admin group may rotate an administrator's token.`,
+          params: TokenIdParams,
+          body: RotateTokenBody,
+          response: { 200: CreatedTokenResponse, ...ErrorResponses },
+        },
+        preValidation: noBodyIsEmpty,
+      },
+      async (req) =>
+        rotateToken(deps, req, req.params.id, (req.body as RotateTokenBody | undefined)?.graceSeconds, true),
     );
 
     app.delete(

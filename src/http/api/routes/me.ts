@@ -42,6 +42,8 @@ export function meRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
             forceReadOnly: s['tokens.forceReadOnly'],
             maxPerUser: s['tokens.maxPerUser'],
             tokenPrefix: s['tokens.prefix'],
+            rotationGraceSeconds: s['tokens.rotationGraceSeconds'],
+            expiryWarningDays: s['tokens.expiryWarningDays'],
           },
         };
       },

@@ -1,13 +1,14 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { FastifyRequest } from 'fastify';
-import { toPublicToken, type PublicToken } from '../../../domain/token.js';
-import { requestContext, type ApiDeps } from '../app.js';
+import type { PublicToken } from '../../../domain/token.js';
+import { publicToken, requestContext, type ApiDeps } from '../app.js';
 import {
   CreatedTokenResponse,
   CreateTokenBody,
   ErrorResponse,
   PatchTokenBody,
+  RotateTokenBody,
   TokenIdParams,
   TokenList,
   TokenView,
@@ -22,8 +23,28 @@ export async function createToken(
   body: CreateTokenBody,
 ): Promise<{ token: string; record: PublicToken }> {
   const created = await deps.tokens.create(req.principal, requestContext(req), owner, body);
-  return { token: created.token, record: toPublicToken(created.record, deps.now()) };
+  return { token: created.token, record: publicToken(deps, created.record) };
 }
+
+/** Rotates a token and shapes the response that carries its new secret (as creation does). */
+export async function rotateToken(
+  deps: ApiDeps,
+  req: FastifyRequest,
+  id: string,
+  graceSeconds: number | undefined,
+  asManager: boolean,
+): Promise<{ token: string; record: PublicToken }> {
+  const rotated = await deps.tokens.rotate(req.principal, requestContext(req), id, graceSeconds, asManager);
+  return { token: rotated.token, record: publicToken(deps, rotated.record) };
+}
+
+/** A POST without a body means no options: validated as `{}`. */
+export async function noBodyIsEmpty(req: FastifyRequest): Promise<void> {
+  req.body ??= {};
+}
+
+export const ROTATE_DESCRIPTION =
+  'Returns a new secret for the same token, shown once; scope, IP allow-list, rate limit, description and expiry are kept. The old secret keeps working for graceSeconds (default tokens.rotationGraceSeconds), then its use is audited as token.reused (and revokes the token with tokens.revokeOnReuse). A revoked or expired token cannot be rotated (409).';
 
 /** The caller's own tokens. */
 export function tokenRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
@@ -38,8 +59,7 @@ export function tokenRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
         },
       },
       async (req) => {
-        const now = deps.now();
-        return { items: (await deps.tokens.listOwn(req.principal)).map((t) => toPublicToken(t, now)) };
+        return { items: (await deps.tokens.listOwn(req.principal)).map((t) => publicToken(deps, t)) };
       },
     );
 
@@ -69,7 +89,7 @@ export function tokenRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
           response: { 200: TokenView, ...ErrorResponses },
         },
       },
-      async (req) => toPublicToken(await deps.tokens.get(req.principal, req.params.id), deps.now()),
+      async (req) => publicToken(deps, await deps.tokens.get(req.principal, req.params.id)),
     );
 
     app.patch(
@@ -84,15 +104,32 @@ export function tokenRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
         },
       },
       async (req) =>
-        toPublicToken(
+        publicToken(
+          deps,
           await deps.tokens.updateDescription(
             req.principal,
             requestContext(req),
             req.params.id,
             req.body.description,
           ),
-          deps.now(),
         ),
+    );
+
+    app.post(
+      '/tokens/:id/rotate',
+      {
+        schema: {
+          tags: ['tokens'],
+          summary: 'Rotate one of your tokens: a new secret, the old one stops after a grace period',
+          description: `${ROTATE_DESCRIPTION} A token may rotate itself when it has write scope.`,
+          params: TokenIdParams,
+          body: RotateTokenBody,
+          response: { 200: CreatedTokenResponse, ...ErrorResponses },
+        },
+        preValidation: noBodyIsEmpty,
+      },
+      async (req) =>
+        rotateToken(deps, req, req.params.id, (req.body as RotateTokenBody | undefined)?.graceSeconds, false),
     );
 
     app.delete(
