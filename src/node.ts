@@ -20,7 +20,7 @@ import { BruteForceGuard, MemoryFailureCounter, type BlockNotice } from './servi
 import { AuditQueue } from './audit/queue.js';
 import { AuditRetention } from './audit/retention.js';
 import { openAuditWriter } from './audit/writer.js';
-import { noNotifier } from './notify/notifier.js';
+import { noNotifier, type Notifier } from './notify/notifier.js';
 import { RotationReuse } from './services/rotation-reuse.js';
 import type { Settings } from './domain/settings.js';
 import { createAuditShipper } from './audit/shipper.js';
@@ -84,6 +84,8 @@ export interface GatewayRuntime {
   auditQueue: AuditQueue;
   retention: AuditRetention;
   bruteForce: BruteForceGuard;
+  /** Tells token owners about expiry, leaks and reuse (config file `notifications:`). */
+  notifier: Notifier;
   close(): Promise<void>;
 }
 
@@ -192,7 +194,7 @@ export async function startRuntime(config: Config, opts: StartNodeOptions): Prom
   authStats.start(STATS_FLUSH_MS);
   // Reuse of a rotated secret after its grace period: always audited, the owner told, and with
   // tokens.revokeOnReuse the token revoked (src/services/rotation-reuse.ts).
-  const notifier = noNotifier;
+  const notifier: Notifier = noNotifier;
   const reuse = new RotationReuse({
     settings: ctx.settings,
     tokens: ctx.tokens,
@@ -297,6 +299,7 @@ export async function startRuntime(config: Config, opts: StartNodeOptions): Prom
     auditQueue,
     retention,
     bruteForce,
+    notifier,
     close: async () => {
       clearInterval(sweeper);
       clearInterval(pruner);
@@ -349,7 +352,7 @@ export async function startNode(config: Config, opts: StartNodeOptions): Promise
         gateway: proxy.handle,
         forwardAuth: forwardAuthHandler(gateway, config.identityHeaders, proxyLog, ids),
       },
-      { log: logs.logger('api'), metrics: rt.metrics },
+      { log: logs.logger('api'), metrics: rt.metrics, notifier: rt.notifier },
     );
   } catch (err) {
     await Promise.allSettled([proxy.close(), whoami?.close()]);
