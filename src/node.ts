@@ -20,7 +20,9 @@ import { BruteForceGuard, MemoryFailureCounter, type BlockNotice } from './servi
 import { AuditQueue } from './audit/queue.js';
 import { AuditRetention } from './audit/retention.js';
 import { openAuditWriter } from './audit/writer.js';
-import { noNotifier, type Notifier } from './notify/notifier.js';
+import { createNotifier } from './notify/index.js';
+import type { Notifier } from './notify/notifier.js';
+import { startTokenLifecycle, TOKEN_LIFECYCLE_INTERVAL_MS } from './services/token-lifecycle.js';
 import { RotationReuse } from './services/rotation-reuse.js';
 import type { Settings } from './domain/settings.js';
 import { createAuditShipper } from './audit/shipper.js';
@@ -194,7 +196,7 @@ export async function startRuntime(config: Config, opts: StartNodeOptions): Prom
   authStats.start(STATS_FLUSH_MS);
   // Reuse of a rotated secret after its grace period: always audited, the owner told, and with
   // tokens.revokeOnReuse the token revoked (src/services/rotation-reuse.ts).
-  const notifier: Notifier = noNotifier;
+  const notifier: Notifier = createNotifier(config.notifications, logs.logger('notify'));
   const reuse = new RotationReuse({
     settings: ctx.settings,
     tokens: ctx.tokens,
@@ -206,6 +208,18 @@ export async function startRuntime(config: Config, opts: StartNodeOptions): Prom
     now: ctx.now,
   });
   ctx.authenticator.useReuseDetection((token, attempt) => reuse.detected(token, attempt));
+  // Expiry warnings, pruning of expired tokens, revocation of unused ones (docs/lifecycle.md).
+  const lifecycle = startTokenLifecycle({
+    store: ctx.store,
+    tokens: ctx.tokens,
+    settings: ctx.settings,
+    notifier,
+    log: logs.logger('lifecycle'),
+    nodeId: config.nodeId,
+    now: ctx.now,
+    feed: ctx.feed,
+    intervalMs: TOKEN_LIFECYCLE_INTERVAL_MS,
+  });
   const onEvent = (event: AuthEvent): void => {
     countOutcome(event.result.outcome.kind);
     const o = event.result.outcome;
@@ -306,6 +320,7 @@ export async function startRuntime(config: Config, opts: StartNodeOptions): Prom
       clearInterval(heartbeat);
       stopRetentionWatch();
       await retention.stop();
+      await lifecycle.stop();
       await auditQueue.stop();
       await auditWriter.close();
       await shipper?.stop();
@@ -313,6 +328,7 @@ export async function startRuntime(config: Config, opts: StartNodeOptions): Prom
       await ctx.store.nodes.remove(config.nodeId).catch(() => undefined);
       await redis?.close();
       await lastUsed.stop();
+      await notifier.close();
       await ctx.close();
       await logs.close();
     },

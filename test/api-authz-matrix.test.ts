@@ -116,6 +116,13 @@ describe('authorization matrix: every management endpoint × every kind of calle
       expect: [401, 403, 204, 204, 204, 404, 404, 403],
     },
     {
+      // Own tokens only; a token may rotate only itself (this one is another of alice's).
+      method: 'POST',
+      path: `${API}/tokens/{id}/rotate`,
+      request: async () => ({ url: `${API}/tokens/${await freshToken('alice')}/rotate`, body: {} }),
+      expect: [401, 403, 403, 200, 200, 404, 404, 403],
+    },
+    {
       method: 'GET',
       path: `${API}/admin/tokens`,
       request: () => ({ url: `${API}/admin/tokens?user=alice&limit=5` }),
@@ -132,6 +139,12 @@ describe('authorization matrix: every management endpoint × every kind of calle
       path: `${API}/admin/tokens/{id}`,
       request: async () => ({ url: `${API}/admin/tokens/${await freshToken('alice')}` }),
       expect: [401, 403, 403, 403, 403, 204, 204, 403],
+    },
+    {
+      method: 'POST',
+      path: `${API}/admin/tokens/{id}/rotate`,
+      request: async () => ({ url: `${API}/admin/tokens/${await freshToken('alice')}/rotate`, body: {} }),
+      expect: [401, 403, 403, 403, 403, 200, 200, 403],
     },
     {
       method: 'POST',
@@ -237,6 +250,14 @@ describe('authorization matrix: every management endpoint × every kind of calle
       expect: [401, 403, 403, 403, 403, 403, 200, 200],
     },
     // Outside the OpenAPI document.
+    {
+      // Signed by a scanner, not by a caller: off on this node, so 404 for everyone.
+      method: 'POST',
+      path: `${API}/secret-scanning`,
+      extra: true,
+      request: () => ({ url: `${API}/secret-scanning`, body: [] }),
+      expect: [404, 404, 404, 404, 404, 404, 404, 404],
+    },
     {
       method: 'GET',
       path: `${API}/openapi.json`,

@@ -146,6 +146,17 @@ describe('token rotation', () => {
     assert.equal(await gateway(r.json.token), 200, 'the token itself is not revoked by default');
   });
 
+  it('a later rotation ends the grace period of earlier ones no later than its own', async () => {
+    const first = await t.tokenFor('alice', { description: 'rotated twice' });
+    const second = await rotate(`/tokens/${first.id}/rotate`, ALICE, { graceSeconds: 3600 });
+    assert.equal(await gateway(first.token), 200, 'the first secret within its hour of grace');
+    const third = await rotate(`/tokens/${first.id}/rotate`, ALICE, { graceSeconds: 0 });
+    assert.equal(third.status, 200);
+    assert.equal(await gateway(third.json.token), 200);
+    assert.equal(await gateway(second.json.token), 401, 'the second secret stops at once');
+    assert.equal(await gateway(first.token), 401, 'and so does the first, despite its hour');
+  });
+
   it('with tokens.revokeOnReuse, reuse revokes the token (its new secret too), audited with the reason', async () => {
     await t.settings({ 'tokens.revokeOnReuse': true });
     try {

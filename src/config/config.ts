@@ -143,7 +143,7 @@ export interface Config {
   };
   /**
    * The secret-scanning alert endpoint (config file section `secretScanning:`), in the format of
-   * GitHub's secret scanning partner program: POST /_tokengate/secret-scanning.
+   * GitHub's secret scanning partner program: POST /_tokengate/api/v1/secret-scanning.
    */
   secretScanning: {
     /** Default false: the endpoint answers 404. */

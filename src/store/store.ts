@@ -8,6 +8,7 @@ import { SettingsRepo } from './settings-repo.js';
 import { StatsRepo } from './stats-repo.js';
 import { NodeRepo } from './node-repo.js';
 import { TokenRepo } from './token-repo.js';
+import { TokenLifecycleRepo } from './token-lifecycle-repo.js';
 import { UserRepo } from './user-repo.js';
 
 /**
@@ -23,6 +24,7 @@ export class Store {
   readonly sessions: SessionRepo;
   readonly stats: StatsRepo;
   readonly nodes: NodeRepo;
+  readonly lifecycle: TokenLifecycleRepo;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -36,6 +38,7 @@ export class Store {
     this.sessions = new SessionRepo(db);
     this.stats = new StatsRepo(db);
     this.nodes = new NodeRepo(db);
+    this.lifecycle = new TokenLifecycleRepo(db);
   }
 
   static from(handle: DatabaseHandle): Store {

@@ -163,7 +163,13 @@ export class TokenRepo {
    * until `validUntil`. False when the token is missing, revoked, or its hash is no longer `oldHash`
    * (a concurrent rotation won).
    */
-  async rotate(id: string, oldHash: string, newHash: string, at: number, validUntil: number): Promise<boolean> {
+  async rotate(
+    id: string,
+    oldHash: string,
+    newHash: string,
+    at: number,
+    validUntil: number,
+  ): Promise<boolean> {
     const r = await this.db
       .updateTable('tokens')
       .set({ hash: newHash, rotated_at: at })
@@ -172,6 +178,14 @@ export class TokenRepo {
       .where('revoked_at', 'is', null)
       .executeTakeFirst();
     if (r.numUpdatedRows === 0n) return false;
+    // Secrets of earlier rotations end no later than this one's: rotating again (after a leak,
+    // say) with no grace stops every former secret at once.
+    await this.db
+      .updateTable('token_rotations')
+      .set({ valid_until: validUntil })
+      .where('token_id', '=', id)
+      .where('valid_until', '>', validUntil)
+      .execute();
     await this.db
       .insertInto('token_rotations')
       .values({ hash: oldHash, token_id: id, rotated_at: at, valid_until: validUntil })
@@ -186,7 +200,9 @@ export class TokenRepo {
       .select(['token_id', 'rotated_at', 'valid_until'])
       .where('hash', '=', hash)
       .executeTakeFirst();
-    return r ? { tokenId: r.token_id, rotatedAt: Number(r.rotated_at), validUntil: Number(r.valid_until) } : null;
+    return r
+      ? { tokenId: r.token_id, rotatedAt: Number(r.rotated_at), validUntil: Number(r.valid_until) }
+      : null;
   }
 
   async updateDescription(id: string, description: string): Promise<boolean> {

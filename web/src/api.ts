@@ -33,6 +33,10 @@ export interface Policy {
   forceReadOnly: boolean;
   maxPerUser: number;
   tokenPrefix: string;
+  /** How long an old secret keeps working after a rotation, unless the rotation names its own. */
+  rotationGraceSeconds: number;
+  /** Active tokens that expire within this many days are shown as "expires soon" (0: never). */
+  expiryWarningDays: number;
 }
 
 export interface Me {
@@ -50,6 +54,8 @@ export const DEFAULT_POLICY: Policy = {
   forceReadOnly: false,
   maxPerUser: 10,
   tokenPrefix: 'tgp',
+  rotationGraceSeconds: 0,
+  expiryWarningDays: 5,
 };
 
 export interface Session {
@@ -80,6 +86,13 @@ export interface Token {
   revokedBy: string | null;
   /** Sent by servers that count uses. */
   useCount?: number;
+  /**
+   * Active, with an expiry within the policy's expiryWarningDays. Sent by servers that rotate tokens;
+   * computed from the policy otherwise (see expiresSoon in format.ts).
+   */
+  expiresSoon?: boolean;
+  /** When the secret was last rotated; null: never. Sent by servers that rotate tokens. */
+  rotatedAt?: string | null;
 }
 
 export interface CreateTokenBody {
@@ -91,6 +104,12 @@ export interface CreateTokenBody {
   rateLimit?: RateLimit;
 }
 
+export interface RotateTokenBody {
+  /** Seconds the old secret keeps working (0 to 30 days); absent: the policy's rotationGraceSeconds. */
+  graceSeconds?: number;
+}
+
+/** A new token, or a new secret of a rotated one: the plain secret is in this answer only. */
 export interface CreatedToken {
   token: string;
   record: Token;
@@ -372,11 +391,15 @@ export const api = {
   renameToken: (id: string, description: string) =>
     request<Token>('PATCH', `/tokens/${enc(id)}`, { body: { description } }),
   revokeToken: (id: string) => request<undefined>('DELETE', `/tokens/${enc(id)}`),
+  rotateToken: (id: string, body: RotateTokenBody) =>
+    request<CreatedToken>('POST', `/tokens/${enc(id)}/rotate`, { body }),
 
   // Token manager
   searchTokens: (filter: TokenFilter) =>
     request<Page<Token>>('GET', '/admin/tokens', { query: filter as Query }),
   revokeAnyToken: (id: string) => request<undefined>('DELETE', `/admin/tokens/${enc(id)}`),
+  rotateAnyToken: (id: string, body: RotateTokenBody) =>
+    request<CreatedToken>('POST', `/admin/tokens/${enc(id)}/rotate`, { body }),
   createTokenFor: (user: string, body: CreateTokenBody) =>
     request<CreatedToken>('POST', `/admin/users/${enc(user)}/tokens`, { body }),
   revokeAllTokensOf: (user: string) =>

@@ -53,11 +53,25 @@ export function daysUntil(iso: string, now = Date.now()): number {
   return (new Date(iso).getTime() - now) / DAY_MS;
 }
 
-/** Tokens are "expiring soon" within this many days, as in Atlassian Data Center. */
+/** Tokens are "expiring soon" within this many days, as in Atlassian Data Center (the server's default). */
 export const EXPIRES_SOON_DAYS = 5;
 
-export function expiresSoon(t: { status: string; expiresAt: string | null }, now = Date.now()): boolean {
-  return t.status === 'active' && t.expiresAt !== null && daysUntil(t.expiresAt, now) <= EXPIRES_SOON_DAYS;
+/**
+ * Whether to show a token as "expires soon": the server's `expiresSoon` when it sends one, otherwise
+ * active with an expiry within `warningDays` (the policy's tokens.expiryWarningDays; 0: never).
+ */
+export function expiresSoon(
+  t: { status: string; expiresAt: string | null; expiresSoon?: boolean },
+  warningDays: number,
+  now = Date.now(),
+): boolean {
+  if (typeof t.expiresSoon === 'boolean') return t.expiresSoon;
+  return (
+    warningDays > 0 &&
+    t.status === 'active' &&
+    t.expiresAt !== null &&
+    daysUntil(t.expiresAt, now) <= warningDays
+  );
 }
 
 /** "5 requests per 5 minutes". */
@@ -79,6 +93,20 @@ export function formatSeconds(s: number): string {
     }
   }
   return s === 1 ? 'second' : `${s} seconds`;
+}
+
+/** "45 seconds", "1 hour", "7 days": the largest whole unit. */
+export function formatDuration(s: number): string {
+  const units: Array<[number, string]> = [
+    [86_400, 'day'],
+    [3_600, 'hour'],
+    [60, 'minute'],
+    [1, 'second'],
+  ];
+  for (const [unit, name] of units) {
+    if (s % unit === 0 && s >= unit) return plural(s / unit, name);
+  }
+  return plural(s, 'second');
 }
 
 /** A `YYYY-MM-DD` in UTC. */

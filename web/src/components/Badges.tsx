@@ -1,5 +1,5 @@
 import type { Scope, TokenStatus } from '../api';
-import { daysUntil, EXPIRES_SOON_DAYS } from '../format';
+import { formatDateTime, formatRelative } from '../format';
 
 const STATUS_LABEL: Record<TokenStatus, string> = {
   active: 'Active',
@@ -23,15 +23,15 @@ export function ScopeBadge({ scope }: { scope: Scope }) {
   );
 }
 
+/** Beside an active token's expiry when it is near; the title gives the exact time. */
 export function ExpiresSoonBadge({ expiresAt }: { expiresAt: string }) {
-  const days = Math.max(0, Math.ceil(daysUntil(expiresAt)));
   return (
     <span
       className="badge badge-warning"
       data-testid="token-expires-soon"
-      title={`Expires within ${EXPIRES_SOON_DAYS} days`}
+      title={`Expires ${formatDateTime(expiresAt)} (${formatRelative(expiresAt)})`}
     >
-      {days <= 1 ? 'Expires within a day' : `Expires in ${days} days`}
+      Expires soon
     </span>
   );
 }

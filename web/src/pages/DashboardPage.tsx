@@ -2,15 +2,7 @@ import { useEffect, useState } from 'react';
 import { api, ApiError, type Stats, type Token } from '../api';
 import { BarList, TimeSeriesChart, type Series } from '../components/Charts';
 import { Empty, ErrorState, Loading, Notice } from '../components/States';
-import {
-  daysUntil,
-  EXPIRES_SOON_DAYS,
-  expiresSoon,
-  formatDateTime,
-  formatNumber,
-  formatRelative,
-  plural,
-} from '../format';
+import { daysUntil, expiresSoon, formatDateTime, formatNumber, formatRelative, plural } from '../format';
 import { href } from '../router';
 import { useSession } from '../session';
 import { useAsync } from '../useAsync';
@@ -56,6 +48,7 @@ export function DashboardPage() {
 }
 
 function InstallationStats() {
+  const warningDays = useSession().policy.expiryWarningDays;
   const [hours, setHours] = useState(24);
   const stats = useAsync(() => api.stats(hours), [hours]);
 
@@ -152,8 +145,13 @@ function InstallationStats() {
               )}
             </div>
             <div className="card">
-              <h3 className="card-title">Expiring within {EXPIRES_SOON_DAYS} days</h3>
-              <ExpiringList tokens={data.expiringSoon} showUser testId="dashboard-expiring" />
+              <h3 className="card-title">Expiring within {warningDays} days</h3>
+              <ExpiringList
+                tokens={data.expiringSoon}
+                days={warningDays}
+                showUser
+                testId="dashboard-expiring"
+              />
               <a className="link" href={href('/manager')}>
                 Open the token manager
               </a>
@@ -184,11 +182,22 @@ function StatCard({
   );
 }
 
-function ExpiringList({ tokens, showUser, testId }: { tokens: Token[]; showUser?: boolean; testId: string }) {
+function ExpiringList({
+  tokens,
+  days: within,
+  showUser,
+  testId,
+}: {
+  tokens: Token[];
+  /** What "soon" means here, in days. */
+  days: number;
+  showUser?: boolean;
+  testId: string;
+}) {
   if (tokens.length === 0) {
     return (
       <Empty title="Nothing expires soon" testId={`${testId}-empty`}>
-        No active token expires in the next {EXPIRES_SOON_DAYS} days.
+        No active token expires in the next {within} days.
       </Empty>
     );
   }
@@ -205,7 +214,7 @@ function ExpiringList({ tokens, showUser, testId }: { tokens: Token[]; showUser?
           label: t.description,
           sublabel: `${showUser ? `${t.user} · ` : ''}${formatDateTime(t.expiresAt)}`,
           // Fuller bars for sooner expiry: what needs attention first stands out.
-          value: EXPIRES_SOON_DAYS - Math.min(EXPIRES_SOON_DAYS, days) + 0.2,
+          value: within - Math.min(within, days) + 0.2,
           valueLabel: t.expiresAt ? formatRelative(t.expiresAt) : '',
         };
       })}
@@ -214,12 +223,13 @@ function ExpiringList({ tokens, showUser, testId }: { tokens: Token[]; showUser?
 }
 
 function OwnTokens() {
+  const warningDays = useSession().policy.expiryWarningDays;
   const tokens = useAsync(() => api.listTokens().then((r) => r.items), []);
   if (tokens.error) return <ErrorState error={tokens.error} onRetry={tokens.reload} />;
   if (!tokens.data) return <Loading label="Loading your tokens…" />;
   const all = tokens.data;
   const count = (s: string) => all.filter((t) => t.status === s).length;
-  const soon = all.filter((t) => expiresSoon(t));
+  const soon = all.filter((t) => expiresSoon(t, warningDays));
   const used = all
     .filter((t) => t.status === 'active' && t.lastUsedAt)
     .sort((a, b) => (b.lastUsedAt ?? '').localeCompare(a.lastUsedAt ?? ''))
@@ -250,7 +260,7 @@ function OwnTokens() {
           <div className="stat-cards">
             <StatCard label="Active" value={count('active')} tone="success" testId="stat-own-active" />
             <StatCard
-              label={`Expire within ${EXPIRES_SOON_DAYS} days`}
+              label={`Expire within ${warningDays} days`}
               value={soon.length}
               tone="warning"
               testId="stat-own-soon"
@@ -261,7 +271,7 @@ function OwnTokens() {
           <div className="dash-grid">
             <div className="card">
               <h3 className="card-title">Expiring soon</h3>
-              <ExpiringList tokens={soon} testId="dashboard-own-expiring" />
+              <ExpiringList tokens={soon} days={warningDays} testId="dashboard-own-expiring" />
             </div>
             <div className="card">
               <h3 className="card-title">Recently used</h3>

@@ -7,6 +7,7 @@ import { useAsync } from '../useAsync';
 import { DeleteTokenDialog } from './tokens/DeleteTokenDialog';
 import { NewTokenDialog } from './tokens/NewTokenDialog';
 import { RenameTokenDialog } from './tokens/RenameTokenDialog';
+import { RotateTokenDialog } from './tokens/RotateTokenDialog';
 import { TokenFormDialog } from './tokens/TokenFormDialog';
 import { TokenTable } from './tokens/TokenTable';
 
@@ -15,7 +16,8 @@ type Dialogs =
   | { kind: 'create' }
   | { kind: 'created'; created: CreatedToken }
   | { kind: 'delete'; token: Token }
-  | { kind: 'rename'; token: Token };
+  | { kind: 'rename'; token: Token }
+  | { kind: 'rotate'; token: Token };
 
 export function MyTokensPage() {
   const { me, policy } = useSession();
@@ -128,6 +130,20 @@ export function MyTokensPage() {
                   Rename
                 </button>
               ) : null}
+              {t.status === 'active' ? (
+                <button
+                  type="button"
+                  className="button button-small"
+                  onClick={() => {
+                    setNotice(null);
+                    setDialog({ kind: 'rotate', token: t });
+                  }}
+                  aria-label={`Rotate the secret of token ${t.description}`}
+                  data-testid="token-rotate"
+                >
+                  Rotate
+                </button>
+              ) : null}
               {t.status !== 'revoked' ? (
                 <button
                   type="button"
@@ -168,6 +184,17 @@ export function MyTokensPage() {
             close();
             tokens.reload();
           }}
+        />
+      ) : null}
+      {dialog.kind === 'rotate' ? (
+        <RotateTokenDialog
+          token={dialog.token}
+          rotate={api.rotateToken}
+          onRotated={(created) => {
+            setNotice(`Token “${created.record.description}” has a new secret.`);
+            tokens.reload();
+          }}
+          onClose={close}
         />
       ) : null}
       {dialog.kind === 'rename' ? (

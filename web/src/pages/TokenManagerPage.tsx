@@ -1,86 +1,31 @@
 import { useEffect, useState, type SyntheticEvent } from 'react';
-import {
-  api,
-  ApiError,
-  type CreatedToken,
-  type Scope,
-  type Token,
-  type TokenFilter,
-  type TokenStatus,
-} from '../api';
-import { Field, type FieldErrors } from '../components/Field';
+import { api, ApiError, type CreatedToken, type Token } from '../api';
+import type { FieldErrors } from '../components/Field';
 import { Empty, ErrorState, Notice } from '../components/States';
-import { localDayEnd, localDayStart, plural } from '../format';
+import { plural } from '../format';
 import { useSession } from '../session';
 import { useAsync } from '../useAsync';
 import { DeleteTokenDialog } from './tokens/DeleteTokenDialog';
 import { NewTokenDialog } from './tokens/NewTokenDialog';
 import { RevokeUserTokensDialog } from './tokens/RevokeUserTokensDialog';
+import { RotateTokenDialog } from './tokens/RotateTokenDialog';
+import { EMPTY_FILTER, TokenFilterForm, toFilter, type FilterDraft } from './tokens/TokenFilterForm';
 import { TokenFormDialog } from './tokens/TokenFormDialog';
 import { TokenTable } from './tokens/TokenTable';
-
-interface FilterDraft {
-  user: string;
-  description: string;
-  scope: '' | Scope;
-  status: '' | TokenStatus;
-  createdFrom: string;
-  createdTo: string;
-  lastUsedFrom: string;
-  lastUsedTo: string;
-  expiresFrom: string;
-  expiresTo: string;
-  limit: string;
-}
-
-const EMPTY: FilterDraft = {
-  user: '',
-  description: '',
-  scope: '',
-  status: '',
-  createdFrom: '',
-  createdTo: '',
-  lastUsedFrom: '',
-  lastUsedTo: '',
-  expiresFrom: '',
-  expiresTo: '',
-  limit: '25',
-};
-
-const RANGES: Array<{ key: 'created' | 'lastUsed' | 'expires'; label: string; testId: string }> = [
-  { key: 'created', label: 'Created', testId: 'manager-created' },
-  { key: 'lastUsed', label: 'Last used', testId: 'manager-lastused' },
-  { key: 'expires', label: 'Expires', testId: 'manager-expires' },
-];
-
-function toFilter(d: FilterDraft): TokenFilter {
-  return {
-    user: d.user.trim() || undefined,
-    description: d.description.trim() || undefined,
-    scope: d.scope || undefined,
-    status: d.status || undefined,
-    createdFrom: localDayStart(d.createdFrom),
-    createdTo: localDayEnd(d.createdTo),
-    lastUsedFrom: localDayStart(d.lastUsedFrom),
-    lastUsedTo: localDayEnd(d.lastUsedTo),
-    expiresFrom: localDayStart(d.expiresFrom),
-    expiresTo: localDayEnd(d.expiresTo),
-    limit: Number(d.limit),
-  };
-}
 
 type Dialogs =
   | { kind: 'none' }
   | { kind: 'create' }
   | { kind: 'created'; created: CreatedToken }
   | { kind: 'delete'; tokens: Token[] }
+  | { kind: 'rotate'; token: Token }
   | { kind: 'revoke-user' };
 
 /** Every user's tokens: search, page, create for someone, delete one, several or all of a user. */
 export function TokenManagerPage() {
   const { me, policy } = useSession();
-  const [draft, setDraft] = useState<FilterDraft>(EMPTY);
-  const [applied, setApplied] = useState<FilterDraft>(EMPTY);
+  const [draft, setDraft] = useState<FilterDraft>(EMPTY_FILTER);
+  const [applied, setApplied] = useState<FilterDraft>(EMPTY_FILTER);
   const [cursors, setCursors] = useState<Array<string | undefined>>([undefined]);
   const [selected, setSelected] = useState<ReadonlySet<string>>(new Set());
   const [dialog, setDialog] = useState<Dialogs>({ kind: 'none' });
@@ -114,7 +59,6 @@ export function TokenManagerPage() {
     setApplied({ ...draft });
     setCursors([undefined]);
   };
-  const set = (key: keyof FilterDraft) => (value: string) => setDraft((d) => ({ ...d, [key]: value }));
   const items = page.data?.items ?? [];
   const selectedTokens = items.filter((t) => selected.has(t.id));
   const close = () => setDialog({ kind: 'none' });
@@ -129,7 +73,9 @@ export function TokenManagerPage() {
       <div className="page-head">
         <div>
           <h1 id="manager-title">Token manager</h1>
-          <p className="muted">Every user's tokens. Find, create and delete tokens on anyone's behalf.</p>
+          <p className="muted">
+            Every user's tokens. Find, create, rotate and delete tokens on anyone's behalf.
+          </p>
         </div>
         <div className="page-actions">
           <button
@@ -151,116 +97,18 @@ export function TokenManagerPage() {
         </div>
       </div>
 
-      <form className="filters" onSubmit={apply} aria-label="Filter tokens" noValidate>
-        <div className="filter-grid">
-          <Field label="User" error={filterErrors.user}>
-            {(p) => (
-              <input
-                {...p}
-                className="input"
-                list="manager-users"
-                value={draft.user}
-                onChange={(e) => set('user')(e.target.value)}
-                autoComplete="off"
-                data-testid="manager-user"
-              />
-            )}
-          </Field>
-          <datalist id="manager-users">
-            {(users.data ?? []).map((u) => (
-              <option key={u} value={u} />
-            ))}
-          </datalist>
-          <Field label="Description contains" error={filterErrors.description}>
-            {(p) => (
-              <input
-                {...p}
-                className="input"
-                value={draft.description}
-                onChange={(e) => set('description')(e.target.value)}
-                data-testid="manager-description"
-              />
-            )}
-          </Field>
-          <Field label="Scope">
-            {(p) => (
-              <select
-                {...p}
-                className="input"
-                value={draft.scope}
-                onChange={(e) => set('scope')(e.target.value)}
-                data-testid="manager-scope"
-              >
-                <option value="">Any</option>
-                <option value="read">Read only</option>
-                <option value="write">Read &amp; write</option>
-              </select>
-            )}
-          </Field>
-          <Field label="Status">
-            {(p) => (
-              <select
-                {...p}
-                className="input"
-                value={draft.status}
-                onChange={(e) => set('status')(e.target.value)}
-                data-testid="manager-status"
-              >
-                <option value="">Any</option>
-                <option value="active">Active</option>
-                <option value="expired">Expired</option>
-                <option value="revoked">Revoked</option>
-              </select>
-            )}
-          </Field>
-          {RANGES.map((r) => (
-            <fieldset key={r.key} className="range-field">
-              <legend>{r.label}</legend>
-              <Field label="From" error={filterErrors[`${r.key}From`]}>
-                {(p) => (
-                  <input
-                    {...p}
-                    type="date"
-                    className="input"
-                    value={draft[`${r.key}From`]}
-                    onChange={(e) => set(`${r.key}From`)(e.target.value)}
-                    data-testid={`${r.testId}-from`}
-                  />
-                )}
-              </Field>
-              <Field label="To" error={filterErrors[`${r.key}To`]}>
-                {(p) => (
-                  <input
-                    {...p}
-                    type="date"
-                    className="input"
-                    value={draft[`${r.key}To`]}
-                    onChange={(e) => set(`${r.key}To`)(e.target.value)}
-                    data-testid={`${r.testId}-to`}
-                  />
-                )}
-              </Field>
-            </fieldset>
-          ))}
-        </div>
-        <div className="filter-actions">
-          <button type="submit" className="button button-primary" data-testid="manager-apply">
-            Apply filters
-          </button>
-          <button
-            type="button"
-            className="button"
-            onClick={() => {
-              setDraft(EMPTY);
-              setApplied(EMPTY);
-              setCursors([undefined]);
-            }}
-            data-testid="manager-reset"
-          >
-            Clear
-          </button>
-        </div>
-      </form>
+      <TokenFilterForm
+        draft={draft}
+        errors={filterErrors}
+        users={users.data}
+        onChange={setDraft}
+        onApply={apply}
+        onClear={() => {
+          setDraft(EMPTY_FILTER);
+          setApplied(EMPTY_FILTER);
+          setCursors([undefined]);
+        }}
+      />
 
       {notice ? (
         <Notice kind="success" testId="manager-notice">
@@ -330,19 +178,35 @@ export function TokenManagerPage() {
               on ? new Set(items.filter((t) => t.status !== 'revoked').map((t) => t.id)) : new Set(),
             )
           }
-          actions={(t) =>
-            t.status !== 'revoked' ? (
-              <button
-                type="button"
-                className="button button-small button-danger-outline"
-                onClick={() => setDialog({ kind: 'delete', tokens: [t] })}
-                aria-label={`Delete token ${t.description} of ${t.user}`}
-                data-testid="token-delete"
-              >
-                Delete
-              </button>
-            ) : null
-          }
+          actions={(t) => (
+            <>
+              {t.status === 'active' ? (
+                <button
+                  type="button"
+                  className="button button-small"
+                  onClick={() => {
+                    setNotice(null);
+                    setDialog({ kind: 'rotate', token: t });
+                  }}
+                  aria-label={`Rotate the secret of token ${t.description} of ${t.user}`}
+                  data-testid="token-rotate"
+                >
+                  Rotate
+                </button>
+              ) : null}
+              {t.status !== 'revoked' ? (
+                <button
+                  type="button"
+                  className="button button-small button-danger-outline"
+                  onClick={() => setDialog({ kind: 'delete', tokens: [t] })}
+                  aria-label={`Delete token ${t.description} of ${t.user}`}
+                  data-testid="token-delete"
+                >
+                  Delete
+                </button>
+              ) : null}
+            </>
+          )}
         />
       )}
 
@@ -394,6 +258,17 @@ export function TokenManagerPage() {
           revoke={(t) => api.revokeAnyToken(t.id)}
           onClose={close}
           onDone={(n) => afterChange(`${plural(n, 'token')} deleted.`)}
+        />
+      ) : null}
+      {dialog.kind === 'rotate' ? (
+        <RotateTokenDialog
+          token={dialog.token}
+          rotate={api.rotateAnyToken}
+          onRotated={(created) => {
+            setNotice(`Token “${created.record.description}” of ${created.record.user} has a new secret.`);
+            page.reload();
+          }}
+          onClose={close}
         />
       ) : null}
       {dialog.kind === 'revoke-user' ? (

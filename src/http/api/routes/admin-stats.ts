@@ -6,8 +6,6 @@ import { publicToken, type ApiDeps } from '../app.js';
 import { ErrorResponses, TokenView } from '../schemas.js';
 
 const DAY = 86_400_000;
-/** "Expires soon" means within this many days, as Atlassian shows it. */
-export const EXPIRES_SOON_DAYS = 5;
 
 type Outcome = 'authenticated' | 'failed' | 'denied' | 'rate-limited' | 'anonymous' | 'passed-on';
 
@@ -78,7 +76,11 @@ export function adminStatsRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
         }
         const top = await deps.store.tokens.mostUsed(10);
         const soon = await deps.store.tokens.search(
-          { status: 'active', expiresFrom: now, expiresTo: now + EXPIRES_SOON_DAYS * DAY },
+          {
+            status: 'active',
+            expiresFrom: now,
+            expiresTo: now + deps.settings.current['tokens.expiryWarningDays'] * DAY,
+          },
           now,
           50,
         );

@@ -9,8 +9,25 @@ function shellQuote(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
-/** The plain token, shown this once, with ready-to-paste curl examples. */
-export function NewTokenDialog({ created, onClose }: { created: CreatedToken; onClose: () => void }) {
+/** What became of the old secret, when the token is a rotated one. */
+export interface Rotation {
+  /** Until when the old secret keeps working (ISO); null: it stopped at once. */
+  oldSecretUntil: string | null;
+}
+
+/**
+ * The plain token, shown this once, with ready-to-paste curl examples: after creating a token, and
+ * after rotating one (`rotation`), when it is the token's new secret.
+ */
+export function NewTokenDialog({
+  created,
+  rotation,
+  onClose,
+}: {
+  created: CreatedToken;
+  rotation?: Rotation;
+  onClose: () => void;
+}) {
   const { token, record } = created;
   const origin = window.location.origin;
   const target = `${origin}/`;
@@ -19,7 +36,7 @@ export function NewTokenDialog({ created, onClose }: { created: CreatedToken; on
   const whoami = `curl -H ${shellQuote(`Authorization: Bearer ${token}`)} ${shellQuote(`${origin}/_tokengate/api/v1/me`)}`;
   return (
     <Dialog
-      title="Your new API token"
+      title={rotation ? 'The new secret of your token' : 'Your new API token'}
       onClose={onClose}
       size="large"
       testId="new-token-dialog"
@@ -35,12 +52,22 @@ export function NewTokenDialog({ created, onClose }: { created: CreatedToken; on
       }
     >
       <Notice kind="warning">
-        <strong>Copy the token now.</strong> It is shown only this once: tokengate stores only a hash of it.
-        If you lose it, revoke it and create a new one.
+        <strong>{rotation ? 'Copy the new secret now.' : 'Copy the token now.'}</strong> It is shown only this
+        once: tokengate stores only a hash of it.
+        {rotation
+          ? ' If you lose it, rotate the token again.'
+          : ' If you lose it, revoke it and create a new one.'}
       </Notice>
+      {rotation ? (
+        <Notice kind="info" testId="rotated-old-secret">
+          {rotation.oldSecretUntil
+            ? `The old secret keeps working until ${formatDateTime(rotation.oldSecretUntil)}. Replace it everywhere before then.`
+            : 'The old secret has stopped working. Replace it everywhere it is used.'}
+        </Notice>
+      ) : null}
       <div className="token-reveal">
         <label htmlFor="new-token-value" className="field-label">
-          Token for “{record.description}”
+          {rotation ? 'New secret' : 'Token'} for “{record.description}”
         </label>
         <div className="copy-row">
           <input

@@ -1,9 +1,11 @@
 import type { Token } from '../../api';
-import { formatDateTime, formatRate, formatRelative } from '../../format';
-import { ScopeBadge, StatusBadge } from '../../components/Badges';
+import { expiresSoon, formatDateTime, formatRate, formatRelative } from '../../format';
+import { ExpiresSoonBadge, ScopeBadge, StatusBadge } from '../../components/Badges';
+import { useSession } from '../../session';
 
 /** Every field of a token, as a definition list (used in confirmations and detail views). */
 export function TokenDetails({ token, showUser = true }: { token: Token; showUser?: boolean }) {
+  const { policy } = useSession();
   return (
     <dl className="details" data-testid="token-details">
       <dt>Description</dt>
@@ -32,9 +34,20 @@ export function TokenDetails({ token, showUser = true }: { token: Token; showUse
       <dt>Expires</dt>
       <dd>
         {token.expiresAt
-          ? `${formatDateTime(token.expiresAt)} (${formatRelative(token.expiresAt)})`
+          ? `${formatDateTime(token.expiresAt)} (${formatRelative(token.expiresAt)}) `
           : 'Never'}
+        {token.expiresAt && expiresSoon(token, policy.expiryWarningDays) ? (
+          <ExpiresSoonBadge expiresAt={token.expiresAt} />
+        ) : null}
       </dd>
+      {token.rotatedAt ? (
+        <>
+          <dt>Secret rotated</dt>
+          <dd data-testid="token-details-rotated">
+            {formatDateTime(token.rotatedAt)} ({formatRelative(token.rotatedAt)})
+          </dd>
+        </>
+      ) : null}
       <dt>Last used</dt>
       <dd>
         {token.lastUsedAt

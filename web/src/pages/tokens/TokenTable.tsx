@@ -3,6 +3,7 @@ import type { Token } from '../../api';
 import { ExpiresSoonBadge, ScopeBadge, StatusBadge } from '../../components/Badges';
 import { SkeletonRows } from '../../components/States';
 import { expiresSoon, formatDate, formatDateTime, formatRelative } from '../../format';
+import { useSession } from '../../session';
 
 interface TokenTableProps {
   tokens: Token[];
@@ -29,6 +30,7 @@ export function TokenTable({
   actions,
   testId,
 }: TokenTableProps) {
+  const { policy } = useSession();
   const selectable = selected !== undefined && onSelect !== undefined;
   const selectableIds = tokens.filter((t) => t.status !== 'revoked').map((t) => t.id);
   const allSelected = selectable && selectableIds.length > 0 && selectableIds.every((id) => selected.has(id));
@@ -102,12 +104,19 @@ export function TokenTable({
               <td data-label="Created">
                 <span title={formatDateTime(t.createdAt)}>{formatDate(t.createdAt)}</span>
                 {t.createdBy !== t.user ? <span className="cell-sub">by {t.createdBy}</span> : null}
+                {t.rotatedAt ? (
+                  <span className="cell-sub" title={formatDateTime(t.rotatedAt)} data-testid="token-rotated">
+                    secret rotated {formatRelative(t.rotatedAt)}
+                  </span>
+                ) : null}
               </td>
               <td data-label="Expires">
                 {t.expiresAt ? (
                   <>
                     <span title={formatDateTime(t.expiresAt)}>{formatDate(t.expiresAt)}</span>
-                    {expiresSoon(t) ? <ExpiresSoonBadge expiresAt={t.expiresAt} /> : null}
+                    {expiresSoon(t, policy.expiryWarningDays) ? (
+                      <ExpiresSoonBadge expiresAt={t.expiresAt} />
+                    ) : null}
                   </>
                 ) : (
                   <span className="muted">Never</span>
