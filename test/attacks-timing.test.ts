@@ -204,7 +204,10 @@ describe('timing of secret checks', () => {
     const byHash = new Map([[hashToken(token), await ctx.store.tokens.findByHash(hashToken(token))]]);
     const owner = await ctx.store.users.find('tina');
     const store = {
-      tokens: { findByHash: (h: string) => Promise.resolve(byHash.get(h) ?? null) },
+      tokens: {
+        findByHash: (h: string) => Promise.resolve(byHash.get(h) ?? null),
+        findRotated: () => Promise.resolve(null),
+      },
       users: { find: () => Promise.resolve(owner) },
     } as unknown as Store;
     const feed = { subscribe: () => () => undefined } as unknown as ChangeFeed;

@@ -51,7 +51,10 @@ function fakeStore(): {
     return value;
   };
   const store = {
-    tokens: { findByHash: (hash: string) => read(hash === HASH ? token : null) },
+    tokens: {
+      findByHash: (hash: string) => read(hash === HASH ? token : null),
+      findRotated: () => read(null),
+    },
     users: { find: (username: string) => read(username === owner.username ? owner : null) },
   } as unknown as Store;
   return { store, token, state };

@@ -43,6 +43,7 @@ function token(owner: string, extra: Partial<StoredToken> = {}): StoredToken {
     revokedAt: null,
     revokedBy: null,
     useCount: 0,
+    rotatedAt: null,
     ...extra,
   };
 }
@@ -142,6 +143,35 @@ for (const db of await testDatabases()) {
         assert.deepEqual(await store.tokens.findByHash(t.hash), t);
         assert.deepEqual(await store.tokens.findById(t.id), t);
         assert.equal(await store.tokens.findByHash('f'.repeat(64)), null);
+      });
+
+      it('rotates: the new hash finds the token, the old one is kept with its grace, later rotations cap it', async () => {
+        const t = token('alice');
+        await store.tokens.insert(t);
+        const [h1, h2, h3] = ['1', '2', '3'].map((c) => c.repeat(64)) as [string, string, string];
+        assert.equal(
+          await store.tokens.rotate(t.id, 'e'.repeat(64), h1, T0 + 1, T0 + 3600),
+          false,
+          'stale hash',
+        );
+        assert.equal(await store.tokens.rotate(t.id, t.hash, h1, T0 + 1, T0 + 3600), true);
+        assert.deepEqual(await store.tokens.findByHash(h1), { ...t, hash: h1, rotatedAt: T0 + 1 });
+        assert.equal(await store.tokens.findByHash(t.hash), null);
+        assert.deepEqual(await store.tokens.findRotated(t.hash), {
+          tokenId: t.id,
+          rotatedAt: T0 + 1,
+          validUntil: T0 + 3600,
+        });
+        assert.equal(await store.tokens.rotate(t.id, h1, h2, T0 + 2, T0 + 2), true);
+        assert.equal(
+          (await store.tokens.findRotated(t.hash))?.validUntil,
+          T0 + 2,
+          'capped by the later rotation',
+        );
+        assert.equal((await store.tokens.findRotated(h1))?.validUntil, T0 + 2);
+        assert.equal(await store.tokens.findRotated(h3), null);
+        await store.tokens.revoke(t.id, T0 + 3, 'bob');
+        assert.equal(await store.tokens.rotate(t.id, h2, h3, T0 + 4, T0 + 4), false, 'a revoked token');
       });
 
       it('refuses a duplicate hash and a token for a missing user', async () => {

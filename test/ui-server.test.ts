@@ -247,6 +247,8 @@ describe('web UI server side', () => {
       forceReadOnly: false,
       maxPerUser: 10,
       tokenPrefix: 'tgp',
+      rotationGraceSeconds: 0,
+      expiryWarningDays: 5,
     });
     const admin = `Basic ${Buffer.from(`admin:${ADMIN_PASSWORD}`).toString('base64')}`;
     const schema = await call(h.api, { method: 'GET', url: '/admin/settings/schema', auth: admin });

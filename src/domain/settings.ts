@@ -73,7 +73,7 @@ function bool(value: unknown): Result<boolean> {
 function int(min: number, max: number) {
   return (value: unknown): Result<number> =>
     typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max
-      ? ok(value)
+      ? ok(value === 0 ? 0 : value) // -0 is 0, as JSON stores it
       : fail(`must be an integer from ${min} to ${max}`);
 }
 

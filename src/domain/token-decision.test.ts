@@ -191,6 +191,7 @@ describe('decideToken', () => {
       'no-permission',
       'read-only',
       'revoked',
+      'rotated',
       'unknown-token',
       'user-disabled',
       'user-mismatch',
