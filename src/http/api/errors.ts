@@ -49,13 +49,21 @@ export function toAppError(err: unknown): AppError {
   return new AppError('internal', 'internal error; the server log has the details');
 }
 
-export function sendError(reply: FastifyReply, err: AppError): FastifyReply {
+/** `extra`: fields beside `error` in the body (the compat API's `errorMessage`). */
+export function sendError(
+  reply: FastifyReply,
+  err: AppError,
+  extra: Record<string, unknown> = {},
+): FastifyReply {
   // A script from our own web UI says so; a challenge would make the browser pop up its login box.
   if (err.status === 401 && reply.request.headers['x-requested-with'] !== 'XMLHttpRequest') {
     void reply.header('www-authenticate', WWW_AUTHENTICATE);
   }
   if (err.status === 503) void reply.header('retry-after', '5');
-  return reply.code(err.status).type('application/json; charset=utf-8').send(errorBody(err));
+  return reply
+    .code(err.status)
+    .type('application/json; charset=utf-8')
+    .send({ ...extra, ...errorBody(err) });
 }
 
 export function errorHandler(

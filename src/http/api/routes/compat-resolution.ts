@@ -1,13 +1,12 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { maskTokens } from '../../../domain/audit.js';
-import { AppError, errorBody } from '../../../domain/errors.js';
+import { AppError } from '../../../domain/errors.js';
 import { hasPermission } from '../../../domain/permissions.js';
 import { checkDescription } from '../../../domain/token-policy.js';
 import type { TokenRecord, TokenStatus } from '../../../domain/token.js';
-import { WWW_AUTHENTICATE } from '../../../services/authenticator.js';
 import { requestContext, type ApiDeps } from '../app.js';
-import { toAppError } from '../errors.js';
+import { sendError, toAppError } from '../errors.js';
 import {
   newestFirst,
   requestedExpiry,
@@ -34,14 +33,7 @@ const LISTED: readonly TokenStatus[] = ['active', 'expired'];
  * same codes, statuses and headers as the rest of the API (errors.ts).
  */
 function sendCompatError(reply: FastifyReply, err: AppError): FastifyReply {
-  if (err.status === 401 && reply.request.headers['x-requested-with'] !== 'XMLHttpRequest') {
-    void reply.header('www-authenticate', WWW_AUTHENTICATE);
-  }
-  if (err.status === 503) void reply.header('retry-after', '5');
-  return reply
-    .code(err.status)
-    .type('application/json; charset=utf-8')
-    .send({ errorMessage: err.message, ...errorBody(err) });
+  return sendError(reply, err, { errorMessage: err.message });
 }
 
 /** One page of every user's live tokens; one search per user and status, merged newest first. */
