@@ -15,6 +15,23 @@ export interface Config {
   port: number;
   /** Interface to listen on. Env TOKENGATE_HOST. Default 0.0.0.0 (all IPv4 interfaces). */
   host: string;
+  /**
+   * The management plane (web UI, sign-in, management API, metrics) on a listener of its own, as
+   * Kong's Admin API: never on the proxied application's origin, whose pages could otherwise act
+   * with an administrator's session (docs/security.md). Env TOKENGATE_ADMIN_PORT, flag --admin-port.
+   * Default 8081 (0 when `port` is 0: a free port). null (`off`): no admin listener; the management
+   * plane is then reachable only through `adminHostName`, or not at all.
+   */
+  adminPort: number | null;
+  /** Interface of the admin listener. Env TOKENGATE_ADMIN_HOST, flag --admin-host. Default 127.0.0.1. */
+  adminHost: string;
+  /**
+   * A host name of its own for the management plane on the gateway's listener (e.g.
+   * `tokengate-admin.example.com`): requests whose Host is exactly this name go to the management
+   * plane and never to the upstream; every other host name is the upstream's. A different host name
+   * is a different origin. Env TOKENGATE_ADMIN_HOST_NAME. Default null.
+   */
+  adminHostName: string | null;
   /** Base URL requests are proxied to. Env TOKENGATE_UPSTREAM. null: the built-in demo upstream. */
   upstream: string | null;
   /** Directory of the SQLite database and other local state. Env TOKENGATE_DATA_DIR. Default ./data. */
@@ -163,6 +180,8 @@ export interface ConfigFlags {
   config?: string | undefined;
   port?: string | number | undefined;
   host?: string | undefined;
+  adminPort?: string | number | undefined;
+  adminHost?: string | undefined;
   upstream?: string | undefined;
   dataDir?: string | undefined;
   db?: string | undefined;
@@ -179,6 +198,9 @@ type Source = Record<string, unknown>;
 const ENV_KEYS: Record<string, string> = {
   TOKENGATE_PORT: 'port',
   TOKENGATE_HOST: 'host',
+  TOKENGATE_ADMIN_PORT: 'adminPort',
+  TOKENGATE_ADMIN_HOST: 'adminHost',
+  TOKENGATE_ADMIN_HOST_NAME: 'adminHostName',
   TOKENGATE_UPSTREAM: 'upstream',
   TOKENGATE_DATA_DIR: 'dataDir',
   TOKENGATE_DB: 'db',
@@ -196,6 +218,9 @@ const FILE_KEYS = new Set([
   'log',
   'port',
   'host',
+  'adminPort',
+  'adminHost',
+  'adminHostName',
   'upstream',
   'dataDir',
   'db',
@@ -437,6 +462,22 @@ function secretScanningSection(file: Source): Config['secretScanning'] {
   });
 }
 
+/** `off` (no admin listener) or a port number. */
+function adminPort(v: unknown, from: string): number | null {
+  if (typeof v === 'string' && v.trim().toLowerCase() === 'off') return null;
+  return intIn('adminPort', v, 0, 65_535, from);
+}
+
+/** A DNS host name, lower-cased, without a port: what a Host header must equal. */
+function hostName(v: unknown, from: string): string {
+  const name = str('adminHostName', v, from).toLowerCase();
+  if (!/^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/.test(name))
+    throw new ConfigError(
+      `adminHostName must be a host name such as tokengate-admin.example.com, without a port (${from})`,
+    );
+  return name;
+}
+
 function redisUrl(v: unknown, from: string): string {
   const text = str('redis', v, from);
   if (!/^rediss?:\/\//.test(text))
@@ -506,6 +547,9 @@ export function loadConfig(
   const port = pick('port');
   const portNum = port ? intIn('port', port.value, 0, 65_535, port.from) : 8080;
   const host = pick('host');
+  const adminPortP = pick('adminPort');
+  const adminHostP = pick('adminHost');
+  const adminHostNameP = pick('adminHostName');
   const upstream = pick('upstream');
   const dataDirP = pick('dataDir');
   const dataDir = resolve(dataDirP ? str('dataDir', dataDirP.value, dataDirP.from) : 'data');
@@ -541,6 +585,9 @@ export function loadConfig(
   return {
     port: portNum,
     host: host ? str('host', host.value, host.from) : '0.0.0.0',
+    adminPort: adminPortP ? adminPort(adminPortP.value, adminPortP.from) : portNum === 0 ? 0 : 8081,
+    adminHost: adminHostP ? str('adminHost', adminHostP.value, adminHostP.from) : '127.0.0.1',
+    adminHostName: adminHostNameP ? hostName(adminHostNameP.value, adminHostNameP.from) : null,
     upstream: upstream ? upstreamUrl(upstream.value, upstream.from) : null,
     dataDir,
     db: isPostgresUrl(dbValue) || dbValue === ':memory:' ? dbValue : resolve(dbValue),
