@@ -9,15 +9,23 @@ import type { Metrics } from '../metrics/registry.js';
 import { AppError, errorBody } from '../domain/errors.js';
 import { duplicateHeader } from './headers.js';
 import { VERSION } from '../version.js';
-import { BASE_PATH, buildApi, type Api } from './api/app.js';
+import { BASE_PATH, buildApi, type Api, type Plane } from './api/app.js';
 
 /** How long shutdown waits for requests in flight. */
 const SHUTDOWN_GRACE_MS = 5_000;
 
 export interface RunningServer {
+  /** The gateway's listener: the proxy, forward-auth, health, secret scanning, the compatibility API. */
   server: Server;
+  /** The management plane's own listener (config adminPort); null when it is off. */
+  adminServer: Server | null;
+  /** The management plane: web UI, sign-in, management API, metrics. */
   api: Api;
+  /** What the gateway's listener answers under /_tokengate/ besides forward-auth. */
+  gatewayApi: Api;
   url: string;
+  /** Where the web UI and the management API are; null without an admin listener. */
+  adminUrl: string | null;
   close(): Promise<void>;
 }
 
@@ -29,6 +37,8 @@ export interface ApiOptions {
   notifier?: Notifier;
   /** The built web UI; default web/dist. */
   uiDir?: string;
+  /** Which routes: the management plane (default) or the gateway's. */
+  plane?: Plane;
 }
 
 export async function createApi(ctx: AppContext, opts: ApiOptions = {}): Promise<Api> {
@@ -50,6 +60,7 @@ export async function createApi(ctx: AppContext, opts: ApiOptions = {}): Promise
     ...(opts.notifier ? { notifier: opts.notifier } : {}),
     ...(opts.metrics ? { metrics: opts.metrics } : {}),
     ...(opts.uiDir ? { uiDir: opts.uiDir } : {}),
+    ...(opts.plane ? { plane: opts.plane } : {}),
   });
   await api.ready();
   return api;
@@ -67,8 +78,8 @@ function notProxied(_req: IncomingMessage, res: ServerResponse): void {
 }
 
 /**
- * One `node:http` server. Paths under `/_tokengate/` go to the management API (Fastify); every other
- * path is the gateway's, kept off the framework so the proxy path stays lean.
+ * The gateway's listener sends paths under `/_tokengate/` to forward-auth or to its own small
+ * Fastify instance; every other path is the proxy's, kept off the framework so it stays lean.
  */
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -142,36 +153,52 @@ function isCompatPath(url: string): boolean {
   return url.startsWith(COMPAT_RESOLUTION_PATH) && /^[/?]?$/.test(url.charAt(COMPAT_RESOLUTION_PATH.length));
 }
 
-export async function startServer(
-  ctx: AppContext,
-  routes: RawRoutes = {},
-  apiOptions: ApiOptions = {},
-): Promise<RunningServer> {
-  const api = await createApi(ctx, apiOptions);
-  const prefix = `${BASE_PATH}/`;
-  const gateway = routes.gateway ?? notProxied;
-  const forwardAuth = routes.forwardAuth;
-  // The seed app's REST API paths are answered here instead of being proxied (docs/migration.md).
-  const compat = ctx.config.compat.resolutionApi;
-  const dispatch = (req: IncomingMessage, res: ServerResponse): void => {
-    const url = req.url ?? '/';
-    const isForwardAuth =
-      forwardAuth !== undefined &&
-      url.startsWith(FORWARD_AUTH_PATH) &&
-      /^[/?]?$/.test(url.charAt(FORWARD_AUTH_PATH.length));
-    const refused = refusal(req, isForwardAuth);
-    if (refused !== null) refuse(res, refused, isForwardAuth);
-    else if (!url.startsWith(prefix) && url !== BASE_PATH && !(compat && isCompatPath(url)))
-      gateway(req, res);
-    else if (isForwardAuth) {
-      forwardAuth(req, res);
-    } else {
-      // The management API's bodies are small JSON: no reason to make the client wait.
-      if (req.headers.expect !== undefined) res.writeContinue();
-      api.routing(req, res);
-    }
+/** The Host header's name, lower-cased, without its port. */
+function hostNameOf(host: string | undefined): string {
+  if (host === undefined) return '';
+  const h = host.toLowerCase();
+  if (h.startsWith('[')) return h.slice(0, h.indexOf(']') + 1);
+  const colon = h.indexOf(':');
+  return colon === -1 ? h : h.slice(0, colon);
+}
+
+/** Refuses what node let through (see `refusal`), then hands the request on. */
+function guarded(handle: Handler, isForwardAuth: (url: string) => boolean = () => false): Handler {
+  return (req, res) => {
+    const forwardAuth = isForwardAuth(req.url ?? '/');
+    const refused = refusal(req, forwardAuth);
+    if (refused !== null) refuse(res, refused, forwardAuth);
+    else handle(req, res);
   };
-  const limits = ctx.config.server;
+}
+
+/** Serves a Fastify instance on a raw listener; its small JSON bodies need no confirmation. */
+function routing(api: Api): Handler {
+  return (req, res) => {
+    if (req.headers.expect !== undefined) res.writeContinue();
+    api.routing(req, res);
+  };
+}
+
+/** The admin listener's `/`: where the web UI is. Everything else is the management plane's. */
+function adminHandler(api: Api): Handler {
+  const route = routing(api);
+  return (req, res) => {
+    if (req.url === '/' && (req.method === 'GET' || req.method === 'HEAD')) {
+      res.writeHead(302, { location: `${BASE_PATH}/`, 'content-length': 0, 'cache-control': 'no-store' });
+      res.end();
+      return;
+    }
+    route(req, res);
+  };
+}
+
+async function listen(
+  handler: Handler,
+  port: number,
+  host: string,
+  limits: Config['server'],
+): Promise<{ server: Server; url: string }> {
   const server = createServer(
     {
       maxHeaderSize: limits.maxHeaderBytes,
@@ -179,36 +206,93 @@ export async function startServer(
       requestTimeout: limits.requestTimeoutMs,
       connectionsCheckingInterval: checkingInterval(limits),
     },
-    dispatch,
+    handler,
   );
   server.keepAliveTimeout = limits.keepAliveTimeoutMs;
   // maxHeaderBytes bounds the headers. Node's count limit (about a thousand lines) would drop the rest
   // silently: a credential past it would go unchecked here yet reach the upstream behind forward-auth.
   server.maxHeadersCount = 0;
   // Without this listener Node answers `100 Continue` itself, before anyone authenticated the request.
-  server.on('checkContinue', dispatch);
+  server.on('checkContinue', handler);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(ctx.config.port, ctx.config.host, () => {
+    server.listen(port, host, () => {
       server.off('error', reject);
       resolve();
     });
   });
   const addr = server.address() as AddressInfo;
-  const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+  const shown = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+  const url = `http://${shown === '0.0.0.0' ? '127.0.0.1' : shown === '[::]' ? '[::1]' : shown}:${addr.port}`;
+  return { server, url };
+}
+
+async function closeServer(server: Server): Promise<void> {
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeIdleConnections();
+  // Requests in flight get a grace period, then their connections are cut.
+  const cut = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS);
+  cut.unref();
+  await closed;
+  clearTimeout(cut);
+}
+
+/**
+ * Starts the gateway's listener and, unless `adminPort` is off, the admin listener. The proxied
+ * application's pages run with the gateway's origin, so the management plane (web UI, sign-in,
+ * management API, metrics) is never served there: only on the admin listener, or on the gateway's
+ * listener for requests addressed to `adminHostName`, a different origin.
+ */
+export async function startServer(
+  ctx: AppContext,
+  routes: RawRoutes = {},
+  apiOptions: ApiOptions = {},
+): Promise<RunningServer> {
+  const api = await createApi(ctx, { ...apiOptions, plane: 'management' });
+  const gatewayApi = await createApi(ctx, { ...apiOptions, plane: 'gateway' });
+  const prefix = `${BASE_PATH}/`;
+  const gateway = routes.gateway ?? notProxied;
+  const forwardAuth = routes.forwardAuth;
+  const { config } = ctx;
+  // The seed app's REST API paths are answered here instead of being proxied (docs/migration.md).
+  const compat = config.compat.resolutionApi;
+  const adminHostName = config.adminHostName;
+  const management = adminHandler(api);
+  const own = routing(gatewayApi);
+  const isForwardAuth = (url: string): boolean =>
+    forwardAuth !== undefined &&
+    url.startsWith(FORWARD_AUTH_PATH) &&
+    /^[/?]?$/.test(url.charAt(FORWARD_AUTH_PATH.length));
+  const dispatch = (req: IncomingMessage, res: ServerResponse): void => {
+    const url = req.url ?? '/';
+    if (adminHostName !== null && hostNameOf(req.headers.host) === adminHostName) management(req, res);
+    else if (!url.startsWith(prefix) && url !== BASE_PATH && !(compat && isCompatPath(url)))
+      gateway(req, res);
+    else if (forwardAuth !== undefined && isForwardAuth(url)) forwardAuth(req, res);
+    else own(req, res);
+  };
+  const limits = config.server;
+  const front = await listen(guarded(dispatch, isForwardAuth), config.port, config.host, limits);
+  let admin: { server: Server; url: string } | null = null;
+  if (config.adminPort !== null) {
+    try {
+      admin = await listen(guarded(management), config.adminPort, config.adminHost, limits);
+    } catch (err) {
+      await closeServer(front.server);
+      await Promise.all([api.close(), gatewayApi.close()]);
+      throw err;
+    }
+  }
   return {
-    server,
+    server: front.server,
+    adminServer: admin?.server ?? null,
     api,
-    url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${addr.port}`,
+    gatewayApi,
+    url: front.url,
+    adminUrl: admin?.url ?? null,
     close: async () => {
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeIdleConnections();
-      // Requests in flight get a grace period, then their connections are cut.
-      const cut = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS);
-      cut.unref();
-      await closed;
-      clearTimeout(cut);
-      await api.close();
+      await Promise.all([closeServer(front.server), admin ? closeServer(admin.server) : undefined]);
+      await Promise.all([api.close(), gatewayApi.close()]);
     },
   };
 }

@@ -62,7 +62,10 @@ export async function startEchoUpstream(): Promise<{
 
 export interface TestNode {
   node: RunningNode;
+  /** The gateway's listener. */
   url: string;
+  /** The admin listener: web UI, sign-in, management API, metrics. */
+  adminUrl: string;
   /** Every log line written so far, in the default layout. */
   lines: string[];
   dir: string;
@@ -94,6 +97,7 @@ export async function startTestNode(
   return {
     node,
     url: node.server.url,
+    adminUrl: node.server.adminUrl ?? '',
     lines: sink.lines,
     dir,
     tokenFor: async (user, req = {}) => {

@@ -10,6 +10,8 @@ import type { Io } from '../output.js';
 interface ServeOptions {
   port?: string;
   host?: string;
+  adminPort?: string;
+  adminHost?: string;
   upstream?: string;
   nodeId?: string;
   redis?: string;
@@ -49,6 +51,14 @@ export function serveCommand(program: Command, io: Io, globals: () => GlobalOpti
     .option('--port <port>', 'TCP port (default 8080, env TOKENGATE_PORT)')
     .option('--host <host>', 'interface to listen on (default 0.0.0.0, env TOKENGATE_HOST)')
     .option(
+      '--admin-port <port>',
+      'port of the web UI and management API, or "off" (default 8081, env TOKENGATE_ADMIN_PORT)',
+    )
+    .option(
+      '--admin-host <host>',
+      'interface of the web UI and management API (default 127.0.0.1, env TOKENGATE_ADMIN_HOST)',
+    )
+    .option(
       '--upstream <url>',
       'the HTTP service to protect (env TOKENGATE_UPSTREAM); without it, a demo upstream',
     )
@@ -66,6 +76,8 @@ export function serveCommand(program: Command, io: Io, globals: () => GlobalOpti
         ...globals(),
         port: o.port,
         host: o.host,
+        adminPort: o.adminPort,
+        adminHost: o.adminHost,
         upstream: o.upstream,
         nodeId: o.nodeId,
         redis: o.redis,
@@ -99,9 +111,15 @@ export function serveCommand(program: Command, io: Io, globals: () => GlobalOpti
           ? `no upstream configured: proxying to the demo upstream "whoami" at ${node.upstream}; create a token and call ${url}/hello with it`
           : `proxying to ${node.upstream}`,
       );
+      const admin = node.server.adminUrl;
       log.info(
-        `web UI: ${url}/_tokengate/ ; management API: ${url}/_tokengate/api/v1 ; forward-auth: ${url}/_tokengate/auth`,
+        admin !== null
+          ? `web UI: ${admin}/_tokengate/ ; management API: ${admin}/_tokengate/api/v1 (admin listener)`
+          : config.adminHostName !== null
+            ? `web UI and management API: on ${url} for host name ${config.adminHostName} only`
+            : 'admin listener off (adminPort off, no adminHostName): no web UI or management API on this node',
       );
+      log.info(`forward-auth: ${url}/_tokengate/auth ; health: ${url}/_tokengate/health`);
       let stopping = false;
       stop = (signal: string): void => {
         if (stopping) return;

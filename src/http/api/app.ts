@@ -63,8 +63,31 @@ export interface ApiDeps {
   notifier?: Notifier;
   /** The secret-scanning alert endpoint; default off. */
   secretScanning?: Config['secretScanning'];
-  /** The seed app's REST API under {@link COMPAT_RESOLUTION_PATH}; default off. */
+  /** The seed app's REST API under {@link COMPAT_RESOLUTION_PATH} (gateway plane only); default off. */
   compatResolutionApi?: boolean;
+  /**
+   * Which routes this instance serves. `management` (default): the web UI, sign-in, the management API
+   * and metrics, for the admin listener. `gateway`: what the proxied application's origin may show,
+   * health, the secret-scanning endpoint and the compatibility API, with no session cookie accepted
+   * and no call a browser made (docs/security.md, "the management plane").
+   */
+  plane?: Plane;
+}
+
+export type Plane = 'management' | 'gateway';
+
+/**
+ * Headers only browsers send: Fetch Metadata (every current browser sends Sec-Fetch-Site and
+ * Sec-Fetch-Dest on every request) and Origin (on every cross-origin or state-changing request, in
+ * older browsers too). curl, Python and CI jobs send none of them. Sec-Fetch-Mode is not one: Node's
+ * own fetch sends it.
+ */
+const BROWSER_HEADERS = ['sec-fetch-site', 'sec-fetch-dest', 'sec-fetch-user', 'origin'] as const;
+
+/** The first browser-only header a request carries, or null. */
+export function browserMark(headers: FastifyRequest['headers']): string | null {
+  for (const name of BROWSER_HEADERS) if (headers[name] !== undefined) return name;
+  return null;
 }
 
 declare module 'fastify' {
@@ -142,6 +165,7 @@ export function publicToken(deps: Pick<ApiDeps, 'now' | 'settings'>, t: TokenRec
 }
 
 export function buildApi(deps: ApiDeps): Api {
+  const plane = deps.plane ?? 'management';
   const app = Fastify({
     logger: false,
     bodyLimit: deps.bodyLimit ?? API_BODY_LIMIT,
@@ -163,7 +187,10 @@ export function buildApi(deps: ApiDeps): Api {
   app.setNotFoundHandler((req, reply) =>
     sendError(
       reply,
-      new AppError('not_found', `no route ${req.method} ${maskTokens(req.url.split('?')[0] ?? '')}`),
+      new AppError(
+        'not_found',
+        `no route ${req.method} ${maskTokens(req.url.split('?')[0] ?? '')}${plane === 'gateway' ? " on the gateway's listener: the web UI and the management API are served on the admin listener (adminPort)" : ''}`,
+      ),
     ),
   );
   app.decorateRequest('principal', null as unknown as Principal);
@@ -178,10 +205,24 @@ export function buildApi(deps: ApiDeps): Api {
     void reply.header('x-request-id', req.id).header('cache-control', 'no-store');
     // A browser's write from another origin is refused on every route, sign-in included.
     const write = !SAFE_METHODS.has(req.method);
-    if (write) refuseCrossOrigin(req);
-    if (req.routeOptions.config.public) return;
+    if (write && !(plane === 'gateway' && req.is404)) refuseCrossOrigin(req);
+    if (req.routeOptions.config.public || (plane === 'gateway' && req.is404)) return;
+    if (plane === 'gateway') {
+      // Pages of the proxied application share this origin, and a browser replays the Basic password
+      // it cached for it: nothing a browser sends here may act on tokens, users or settings.
+      const mark = browserMark(req.headers);
+      if (mark !== null) {
+        throw new AppError(
+          'forbidden',
+          `this API on the gateway's origin answers scripts, not browsers (the request has ${mark === 'origin' ? 'an Origin' : `a ${mark}`} header); use the web UI or the management API on the admin listener`,
+        );
+      }
+    }
+    // The session cookie is the admin listener's; on the gateway's origin it is no credential at all.
     const cookie =
-      req.headers.authorization === undefined ? readCookie(req.headers.cookie, SESSION_COOKIE) : null;
+      plane === 'management' && req.headers.authorization === undefined
+        ? readCookie(req.headers.cookie, SESSION_COOKIE)
+        : null;
     if (cookie !== null) {
       // The web UI: a session cookie, and for every state change the session's CSRF token. The
       // session answers only pages of its own origin, reads included.
@@ -216,27 +257,34 @@ export function buildApi(deps: ApiDeps): Api {
     return payload;
   });
 
-  void app.register(swagger, {
-    openapi: {
-      openapi: '3.0.3',
-      info: {
-        title: 'tokengate management API',
-        version: deps.version,
-        description:
-          'Manage API tokens, users and settings. Authenticate with HTTP Basic (user name and directory password, or user name and token) or with `Authorization: Bearer <token>`. A read-scope token may only call GET, HEAD and OPTIONS.',
-      },
-      servers: [{ url: '/' }],
-      components: {
-        securitySchemes: {
-          basic: { type: 'http', scheme: 'basic' },
-          bearer: { type: 'http', scheme: 'bearer', description: 'A tokengate token' },
+  if (plane === 'management')
+    void app.register(swagger, {
+      openapi: {
+        openapi: '3.0.3',
+        info: {
+          title: 'tokengate management API',
+          version: deps.version,
+          description:
+            'Manage API tokens, users and settings. Authenticate with HTTP Basic (user name and directory password, or user name and token) or with `Authorization: Bearer <token>`. A read-scope token may only call GET, HEAD and OPTIONS.',
         },
+        servers: [{ url: '/' }],
+        components: {
+          securitySchemes: {
+            basic: { type: 'http', scheme: 'basic' },
+            bearer: { type: 'http', scheme: 'bearer', description: 'A tokengate token' },
+          },
+        },
+        security: [{ basic: [] }, { bearer: [] }],
       },
-      security: [{ basic: [] }, { bearer: [] }],
-    },
-  });
+    });
 
   void app.register(healthRoutes(deps), { prefix: BASE_PATH });
+  if (plane === 'gateway') {
+    void app.register(secretScanningRoutes(deps), { prefix: API_PATH });
+    if (deps.compatResolutionApi)
+      void app.register(compatResolutionRoutes(deps), { prefix: COMPAT_RESOLUTION_PATH });
+    return app;
+  }
   void app.register(metricsRoutes(deps), { prefix: BASE_PATH });
   void app.register(uiRoutes(deps.uiDir), { prefix: BASE_PATH });
   void app.register(
@@ -255,7 +303,5 @@ export function buildApi(deps: ApiDeps): Api {
     },
     { prefix: API_PATH },
   );
-  if (deps.compatResolutionApi)
-    void app.register(compatResolutionRoutes(deps), { prefix: COMPAT_RESOLUTION_PATH });
   return app;
 }
