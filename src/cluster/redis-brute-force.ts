@@ -34,8 +34,10 @@ export interface RedisFailureCounterOptions {
 }
 
 /**
- * Cluster-wide failure counts in Redis: `tokengate:bf:n:<ip:…|user:…>` counts a window,
- * `tokengate:bf:b:<…>` is a block; both expire by themselves, so Redis holds only what is live.
+ * Cluster-wide failure counts in Redis: `tokengate:bf:n:<key>` counts a window, `tokengate:bf:b:<key>`
+ * is a block; both expire by themselves, so Redis holds only what is live. The keys are the guard's:
+ * `ip:<address>`, and `user:<name>|<address>` (a user is counted per client address, as in memory, so
+ * one client's failures never block the user for the others).
  * When Redis cannot answer, counting falls back to this node's memory (as rate limits do), and Redis
  * is tried again every few seconds.
  */
@@ -104,6 +106,7 @@ export class RedisBlockBus {
     private readonly onError: (err: unknown) => void,
   ) {}
 
+  /** Announces a block by its key (BlockNotice.key: a user block's names the client address). */
   publish(subject: BlockSubject, value: string, ms: number): void {
     const msg: BlockMessage = { node: this.nodeId, subject, value, ms };
     this.pub.publish(CHANNEL, JSON.stringify(msg)).catch(this.onError);
@@ -120,6 +123,7 @@ export class RedisBlockBus {
         return;
       }
       if (msg.node === this.nodeId || (msg.subject !== 'ip' && msg.subject !== 'user')) return;
+      // A key is at most a 64-character user name, '|' and an IPv6 /64 (24 characters).
       if (typeof msg.value !== 'string' || msg.value.length === 0 || msg.value.length > 100) return;
       if (typeof msg.ms !== 'number' || !(msg.ms > 0) || msg.ms > MAX_BLOCK_MS) return;
       receive(msg.subject, msg.value, msg.ms);

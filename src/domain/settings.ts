@@ -335,7 +335,7 @@ export const SETTING_DEFINITIONS = [
     schema: { type: 'boolean' },
     default: true,
     description:
-      'Block clients that keep failing to authenticate: a client IP after bruteForce.ipMaxFailures failed token or password checks, and password sign-in for a user name after bruteForce.userMaxFailures, within bruteForce.windowSeconds; the block lasts bruteForce.blockSeconds and is answered with 429. false: no block applies, including blocks already in force.',
+      'Block clients that keep failing to authenticate: a client IP after bruteForce.ipMaxFailures failed token or password checks, and password sign-in for a user name from that client IP after bruteForce.userMaxFailures, within bruteForce.windowSeconds; the block lasts bruteForce.blockSeconds and is answered with 429. A user is never locked out for other clients. false: no block applies, including blocks already in force.',
     parse: bool,
   }),
   def({
@@ -351,7 +351,7 @@ export const SETTING_DEFINITIONS = [
     schema: { type: 'integer', minimum: 1, maximum: 100_000 },
     default: 10,
     description:
-      "Failed checks naming one user (a wrong password, or a wrong token with that user name in Basic auth) within bruteForce.windowSeconds that block password sign-in for that user name. The user's tokens keep working.",
+      "Failed checks naming one user from one client IP (a wrong password, or a wrong token with that user name in Basic auth) within bruteForce.windowSeconds that block password sign-in for that user name from that client IP; other clients can still sign in as the user. The user's tokens keep working.",
     parse: int(1, 100_000),
   }),
   def({

@@ -77,20 +77,31 @@ describe('brute-force tracker', () => {
     assert.ok(guard.checkIp('192.0.2.2', T0 + 12_001));
   });
 
-  it('blocks password checks for a user name, from any IP, but never the IPs that did not fail', () => {
+  it('blocks password checks for a user name from the client that failed, never from the others', () => {
     const { guard, notices } = setup({ 'bruteForce.userMaxFailures': 3, 'bruteForce.ipMaxFailures': 100 });
+    // Three failures spread over three clients: no client reaches the limit for alice.
     guard.failed(attempt('192.0.2.1', 'alice'), T0);
     guard.failed(attempt('192.0.2.2', 'alice'), T0);
     guard.failed(attempt('192.0.2.3', 'alice'), T0);
-    const b = guard.checkPassword('198.51.100.7', 'alice', T0 + 1);
+    assert.equal(guard.checkPassword('192.0.2.1', 'alice', T0 + 1), null);
+    assert.equal(notices.length, 0);
+    // Three from one client: alice's password is refused from that client only.
+    guard.failed(attempt('192.0.2.1', 'alice'), T0);
+    guard.failed(attempt('192.0.2.1', 'alice'), T0);
+    const b = guard.checkPassword('192.0.2.1', 'alice', T0 + 1);
     assert.equal(b?.subject, 'user');
     assert.equal(b?.value, 'alice');
+    assert.equal(
+      guard.checkPassword('198.51.100.7', 'alice', T0 + 1),
+      null,
+      'another client is not locked out',
+    );
     // Another user's password checks, and the IP check for token use, are not affected.
-    assert.equal(guard.checkPassword('198.51.100.7', 'bob', T0 + 1), null);
+    assert.equal(guard.checkPassword('192.0.2.1', 'bob', T0 + 1), null);
     assert.equal(guard.checkIp('192.0.2.1', T0 + 1), null);
     assert.deepEqual(
-      notices.map((n) => [n.subject, n.value]),
-      [['user', 'alice']],
+      notices.map((n) => [n.subject, n.value, n.key]),
+      [['user', 'alice', 'alice|192.0.2.1']],
     );
   });
 
@@ -179,5 +190,11 @@ describe('brute-force tracker', () => {
     guard.learn('ip', '192.0.2.50', 5_000, T0);
     assert.equal(guard.checkIp('192.0.2.50', T0 + 1)?.retryAfterMs, 4_999);
     assert.equal(guard.checkIp('192.0.2.50', T0 + 5_000), null);
+    // A user block is learnt for the client address it names; one that names none is ignored.
+    guard.learn('user', 'alice|192.0.2.51', 5_000, T0);
+    assert.equal(guard.checkPassword('192.0.2.51', 'alice', T0 + 1)?.value, 'alice');
+    assert.equal(guard.checkPassword('192.0.2.52', 'alice', T0 + 1), null);
+    guard.learn('user', 'bob', 5_000, T0);
+    assert.equal(guard.checkPassword('192.0.2.51', 'bob', T0 + 1), null);
   });
 });

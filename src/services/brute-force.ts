@@ -14,10 +14,14 @@ import { LruCache } from './lru.js';
  * - An **IP block** refuses every request with credentials from that client IP (the address the
  *   trusted-proxy walk resolved), before any token lookup or password hash. A trusted proxy's own
  *   address is never counted or blocked.
- * - A **user block** refuses *password* checks for that user name (management API Basic, web UI
- *   sign-in), before the hash. Tokens are never refused by a user block: an attacker elsewhere can
- *   otherwise lock a user's automation out just by failing in their name. A token carries ~178 bits;
- *   guessing one is hopeless, and the IP block throttles whoever tries.
+ * - A **user block** refuses *password* checks for that user name from that client address
+ *   (management API Basic, web UI sign-in), before the hash. It is counted per user *and* address:
+ *   failures from one client never lock the account for the others, or ten guesses every block
+ *   period from one address would keep an administrator out for good. Guessing one account from
+ *   many addresses is held by each address's own limits (IP and user-from-IP), and every block is
+ *   logged and audited. Tokens are never refused by a user block: an attacker elsewhere could
+ *   otherwise lock a user's automation out just by failing in their name. A token carries ~178
+ *   bits; guessing one is hopeless, and the IP block throttles whoever tries.
  *
  * Counting is behind {@link FailureCounter}: memory on one node, Redis in a cluster. Blocks are kept
  * in this process's memory too, so the check on the request path is one synchronous map lookup.
@@ -101,6 +105,11 @@ export interface BlockNotice {
   subject: BlockSubject;
   /** The blocked client IP (an IPv6 client's /64), or the user name. */
   value: string;
+  /**
+   * What the block is kept under, to announce to other nodes ({@link BruteForceGuard.learn}): the
+   * IP key, or for a user block the user name with the client address it is for (see {@link userKey}).
+   */
+  key: string;
   rule: BlockRule;
   at: number;
   until: number;
@@ -145,6 +154,23 @@ export function countedUser(name: string | null): string | null {
   return name;
 }
 
+/** Separates the user name from the client address in a user block's key; in neither a name nor an IP. */
+const USER_KEY_SEPARATOR = '|';
+
+/**
+ * The key of a user block: the user name with the client address (its {@link ipKey}), so that
+ * failures from one client block that user only from that client.
+ */
+export function userKey(user: string, clientIp: string): string {
+  return `${user}${USER_KEY_SEPARATOR}${ipKey(clientIp)}`;
+}
+
+/** The user name in a user block's key; null when the key is not one (e.g. an old node's message). */
+function userOfKey(key: string): string | null {
+  const at = key.indexOf(USER_KEY_SEPARATOR);
+  return at > 0 ? key.slice(0, at) : null;
+}
+
 /** The rules for each subject from the settings, or null while brute-force protection is off. */
 export function blockRules(s: Settings): Record<BlockSubject, BlockRule> | null {
   if (!s['bruteForce.enabled']) return null;
@@ -177,14 +203,16 @@ export class BruteForceGuard {
     return !t.allowsAll && t.matches(ip);
   }
 
-  private blockOf(subject: BlockSubject, value: string, now: number): Block | null {
+  /** The block kept under `key`; a user block is reported with the user name as its value. */
+  private blockOf(subject: BlockSubject, key: string, now: number): Block | null {
     const map = this.blocks[subject];
-    const until = map.get(value, now);
+    const until = map.get(key, now);
     if (until === undefined) return null;
     if (until <= now) {
-      map.delete(value);
+      map.delete(key);
       return null;
     }
+    const value = subject === 'user' ? (userOfKey(key) ?? key) : key;
     return { subject, value, retryAfterMs: until - now };
   }
 
@@ -196,8 +224,8 @@ export class BruteForceGuard {
   }
 
   /**
-   * The block on a password check: the client IP's, else the user name's. Synchronous; no I/O. Call
-   * it before hashing the password.
+   * The block on a password check: the client IP's, else the user name's from this client address.
+   * Synchronous; no I/O. Call it before hashing the password.
    */
   checkPassword(clientIp: string, username: string, now: number): Block | null {
     const ip = this.checkIp(clientIp, now);
@@ -205,53 +233,59 @@ export class BruteForceGuard {
     if (this.blocks.user.size === 0 || !this.opts.settings.snapshot.settings['bruteForce.enabled'])
       return null;
     const user = countedUser(username);
-    return user === null ? null : this.blockOf('user', user, now);
+    return user === null ? null : this.blockOf('user', userKey(user, clientIp), now);
   }
 
   /**
-   * Counts one failed check against the client IP and the user name it named. Never throws and never
-   * makes the caller wait: with Redis the count completes in the background.
+   * Counts one failed check against the client IP, and against the user name it named from that
+   * client IP. Never throws and never makes the caller wait: with Redis the count completes in the
+   * background.
    */
   failed(attempt: FailedAttempt, now: number): void {
     const rules = blockRules(this.opts.settings.snapshot.settings);
     if (!rules) return;
     if (!this.trusted(attempt.clientIp)) this.count('ip', ipKey(attempt.clientIp), rules.ip, attempt, now);
     const user = countedUser(attempt.username);
-    if (user !== null) this.count('user', user, rules.user, attempt, now);
+    if (user !== null) this.count('user', userKey(user, attempt.clientIp), rules.user, attempt, now);
   }
 
-  /** A block another node started (Redis pub/sub). */
-  learn(subject: BlockSubject, value: string, blockedMs: number, now: number): void {
-    if (blockedMs > 0) this.blocks[subject].set(value, now + blockedMs, now);
+  /**
+   * A block another node started (Redis pub/sub), by its {@link BlockNotice.key}. A user block that
+   * names no client address (a node from before blocks were per address) is ignored: it would lock
+   * the user out for every client.
+   */
+  learn(subject: BlockSubject, key: string, blockedMs: number, now: number): void {
+    if (subject === 'user' && userOfKey(key) === null) return;
+    if (blockedMs > 0) this.blocks[subject].set(key, now + blockedMs, now);
   }
 
   private count(
     subject: BlockSubject,
-    value: string,
+    key: string,
     rule: BlockRule,
     attempt: FailedAttempt,
     now: number,
   ): void {
     // Already blocked here: nothing more to count (and no second notice for the same block).
-    if (this.blockOf(subject, value, now)) return;
+    if (this.blockOf(subject, key, now)) return;
     let r: FailResult | Promise<FailResult>;
     try {
-      r = this.opts.counter.fail(`${subject}:${value}`, rule, now);
+      r = this.opts.counter.fail(`${subject}:${key}`, rule, now);
     } catch (err) {
       this.opts.onError?.(err);
       return;
     }
     if (r instanceof Promise) {
       r.then(
-        (res) => this.apply(subject, value, rule, attempt, now, res),
+        (res) => this.apply(subject, key, rule, attempt, now, res),
         (err: unknown) => this.opts.onError?.(err),
       );
-    } else this.apply(subject, value, rule, attempt, now, r);
+    } else this.apply(subject, key, rule, attempt, now, r);
   }
 
   private apply(
     subject: BlockSubject,
-    value: string,
+    key: string,
     rule: BlockRule,
     attempt: FailedAttempt,
     now: number,
@@ -259,10 +293,11 @@ export class BruteForceGuard {
   ): void {
     if (r.blockedMs <= 0) return;
     const until = now + r.blockedMs;
-    this.blocks[subject].set(value, until, now);
+    this.blocks[subject].set(key, until, now);
     if (r.started) {
+      const value = subject === 'user' ? (userOfKey(key) ?? key) : key;
       try {
-        this.opts.onBlock?.({ subject, value, rule, at: now, until, attempt });
+        this.opts.onBlock?.({ subject, value, key, rule, at: now, until, attempt });
       } catch (err) {
         this.opts.onError?.(err);
       }
