@@ -67,6 +67,20 @@ function checkDisplayName(name: string): string {
   return n;
 }
 
+/**
+ * A principal authenticated by a token may not create a password: a password outlives the token
+ * (its expiry, revocation and IP limits), so it would turn a token into lasting credentials. Tokens
+ * cannot create tokens for the same reason.
+ */
+function refusePasswordByToken(p: Principal): void {
+  if (p.via !== 'token') return;
+  throw new AppError(
+    'forbidden',
+    'tokens cannot set passwords: a password outlives the token; sign in with a password (or the web UI) to set or remove one',
+    [{ field: 'password', message: 'cannot be set, reset or removed by a token' }],
+  );
+}
+
 /** The local user directory: users, groups, passwords and the disabled flag. Changes are admin-only and audited. */
 export class UserService {
   constructor(private readonly deps: ServiceDeps) {}
@@ -91,7 +105,10 @@ export class UserService {
     this.requireAdmin(p);
     checkUsername(input.username);
     checkEmail(input.email);
-    if (input.password !== undefined) checkPassword(input.password);
+    if (input.password !== undefined) {
+      refusePasswordByToken(p);
+      checkPassword(input.password);
+    }
     const now = this.deps.now();
     const user: StoredUser = {
       username: input.username,
@@ -137,6 +154,7 @@ export class UserService {
     }
     if (change.groups !== undefined) patch.groups = checkGroups(change.groups);
     if (change.password !== undefined) {
+      refusePasswordByToken(p);
       if (change.password !== null) checkPassword(change.password);
       patch.passwordHash = change.password === null ? null : await hashPassword(change.password);
     }
