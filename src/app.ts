@@ -1,3 +1,5 @@
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Config } from './config/config.js';
 import type { Logger } from './log/logger.js';
 import { ManagementAuthenticator } from './services/authenticator.js';
@@ -8,7 +10,13 @@ import { SessionService } from './services/session-service.js';
 import { SettingsService } from './services/settings-service.js';
 import { TokenService } from './services/token-service.js';
 import { UserService } from './services/user-service.js';
-import { openDatabase, type DatabaseHandle } from './store/database.js';
+import {
+  openDatabase,
+  PRIVATE_DIR_MODE,
+  PRIVATE_FILE_MODE,
+  restrictMode,
+  type DatabaseHandle,
+} from './store/database.js';
 import { Store } from './store/store.js';
 
 /** Everything a command or a server needs, built once from the configuration. */
@@ -41,7 +49,31 @@ export interface OpenAppOptions {
  */
 export async function openApp(config: Config, opts: OpenAppOptions): Promise<AppContext> {
   const database = await openDatabase({ url: config.db, ...(opts.schema ? { schema: opts.schema } : {}) });
+  for (const notice of [...(database.notices ?? []), ...restrictDataModes(config)]) opts.log.warn(notice);
   return assembleApp(config, database, opts);
+}
+
+/** tokengate.log and its rotations (tokengate.log.1 …). */
+const LOG_FILE = /^tokengate\.log(\.\d+)?$/;
+
+/**
+ * Takes group and other permissions away from the data directory, the log directory and the log
+ * files that an older version (or a loose umask) left readable by others; the database files are
+ * the store's. New files are created private by whoever creates them. Returns the WARN lines.
+ */
+function restrictDataModes(config: Config): string[] {
+  const notices = [
+    restrictMode(config.dataDir, PRIVATE_DIR_MODE),
+    restrictMode(config.log.dir, PRIVATE_DIR_MODE),
+  ];
+  let logs: string[] = [];
+  try {
+    logs = readdirSync(config.log.dir).filter((f) => LOG_FILE.test(f));
+  } catch {
+    // No log directory (yet): nothing to tighten.
+  }
+  for (const f of logs) notices.push(restrictMode(join(config.log.dir, f), PRIVATE_FILE_MODE));
+  return notices.filter((n): n is string => n !== null);
 }
 
 /** Wires the services over an open database. Tests use it to run the same services on every database. */

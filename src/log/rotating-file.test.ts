@@ -43,6 +43,20 @@ function assertSuffix(kept: string[], written: number): void {
 }
 
 describe('RotatingFileSink', () => {
+  it('creates its directories 0700 and the live and rotated files 0600, whatever the umask allows', async () => {
+    const logs = join(dir, 'data', 'logs');
+    const path = join(logs, 'tokengate.log');
+    const sink = new RotatingFileSink(path, { maxBytes: 200, maxFiles: 2 });
+    for (let i = 0; i < 35; i++) sink.write(line(i));
+    await sink.flush();
+    await sink.close();
+    const mode = async (p: string) => ((await stat(p)).mode & 0o777).toString(8);
+    assert.equal(await mode(join(dir, 'data')), '700');
+    assert.equal(await mode(logs), '700');
+    assert.deepEqual((await readdir(logs)).sort(), ['tokengate.log', 'tokengate.log.1', 'tokengate.log.2']);
+    for (const f of await readdir(logs)) assert.equal(await mode(join(logs, f)), '600', f);
+  });
+
   it('rotates several times, keeping at most maxFiles rotated files and every recent line in order', async () => {
     assert.equal(Buffer.byteLength(line(0)), LINE_BYTES, 'the sizes below rely on it');
     const path = join(dir, 'nested', 'deeper', 'tokengate.log');

@@ -18,6 +18,10 @@ export interface RotatingFileOptions {
   onError?: (message: string, err?: unknown) => void;
 }
 
+/** Directories the sink creates, and the files: for the service user only (the umask is the host's). */
+const PRIVATE_DIR_MODE = 0o700;
+const PRIVATE_FILE_MODE = 0o600;
+
 /** About 30 MB of typical records. */
 export const DEFAULT_MAX_QUEUED_LINES = 100_000;
 
@@ -191,8 +195,9 @@ export class RotatingFileSink implements LogSink {
   }
 
   private async openFile(): Promise<FileHandle> {
-    await mkdir(dirname(this.path), { recursive: true });
-    const handle = await open(this.path, 'a');
+    // Logs name users, IPs and endpoints: the service user's only. Rotated files keep the mode (rename).
+    await mkdir(dirname(this.path), { recursive: true, mode: PRIVATE_DIR_MODE });
+    const handle = await open(this.path, 'a', PRIVATE_FILE_MODE);
     try {
       this.size = (await handle.stat()).size;
     } catch (err) {

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import SQLite from 'better-sqlite3';
@@ -37,7 +37,44 @@ export interface DatabaseHandle {
   dialect: DialectName;
   /** Human-readable location, without credentials, for logs. */
   location: string;
+  /** What opening it had to fix and the operator should hear of (a WARN each), e.g. a file mode tightened. */
+  notices?: string[];
   close(): Promise<void>;
+}
+
+/** The data directory and the directories tokengate creates: the service user's only. */
+export const PRIVATE_DIR_MODE = 0o700;
+/** The database, its -wal and -shm, and the log files: the service user's only. */
+export const PRIVATE_FILE_MODE = 0o600;
+
+/**
+ * Takes group and other permissions away from an existing file or directory (an older version, or
+ * an operator's umask, left it wider). Returns the WARN line to log, or null when nothing changed or
+ * the path does not exist. The process umask is never touched: in the middleware it is the host's.
+ */
+export function restrictMode(path: string, mode: number): string | null {
+  let current: number;
+  try {
+    current = statSync(path).mode & 0o777;
+  } catch {
+    return null;
+  }
+  if ((current & ~mode) === 0) return null;
+  chmodSync(path, mode);
+  return `${path} was readable by others (mode ${current.toString(8).padStart(4, '0')}); its mode is now ${mode.toString(8).padStart(4, '0')}`;
+}
+
+/**
+ * Creates the SQLite file 0600 before SQLite opens it (SQLite gives -wal and -shm the database
+ * file's mode), or tightens an existing one and its -wal and -shm. Returns the WARN lines.
+ */
+function prepareSqliteFile(path: string): string[] {
+  mkdirSync(dirname(path), { recursive: true, mode: PRIVATE_DIR_MODE });
+  // 'a' creates the file when missing and never truncates one that another process just created.
+  closeSync(openSync(path, 'a', PRIVATE_FILE_MODE));
+  return [path, `${path}-wal`, `${path}-shm`]
+    .map((p) => restrictMode(p, PRIVATE_FILE_MODE))
+    .filter((m): m is string => m !== null);
 }
 
 export interface OpenOptions {
@@ -229,9 +266,10 @@ export async function openDatabase(opts: OpenOptions): Promise<DatabaseHandle> {
     const db = postgres(opts, { max: opts.poolSize ?? 10, queryTimeout: true });
     handle = { db, dialect: 'postgres', location: redact(opts.url), close: () => db.destroy() };
   } else {
-    if (opts.url !== ':memory:') mkdirSync(dirname(opts.url), { recursive: true });
+    let notices: string[] = [];
     let sqlite: SQLite.Database;
     try {
+      if (opts.url !== ':memory:') notices = prepareSqliteFile(opts.url);
       sqlite = new SQLite(opts.url);
     } catch (err) {
       throw new DatabaseOpenError(`cannot open the SQLite database ${opts.url}: ${(err as Error).message}`);
@@ -268,7 +306,7 @@ export async function openDatabase(opts: OpenOptions): Promise<DatabaseHandle> {
     // with bench/audit.ts: roughly 1.5x audit ingest and 2x retention purge.
     sqlite.pragma(`wal_autocheckpoint = ${SQLITE_WAL_AUTOCHECKPOINT_PAGES}`);
     const db = new Kysely<Database>({ dialect: immediateSqliteDialect(sqlite) });
-    handle = { db, dialect: 'sqlite', location: opts.url, close: () => db.destroy() };
+    handle = { db, dialect: 'sqlite', location: opts.url, notices, close: () => db.destroy() };
   }
   try {
     await sql`select 1`.execute(handle.db).catch((err: unknown) => {
