@@ -322,6 +322,9 @@ async function setUp(): Promise<Env> {
       configFile,
       '--port',
       String(port),
+      // The bench drives only the gateway: each node's admin listener on a free port of its own.
+      '--admin-port',
+      String(await freePort()),
     ];
     cmd.push('--host', '127.0.0.1', '--upstream', upstream, '--node-id', nodeId, ...extra);
     procs.push(await startProcess(node, cmd, { env, readyUrl: `${url}/_tokengate/health` }));

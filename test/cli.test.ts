@@ -351,7 +351,7 @@ describe('tokengate serve with the CLI alongside', () => {
     delete env.TOKENGATE_ADMIN_PASSWORD;
     const child = spawn(
       process.execPath,
-      [BIN, '--data-dir', dir, 'serve', '--port', '0', '--host', '127.0.0.1'],
+      [BIN, '--data-dir', dir, 'serve', '--port', '0', '--admin-port', '0', '--host', '127.0.0.1'],
       { env },
     );
     try {
@@ -361,7 +361,8 @@ describe('tokengate serve with the CLI alongside', () => {
         const timer = setTimeout(() => reject(new Error(`serve did not start: ${stderr}`)), 30_000);
         child.stderr.on('data', (d: string) => {
           stderr += d;
-          const m = /listening on (http:\/\/[\d.]+:\d+)/.exec(stderr);
+          // The management API is on the admin listener, whose URL the web UI line gives.
+          const m = /web UI: (http:\/\/[\d.]+:\d+)/.exec(stderr);
           if (m?.[1]) {
             clearTimeout(timer);
             resolve(m[1]);

@@ -144,15 +144,19 @@ class NodeProcess {
   private output = '';
   readonly dir: string;
   readonly url: string;
+  /** The admin listener (web UI, management API). */
+  readonly adminUrl: string;
 
   constructor(
     readonly id: string,
     readonly port: number,
     private readonly globalArgs: string[],
     private readonly serveArgs: string[],
+    readonly adminPort: number,
   ) {
     this.dir = mkdtempSync(join(tmpdir(), `tg-cluster-${id}-`));
     this.url = `http://127.0.0.1:${port}`;
+    this.adminUrl = `http://127.0.0.1:${adminPort}`;
   }
 
   get logFile(): string {
@@ -178,6 +182,8 @@ class NodeProcess {
         '127.0.0.1',
         '--port',
         String(this.port),
+        '--admin-port',
+        String(this.adminPort),
         '--node-id',
         this.id,
       ],
@@ -301,17 +307,18 @@ describe('cluster mode: three nodes on PostgreSQL and Redis behind nginx', { ski
     const args = ['--config', configFile, '--db', dbUrl];
     const serve = ['--upstream', up.url, '--redis', redisUrl];
     const ports = [await freePort(), await freePort(), await freePort()];
-    const make = (id: string, port: number): NodeProcess => new NodeProcess(id, port, args, serve);
-    nodeA = make('node-a', ports[0] ?? 0);
-    nodeB = make('node-b', ports[1] ?? 0);
-    nodeC = make('node-c', ports[2] ?? 0);
+    const make = async (id: string, port: number): Promise<NodeProcess> =>
+      new NodeProcess(id, port, args, serve, await freePort());
+    nodeA = await make('node-a', ports[0] ?? 0);
+    nodeB = await make('node-b', ports[1] ?? 0);
+    nodeC = await make('node-c', ports[2] ?? 0);
     // A first: it migrates the empty schema and creates the admin. B and C then start together.
     // (Nodes starting together on an empty database can race to create the first admin.)
     await nodeA.start();
     await Promise.all([nodeB.start(), nodeC.start()]);
     nginx = await startNginx((port) => documentedNginx(port, [nodeA, nodeB, nodeC]));
     // nginx is the only proxy in front of the nodes: trust its X-Forwarded-For.
-    const res = await fetch(`${nodeA.url}${API}/admin/settings`, {
+    const res = await fetch(`${nodeA.adminUrl}${API}/admin/settings`, {
       method: 'PATCH',
       headers: { authorization: ADMIN, 'content-type': 'application/json' },
       // The admin creates far more than the default 10 tokens below.
@@ -347,7 +354,7 @@ describe('cluster mode: three nodes on PostgreSQL and Redis behind nginx', { ski
     path: string,
     body?: unknown,
   ): Promise<{ status: number; json: unknown }> => {
-    const res = await fetch(`${node.url}${API}${path}`, {
+    const res = await fetch(`${node.adminUrl}${API}${path}`, {
       method,
       headers: {
         authorization: ADMIN,
@@ -613,7 +620,7 @@ describe('cluster mode: three nodes on PostgreSQL and Redis behind nginx', { ski
     const worker = async (): Promise<void> => {
       for (let i = 0; i < 1_000; i++) {
         try {
-          const res = await fetch(`${nodeC.url}${API}/tokens`, {
+          const res = await fetch(`${nodeC.adminUrl}${API}/tokens`, {
             method: 'POST',
             headers: { authorization: ADMIN, 'content-type': 'application/json' },
             body: JSON.stringify({ description: `through C ${i}` }),

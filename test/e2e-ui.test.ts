@@ -87,15 +87,17 @@ describe('web UI end to end (Chromium)', { skip: 'skip' in chromium ? chromium.s
   };
 
   const gateway = (token: string, path: string) =>
-    fetch(`${origin}${path}`, { headers: { authorization: `Bearer ${token}` } });
+    fetch(`${t.url}${path}`, { headers: { authorization: `Bearer ${token}` } });
 
   before(async () => {
     if ('skip' in chromium) return;
     ensureWebBuild();
     up = await startEchoUpstream();
     t = await startTestNode(up.url);
-    origin = t.url;
+    // The web UI is on the admin listener, never on the proxied application's origin.
+    origin = t.adminUrl;
     assert.match(origin, /^http:\/\/127\.0\.0\.1:\d+$/, 'loopback only');
+    assert.notEqual(origin, t.url);
     await seed(t);
     browser = await launchChromium(chromium.path);
   });

@@ -64,10 +64,23 @@ process.once('exit', () => {
 });
 
 /** `tokengate serve` on the data directory; resolves once its health check answers 200. */
-async function serve(dir: string, port: number): Promise<ChildProcess> {
+async function serve(dir: string, port: number, adminPort: number): Promise<ChildProcess> {
   const child = spawn(
     process.execPath,
-    [BIN, '--data-dir', dir, 'serve', '--host', '127.0.0.1', '--port', String(port), '--node-id', 'kill-9'],
+    [
+      BIN,
+      '--data-dir',
+      dir,
+      'serve',
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--admin-port',
+      String(adminPort),
+      '--node-id',
+      'kill-9',
+    ],
     { cwd: ROOT, env: childEnv(), stdio: ['ignore', 'ignore', 'pipe'] },
   );
   live.add(child);
@@ -111,8 +124,9 @@ describe('kill -9 during audit batching', () => {
 
   it('loses no acknowledged change, at most a flush interval of authentication events, and the chain verifies', async () => {
     const port = await freePort();
-    const base = `http://127.0.0.1:${port}`;
-    child = await serve(dir, port);
+    const adminPort = await freePort();
+    const base = `http://127.0.0.1:${adminPort}`;
+    child = await serve(dir, port, adminPort);
     const api = (path: string, method: string, body?: unknown): Promise<Response> =>
       fetch(`${base}/_tokengate/api/v1${path}`, {
         method,
@@ -177,7 +191,7 @@ describe('kill -9 during audit batching', () => {
     assert.ok(answered.length > 0 && acknowledged.length > 0, 'no traffic reached the node');
 
     // Started again on the same database: it comes up, and the chain verifies.
-    child = await serve(dir, port);
+    child = await serve(dir, port, adminPort);
     const verify = spawnSync(process.execPath, [BIN, '--data-dir', dir, 'audit', 'verify'], {
       cwd: ROOT,
       env: childEnv(),

@@ -118,7 +118,10 @@ describe('raw socket: client garbage', () => {
   let up: Awaited<ReturnType<typeof startUpstream>>;
   let t: TestNode;
   let port: number;
+  let adminPort: number;
   let token: string;
+  /** The management API is on the admin listener, the rest on the gateway's. */
+  const portFor = (path: string): number => (path.startsWith('/_tokengate/api/') ? adminPort : port);
 
   /** The node answers a normal request on each of its three paths. */
   async function servesNext(what: string): Promise<void> {
@@ -126,7 +129,7 @@ describe('raw socket: client garbage', () => {
     const gw = await fetch(`${t.url}/after`, { headers: auth });
     assert.equal(gw.status, 200, `gateway after ${what}`);
     assert.equal(gw.headers.get('x-upstream'), 'echo');
-    const api = await fetch(`${t.url}/_tokengate/api/v1/me`, { headers: auth });
+    const api = await fetch(`${t.adminUrl}/_tokengate/api/v1/me`, { headers: auth });
     assert.equal(api.status, 200, `management API after ${what}`);
     const fa = await fetch(`${t.url}/_tokengate/auth`, { headers: auth });
     assert.equal(fa.status, 200, `forward-auth after ${what}`);
@@ -140,6 +143,7 @@ describe('raw socket: client garbage', () => {
       c.server.headersTimeoutMs = 2_000;
     });
     port = Number(new URL(t.url).port);
+    adminPort = Number(new URL(t.adminUrl).port);
     token = (await t.tokenFor('admin')).token;
   });
   after(async () => {
@@ -152,7 +156,7 @@ describe('raw socket: client garbage', () => {
       // No version is HTTP/0.9 to node, and HTTP/2.0 is no version of this protocol: node parses both,
       // tokengate refuses them (403 on forward-auth, like all its refusals there).
       for (const line of [`GET ${path}`, `GET ${path} HTTP/0.9`, `GET ${path} HTTP/2.0`]) {
-        const x = await exchange(port, [`${line}\r\nHost: x\r\n\r\n`]);
+        const x = await exchange(portFor(path), [`${line}\r\nHost: x\r\n\r\n`]);
         assertRefused(x, name === 'forward-auth' ? 403 : 400, `${name}: ${JSON.stringify(line)}`);
         assert.match(jsonBody(x).error?.message ?? '', /is not supported/);
       }
@@ -167,11 +171,15 @@ describe('raw socket: client garbage', () => {
         `GET ${path} x HTTP/1.1`,
         `G\u00e9T ${path} HTTP/1.1`,
       ]) {
-        const x = await exchange(port, [`${line}\r\nHost: x\r\n\r\n`]);
+        const x = await exchange(portFor(path), [`${line}\r\nHost: x\r\n\r\n`]);
         assertRefused(x, 400, `${name}: ${JSON.stringify(line)}`);
       }
       // Bare LF line endings, and a TLS ClientHello sent to the plain-text port.
-      assertRefused(await exchange(port, [`GET ${path} HTTP/1.1\nHost: x\n\n`]), 400, `${name}: bare LF`);
+      assertRefused(
+        await exchange(portFor(path), [`GET ${path} HTTP/1.1\nHost: x\n\n`]),
+        400,
+        `${name}: bare LF`,
+      );
     }
     assertRefused(
       await exchange(port, [Buffer.from('16030100a5010000a10303', 'hex')]),
@@ -183,18 +191,18 @@ describe('raw socket: client garbage', () => {
 
   it('answers 431 to one huge header and to too many headers, then serves the next request', async () => {
     for (const { name, path } of TARGETS) {
-      const huge = await exchange(port, [
+      const huge = await exchange(portFor(path), [
         `GET ${path} HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`,
       ]);
       assertRefused(huge, 431, `${name}: one 20 kB header`);
       const many = Array.from({ length: 3_000 }, (_, i) => `X-H${i}: v\r\n`).join('');
       assertRefused(
-        await exchange(port, [`GET ${path} HTTP/1.1\r\nHost: x\r\n${many}\r\n`]),
+        await exchange(portFor(path), [`GET ${path} HTTP/1.1\r\nHost: x\r\n${many}\r\n`]),
         431,
         `${name}: 3000 headers`,
       );
       // Just under the default 16 kB: accepted.
-      const fits = await exchange(port, [
+      const fits = await exchange(portFor(path), [
         `GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: Bearer ${token}\r\nX-Big: ${'a'.repeat(10_000)}\r\n\r\n`,
       ]);
       assert.deepEqual(fits.statuses, [200], `${name}: a 10 kB header fits`);
@@ -216,7 +224,7 @@ describe('raw socket: client garbage', () => {
         ['two Host', `Host: y\r\nAuthorization: Bearer ${token}\r\n`],
       ] as const) {
         up.seen.length = 0;
-        const x = await exchange(port, [
+        const x = await exchange(portFor(path), [
           `GET ${path} HTTP/1.1\r\nHost: x\r\n${headers}Content-Length: 0\r\n\r\n`,
         ]);
         assertRefused(x, status, `${name}: ${label}`);
@@ -263,7 +271,7 @@ describe('raw socket: client garbage', () => {
     for (const { name, path } of TARGETS) {
       for (const [label, headers, body] of cases) {
         up.seen.length = 0;
-        const x = await exchange(port, [
+        const x = await exchange(portFor(path), [
           `POST ${path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\n${headers}\r\n${body}`,
         ]);
         assertRefused(x, 400, `${name}: ${label}`);
@@ -297,7 +305,7 @@ describe('raw socket: client garbage', () => {
   it('cuts a client that trickles its headers (slowloris) or sends nothing, with 408', async () => {
     const slow = (path: string): Promise<Exchange> =>
       exchange(
-        port,
+        portFor(path),
         [
           `GET ${path} HTTP/1.1\r\nHost: x\r\n`,
           ...Array.from({ length: 60 }, (_, i) => `X-Slow-${i}: v\r\n`),
@@ -323,12 +331,12 @@ describe('raw socket: client garbage', () => {
     for (const { name, path } of TARGETS) {
       // Raw bytes above 0x7f in the request target or a header name: 400.
       assertRefused(
-        await exchange(port, [hi(`GET ${path}\xff\xfe HTTP/1.1\r\nHost: x\r\n\r\n`)]),
+        await exchange(portFor(path), [hi(`GET ${path}\xff\xfe HTTP/1.1\r\nHost: x\r\n\r\n`)]),
         400,
         `${name}: path`,
       );
       assertRefused(
-        await exchange(port, [hi(`GET ${path} HTTP/1.1\r\nHost: x\r\nX-\xe4: v\r\n\r\n`)]),
+        await exchange(portFor(path), [hi(`GET ${path} HTTP/1.1\r\nHost: x\r\nX-\xe4: v\r\n\r\n`)]),
         400,
         `${name}: header name`,
       );
@@ -359,7 +367,7 @@ describe('raw socket: client garbage', () => {
           `GET ${path.replace(/\?.*/, '')}%zz?%zz=%ff HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\n`,
         ],
       ] as const) {
-        const x = await exchange(port, [hi(`${request}Connection: close\r\n\r\n`)]);
+        const x = await exchange(portFor(path), [hi(`${request}Connection: close\r\n\r\n`)]);
         assert.ok(x.closed, `${name}: ${label}: left open`);
         assert.equal(x.statuses.length, 1, `${name}: ${label}: ${JSON.stringify(x.text.slice(0, 200))}`);
         const status = x.statuses[0] ?? 0;
@@ -385,7 +393,7 @@ describe('raw socket: client garbage', () => {
       ['two Authorization', `${bearer}${bearer}`],
     ] as const) {
       for (const path of ['/upload', '/_tokengate/api/v1/tokens']) {
-        const x = await exchange(port, [head(path, auth)], { waitMs: HANG_MS });
+        const x = await exchange(portFor(path), [head(path, auth)], { waitMs: HANG_MS });
         assert.ok(x.closed, `${label} ${path}: left open`);
         // The management API takes its small bodies at once (100 first); the gateway asks only once
         // the request is authenticated; a repeated header is refused before either.
@@ -400,7 +408,7 @@ describe('raw socket: client garbage', () => {
   it('closes a keep-alive connection that sends garbage after a good request, and carries on', async () => {
     for (const { name, path } of TARGETS) {
       const x = await exchange(
-        port,
+        portFor(path),
         [`GET ${path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\n\r\n`, 'GARBAGE\r\n\r\n'],
         { gapMs: 200 },
       );
@@ -419,7 +427,9 @@ describe('server limits and timeouts from the config file', () => {
   let up: Awaited<ReturnType<typeof startUpstream>>;
   let small: TestNode;
   let port: number;
+  let adminPort: number;
   let token: string;
+  const portFor = (path: string): number => (path.startsWith('/_tokengate/api/') ? adminPort : port);
   const admin = basicAuth('admin', 'admin-password-1');
 
   before(async () => {
@@ -434,6 +444,7 @@ describe('server limits and timeouts from the config file', () => {
       };
     });
     port = Number(new URL(small.url).port);
+    adminPort = Number(new URL(small.adminUrl).port);
     token = (await small.tokenFor('admin')).token;
   });
   after(async () => {
@@ -443,11 +454,11 @@ describe('server limits and timeouts from the config file', () => {
 
   it('server.maxHeaderBytes: headers past it get 431 on every path', async () => {
     for (const { name, path } of TARGETS) {
-      const big = await exchange(port, [
+      const big = await exchange(portFor(path), [
         `GET ${path} HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(5_000)}\r\n\r\n`,
       ]);
       assertRefused(big, 431, `${name}: a 5 kB header over a 4 kB limit`);
-      const fits = await exchange(port, [
+      const fits = await exchange(portFor(path), [
         `GET ${path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nX-Big: ${'a'.repeat(3_000)}\r\nConnection: close\r\n\r\n`,
       ]);
       assert.deepEqual(fits.statuses, [200], `${name}: a 3 kB header fits`);
@@ -457,7 +468,7 @@ describe('server limits and timeouts from the config file', () => {
   it('server.maxApiBodyBytes: a larger management API body gets 413 with a JSON error; the gateway streams any size', async () => {
     const body = (n: number): string =>
       JSON.stringify({ username: 'limit-user', displayName: 'x'.repeat(n) });
-    const tooBig = await fetch(`${small.url}/_tokengate/api/v1/admin/users`, {
+    const tooBig = await fetch(`${small.adminUrl}/_tokengate/api/v1/admin/users`, {
       method: 'POST',
       headers: { authorization: admin, 'content-type': 'application/json' },
       body: body(3_000),
@@ -466,7 +477,7 @@ describe('server limits and timeouts from the config file', () => {
     const error = ((await tooBig.json()) as { error: { code: string; message: string } }).error;
     assert.equal(error.code, 'payload_too_large');
     // Chunked, without a Content-Length to refuse up front: cut while reading, the same answer.
-    const chunked = await exchange(port, [
+    const chunked = await exchange(adminPort, [
       `POST /_tokengate/api/v1/admin/users HTTP/1.1\r\nHost: x\r\nAuthorization: ${admin}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n`,
       `${(3_000).toString(16)}\r\n${body(3_000).slice(0, 3_000)}\r\n`,
       '0\r\n\r\n',
@@ -474,7 +485,7 @@ describe('server limits and timeouts from the config file', () => {
     assert.equal(chunked.statuses[0], 413, chunked.text.slice(0, 200));
     assert.equal(jsonBody(chunked).error?.code, 'payload_too_large');
     // Under the limit: through to the handler (a 400 for the long display name is still not a 413).
-    const fits = await fetch(`${small.url}/_tokengate/api/v1/admin/users`, {
+    const fits = await fetch(`${small.adminUrl}/_tokengate/api/v1/admin/users`, {
       method: 'POST',
       headers: { authorization: admin, 'content-type': 'application/json' },
       body: body(200),

@@ -80,7 +80,7 @@ describe('UI token lifecycle (Chromium)', { skip: 'skip' in chromium ? chromium.
   };
 
   const gateway = async (token: string, via: string): Promise<number> => {
-    const r = await fetch(`${origin}/projects/7?via=${via}`, {
+    const r = await fetch(`${t.url}/projects/7?via=${via}`, {
       headers: { authorization: `Bearer ${token}` },
     });
     await r.arrayBuffer();
@@ -114,8 +114,10 @@ describe('UI token lifecycle (Chromium)', { skip: 'skip' in chromium ? chromium.
     ensureWebBuild();
     up = await startEchoUpstream();
     t = await startTestNode(up.url);
-    origin = t.url;
+    // The web UI is on the admin listener, never on the proxied application's origin.
+    origin = t.adminUrl;
     assert.match(origin, /^http:\/\/127\.0\.0\.1:\d+$/, 'loopback only');
+    assert.notEqual(origin, t.url);
     await t.node.ctx.users.create(CLI_PRINCIPAL, cli, {
       username: USER,
       displayName: 'Rosa Rotate',

@@ -23,7 +23,20 @@ describe('serve --workers', () => {
     const env = { ...process.env, TOKENGATE_ADMIN_PASSWORD: 'workers-password-1' };
     const child = spawn(
       process.execPath,
-      [BIN, '--data-dir', dir, 'serve', '--port', String(port), '--host', '127.0.0.1', '--workers', '2'],
+      [
+        BIN,
+        '--data-dir',
+        dir,
+        'serve',
+        '--port',
+        String(port),
+        '--admin-port',
+        String(await freePort()),
+        '--host',
+        '127.0.0.1',
+        '--workers',
+        '2',
+      ],
       { env },
     );
     try {

@@ -19,7 +19,7 @@ export interface Config {
    * The management plane (web UI, sign-in, management API, metrics) on a listener of its own, as
    * Kong's Admin API: never on the proxied application's origin, whose pages could otherwise act
    * with an administrator's session (docs/security.md). Env TOKENGATE_ADMIN_PORT, flag --admin-port.
-   * Default 8081 (0 when `port` is 0: a free port). null (`off`): no admin listener; the management
+   * Default 8001, as Kong's Admin API (0 when `port` is 0: a free port). null (`off`): no admin listener; the management
    * plane is then reachable only through `adminHostName`, or not at all.
    */
   adminPort: number | null;
@@ -59,6 +59,18 @@ export interface Config {
     headersTimeoutMs: number;
     /** Longest silence while a body streams. */
     bodyTimeoutMs: number;
+    /** Largest request body read into memory before an upstream connection is taken; larger ones stream. */
+    bufferBodyBytes: number;
+    /** Request body bytes held in memory at once by the process; past it bodies stream instead. */
+    bufferTotalBytes: number;
+    /** Longest silence while a request body arrives (nginx's client_body_timeout); past it 408. */
+    clientBodyTimeoutMs: number;
+    /** Share of `connections`, in percent, that streamed request bodies may hold together. */
+    streamingPercent: number;
+    /** Streamed request bodies one client address may have in flight. */
+    streamsPerClient: number;
+    /** Longest wait for a streaming slot; past it 503 with Retry-After. 0: no wait. */
+    streamWaitMs: number;
   };
   /** Names of the identity headers sent upstream (and always stripped from clients), lower-case. */
   identityHeaders: { user: string; tokenId: string; scope: string };
@@ -128,6 +140,16 @@ export interface Config {
     queueSize: number;
     /** How often waiting authentication events are written, in ms (10 to 10000). Default 250. */
     flushIntervalMs: number;
+    /**
+     * Records younger than this many days are never purged, whatever `audit.retentionDays` and
+     * `audit.maxRows` say (0 to 36500). Only the config file sets it: an administrator who can change
+     * settings cannot shorten the trail of what they do. Default 90.
+     */
+    retentionFloorDays: number;
+    /** The chain head is written to the anchor file and the log this often, in seconds (1 to 86400). Default 60. */
+    anchorIntervalSeconds: number;
+    /** Append-only file of chain-head anchors, relative to the config file. Default <dataDir>/audit/anchors.jsonl. */
+    anchorFile: string;
   };
   /**
    * How token owners are told about their tokens (config file section `notifications:`): expiry
@@ -335,16 +357,26 @@ function serverSection(file: Source): Config['server'] {
 
 /** The config file's `audit:` section, its `file:` and `syslog:` mappings read as sections of their own. */
 function auditSection(file: Source, fileDir: string, dataDir: string): Config['audit'] {
-  const audit = section<{ file: Source; syslog: Source; queueSize: number; flushIntervalMs: number }>(
-    file,
-    'audit',
-    {
-      file: [mapping, {}],
-      syslog: [mapping, {}],
-      queueSize: [intField(100, 1_000_000), 10_000],
-      flushIntervalMs: [intField(10, 10_000), 250],
-    },
-  );
+  const audit = section<{
+    file: Source;
+    syslog: Source;
+    queueSize: number;
+    flushIntervalMs: number;
+    retentionFloorDays: number;
+    anchorIntervalSeconds: number;
+    anchorFile: string;
+  }>(file, 'audit', {
+    file: [mapping, {}],
+    syslog: [mapping, {}],
+    queueSize: [intField(100, 1_000_000), 10_000],
+    flushIntervalMs: [intField(10, 10_000), 250],
+    retentionFloorDays: [intField(0, 36_500), 90],
+    anchorIntervalSeconds: [intField(1, 86_400), 60],
+    anchorFile: [
+      (v, n) => resolve(fileDir, str(n, v, 'config file')),
+      join(dataDir, 'audit', 'anchors.jsonl'),
+    ],
+  });
   return {
     file: section<Config['audit']['file']>({ 'audit.file': audit.file }, 'audit.file', {
       enabled: [bool, false],
@@ -378,6 +410,9 @@ function auditSection(file: Source, fileDir: string, dataDir: string): Config['a
     }),
     queueSize: audit.queueSize,
     flushIntervalMs: audit.flushIntervalMs,
+    retentionFloorDays: audit.retentionFloorDays,
+    anchorIntervalSeconds: audit.anchorIntervalSeconds,
+    anchorFile: audit.anchorFile,
   };
 }
 
@@ -585,7 +620,7 @@ export function loadConfig(
   return {
     port: portNum,
     host: host ? str('host', host.value, host.from) : '0.0.0.0',
-    adminPort: adminPortP ? adminPort(adminPortP.value, adminPortP.from) : portNum === 0 ? 0 : 8081,
+    adminPort: adminPortP ? adminPort(adminPortP.value, adminPortP.from) : portNum === 0 ? 0 : 8001,
     adminHost: adminHostP ? str('adminHost', adminHostP.value, adminHostP.from) : '127.0.0.1',
     adminHostName: adminHostNameP ? hostName(adminHostNameP.value, adminHostNameP.from) : null,
     upstream: upstream ? upstreamUrl(upstream.value, upstream.from) : null,
@@ -603,6 +638,12 @@ export function loadConfig(
       connectTimeoutMs: [intField(100, 600_000), 5_000],
       headersTimeoutMs: [intField(100, 3_600_000), 60_000],
       bodyTimeoutMs: [intField(100, 3_600_000), 300_000],
+      bufferBodyBytes: [intField(0, 104_857_600), 1_048_576],
+      bufferTotalBytes: [intField(0, 4_294_967_296), 67_108_864],
+      clientBodyTimeoutMs: [intField(100, 3_600_000), 30_000],
+      streamingPercent: [intField(1, 100), 50],
+      streamsPerClient: [intField(1, 10_000), 8],
+      streamWaitMs: [intField(0, 600_000), 10_000],
     }),
     identityHeaders: section(file, 'identityHeaders', {
       user: [headerName, 'x-forwarded-user'],

@@ -52,7 +52,7 @@ export function serveCommand(program: Command, io: Io, globals: () => GlobalOpti
     .option('--host <host>', 'interface to listen on (default 0.0.0.0, env TOKENGATE_HOST)')
     .option(
       '--admin-port <port>',
-      'port of the web UI and management API, or "off" (default 8081, env TOKENGATE_ADMIN_PORT)',
+      'port of the web UI and management API, or "off" (default 8001, env TOKENGATE_ADMIN_PORT)',
     )
     .option(
       '--admin-host <host>',
