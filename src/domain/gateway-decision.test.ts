@@ -353,7 +353,14 @@ describe('decideRequest: tokens', () => {
     const t = token({ scope: 'read' });
     assert.equal(decideRequest(input({ token: t, method: 'GET' })).kind, 'authenticated');
     assert.equal(
-      decideRequest(input({ token: t, method: 'POST', path: '/x.git/git-upload-pack' })).kind,
+      decideRequest(
+        input({
+          token: t,
+          method: 'POST',
+          path: '/x.git/git-upload-pack',
+          contentType: 'application/x-git-upload-pack-request',
+        }),
+      ).kind,
       'authenticated',
     );
     assert.equal(

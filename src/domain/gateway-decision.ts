@@ -80,6 +80,15 @@ export interface GatewayInput {
   owner: User | null;
   method: string;
   path: string;
+  /** The query string without `?` (the read rules refuse Git's push discovery by it); absent: none. */
+  query?: string | undefined;
+  /** The Content-Type header as sent (the `git` read preset needs Git's own); absent: none. */
+  contentType?: string | undefined;
+  /**
+   * The method an X-HTTP-Method-Override-style header or `_method` names, validated by
+   * checkRequestTarget; absent or null: none. A read token needs both methods to be reads.
+   */
+  methodOverride?: string | null | undefined;
   clientIp: string;
   now: number;
   policy: GatewayPolicy;
@@ -118,7 +127,14 @@ export function decideRequest(i: GatewayInput): GatewayOutcome {
         tokenIps: i.tokenIps ?? allowedIps,
         owner: i.owner,
         basicUser: p.basicUser,
-        readRequest: i.policy.readRules.isRead(i.method, i.path),
+        // Lazily: the rules run only for a live read token, never for a secret that matched nothing.
+        readRequest: () => {
+          const facts = { query: i.query, contentType: i.contentType };
+          const rules = i.policy.readRules;
+          const override = i.methodOverride ?? null;
+          // The upstream may honour the override or not: the request is a read only if it is either way.
+          return rules.isRead(i.method, i.path, facts) && (override === null || rules.isRead(override, i.path, facts));
+        },
         clientIp: i.clientIp,
         now: i.now,
         settings,

@@ -34,7 +34,34 @@ describe('compileReadRules: read methods', () => {
 });
 
 describe('compileReadRules: the git preset', () => {
-  const rules = compileReadRules(['git']);
+  const compiled = compileReadRules(['git']);
+  // The preset admits Git's upload-pack exchange only: the request must declare Git's body type.
+  const rules = {
+    isRead: (method: string, path: string): boolean =>
+      compiled.isRead(method, path, { contentType: 'application/x-git-upload-pack-request' }),
+  };
+
+  it("needs Git's Content-Type: without it, or with another, POST …/git-upload-pack is no read", () => {
+    assert.equal(compiled.isRead('POST', '/repo.git/git-upload-pack'), false);
+    for (const contentType of ['application/json', 'text/plain', 'application/x-git-receive-pack-request']) {
+      assert.equal(compiled.isRead('POST', '/repo.git/git-upload-pack', { contentType }), false, contentType);
+    }
+    assert.equal(
+      compiled.isRead('POST', '/repo.git/git-upload-pack', {
+        contentType: 'Application/X-Git-Upload-Pack-Request; charset=x',
+      }),
+      true,
+    );
+  });
+
+  it("refuses Git's push discovery (GET …/info/refs?service=git-receive-pack) whatever the rules", () => {
+    for (const query of ['service=git-receive-pack', 'x=1&service=git%2dreceive-pack', 'service=%zz']) {
+      assert.equal(compiled.isRead('GET', '/repo.git/info/refs', { query }), false, query);
+      assert.equal(compileReadRules([]).isRead('GET', '/repo.git/info/refs', { query }), false, query);
+    }
+    assert.equal(compiled.isRead('GET', '/repo.git/info/refs', { query: 'service=git-upload-pack' }), true);
+    assert.equal(compiled.isRead('GET', '/repo.git/info/refs'), true);
+  });
 
   it('makes POST …/git-upload-pack a read at any depth', () => {
     assert.equal(rules.isRead('POST', '/repo.git/git-upload-pack'), true);
@@ -58,7 +85,9 @@ describe('compileReadRules: the git preset', () => {
   });
 
   it('is the preset the settings name "git"', () => {
-    assert.deepEqual(READ_RULE_PRESETS.git, ['POST /**/git-upload-pack']);
+    assert.deepEqual(READ_RULE_PRESETS.git, [
+      { method: 'POST', path: '/**/git-upload-pack', contentType: 'application/x-git-upload-pack-request' },
+    ]);
   });
 });
 
@@ -104,11 +133,12 @@ describe('compileReadRules: custom rules', () => {
 
   it('several rules combine; each keeps its own method', () => {
     const rules = compileReadRules(['POST /api/search', 'PUT /api/**', '* /graphql', 'git']);
+    const git = { contentType: 'application/x-git-upload-pack-request' };
     assert.equal(rules.isRead('POST', '/api/search'), true);
     assert.equal(rules.isRead('PUT', '/api/x/y'), true);
     assert.equal(rules.isRead('POST', '/api/x/y'), false);
     assert.equal(rules.isRead('PATCH', '/graphql'), true);
-    assert.equal(rules.isRead('POST', '/r.git/git-upload-pack'), true);
+    assert.equal(rules.isRead('POST', '/r.git/git-upload-pack', git), true);
     assert.equal(rules.isRead('PATCH', '/api/search'), false);
   });
 
@@ -137,22 +167,40 @@ describe('compileReadRules: custom rules', () => {
 
 describe('parseReadRule', () => {
   it('accepts METHOD /pattern and returns it normalized', () => {
-    assert.deepEqual(parseReadRule('POST /api/search'), { ok: true, value: ['POST /api/search'] });
-    assert.deepEqual(parseReadRule('  PUT   /api/**  '), { ok: true, value: ['PUT /api/**'] });
-    assert.deepEqual(parseReadRule('* /graphql'), { ok: true, value: ['* /graphql'] });
-    assert.deepEqual(parseReadRule('PROPFIND /dav/*'), { ok: true, value: ['PROPFIND /dav/*'] });
+    const rule = (method: string, path: string) => ({
+      ok: true,
+      value: [{ method, path, contentType: null }],
+    });
+    assert.deepEqual(parseReadRule('POST /api/search'), rule('POST', '/api/search'));
+    assert.deepEqual(parseReadRule('  PUT   /api/**  '), rule('PUT', '/api/**'));
+    assert.deepEqual(parseReadRule('* /graphql'), rule('*', '/graphql'));
+    assert.deepEqual(parseReadRule('PROPFIND /dav/*'), rule('PROPFIND', '/dav/*'));
   });
 
   it('expands a preset name to its rules', () => {
-    assert.deepEqual(parseReadRule('git'), { ok: true, value: ['POST /**/git-upload-pack'] });
-    assert.deepEqual(parseReadRule(' git '), { ok: true, value: ['POST /**/git-upload-pack'] });
+    assert.deepEqual(parseReadRule('git'), {
+      ok: true,
+      value: [
+        { method: 'POST', path: '/**/git-upload-pack', contentType: 'application/x-git-upload-pack-request' },
+      ],
+    });
+    assert.deepEqual(parseReadRule(' git '), {
+      ok: true,
+      value: [
+        { method: 'POST', path: '/**/git-upload-pack', contentType: 'application/x-git-upload-pack-request' },
+      ],
+    });
   });
 
   it("returns a copy of a preset's rules, so a caller cannot change the preset", () => {
     const r = parseReadRule('git');
     assert.ok(r.ok);
-    r.value.push('POST /evil');
-    assert.deepEqual(READ_RULE_PRESETS.git, ['POST /**/git-upload-pack']);
+    r.value.push({ method: 'POST', path: '/evil', contentType: null });
+    const first = r.value[0];
+    if (first) first.contentType = null;
+    assert.deepEqual(READ_RULE_PRESETS.git, [
+      { method: 'POST', path: '/**/git-upload-pack', contentType: 'application/x-git-upload-pack-request' },
+    ]);
   });
 
   it('refuses a lower-case method', () => {

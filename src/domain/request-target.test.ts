@@ -11,7 +11,16 @@ describe('checkRequestTarget', () => {
       ['/a/b.c/..d/e', '/a/b.c/..d/e'],
       ['/files/%20space', '/files/%20space'],
     ]) {
-      assert.deepEqual(checkRequestTarget(t ?? ''), { ok: true, path: p }, t);
+      assert.deepEqual(
+        checkRequestTarget(t ?? ''),
+        {
+          ok: true,
+          path: p,
+          query: (t ?? '').split('?')[1] ?? '',
+          methodOverride: null,
+        },
+        t,
+      );
     }
   });
 

@@ -1,29 +1,222 @@
 /**
  * Refuses request targets that the gateway and the upstream could read differently. Read rules,
- * logs and audit records judge the path as sent; an upstream that drops a fragment, resolves
- * `..` or decodes `%2F` would route somewhere else (a "read" that is really `git-receive-pack`).
- * Well-behaved clients never send these, so refusing them costs nothing and closes the gap.
+ * logs and audit records judge the path as sent; an upstream that drops a fragment, resolves `..`,
+ * strips `;` path parameters (Tomcat, Jetty, Spring), merges `//` (nginx), decodes twice or
+ * NFKC-normalises would route somewhere else: a "read" that is really `git-receive-pack`, or a
+ * rule ending in `**` walked out of with `..;`. Well-behaved clients never send these, so refusing
+ * them costs nothing and closes the gap. docs/gateway.md has the table, test/attacks-paths.test.ts
+ * checks each row.
  */
-const SUSPICIOUS = /#|\\|%2e|%2f|%5c|%00|\/\.\.?(\/|$)/i;
 
-export type TargetCheck = { ok: true; path: string } | { ok: false; reason: string };
+export type TargetCheck =
+  | {
+      ok: true;
+      /** The path the decision judges: as sent, minus a final `;jsessionid=…` (see below). */
+      path: string;
+      /** The query string without `?`; '' when there is none. */
+      query: string;
+      /** The method an override header or `_method` names, upper-cased; null when there is none. */
+      methodOverride: string | null;
+    }
+  | { ok: false; reason: string };
 
-/** Checks an origin-form target (`/path?query`) and returns its path. */
-export function checkRequestTarget(target: string): TargetCheck {
+/** Request headers as Node gives them: lower-case names. */
+export type HeaderBag = Readonly<Record<string, string | string[] | undefined>>;
+
+/** Anything but printable ASCII must arrive percent-encoded (RFC 3986); Node hands such bytes over as Latin-1. */
+const RAW_UNSAFE = /[^\x21-\x7e]/;
+
+/**
+ * Servlet containers put the session id of a cookie-less browser into the URL as the last path
+ * parameter. It is the one `;` that legitimate clients send; the decision judges the path without
+ * it, which is the path Tomcat, Jetty and Spring route.
+ */
+const SESSION_ID = /;jsessionid=[A-Za-z0-9._~-]{1,256}$/;
+
+/** Bytes that some upstream reads as structure once decoded: . / \ ; % */
+const STRUCTURAL: ReadonlyMap<number, string> = new Map([
+  [0x2e, '.'],
+  [0x2f, '/'],
+  [0x5c, '\\'],
+  [0x3b, ';'],
+  [0x25, '%'],
+]);
+
+/** Punctuation that NFKC can produce from a non-ASCII character (fullwidth ．／＼；％, the one-dot leader …). */
+const NFKC_STRUCTURAL = /[./\\;%#?]/;
+
+/**
+ * A segment of dots, or of dots and spaces (Windows hosts drop trailing dots and spaces). A scan, not a
+ * regex: `[. ]*\.[. ]*` backtracks quadratically on a long run of dots.
+ */
+function hasDotSegment(path: string): boolean {
+  let dots = false;
+  let other = false;
+  for (let i = 0; i <= path.length; i++) {
+    const c = path.charCodeAt(i);
+    if (i === path.length || c === 47 /* / */) {
+      if (dots && !other) return true;
+      dots = false;
+      other = false;
+    } else if (c === 46 /* . */) dots = true;
+    else if (c !== 32) other = true;
+  }
+  return false;
+}
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+const HEX = (c: number): number => {
+  if (c >= 48 && c <= 57) return c - 48;
+  const l = c | 0x20;
+  return l >= 97 && l <= 102 ? l - 87 : -1;
+};
+
+/** Decodes the path's percent-encodings; a reason when one is invalid or decodes to structure. */
+function decodePath(path: string): { decoded: string } | { problem: string } {
+  const bytes: number[] = [];
+  for (let i = 0; i < path.length; i++) {
+    const c = path.charCodeAt(i);
+    if (c !== 37 /* % */) {
+      bytes.push(c);
+      continue;
+    }
+    const hi = HEX(path.charCodeAt(i + 1));
+    const lo = HEX(path.charCodeAt(i + 2));
+    if (hi < 0 || lo < 0)
+      return { problem: 'contains an invalid percent-encoding (such as "%zz", "%u002e" or a lone "%")' };
+    const b = hi * 16 + lo;
+    const char = STRUCTURAL.get(b);
+    if (char !== undefined)
+      return { problem: `contains an encoded "${char}" (%${path.slice(i + 1, i + 3)})` };
+    if (b < 0x20 || b === 0x7f) return { problem: 'contains an encoded control character' };
+    bytes.push(b);
+    i += 2;
+  }
+  try {
+    return { decoded: UTF8.decode(Uint8Array.from(bytes)) };
+  } catch {
+    return { problem: 'is not valid UTF-8 once decoded (overlong forms such as "%c0%ae" included)' };
+  }
+}
+
+/** Non-ASCII characters that some upstream reads as a control or as punctuation. */
+function unicodeProblem(decoded: string): string | null {
+  for (const ch of decoded) {
+    const c = ch.codePointAt(0) ?? 0;
+    if (c < 0x80) continue;
+    if (c <= 0x9f || c === 0x2028 || c === 0x2029)
+      return 'contains an encoded control character or line separator';
+    if (NFKC_STRUCTURAL.test(ch.normalize('NFKC'))) {
+      return 'contains a character that Unicode normalisation turns into "." "/" "\\" ";" or "%" (fullwidth forms, say)';
+    }
+  }
+  return null;
+}
+
+function pathProblem(path: string): string | null {
+  if (path.includes('\\')) return 'contains a backslash';
+  if (path.includes(';')) {
+    return 'contains ";", a path parameter that Tomcat, Jetty and Spring strip ("..;" is ".." to them); only a final ";jsessionid=…" is accepted';
+  }
+  if (path.includes('//'))
+    return 'contains an empty segment ("//"), which nginx and Tomcat merge and others keep';
+  let decoded = path;
+  if (path.includes('%')) {
+    const d = decodePath(path);
+    if ('problem' in d) return d.problem;
+    decoded = d.decoded;
+    const u = unicodeProblem(decoded);
+    if (u !== null) return u;
+  }
+  if (hasDotSegment(decoded)) return 'contains a dot-segment ("." or "..", or dots followed by spaces)';
+  return null;
+}
+
+const OVERRIDE_HEADERS = ['x-http-method-override', 'x-method-override', 'x-http-method'];
+const METHOD_TOKEN = /^[A-Za-z][A-Za-z-]{0,19}$/;
+
+function decodeParam(raw: string): string | null {
+  try {
+    return decodeURIComponent(raw.replaceAll('+', ' '));
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The method a request asks the upstream to use instead of its own: the X-HTTP-Method-Override,
+ * X-Method-Override or X-HTTP-Method header (Express method-override, ASP.NET, Google APIs, OData)
+ * or a `_method` query parameter (Rails, Laravel/Symfony, Express method-override configured so).
+ * Several values must agree; anything but one method name is refused, as the upstream could read
+ * it otherwise. (A `_method` in a form body is not read: see docs/gateway.md.)
+ */
+export function methodOverride(
+  headers: HeaderBag,
+  query: string,
+): { ok: true; method: string | null } | { ok: false; reason: string } {
+  const values: string[] = [];
+  for (const name of OVERRIDE_HEADERS) {
+    const v = headers[name];
+    if (v === undefined) continue;
+    values.push(...(Array.isArray(v) ? v : [v]));
+  }
+  if (query.includes('_method')) {
+    for (const param of query.split('&')) {
+      const eq = param.indexOf('=');
+      if (decodeParam(eq === -1 ? param : param.slice(0, eq)) !== '_method') continue;
+      values.push(eq === -1 ? '' : (decodeParam(param.slice(eq + 1)) ?? ''));
+    }
+  }
+  if (values.length === 0) return { ok: true, method: null };
+  const methods = new Set<string>();
+  for (const v of values) {
+    const m = v.trim();
+    if (!METHOD_TOKEN.test(m)) {
+      return {
+        ok: false,
+        reason:
+          'X-HTTP-Method-Override, X-Method-Override, X-HTTP-Method and the _method query parameter must each name one HTTP method',
+      };
+    }
+    methods.add(m.toUpperCase());
+  }
+  if (methods.size > 1) {
+    return {
+      ok: false,
+      reason: `the method-override headers and _method disagree (${[...methods].join(', ')})`,
+    };
+  }
+  return { ok: true, method: [...methods][0] ?? null };
+}
+
+/**
+ * Checks an origin-form target (`/path?query`) and returns the path to judge, the query and any
+ * method override (when the request's headers are given).
+ */
+export function checkRequestTarget(target: string, headers: HeaderBag = {}): TargetCheck {
   if (target.length === 0 || target.charCodeAt(0) !== 47 /* '/' */) {
     return {
       ok: false,
       reason: 'the request target must be a path starting with "/" (no absolute URLs, no "*")',
     };
   }
-  const q = target.indexOf('?');
-  const path = q === -1 ? target : target.slice(0, q);
-  if (SUSPICIOUS.test(path)) {
-    return {
-      ok: false,
-      reason: 'the path contains a fragment, a backslash, a dot-segment or an encoded "." "/" "\\" or NUL',
-    };
+  if (RAW_UNSAFE.test(target)) {
+    return { ok: false, reason: 'the request target contains a raw space, control or non-ASCII character' };
   }
   if (target.includes('#')) return { ok: false, reason: 'the request target contains a fragment' };
-  return { ok: true, path };
+  const q = target.indexOf('?');
+  const sent = q === -1 ? target : target.slice(0, q);
+  const query = q === -1 ? '' : target.slice(q + 1);
+  const path = sent.replace(SESSION_ID, '');
+  const problem = pathProblem(path);
+  if (problem !== null) {
+    return {
+      ok: false,
+      reason: `the path ${problem}; tokengate refuses paths that Tomcat, Jetty, Spring, nginx or Node would read differently`,
+    };
+  }
+  const override = methodOverride(headers, query);
+  if (!override.ok) return override;
+  return { ok: true, path, query, methodOverride: override.method };
 }

@@ -28,8 +28,12 @@ export interface TokenDecisionInput {
   owner: User | null;
   /** The user name from Basic credentials; null for Bearer. */
   basicUser: string | null;
-  /** Whether a read token may make this request (method, plus the read rules for the path). */
-  readRequest: boolean;
+  /**
+   * Whether a read token may make this request (method, plus the read rules for the path). A function
+   * is called only for a live read token that passed every other check: the rules never run for a
+   * secret that matches nothing (anyone can compute a valid checksum).
+   */
+  readRequest: boolean | (() => boolean);
   clientIp: string;
   now: number;
   settings: Settings;
@@ -57,7 +61,9 @@ export function decideToken(i: TokenDecisionInput): TokenDecision {
   if (!i.globalIps.matches(i.clientIp) || !i.tokenIps.matches(i.clientIp)) {
     return { ok: false, reason: 'ip-denied', status: 403, token: t };
   }
-  if (t.scope === 'read' && !i.readRequest) return { ok: false, reason: 'read-only', status: 403, token: t };
+  if (t.scope === 'read' && !(typeof i.readRequest === 'function' ? i.readRequest() : i.readRequest)) {
+    return { ok: false, reason: 'read-only', status: 403, token: t };
+  }
   return { ok: true, token: t, user: i.owner };
 }
 

@@ -29,6 +29,12 @@ export interface AuthRequest {
   method: string;
   /** The path without the query string. */
   path: string;
+  /** The query string without `?`, for the read rules only: never logged (it can carry secrets). */
+  query?: string | undefined;
+  /** The Content-Type header as sent, for the read rules (the `git` preset). */
+  contentType?: string | undefined;
+  /** The method an override header or `_method` names (see checkRequestTarget); null or absent: none. */
+  methodOverride?: string | null | undefined;
   authorization: string | undefined;
   peerIp: string | undefined;
   forwardedFor: string | string[] | undefined;
@@ -175,6 +181,9 @@ export class Gateway {
       owner: found.owner,
       method: req.method,
       path: req.path,
+      query: req.query,
+      contentType: req.contentType,
+      methodOverride: req.methodOverride,
       clientIp: client.clientIp,
       now,
       policy: { settings: snap.settings, allowedIps: snap.allowedIps, readRules: snap.readRules },

@@ -92,7 +92,8 @@ export function forwardAuthHandler(
     }
     const method = (givenMethod ?? req.method ?? 'GET').toUpperCase();
     const uri = givenUri ?? '/';
-    const target = checkRequestTarget(uri);
+    // nginx, Traefik and Caddy copy the client's headers into the subrequest: method overrides included.
+    const target = checkRequestTarget(uri, h);
     if (!target.ok) {
       // 403, not 400: nginx turns any answer but 2xx, 401 and 403 into a 500.
       sendError(res, 'forbidden', target.reason, { 'x-request-id': id });
@@ -102,6 +103,9 @@ export function forwardAuthHandler(
       .authenticate({
         method,
         path: target.path,
+        query: target.query,
+        contentType: first(h['content-type']),
+        methodOverride: target.methodOverride,
         authorization: h.authorization,
         peerIp: req.socket.remoteAddress,
         forwardedFor: h['x-forwarded-for'],

@@ -122,7 +122,8 @@ export class Proxy {
   private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = req.url ?? '/';
     const requestId = this.requestId(req.headers['x-request-id']);
-    const target = checkRequestTarget(url);
+    // With the headers, so a method override is validated here too (400, before authentication).
+    const target = checkRequestTarget(url, req.headers);
     if (!target.ok) {
       sendError(res, 'invalid_request', target.reason, { 'x-request-id': requestId, connection: 'close' });
       return;
@@ -132,6 +133,9 @@ export class Proxy {
     const auth = await this.gateway.authenticate({
       method,
       path,
+      query: target.query,
+      contentType: req.headers['content-type'],
+      methodOverride: target.methodOverride,
       authorization: req.headers.authorization,
       peerIp: req.socket.remoteAddress,
       forwardedFor: req.headers['x-forwarded-for'],

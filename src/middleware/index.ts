@@ -141,7 +141,7 @@ export async function createTokengate(opts: TokengateOptions = {}): Promise<Toke
 
   const authenticate: Tokengate['authenticate'] = async (req) => {
     const url = req.originalUrl ?? req.url ?? '/';
-    const target = checkRequestTarget(url);
+    const target = checkRequestTarget(url, req.headers);
     const requestId = ids(req.headers['x-request-id']);
     stripIdentity(req, strip);
     // Node keeps the first of two Authorization headers; an application behind might read the other.
@@ -162,6 +162,9 @@ export async function createTokengate(opts: TokengateOptions = {}): Promise<Toke
     const result = await runtime.gateway.authenticate({
       method: (req.method ?? 'GET').toUpperCase(),
       path: target.path,
+      query: target.query,
+      contentType: req.headers['content-type'],
+      methodOverride: target.methodOverride,
       authorization: req.headers.authorization,
       peerIp: req.socket?.remoteAddress,
       forwardedFor: req.headers['x-forwarded-for'],
