@@ -1,12 +1,17 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { MAX_AUTHORIZATION_LENGTH, parseAuthorization, type Credentials } from './credentials.js';
+import {
+  isLooseSpace,
+  MAX_AUTHORIZATION_LENGTH,
+  parseAuthorization,
+  type Credentials,
+} from './credentials.js';
 
 /** Property runs per check: enough to find edge cases, few enough to keep the suite fast. */
 const RUNS = 300;
 
-const KINDS = new Set(['none', 'bearer', 'basic', 'malformed']);
+const KINDS = new Set(['none', 'bearer', 'basic', 'other', 'malformed']);
 
 /** Any string: the full Unicode range, ASCII-heavy text, and strings full of control characters. */
 const anyString = fc.oneof(
@@ -27,18 +32,20 @@ const scheme = (name: string): fc.Arbitrary<string> =>
       .join(''),
   );
 
-/** Characters that are neither whitespace nor control characters: what a Bearer value is made of. */
+/**
+ * Characters that are neither whitespace nor control characters (C0, C1, DEL, Unicode spaces, as
+ * any upstream parser may see them): what a Bearer value is made of.
+ */
 const secretChar = fc
   .string({ unit: 'binary', minLength: 1, maxLength: 1 })
-  // eslint-disable-next-line no-control-regex
-  .filter((c) => !/[\s\u0000-\u001f\u007f]/.test(c));
+  .filter((c) => !isLooseSpace(c.charCodeAt(0)));
 const bearerSecret = fc.string({ unit: secretChar, minLength: 1, maxLength: 100 });
 
-/** A Basic user name: printable, no colon, no replacement character. */
+/** A Basic user name: printable (no C0 or C1 control, no line separator), no colon, no replacement character. */
 const userChar = fc
   .string({ unit: 'binary', minLength: 1, maxLength: 1 })
   // eslint-disable-next-line no-control-regex
-  .filter((c) => !/[:\u0000-\u001f\u007f\ufffd]/.test(c));
+  .filter((c) => !/[:\u0000-\u001f\u007f-\u009f\u2028\u2029\ufffd]/.test(c));
 const username = fc.string({ unit: userChar, minLength: 1, maxLength: 40 });
 const password = fc.string({ unit: 'binary', maxLength: 80 });
 
@@ -54,7 +61,7 @@ function parse(header: string): Credentials {
 }
 
 describe('parseAuthorization (properties)', () => {
-  it('never throws and always answers one of the four kinds, whatever the header', () => {
+  it('never throws and always answers one of the five kinds, whatever the header', () => {
     const header = fc.oneof(
       anyString,
       fc.tuple(fc.constantFrom('Bearer ', 'Basic ', 'bearer ', 'BASIC '), anyString).map(([s, v]) => s + v),
@@ -145,19 +152,36 @@ describe('parseAuthorization (properties)', () => {
         const header = `${s} ${'A'.repeat(n)}`;
         const c = parse(header);
         assert.ok(c.kind === 'malformed' && /too long/.test(c.reason));
-        assert.equal(parse(`Negotiate ${'A'.repeat(n)}`).kind, 'none');
+        assert.equal(parse(`Negotiate ${'A'.repeat(n)}`).kind, 'other');
       }),
       { numRuns: 50 },
     );
   });
 
-  it('counts every other scheme as no credentials, for the upstream to judge', () => {
+  it('reads every other scheme as `other`, for the upstream to judge', () => {
     const token = fc
       .stringMatching(/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,20}$/)
-      .filter((s) => !['bearer', 'basic'].includes(s.toLowerCase()));
+      .filter((s) => !/^(bearer|basic)/i.test(s));
     fc.assert(
       fc.property(token, anyString, (s, rest) => {
-        assert.deepEqual(parse(`${s} ${rest}`), { kind: 'none' });
+        assert.deepEqual(parse(`${s} ${rest}`), { kind: 'other', scheme: s });
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
+  // Issue 14, finding 3: Spring reads "Basic" + any character + base64; Python splits on any Unicode
+  // space. Whatever follows the letters of the scheme, short of the clean form, is malformed.
+  it('refuses every spelling of Basic or Bearer that is not the clean form, whatever follows', () => {
+    const lead = fc.string({
+      unit: fc.constantFrom('', ' ', '\t', '\u00a0', '\u0085', '\u3000'),
+      maxLength: 2,
+    });
+    const sep = fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }).filter((c) => c !== ' ');
+    fc.assert(
+      fc.property(lead, fc.oneof(scheme('basic'), scheme('bearer')), sep, anyString, (l, s, c, rest) => {
+        assert.equal(parse(`${l}${s}${c}${rest}`).kind, 'malformed');
+        if (l === '') assert.equal(parse(s).kind, 'malformed');
       }),
       { numRuns: RUNS },
     );

@@ -79,6 +79,10 @@ describe('parseAuthorization', () => {
       'Basic Y',
       'Basic YWxp Y2U6cA==',
       'Basic ',
+      'Basic  ',
+      'Basic =',
+      'Basic ==',
+      'Basic YQ=a',
     ]) {
       assert.match(malformed(v), /base64/, v);
     }
@@ -103,20 +107,62 @@ describe('parseAuthorization', () => {
     assert.equal(parseAuthorization(exact).kind, 'bearer');
     assert.match(malformed(`${exact}a`), /too long/);
     // Only Bearer and Basic are limited: a large Kerberos ticket in Negotiate is the upstream's business.
-    assert.equal(parseAuthorization(`Negotiate ${'a'.repeat(9000)}`).kind, 'none');
+    assert.deepEqual(parseAuthorization(`Negotiate ${'a'.repeat(9000)}`), {
+      kind: 'other',
+      scheme: 'Negotiate',
+    });
   });
 
-  it('returns none for other schemes, so the upstream can handle them', () => {
+  it('reads other schemes as `other`, with the scheme as written: credentials for the upstream', () => {
+    for (const [h, scheme] of [
+      ['Digest username="alice", realm="x", nonce="y"', 'Digest'],
+      ['Negotiate YIIB', 'Negotiate'],
+      ['NTLM', 'NTLM'],
+      ['Token abc', 'Token'],
+    ] as const) {
+      assert.deepEqual(parseAuthorization(h), { kind: 'other', scheme }, h);
+    }
+  });
+
+  it('refuses a value that starts with no scheme name', () => {
+    for (const h of ['"quoted" x', 'Digest\tusername="a"', '(x) y', ' Digest x', `${'A'.repeat(70)} x`]) {
+      assert.match(malformed(h), /scheme/, h);
+    }
+  });
+
+  // Issue 14, finding 3: what a lenient upstream reads as Basic or Bearer is ours, and malformed unless
+  // clean. The full table of spellings and who reads them is in test/attacks-auth-scheme.test.ts.
+  it('refuses every other spelling of Basic and Bearer instead of calling it no credentials', () => {
+    const b64 = Buffer.from('u:p').toString('base64');
     for (const h of [
-      'Digest username="alice", realm="x", nonce="y"',
-      'Negotiate YIIB',
-      'Token abc',
       'Bearer',
       'Basic',
       'BearerX abc',
       'Basicx YTpi',
+      `Basic\t${b64}`,
+      `Basic\u00a0${b64}`,
+      `Bearer\u2028abc`,
+      `\u00a0bearer abc`,
+      `\tBasic ${b64}`,
+      `Ba\u017fic ${b64}`,
+      `Bas\u0131c ${b64}`,
+      `BAS\u0130C ${b64}`,
+      `BEARER\u0085abc`,
     ]) {
-      assert.deepEqual(parseAuthorization(h), { kind: 'none' }, h);
+      assert.match(malformed(h), /must be written/, JSON.stringify(h));
+    }
+  });
+
+  it('refuses C1 control characters and Unicode spaces in a Bearer value, and trailing NBSP', () => {
+    for (const v of ['a\u0085b', 'a\u0080', 'abc\u00a0', 'a\u3000b', '\ufeffabc']) {
+      assert.equal(parseAuthorization(`Bearer ${v}`).kind, 'malformed', JSON.stringify(v));
+    }
+    assert.deepEqual(parseAuthorization('Bearer abc \t '), { kind: 'bearer', secret: 'abc' });
+  });
+
+  it('refuses C1 controls and line separators in a Basic user name', () => {
+    for (const name of ['a\u0085b', 'a\u2028b', 'a\u009bb']) {
+      assert.match(malformed(basic(`${name}:pw`)), /user name/, JSON.stringify(name));
     }
   });
 });

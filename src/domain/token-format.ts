@@ -14,8 +14,11 @@ export const BODY_LENGTH = RANDOM_LENGTH + CHECKSUM_LENGTH;
 /** Prefixes are 2 to 16 characters: a lower-case letter, then lower-case letters and digits. */
 export const PREFIX_PATTERN = /^[a-z][a-z0-9]{1,15}$/;
 
+/** The longest prefix PREFIX_PATTERN allows. */
+export const MAX_PREFIX_LENGTH = 16;
+
 /** Longest string that can be a token: a 16-character prefix, the separator and the body. */
-export const MAX_TOKEN_LENGTH = 16 + 1 + BODY_LENGTH;
+export const MAX_TOKEN_LENGTH = MAX_PREFIX_LENGTH + 1 + BODY_LENGTH;
 
 /** The value of each base62 character by char code, -1 for anything else. */
 const BASE62_VALUE = new Int8Array(128).fill(-1);
@@ -78,6 +81,28 @@ export function tokenPrefix(candidate: string): string | null {
   if (!validBody(candidate, sep + 1)) return null;
   const prefix = candidate.slice(0, sep);
   return PREFIX_PATTERN.test(prefix) ? prefix : null;
+}
+
+/**
+ * The token prefix a secret claims: `<prefix>_` at its start, the prefix in any case, after leading
+ * whitespace or control characters (Tomcat and Java's `trim()` drop them). Null when it claims none.
+ *
+ * A secret that claims one of this installation's prefixes but is not a well-formed token (a wrong
+ * checksum, a missing or extra character: a typo or a truncated copy) is a near-token: the client meant
+ * a token, so it is refused as a malformed token, never passed on as a password (issue 14). Only the
+ * slow path runs this: a warm token is found by its hash first.
+ */
+export function claimedPrefix(secret: string): string | null {
+  let start = 0;
+  while (start < secret.length && secret.charCodeAt(start) <= 0x20) start++;
+  const limit = Math.min(secret.length, start + MAX_PREFIX_LENGTH + 1);
+  for (let i = start + 2; i < limit; i++) {
+    if (secret.charCodeAt(i) === 95 /* _ */) {
+      const prefix = secret.slice(start, i).toLowerCase();
+      return PREFIX_PATTERN.test(prefix) ? prefix : null;
+    }
+  }
+  return null;
 }
 
 /** Creates a new token with the given prefix. The random part comes from the CSPRNG (about 178 bits). */

@@ -11,6 +11,7 @@ import {
   deniedMessage,
   denialForClient,
   foundTokenMessage,
+  MALFORMED_MESSAGE,
   passedOnMessage,
   rateLimitedMessage,
 } from './messages.js';
@@ -184,7 +185,7 @@ describe('deniedMessage', () => {
       ['user-disabled', 'The user is disabled or deleted'],
       ['no-permission', 'The user lacks the permission to use API tokens'],
       ['no-credentials', 'No credentials were provided and authentication is required'],
-      ['malformed', 'The Authorization header is malformed'],
+      ['malformed', MALFORMED_MESSAGE],
     ];
     for (const [reason, text] of expected) {
       for (const passwordsOn of [true, false]) {
@@ -200,7 +201,7 @@ describe('deniedMessage', () => {
   it('names an unknown user "anonymous"', () => {
     assert.equal(
       deniedMessage(denied('malformed', null), 'GET', ENDPOINT, IP, true),
-      'Token verification for user anonymous failed: The Authorization header is malformed. REST endpoint: /rest/x',
+      `Token verification for user anonymous failed: ${MALFORMED_MESSAGE}. REST endpoint: /rest/x`,
     );
   });
 
@@ -220,10 +221,10 @@ describe('passedOnMessage', () => {
     );
   });
 
-  it('for a foreign Bearer credential', () => {
+  it('for a foreign Bearer credential or another scheme', () => {
     assert.equal(
       passedOnMessage(null, ENDPOINT),
-      'A Bearer credential that is not an API token was presented. Passing the request further to the default authenticator. REST endpoint: /rest/x',
+      'A credential that is not an API token (a foreign Bearer value or another scheme) was presented. Passing the request further to the default authenticator. REST endpoint: /rest/x',
     );
   });
 });

@@ -14,10 +14,18 @@ import { DENIAL_MESSAGES } from '../domain/token-decision.js';
 export const DENIAL_TEXT: Record<GatewayDenial, string> = {
   ...DENIAL_MESSAGES,
   'no-credentials': 'no credentials were provided and authentication is required',
-  malformed: 'the Authorization header is malformed',
+  malformed: 'the Authorization header is malformed or holds a malformed token',
   'not-a-token': 'no valid API token was provided and password authentication is disabled',
   'password-ip-denied': 'the client IP is not allowed',
 };
+
+/**
+ * The denial text for a malformed Authorization header: a misspelt scheme (`Basic<TAB>…`, `BasicX…`)
+ * or a near-token (a token with a typo). Both are refused so that they never reach the upstream as
+ * something tokengate did not check; the text says how to send credentials that are read.
+ */
+export const MALFORMED_MESSAGE =
+  'The Authorization header is malformed or holds a malformed token: send "Basic base64(user:password)" or "Bearer <token>" with one space after the scheme, and a whole token (check for a typo or a truncated copy)';
 
 const SCOPE_NAMES: Record<Scope, string> = { read: 'Read Only', write: 'Read & Write' };
 
@@ -73,7 +81,7 @@ function denialReason(reason: GatewayDenial, method: string, clientIp: string, p
     case 'no-credentials':
       return 'No credentials were provided and authentication is required';
     case 'malformed':
-      return 'The Authorization header is malformed';
+      return MALFORMED_MESSAGE;
   }
 }
 
@@ -89,7 +97,7 @@ export function deniedMessage(
 
 export function passedOnMessage(username: string | null, path: string): string {
   return username === null
-    ? `A Bearer credential that is not an API token was presented. Passing the request further to the default authenticator. REST endpoint: ${path}`
+    ? `A credential that is not an API token (a foreign Bearer value or another scheme) was presented. Passing the request further to the default authenticator. REST endpoint: ${path}`
     : `User ${username} presented a regular password, not an API token. Passing the request further to the default authenticator. REST endpoint: ${path}`;
 }
 

@@ -3,7 +3,7 @@ import { parseAuthorization } from '../domain/credentials.js';
 import { AppError } from '../domain/errors.js';
 import type { Principal } from '../domain/permissions.js';
 import { DENIAL_MESSAGES, decideToken } from '../domain/token-decision.js';
-import { isOurToken } from '../domain/gateway-decision.js';
+import { classify } from '../domain/gateway-decision.js';
 import { hashToken } from '../domain/token-hash.js';
 import { READ_METHODS, type StoredToken } from '../domain/token.js';
 import type { StoredUser } from '../domain/user.js';
@@ -86,7 +86,11 @@ export class ManagementAuthenticator {
       throw unauthorized(
         'authentication required: use Basic with your password or a token, or Bearer with a token',
       );
-    if (creds.kind === 'malformed') throw unauthorized(`malformed Authorization header: ${creds.reason}`);
+    const { settings, allowedIps, tokenPrefixes } = this.settings.snapshot;
+    // The gateway's classification, so that both read a request's credentials alike (issue 14).
+    const presented = classify(creds, tokenPrefixes);
+    if (presented.kind === 'malformed')
+      throw unauthorized(`malformed Authorization header: ${presented.reason}`);
     const bf = this.bruteForce;
     const ipBlock = bf?.checkIp(clientIp, this.now());
     if (ipBlock) throw blockedError(ipBlock);
@@ -96,12 +100,15 @@ export class ManagementAuthenticator {
       method,
       ...call,
     });
-    const { settings, allowedIps } = this.settings.snapshot;
-    if (isOurToken(creds.secret, this.settings.snapshot.tokenPrefixes)) {
-      const basicUser = creds.kind === 'basic' ? creds.username : null;
-      return this.byToken(creds.secret, basicUser, method, clientIp, () => attempt(basicUser));
+    if (presented.kind === 'token') {
+      const { basicUser } = presented;
+      return this.byToken(presented.secret, basicUser, method, clientIp, () => attempt(basicUser));
     }
-    if (creds.kind === 'bearer') throw unauthorized('the Bearer value is not a tokengate token');
+    if (creds.kind === 'other')
+      throw unauthorized(
+        `the ${creds.scheme} scheme is not accepted here: use Basic with your password or a token, or Bearer with a token`,
+      );
+    if (creds.kind !== 'basic') throw unauthorized('the Bearer value is not a tokengate token');
     if (!settings['auth.basicPasswords']) {
       throw unauthorized('password authentication is disabled (auth.basicPasswords); use a token');
     }
