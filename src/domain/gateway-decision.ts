@@ -3,20 +3,25 @@ import type { IpMatcher } from './ip-rules.js';
 import type { ReadRules } from './read-rules.js';
 import type { Settings } from './settings.js';
 import { decideToken, type TokenDenial } from './token-decision.js';
-import { tokenPrefix } from './token-format.js';
+import { claimedPrefix, tokenPrefix } from './token-format.js';
 import type { StoredToken } from './token.js';
 import type { User } from './user.js';
 
 /**
  * What the client presented, before any lookup. A secret that is a well-formed tokengate token is a
- * token, always; the checksum makes that exact, so a token is never mistaken for a password.
+ * token, always; the checksum makes that exact, so a token is never mistaken for a password. A secret
+ * that claims this installation's token prefix but is not a token (a typo) is malformed, never a password.
  */
 export type Presented =
   | { kind: 'none' }
   | { kind: 'malformed'; reason: string }
   | { kind: 'token'; secret: string; basicUser: string | null }
   | { kind: 'password'; username: string }
-  /** A Bearer value that is not ours, e.g. the upstream's own OAuth token. */
+  /**
+   * A credential for the upstream that is not ours and not a Basic password: a Bearer value that is
+   * not our token (the upstream's own OAuth token), or another scheme (Digest, NTLM, Negotiate…).
+   * Password-equivalent for an upstream that speaks it, so it is treated like a password.
+   */
   | { kind: 'foreign-bearer' };
 
 /** True when the secret is a well-formed token with one of this installation's prefixes. */
@@ -25,19 +30,34 @@ export function isOurToken(secret: string, prefixes: ReadonlySet<string>): boole
   return prefix !== null && prefixes.has(prefix);
 }
 
+/** A secret with one of our prefixes that is not a token: refused, so a typo never goes upstream. */
+function nearToken(secret: string, prefixes: ReadonlySet<string>): Presented | null {
+  const claimed = claimedPrefix(secret);
+  if (claimed === null || !prefixes.has(claimed)) return null;
+  return {
+    kind: 'malformed',
+    reason: `malformed token: the secret starts with the token prefix ${claimed}_ but is not a whole token (wrong length or checksum: a typo or a truncated copy?)`,
+  };
+}
+
+/**
+ * What the parsed credentials are to tokengate. Their kind is decided here once, for the gateway,
+ * forward-auth, the middleware and the management API alike.
+ */
 export function classify(creds: Credentials, prefixes: ReadonlySet<string>): Presented {
   switch (creds.kind) {
     case 'none':
     case 'malformed':
       return creds;
+    case 'other':
+      return { kind: 'foreign-bearer' };
     case 'bearer':
-      return isOurToken(creds.secret, prefixes)
-        ? { kind: 'token', secret: creds.secret, basicUser: null }
-        : { kind: 'foreign-bearer' };
+      if (isOurToken(creds.secret, prefixes)) return { kind: 'token', secret: creds.secret, basicUser: null };
+      return nearToken(creds.secret, prefixes) ?? { kind: 'foreign-bearer' };
     case 'basic':
-      return isOurToken(creds.secret, prefixes)
-        ? { kind: 'token', secret: creds.secret, basicUser: creds.username }
-        : { kind: 'password', username: creds.username };
+      if (isOurToken(creds.secret, prefixes))
+        return { kind: 'token', secret: creds.secret, basicUser: creds.username };
+      return nearToken(creds.secret, prefixes) ?? { kind: 'password', username: creds.username };
   }
 }
 
