@@ -19,6 +19,8 @@ import { blockedMessage } from './gateway/messages.js';
 import { BruteForceGuard, MemoryFailureCounter, type BlockNotice } from './services/brute-force.js';
 import { AuditQueue } from './audit/queue.js';
 import { AuditRetention } from './audit/retention.js';
+import { heldByFloorGauge } from './audit/retention-metrics.js';
+import { AnchorWriter, ANCHOR_LOGGER } from './audit/anchors.js';
 import { openAuditWriter } from './audit/writer.js';
 import { createNotifier } from './notify/index.js';
 import type { Notifier } from './notify/notifier.js';
@@ -162,8 +164,22 @@ export async function startRuntime(config: Config, opts: StartNodeOptions): Prom
     ctx.now,
   );
   auditQueue.start();
-  const retention = new AuditRetention(auditWriter, ctx.settings, auditLog, ctx.now);
+  const retention = new AuditRetention(auditWriter, ctx.settings, auditLog, ctx.now, {
+    floorDays: config.audit.retentionFloorDays,
+    nodeId: config.nodeId,
+    onHeld: heldByFloorGauge(metrics.registry),
+  });
   retention.start(AUDIT_RETENTION_INTERVAL_MS);
+  // The chain head, outside the database, at intervals and at shutdown (anchors.ts).
+  const anchors = new AnchorWriter({
+    file: config.audit.anchorFile,
+    intervalMs: config.audit.anchorIntervalSeconds * 1000,
+    nodeId: config.nodeId,
+    head: () => ctx.store.audit.anchorHead(),
+    log: logs.logger(ANCHOR_LOGGER),
+    now: ctx.now,
+  });
+  anchors.start();
   // A lowered retention takes effect within a change-poll interval, not at the next scheduled run.
   const retentionLimits = (s: Settings): string => `${s['audit.retentionDays']}/${s['audit.maxRows']}`;
   let limits = retentionLimits(ctx.settings.current);
@@ -323,6 +339,7 @@ export async function startRuntime(config: Config, opts: StartNodeOptions): Prom
       await lifecycle.stop();
       await auditQueue.stop();
       await auditWriter.close();
+      await anchors.stop();
       await shipper?.stop();
       await authStats.stop();
       await ctx.store.nodes.remove(config.nodeId).catch(() => undefined);

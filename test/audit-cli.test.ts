@@ -336,15 +336,30 @@ describe('tokengate audit (CLI)', () => {
     it('still passes after a retention purge, from the checkpoint', async () => {
       const d = copy('purged');
       const purged = await withStore(d, (ctx) =>
-        ctx.store.transaction((tx) => tx.audit.purgeBatch(0, all.length - 10, 1000, Date.now())),
+        ctx.store.transaction((tx) =>
+          tx.audit.purgeBatch({
+            before: 0,
+            floor: Number.MAX_SAFE_INTEGER,
+            maxRows: all.length - 10,
+            limit: 1000,
+            now: Date.now(),
+            nodeId: 'cli-test',
+            retentionDays: 1095,
+            floorDays: 0,
+          }),
+        ),
       );
-      assert.equal(purged, 10);
+      // Ten beyond maxRows and one more for the purge record, which verify reports.
+      assert.equal(purged.purged, 11);
       const r = await cli(d, 'audit', 'verify');
       assert.equal(r.code, 0, r.out);
-      const head = all[0]?.seq ?? 0;
+      const head = (all[0]?.seq ?? 0) + 1;
       assert.equal(
         r.out.trim(),
-        `audit chain verified: ${head - 10} records from seq 11 to ${head} (continuing from the retention checkpoint at seq 10)`,
+        [
+          `purge at #${head}: 11 records #1..#11 removed under audit.maxRows=${all.length - 10} set by default (floor 0 days)`,
+          `audit chain verified: ${head - 11} records from seq 12 to ${head} (continuing from the retention checkpoint at seq 11)`,
+        ].join('\n'),
       );
     });
 

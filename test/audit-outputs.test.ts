@@ -287,6 +287,8 @@ describe('audit outputs', () => {
     const file = new AuditFile({ dir, maxSizeMb: 10, maxFiles: 3, onError });
     const shipper = new AuditShipper({ repo, nodeId: ME, outputs: [file], onError });
     // A failed batch, after which the file ends in a partial line (as a full disk can leave it).
+    // The constructor created the file (0600): a directory in its place makes the write fail.
+    await rm(path);
     await mkdir(path);
     assert.deepEqual(await shipper.shipNow(), { file: 0 });
     await rmdir(path);
@@ -493,6 +495,9 @@ describe('audit config section', () => {
       },
       queueSize: 10_000,
       flushIntervalMs: 250,
+      retentionFloorDays: 90,
+      anchorIntervalSeconds: 60,
+      anchorFile: join(dir, 'data', 'audit', 'anchors.jsonl'),
     });
     assert.deepEqual((await load('audit:\n  file:\n  syslog:\n')).audit, config.audit);
   });
@@ -505,6 +510,9 @@ describe('audit config section', () => {
         '  syslog: { enabled: true, transport: tcp, host: siem.example.test, port: 6514, facility: 23, appName: tg-prod }',
         '  queueSize: 100',
         '  flushIntervalMs: 10000',
+        '  retentionFloorDays: 0',
+        '  anchorIntervalSeconds: 86400',
+        '  anchorFile: ./anchors/head.jsonl',
       ].join('\n'),
     );
     assert.deepEqual(config.audit, {
@@ -519,11 +527,20 @@ describe('audit config section', () => {
       },
       queueSize: 100,
       flushIntervalMs: 10_000,
+      retentionFloorDays: 0,
+      anchorIntervalSeconds: 86_400,
+      anchorFile: join(dir, 'anchors', 'head.jsonl'),
     });
   });
 
   const BAD: Array<[string, RegExp]> = [
     ['audit: 3', /config file key audit must be a mapping/],
+    ['audit: { retentionFloorDays: -1 }', /audit\.retentionFloorDays must be an integer from 0 to 36500/],
+    [
+      'audit: { anchorIntervalSeconds: 0 }',
+      /audit\.anchorIntervalSeconds must be an integer from 1 to 86400/,
+    ],
+    ['audit: { anchorFile: "" }', /audit\.anchorFile must be a non-empty string/],
     ['audit: { files: {} }', /unknown key "audit\.files"/],
     ['audit: { file: [] }', /config file key audit\.file must be a mapping/],
     ['audit: { file: { enable: true } }', /unknown key "audit\.file\.enable"/],

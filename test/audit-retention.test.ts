@@ -5,9 +5,15 @@ import { storeAuditWriter } from '../src/audit/writer.js';
 import { verifyAuditChain } from '../src/audit/verify.js';
 import { silentLogger } from '../src/log/logger.js';
 import type { AuditEvent } from '../src/domain/audit.js';
+import type { Config } from '../src/config/config.js';
 import { startTestNode } from './support/node.js';
 
 const DAY = 86_400_000;
+
+/** These tests are about retentionDays and maxRows themselves: no floor (test/audit-tamper.test.ts has one). */
+const floorless = (c: Config): void => {
+  c.audit.retentionFloorDays = 0;
+};
 
 function old(i: number, ts: number): AuditEvent {
   return {
@@ -32,7 +38,7 @@ function old(i: number, ts: number): AuditEvent {
 
 describe('audit retention', () => {
   it('purges records older than audit.retentionDays in batches, and the chain still verifies', async () => {
-    const t = await startTestNode(null);
+    const t = await startTestNode(null, floorless);
     try {
       const store = t.node.ctx.store;
       const now = Date.now();
@@ -54,16 +60,19 @@ describe('audit retention', () => {
         t.node.ctx.settings,
         silentLogger,
         () => now + 30 * DAY,
+        { floorDays: 0, nodeId: 'test-node' },
       );
       const purged = await later.run();
       assert.ok(purged >= 2500, `purged ${purged}`);
       const left = await store.audit.search({}, 10_000);
-      assert.equal(left.length, before - purged);
+      const purges = left.filter((r) => r.action === 'audit.purged');
+      assert.ok(purges.length >= 1, 'each purge batch left its record');
+      assert.equal(left.length, before - purged + purges.length);
       assert.ok(
         left.every((r) => r.ts >= now + 10 * DAY),
         'only records within the retention are left',
       );
-      assert.equal(left.length, 20, 'the 20 fresh records');
+      assert.equal(left.length - purges.length, 20, 'the 20 fresh records');
       const v = await verifyAuditChain(store);
       assert.equal(v.ok, true, JSON.stringify(v.problem));
       assert.ok(v.fromSeq >= 2500, 'verification continues from the checkpoint');
@@ -75,7 +84,7 @@ describe('audit retention', () => {
   });
 
   it('keeps at most audit.maxRows records, oldest purged first', async () => {
-    const t = await startTestNode(null);
+    const t = await startTestNode(null, floorless);
     try {
       const store = t.node.ctx.store;
       await store.transaction((tx) =>
@@ -93,7 +102,7 @@ describe('audit retention', () => {
   });
 
   it('purges at once on a running node when an administrator lowers audit.maxRows', async () => {
-    const t = await startTestNode(null);
+    const t = await startTestNode(null, floorless);
     try {
       const store = t.node.ctx.store;
       const now = Date.now();

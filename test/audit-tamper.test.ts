@@ -47,10 +47,10 @@ async function cli(dataDir: string, ...args: string[]): Promise<{ code: number; 
 
 /** A month of history written before the node starts: the admin's creation and `count` old records. */
 async function seedHistory(dataDir: string, at: number, count: number): Promise<void> {
-  const ctx = await openApp(
-    loadConfig({ dataDir }, { TOKENGATE_ADMIN_PASSWORD: ADMIN_PASSWORD }, 'cli'),
-    { log: silentLogger, now: () => at },
-  );
+  const ctx = await openApp(loadConfig({ dataDir }, { TOKENGATE_ADMIN_PASSWORD: ADMIN_PASSWORD }, 'cli'), {
+    log: silentLogger,
+    now: () => at,
+  });
   try {
     const old: AuditEvent[] = Array.from({ length: count }, (_, i) =>
       auditEvent({ ...systemContext('erin'), sourceIp: '192.0.2.7' }, 'old-node', at + i, {
@@ -96,7 +96,7 @@ describe('an admin token cannot erase the audit trail (issue 14, finding 4)', ()
         scope: 'write',
       });
       const auth = bearer(token);
-      const api = (method: 'POST' | 'PATCH', url: string, payload: unknown) =>
+      const api = (method: 'POST' | 'PATCH', url: string, payload: Record<string, unknown>) =>
         node.server.api.inject({ method, url: `${API}${url}`, headers: { authorization: auth }, payload });
 
       const created = await api('POST', '/admin/users', { username: 'backdoor', groups: ['admin'] });

@@ -112,8 +112,18 @@ describe('the audit writer thread on a SQLite file', () => {
 
   it('purges on the thread and answers how many records went', async () => {
     const count = await store.audit.count();
-    const n = await writer.purgeBatch(0, count - 100, 5_000, Date.now());
-    assert.equal(n, 100);
+    const n = await writer.purgeBatch({
+      before: 0,
+      floor: Number.MAX_SAFE_INTEGER,
+      maxRows: count - 100,
+      limit: 5_000,
+      now: Date.now(),
+      nodeId: 'n1',
+      retentionDays: 1,
+      floorDays: 0,
+    });
+    // 100 beyond maxRows, and one more for the purge record written with them.
+    assert.deepEqual(n, { purged: 101, heldByFloor: 0 });
     assert.equal(await store.audit.count(), count - 100);
     assert.equal((await verifyAuditChain(store)).ok, true);
   });

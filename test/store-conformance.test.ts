@@ -435,18 +435,43 @@ for (const db of await testDatabases()) {
       });
 
       it('purges the oldest records in batches, leaving a checkpoint the chain continues from', async () => {
+        const purge = (before: number, maxRows: number, limit: number) => ({
+          before,
+          floor: Number.MAX_SAFE_INTEGER,
+          maxRows,
+          limit,
+          now: T0,
+          nodeId: 'n1',
+          retentionDays: 1,
+          floorDays: 0,
+        });
         const total = await store.audit.count();
-        const removed = await store.transaction((tx) => tx.audit.purgeBatch(T0 + 15, 1_000_000, 3, T0));
+        const removed = (await store.transaction((tx) => tx.audit.purgeBatch(purge(T0 + 15, 1_000_000, 3))))
+          .purged;
         assert.ok(removed >= 1 && removed <= 3, String(removed));
-        assert.equal(await store.audit.count(), total - removed);
+        // The purge record takes the place of what went, in the same transaction.
+        assert.equal(await store.audit.count(), total - removed + 1);
+        const [record] = await store.audit.search({ action: 'audit.purged' }, 1);
+        assert.equal(record?.author, '@retention');
+        assert.equal(record?.details?.purged, removed);
+        assert.equal(record?.details?.reason, 'retentionDays');
         const start = await store.audit.chainStart();
         const [first] = await store.audit.chainRows(0, 1);
         assert.equal(start.seq, (first?.seq ?? 0) - 1);
         assert.equal(start.hash, first?.prevHash);
-        // maxRows purges regardless of age.
+        assert.equal(record?.details?.toSeq, start.seq);
+        // maxRows purges regardless of age, and makes room for its own record.
         const kept = await store.audit.count();
-        const byCount = await store.transaction((tx) => tx.audit.purgeBatch(0, kept - 2, 100, T0));
-        assert.equal(byCount, 2);
+        const byCount = await store.transaction((tx) => tx.audit.purgeBatch(purge(0, kept - 2, 100)));
+        assert.deepEqual(byCount, { purged: 3, heldByFloor: 0 });
+        assert.equal(await store.audit.count(), kept - 2);
+        // Nothing younger than the floor goes, whatever maxRows says; the excess is reported instead.
+        const count = await store.audit.count();
+        const floored = await store.transaction((tx) =>
+          tx.audit.purgeBatch({ ...purge(Number.MAX_SAFE_INTEGER, 1, 100), floor: 0 }),
+        );
+        assert.deepEqual(floored, { purged: 0, heldByFloor: count - 1 });
+        assert.equal(await store.audit.count(), count);
       });
     });
 

@@ -1,4 +1,5 @@
-import { open } from 'node:fs/promises';
+import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
+import { chmod, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AuditRecord } from '../domain/audit.js';
 import { describeError } from '../log/layout.js';
@@ -23,6 +24,10 @@ function reportToStderr(message: string, err?: unknown): void {
   const why = err === undefined ? '' : `: ${describeError(err)}`;
   process.stderr.write(`tokengate: ${message}${why}\n`);
 }
+
+/** Files of the audit directory are for the service user only, whatever the process umask. */
+const FILE_MODE = 0o600;
+const DIR_MODE = 0o700;
 
 /** The last `n` bytes of the file, or null when it is shorter or cannot be read. */
 async function tail(path: string, n: number): Promise<Buffer | null> {
@@ -62,7 +67,27 @@ export class AuditFile implements AuditOutput {
 
   constructor(private readonly options: AuditFileOptions) {
     this.path = join(options.dir, AUDIT_FILE_NAME);
+    this.restrict();
     this.sink = this.openSink();
+  }
+
+  /**
+   * Creates the directory 0700 and the file 0600 before the sink opens it (the sink creates files
+   * with the umask's mode). Rotated copies are renames of the file, so they keep its mode; the
+   * fresh file after a rotation is set to 0600 after the batch that rotated (write()).
+   */
+  private restrict(): void {
+    try {
+      mkdirSync(this.options.dir, { recursive: true, mode: DIR_MODE });
+      chmodSync(this.options.dir, DIR_MODE);
+      closeSync(openSync(this.path, 'a', FILE_MODE));
+      chmodSync(this.path, FILE_MODE);
+    } catch (err) {
+      (this.options.onError ?? reportToStderr)(
+        `audit file: restricting ${this.path} to its owner failed`,
+        err,
+      );
+    }
   }
 
   private openSink(): RotatingFileSink {
@@ -90,6 +115,8 @@ export class AuditFile implements AuditOutput {
       this.sink.write(last);
     }
     await this.sink.flush();
+    // A rotation during the batch created a fresh file with the umask's mode.
+    await chmod(this.path, FILE_MODE).catch(() => undefined);
     const end = await tail(this.path, Buffer.byteLength(last));
     this.suspect = end === null || !end.equals(Buffer.from(last));
     if (!this.suspect) return;

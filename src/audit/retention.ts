@@ -1,3 +1,4 @@
+import type { PurgeResult } from '../domain/audit.js';
 import type { Logger } from '../log/logger.js';
 import type { SettingsService } from '../services/settings-service.js';
 import type { AuditWriter } from './writer.js';
@@ -14,21 +15,36 @@ export const PURGE_BATCH = 5_000;
 const MAX_BATCHES_PER_RUN = 1_000;
 /** Pause between batches, so other writers get the database in between. */
 const PAUSE_MS = 5;
+/** At most one warning this often while the floor keeps the log above audit.maxRows. */
+const HELD_WARN_EVERY_MS = 3_600_000;
+
+export interface RetentionOptions {
+  /** `audit.retentionFloorDays` from the config file: younger records are never purged. */
+  floorDays: number;
+  /** Written into each purge record. */
+  nodeId: string;
+  /** Told after each pass how many records beyond audit.maxRows the floor kept (a gauge). */
+  onHeld?: (records: number) => void;
+}
 
 /**
  * Applies `audit.retentionDays` and `audit.maxRows`: deletes the oldest records in small batches,
- * each in its own transaction with a checkpoint, so the chain still verifies afterwards.
+ * each in its own transaction with a checkpoint and a purge record, so the chain still verifies
+ * afterwards and says what went. Never deletes a record younger than the floor, which only the
+ * config file sets: at the cap the log grows past maxRows instead, with a throttled WARN and a gauge.
  */
 export class AuditRetention {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<number> | null = null;
   private stopped = false;
+  private lastHeldWarning = -Infinity;
 
   constructor(
     private readonly writer: Pick<AuditWriter, 'purgeBatch'>,
     private readonly settings: Pick<SettingsService, 'current'>,
     private readonly log: Logger,
-    private readonly now: () => number = Date.now,
+    private readonly now: () => number,
+    private readonly options: RetentionOptions,
   ) {}
 
   start(intervalMs: number): void {
@@ -54,20 +70,40 @@ export class AuditRetention {
 
   private async purge(): Promise<number> {
     const s = this.settings.current;
-    const before = this.now() - s['audit.retentionDays'] * DAY_MS;
+    const now = this.now();
+    const floorDays = this.options.floorDays;
     let total = 0;
+    let last: PurgeResult = { purged: 0, heldByFloor: 0 };
     try {
       for (let i = 0; i < MAX_BATCHES_PER_RUN; i++) {
-        const n = await this.writer.purgeBatch(before, s['audit.maxRows'], PURGE_BATCH, this.now());
-        total += n;
-        if (n < PURGE_BATCH || this.stopped) break;
+        last = await this.writer.purgeBatch({
+          before: now - s['audit.retentionDays'] * DAY_MS,
+          floor: now - floorDays * DAY_MS,
+          maxRows: s['audit.maxRows'],
+          limit: PURGE_BATCH,
+          now,
+          nodeId: this.options.nodeId,
+          retentionDays: s['audit.retentionDays'],
+          floorDays,
+        });
+        total += last.purged;
+        if (last.purged < PURGE_BATCH || this.stopped) break;
         await new Promise((r) => setTimeout(r, PAUSE_MS));
       }
     } catch (err) {
       this.log.error('the audit retention purge failed; it runs again later', err);
     }
     if (total > 0)
-      this.log.info(`audit retention purged ${total} record(s); the chain continues from a checkpoint`);
+      this.log.info(
+        `audit retention purged ${total} record(s); each batch left an audit.purged record and a checkpoint`,
+      );
+    this.options.onHeld?.(last.heldByFloor);
+    if (last.heldByFloor > 0 && now - this.lastHeldWarning >= HELD_WARN_EVERY_MS) {
+      this.lastHeldWarning = now;
+      this.log.warn(
+        `the audit log holds ${last.heldByFloor} record(s) more than audit.maxRows=${s['audit.maxRows']}: they are younger than audit.retentionFloorDays=${floorDays} (config file) and are kept; raise audit.maxRows or give the database room`,
+      );
+    }
     return total;
   }
 }

@@ -47,12 +47,12 @@ async function run(m: WriterRequest): Promise<WriterReply | null> {
   switch (m.op) {
     case 'append':
       await store.transaction((tx) => tx.audit.append(m.events));
-      return { id: m.id, ok: true, value: 0 };
+      return { id: m.id, ok: true, value: null };
     case 'purge':
       return {
         id: m.id,
         ok: true,
-        value: await store.transaction((tx) => tx.audit.purgeBatch(m.before, m.maxRows, m.limit, m.now)),
+        value: await store.transaction((tx) => tx.audit.purgeBatch(m.purge)),
       };
     case 'close':
       clearInterval(checkpoints);
@@ -75,4 +75,4 @@ port.on('message', (m: WriterRequest) => {
     if (reply) port.postMessage(reply);
   });
 });
-port.postMessage({ id: 0, ok: true, value: 0 } satisfies WriterReply);
+port.postMessage({ id: 0, ok: true, value: null } satisfies WriterReply);

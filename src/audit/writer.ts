@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { sql } from 'kysely';
-import type { AuditEvent } from '../domain/audit.js';
+import type { AuditEvent, PurgeRequest, PurgeResult } from '../domain/audit.js';
 import { SQLITE_WAL_AUTOCHECKPOINT_PAGES, type DatabaseHandle } from '../store/database.js';
 import type { Store } from '../store/store.js';
 import type { WriterReply, WriterRequest } from './writer-protocol.js';
@@ -12,8 +12,8 @@ import type { WriterReply, WriterRequest } from './writer-protocol.js';
 export interface AuditWriter {
   /** Appends events to the chain, in order, in one transaction. */
   append(events: readonly AuditEvent[]): Promise<void>;
-  /** One retention batch (AuditRepo.purgeBatch) in its own transaction; returns how many were deleted. */
-  purgeBatch(before: number, maxRows: number, limit: number, now: number): Promise<number>;
+  /** One retention batch (AuditRepo.purgeBatch) in its own transaction, its purge record with it. */
+  purgeBatch(p: PurgeRequest): Promise<PurgeResult>;
   close(): Promise<void>;
 }
 
@@ -23,8 +23,7 @@ export function storeAuditWriter(store: Store): AuditWriter {
     append: async (events) => {
       await store.transaction((tx) => tx.audit.append(events));
     },
-    purgeBatch: (before, maxRows, limit, now) =>
-      store.transaction((tx) => tx.audit.purgeBatch(before, maxRows, limit, now)),
+    purgeBatch: (p) => store.transaction((tx) => tx.audit.purgeBatch(p)),
     close: () => Promise.resolve(),
   };
 }
@@ -52,7 +51,7 @@ function threadEntry(): { url: URL; execArgv?: string[] } {
 type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
 
 interface Pending {
-  resolve(value: number): void;
+  resolve(value: PurgeResult | null): void;
   reject(err: Error): void;
 }
 
@@ -79,7 +78,7 @@ export class ThreadAuditWriter implements AuditWriter {
   private worker: Worker | null = null;
   private starting: Promise<Worker> | null = null;
   private readonly pending = new Map<number, Pending>();
-  private readonly inflight = new Set<Promise<number>>();
+  private readonly inflight = new Set<Promise<PurgeResult | null>>();
   private nextId = 1;
   private closed = false;
 
@@ -99,8 +98,8 @@ export class ThreadAuditWriter implements AuditWriter {
     return this.call({ op: 'append', events }).then(() => undefined);
   }
 
-  purgeBatch(before: number, maxRows: number, limit: number, now: number): Promise<number> {
-    return this.call({ op: 'purge', before, maxRows, limit, now });
+  async purgeBatch(purge: PurgeRequest): Promise<PurgeResult> {
+    return (await this.call({ op: 'purge', purge })) ?? { purged: 0, heldByFloor: 0 };
   }
 
   /** Lets the thread finish what it was given, then stops it; the request thread checkpoints again. */
@@ -120,12 +119,12 @@ export class ThreadAuditWriter implements AuditWriter {
     await this.checkpointHere(true);
   }
 
-  private async call(request: WithoutId<WriterRequest>): Promise<number> {
+  private async call(request: WithoutId<WriterRequest>): Promise<PurgeResult | null> {
     if (this.closed)
       throw replyError({ name: 'Error', message: 'the audit writer is closed', code: WRITER_GONE });
     const worker = await this.thread();
     const id = this.nextId++;
-    const answered = new Promise<number>((resolve, reject) => {
+    const answered = new Promise<PurgeResult | null>((resolve, reject) => {
       if (this.pending.size === 0) worker.ref();
       this.pending.set(id, { resolve, reject });
       worker.postMessage({ ...request, id });

@@ -1,5 +1,5 @@
 import { hash } from 'node:crypto';
-import type { AuditEvent } from './audit.js';
+import { parsePurgeDetails, type AuditEvent, type PurgeDetails } from './audit.js';
 
 /**
  * Tamper evidence for the audit log: one hash chain over every record. Each record stores
@@ -121,6 +121,20 @@ export interface ChainStart {
   hash: string;
 }
 
+/** A chain head written outside the database at some moment (src/audit/anchors.ts). */
+export interface AnchorPoint {
+  seq: number;
+  hash: string;
+  /** When it was written, for the report. */
+  time: string;
+}
+
+/** A purge record the walk passed: where it sits in the chain and what it says was removed. */
+export interface PurgeNote {
+  seq: number;
+  details: PurgeDetails;
+}
+
 /** How many recent hashes the verifier remembers to tell a moved record from a missing one. */
 const RECENT = 4096;
 
@@ -133,10 +147,22 @@ export class ChainVerifier {
   private prevHash: string;
   private readonly recent = new Map<string, number>();
   private pending: ChainRow | null = null;
+  private readonly startSeq: number;
   problem: ChainProblem | null = null;
   checked = 0;
+  /** Anchored records found in the walk with their anchored hash. */
+  anchorsChecked = 0;
+  readonly purges: PurgeNote[] = [];
 
-  constructor(start: ChainStart) {
+  /**
+   * `anchors` by seq: each anchored record must be walked over with the anchored hash, or lie at or
+   * below the seq that a purge record in the chain says it removed.
+   */
+  constructor(
+    start: ChainStart,
+    private readonly anchors: ReadonlyMap<number, AnchorPoint> = new Map(),
+  ) {
+    this.startSeq = start.seq;
     this.expectedSeq = start.seq + 1;
     this.prevHash = start.hash;
   }
@@ -151,7 +177,10 @@ export class ChainVerifier {
     return this.problem === null;
   }
 
-  /** Ends the walk: checks the last row and that nothing after it was removed. */
+  /**
+   * Ends the walk: checks the last row, that nothing after it was removed, that the head row exists
+   * while records or a checkpoint do, and every anchor the walk did not meet.
+   */
   finish(head: ChainStart | null): ChainProblem | null {
     if (this.problem) return this.problem;
     if (this.pending) this.check(this.pending, null);
@@ -159,7 +188,14 @@ export class ChainVerifier {
     const found = this.problem as ChainProblem | null;
     if (found) return found;
     const last = this.expectedSeq - 1;
-    if (head && head.seq !== last) {
+    if (!head && (this.checked > 0 || this.startSeq > 0)) {
+      // Every append moves the head row: records without it mean it was deleted.
+      this.problem = {
+        kind: 'deleted',
+        seq: last + 1,
+        message: `the chain head row is missing while the records reach seq ${last}: the head (and maybe the newest records) was deleted`,
+      };
+    } else if (head && head.seq !== last) {
       this.problem = {
         kind: 'deleted',
         seq: last + 1,
@@ -170,6 +206,31 @@ export class ChainVerifier {
         kind: 'modified',
         seq: last,
         message: `the chain head's hash does not match record ${last}`,
+      };
+    }
+    return this.problem ?? this.unmetAnchors(last);
+  }
+
+  /** Anchors outside the walked range: past the end (truncated), or purged without a purge record. */
+  private unmetAnchors(last: number): ChainProblem | null {
+    const purgedTo = this.purges.reduce((m, p) => Math.max(m, p.details.toSeq), 0);
+    let beyond: AnchorPoint | null = null;
+    let uncovered: AnchorPoint | null = null;
+    for (const a of this.anchors.values()) {
+      if (a.seq > last && (!beyond || a.seq > beyond.seq)) beyond = a;
+      if (a.seq <= this.startSeq && a.seq > purgedTo && (!uncovered || a.seq < uncovered.seq)) uncovered = a;
+    }
+    if (beyond) {
+      this.problem = {
+        kind: 'deleted',
+        seq: last + 1,
+        message: `the anchor of ${beyond.time} names record ${beyond.seq}, but the records end at seq ${last}: the newest records were deleted and the head moved back`,
+      };
+    } else if (uncovered) {
+      this.problem = {
+        kind: 'deleted',
+        seq: uncovered.seq,
+        message: `the anchor of ${uncovered.time} names record ${uncovered.seq}, which is gone and no purge record covers it: records were deleted outside retention`,
       };
     }
     return this.problem;
@@ -212,6 +273,20 @@ export class ChainVerifier {
           };
       return;
     }
+    const anchor = this.anchors.get(row.seq);
+    if (anchor) {
+      if (anchor.hash !== row.hash) {
+        this.problem = {
+          kind: 'modified',
+          seq: row.seq,
+          message: `record ${row.seq} does not match the anchor of ${anchor.time}: the chain was rewritten after it was anchored`,
+        };
+        return;
+      }
+      this.anchorsChecked++;
+    }
+    const purge = parsePurgeDetails(row.action, row.detailsText);
+    if (purge) this.purges.push({ seq: row.seq, details: purge });
     this.recent.set(row.hash, row.seq);
     if (this.recent.size > RECENT) {
       const oldest = this.recent.keys().next();

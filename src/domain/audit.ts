@@ -88,3 +88,94 @@ export function auditEvent(
     endpoint: maskTokens(ctx.endpoint),
   };
 }
+
+/** The action of the record a retention purge leaves behind, in the purge's own transaction. */
+export const AUDIT_PURGED = 'audit.purged';
+/** The author of purge records: the retention job, acting under settings someone else set. */
+export const RETENTION_AUTHOR = '@retention';
+
+/** Why records were purged: older than `audit.retentionDays`, beyond `audit.maxRows`, or some of each. */
+export type PurgeReason = 'retentionDays' | 'maxRows' | 'retentionDays+maxRows';
+
+/** Who last set a retention setting (from the settings table), or `default` when no one did. */
+export interface SettingAuthor {
+  by: string;
+  at: number | null;
+}
+
+/** What one purge batch removed and under which settings: the details of its `audit.purged` record. */
+export interface PurgeDetails {
+  reason: PurgeReason;
+  purged: number;
+  fromSeq: number;
+  toSeq: number;
+  firstHash: string;
+  lastHash: string;
+  retentionDays: number;
+  maxRows: number;
+  floorDays: number;
+  retentionDaysSetBy: string;
+  maxRowsSetBy: string;
+}
+
+/** One retention purge batch: the limits it applies, and what its purge record says about them. */
+export interface PurgeRequest {
+  /** Records older than this (epoch ms) are past `audit.retentionDays`. */
+  before: number;
+  /** Records at or after this (epoch ms) are younger than the retention floor: never purged. */
+  floor: number;
+  maxRows: number;
+  /** Records looked at, at most. */
+  limit: number;
+  now: number;
+  nodeId: string;
+  retentionDays: number;
+  floorDays: number;
+}
+
+export interface PurgeResult {
+  purged: number;
+  /** Records beyond `audit.maxRows` that the floor kept (0 when the log is within maxRows). */
+  heldByFloor: number;
+}
+
+/** The purge record, chained like any other record; it outlives the records it names. */
+export function purgeEvent(d: PurgeDetails, nodeId: string, ts: number): AuditEvent {
+  const setting =
+    d.reason === 'maxRows'
+      ? `audit.maxRows=${d.maxRows} set by ${d.maxRowsSetBy}`
+      : d.reason === 'retentionDays'
+        ? `audit.retentionDays=${d.retentionDays} set by ${d.retentionDaysSetBy}`
+        : `audit.retentionDays=${d.retentionDays} set by ${d.retentionDaysSetBy} and audit.maxRows=${d.maxRows} set by ${d.maxRowsSetBy}`;
+  return {
+    ts,
+    category: 'logging',
+    action: AUDIT_PURGED,
+    summary: `Retention purged ${d.purged} audit record(s), seq ${d.fromSeq} to ${d.toSeq}, under ${setting}`,
+    author: RETENTION_AUTHOR,
+    affectedUser: null,
+    tokenId: null,
+    tokenDescription: null,
+    sourceIp: null,
+    proxyIp: null,
+    nodeId,
+    requestId: null,
+    method: null,
+    endpoint: null,
+    outcome: 'success',
+    details: { ...d },
+  };
+}
+
+/** Reads a purge record's details back (verify walks the chain as stored text); null if it is not one. */
+export function parsePurgeDetails(action: string, detailsText: string | null): PurgeDetails | null {
+  if (action !== AUDIT_PURGED || detailsText === null) return null;
+  try {
+    const d = JSON.parse(detailsText) as Partial<PurgeDetails>;
+    const nums = [d.purged, d.fromSeq, d.toSeq, d.retentionDays, d.maxRows, d.floorDays];
+    if (!nums.every((n) => typeof n === 'number' && Number.isSafeInteger(n))) return null;
+    return d as PurgeDetails;
+  } catch {
+    return null;
+  }
+}

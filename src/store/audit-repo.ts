@@ -1,5 +1,13 @@
 import { CompiledQuery, sql, type Kysely, type Selectable } from 'kysely';
-import type { AuditCategory, AuditEvent, AuditRecord } from '../domain/audit.js';
+import {
+  purgeEvent,
+  type AuditCategory,
+  type AuditEvent,
+  type AuditRecord,
+  type PurgeDetails,
+  type PurgeRequest,
+  type PurgeResult,
+} from '../domain/audit.js';
 import {
   chainContent,
   chainFieldsJson,
@@ -363,6 +371,18 @@ export class AuditRepo {
     return h ? { seq: Number(h.seq), hash: h.hash } : null;
   }
 
+  /** The chain head and the number of records (head seq - oldest seq + 1), for an anchor; null when empty. */
+  async anchorHead(): Promise<{ seq: number; hash: string; records: number } | null> {
+    const head = await this.head();
+    if (!head || head.seq === 0) return null;
+    const oldest = await this.db
+      .selectFrom('audit_log')
+      .select((eb) => eb.fn.min('seq').as('seq'))
+      .executeTakeFirst();
+    const min = oldest?.seq == null ? head.seq + 1 : Number(oldest.seq);
+    return { seq: head.seq, hash: head.hash, records: Math.max(0, head.seq - min + 1) };
+  }
+
   /** Where verification starts: the checkpoint just below the oldest record, else the genesis. */
   async chainStart(): Promise<ChainStart> {
     const oldest = await this.db
@@ -400,24 +420,26 @@ export class AuditRepo {
 
   /**
    * Deletes up to `limit` of the oldest records that are older than `before` or beyond `maxRows`,
-   * and leaves a checkpoint at the last one deleted, in the same transaction. Returns how many.
+   * never one at or after `floor`, leaves a checkpoint at the last one deleted and appends an
+   * `audit.purged` record naming what went and under which settings, all in this transaction: a
+   * purge is never left without its record. Call it inside a transaction (Store.transaction).
    */
-  async purgeBatch(before: number, maxRows: number, limit: number, now: number): Promise<number> {
+  async purgeBatch(p: PurgeRequest): Promise<PurgeResult> {
     if (this.dialect === 'postgres') {
       // One purger at a time across the cluster; the others skip this round.
       const lock = await sql<{
         ok: boolean;
       }>`select pg_try_advisory_xact_lock(${PURGE_LOCK_ID}) as ok`.execute(this.db);
-      if (!lock.rows[0]?.ok) return 0;
+      if (!lock.rows[0]?.ok) return { purged: 0, heldByFloor: 0 };
     }
     const oldest = await this.db
       .selectFrom('audit_log')
       .select(['seq', 'hash', 'ts'])
       .orderBy('seq')
-      .limit(limit)
+      .limit(p.limit)
       .execute();
     const first = oldest[0];
-    if (!first) return 0;
+    if (!first) return { purged: 0, heldByFloor: 0 };
     const newest = await this.db
       .selectFrom('audit_log')
       .select((eb) => eb.fn.max('seq').as('seq'))
@@ -426,16 +448,26 @@ export class AuditRepo {
     // only the oldest. This takes two index lookups where count(*) reads a whole index, once per
     // batch. Were records deleted from the middle (tampering, which verify reports), it overcounts
     // by that many, and the purge keeps that many fewer than maxRows.
-    const overflow = Math.max(0, Number(newest?.seq ?? first.seq) - Number(first.seq) + 1 - maxRows);
+    const excess = Math.max(0, Number(newest?.seq ?? first.seq) - Number(first.seq) + 1 - p.maxRows);
+    // One more than the excess: room for the purge record, so the log ends at maxRows, not above.
+    const overflow = excess > 0 ? excess + 1 : 0;
     let n = 0;
-    // Oldest first: stop at the first record that is both young enough and within maxRows.
+    let byAge = 0;
+    let floorStop = false;
+    // Oldest first: stop at the floor, or at the first record both young enough and within maxRows.
     for (const r of oldest) {
-      if (n >= overflow && Number(r.ts) >= before) break;
+      const ts = Number(r.ts);
+      if (ts >= p.floor) {
+        floorStop = true;
+        break;
+      }
+      if (ts < p.before) byAge++;
+      else if (n >= overflow) break;
       n++;
     }
-    if (n === 0) return 0;
+    const heldByFloor = floorStop ? Math.max(0, excess - n) : 0;
     const last = oldest[n - 1];
-    if (!last) return 0;
+    if (n === 0 || !last) return { purged: 0, heldByFloor };
     // On SQLite, in statements of SQLITE_DELETE_ROWS with the event loop free in between: each runs
     // synchronously. The transaction stays one, so pages shared by its deletions are written once.
     const step = this.dialect === 'sqlite' ? SQLITE_DELETE_ROWS : n;
@@ -447,9 +479,34 @@ export class AuditRepo {
     }
     await this.db
       .insertInto('audit_checkpoints')
-      .values({ seq: Number(last.seq), hash: last.hash ?? '', created_at: now, purged: n })
+      .values({ seq: Number(last.seq), hash: last.hash ?? '', created_at: p.now, purged: n })
       .execute();
     await this.db.deleteFrom('audit_checkpoints').where('seq', '<', Number(last.seq)).execute();
-    return n;
+    const authors = await this.settingAuthors();
+    const details: PurgeDetails = {
+      reason: byAge === n ? 'retentionDays' : byAge === 0 ? 'maxRows' : 'retentionDays+maxRows',
+      purged: n,
+      fromSeq: Number(first.seq),
+      toSeq: Number(last.seq),
+      firstHash: first.hash ?? '',
+      lastHash: last.hash ?? '',
+      retentionDays: p.retentionDays,
+      maxRows: p.maxRows,
+      floorDays: p.floorDays,
+      retentionDaysSetBy: authors.get('audit.retentionDays') ?? 'default',
+      maxRowsSetBy: authors.get('audit.maxRows') ?? 'default',
+    };
+    await this.append([purgeEvent(details, p.nodeId, p.now)]);
+    return { purged: n, heldByFloor };
+  }
+
+  /** Who last set each retention setting, from the settings table (absent: never set, the default). */
+  private async settingAuthors(): Promise<Map<string, string>> {
+    const rows = await this.db
+      .selectFrom('settings')
+      .select(['key', 'updated_by'])
+      .where('key', 'in', ['audit.retentionDays', 'audit.maxRows'])
+      .execute();
+    return new Map(rows.map((r) => [r.key, r.updated_by]));
   }
 }

@@ -1,5 +1,5 @@
 import { createWriteStream } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
+import { readFile, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -11,7 +11,9 @@ import {
   isAuditExportFormat,
   iterateAudit,
 } from '../../audit/export.js';
+import { parseAnchors, type Anchor } from '../../audit/anchors.js';
 import { verifyAuditChain } from '../../audit/verify.js';
+import type { PurgeNote } from '../../domain/audit-chain.js';
 import { AUDIT_CATEGORIES, isAuditCategory, type AuditRecord } from '../../domain/audit.js';
 import { invalidField } from '../../domain/errors.js';
 import { parseIp } from '../../domain/ip-rules.js';
@@ -293,19 +295,35 @@ export function auditCommands(program: Command, io: Io, globals: () => GlobalOpt
   audit
     .command('verify')
     .description(
-      'walk the hash chain and report the first record that was modified, deleted or reordered (exit 1 if so)',
+      'walk the hash chain, list the retention purges it passes, check it against the chain-head anchors, and report the first record that was modified, deleted or reordered (exit 1 if so)',
     )
-    .action(async () => {
+    .option(
+      '--anchors <file>',
+      "an anchor file to check against (default: this node's audit.anchorFile, when it exists)",
+    )
+    .action(async (o: { anchors?: string }) => {
+      if (o.anchors === '') throw invalidField('--anchors', 'must name a file');
       const broken = await withApp(io, globals(), async (ctx) => {
+        const file = o.anchors ?? ctx.config.audit.anchorFile;
+        const anchors = await readAnchorFile(file, o.anchors !== undefined);
+        if (anchors && anchors.unreadable > 0)
+          io.err(`tokengate: ${anchors.unreadable} line(s) of ${file} are not anchors and were skipped`);
         const progress = progressFor(io, (k) => `verifying: ${k} records checked`);
-        const r = await verifyAuditChain(ctx.store, (k) => progress.update(k));
+        const r = await verifyAuditChain(ctx.store, {
+          onProgress: (k) => progress.update(k),
+          ...(anchors ? { anchors: anchors.anchors } : {}),
+        });
         progress.clear();
+        for (const p of r.purges) io.out(purgeLine(p));
+        const anchorNote = anchors
+          ? `; ${r.anchorsChecked} of ${r.anchors} anchor(s) in ${file} matched, the rest were purged under retention`
+          : '';
         if (r.problem) {
           io.out(`audit chain broken at seq ${r.problem.seq}: ${r.problem.kind}: ${r.problem.message}`);
           return true;
         }
         if (r.checked === 0) {
-          io.out('audit chain verified: 0 records (the audit log is empty)');
+          io.out(`audit chain verified: 0 records (the audit log is empty)${anchorNote}`);
           return false;
         }
         const first = r.fromSeq + 1;
@@ -313,11 +331,35 @@ export function auditCommands(program: Command, io: Io, globals: () => GlobalOpt
         const checkpoint =
           r.fromSeq > 0 ? ` (continuing from the retention checkpoint at seq ${r.fromSeq})` : '';
         io.out(
-          `audit chain verified: ${r.checked} record${r.checked === 1 ? '' : 's'} from seq ${first} to ${last}${checkpoint}`,
+          `audit chain verified: ${r.checked} record${r.checked === 1 ? '' : 's'} from seq ${first} to ${last}${checkpoint}${anchorNote}`,
         );
         return false;
       });
       // Exit 1 without a second message: the verdict is already printed.
       if (broken) throw new CommanderError(1, 'tokengate.auditChainBroken', 'the audit chain is broken');
     });
+}
+
+/** The anchor file's anchors; null when the default file does not exist (a node that never ran). */
+async function readAnchorFile(
+  file: string,
+  named: boolean,
+): Promise<{ anchors: Anchor[]; unreadable: number } | null> {
+  try {
+    return parseAnchors(await readFile(file, 'utf8'));
+  } catch (err) {
+    if (!named && (err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw invalidField('--anchors', `cannot read ${file}: ${(err as Error).message}`);
+  }
+}
+
+/** `purge at #N: 1,234 records #a..#b removed under audit.maxRows=1000 set by alice` */
+export function purgeLine(p: PurgeNote): string {
+  const d = p.details;
+  const under: string[] = [];
+  if (d.reason !== 'maxRows')
+    under.push(`audit.retentionDays=${d.retentionDays} set by ${d.retentionDaysSetBy}`);
+  if (d.reason !== 'retentionDays') under.push(`audit.maxRows=${d.maxRows} set by ${d.maxRowsSetBy}`);
+  const n = d.purged.toLocaleString('en-US');
+  return `purge at #${p.seq}: ${n} record${d.purged === 1 ? '' : 's'} #${d.fromSeq}..#${d.toSeq} removed under ${under.join(' and ')} (floor ${d.floorDays} days)`;
 }
