@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { PassThrough, type Readable } from 'node:stream';
 import { Pool, type Dispatcher } from 'undici';
 import type { AuthResult, Gateway } from '../gateway/gateway.js';
 import type { NamedLogger } from '../log/log-manager.js';
@@ -9,6 +10,10 @@ import { sendDenial, sendError } from './respond.js';
 import { heldBack, LogThrottle } from '../log/throttle.js';
 import { maskTokens } from '../domain/audit.js';
 import type { LogContext } from '../log/layout.js';
+import { SESSION_COOKIE } from './cookies.js';
+import { withoutCookie } from './cookie-filter.js';
+import { BufferBudget, readBody, watchIdle } from './body-buffer.js';
+import { SlotGate } from './upstream-slots.js';
 
 type DispatchController = Dispatcher.DispatchController;
 
@@ -24,7 +29,55 @@ export interface ProxyOptions {
   bodyTimeoutMs: number;
   /** Pooled keep-alive connections to the upstream. */
   connections: number;
+  /** Largest request body read into memory before an upstream connection is taken. Default 1 MiB. */
+  bufferBodyBytes?: number;
+  /** Bytes of request bodies in memory at once, process-wide; past it bodies stream. Default 64 MiB. */
+  bufferTotalBytes?: number;
+  /** Longest silence while a request body arrives (nginx's client_body_timeout); past it 408. Default 30 s. */
+  clientBodyTimeoutMs?: number;
+  /** Share of `connections`, in percent, that streamed request bodies may hold together. Default 50. */
+  streamingPercent?: number;
+  /** Streamed request bodies one client address may have in flight. Default 8. */
+  streamsPerClient?: number;
+  /** Longest wait for a streaming slot; past it 503 with Retry-After. Default 10 s. */
+  streamWaitMs?: number;
 }
+
+/** The defaults of the optional {@link ProxyOptions}, the same as the config file's. */
+type BodyOptions = Required<
+  Pick<
+    ProxyOptions,
+    | 'bufferBodyBytes'
+    | 'bufferTotalBytes'
+    | 'clientBodyTimeoutMs'
+    | 'streamingPercent'
+    | 'streamsPerClient'
+    | 'streamWaitMs'
+  >
+>;
+
+export const PROXY_BODY_DEFAULTS: Readonly<BodyOptions> = {
+  bufferBodyBytes: 1_048_576,
+  bufferTotalBytes: 67_108_864,
+  clientBodyTimeoutMs: 30_000,
+  streamingPercent: 50,
+  streamsPerClient: 8,
+  streamWaitMs: 10_000,
+};
+
+/** A request body that made no progress for `clientBodyTimeoutMs`; answered 408. */
+class ClientBodyTimeout extends Error {
+  readonly code = 'TG_CLIENT_BODY_TIMEOUT';
+}
+
+/** How a body is handed to the upstream, and what to give back when the exchange ends. */
+interface Outgoing {
+  body: Buffer | Readable | null;
+  release: () => void;
+}
+
+/** A request without a body: nothing to send, nothing held. */
+const NO_BODY: Outgoing = { body: null, release: () => undefined };
 
 const NEVER_FORWARDED = [
   'host',
@@ -37,6 +90,25 @@ const NEVER_FORWARDED = [
 
 function hasBody(req: IncomingMessage): boolean {
   return req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined;
+}
+
+/** The declared body length; null for a chunked body (node's parser has already checked the header). */
+function declaredLength(req: IncomingMessage): number | null {
+  const length = req.headers['content-length'];
+  return req.headers['transfer-encoding'] === undefined && length !== undefined ? Number(length) : null;
+}
+
+/**
+ * 408 and close, as node answers a request past `server.requestTimeoutMs`. The error catalogue has
+ * no 408 code yet, so no catalogue body either.
+ */
+function sendBodyTimeout(res: ServerResponse, requestId: string): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  res.writeHead(408, { 'x-request-id': requestId, connection: 'close', 'content-length': 0 });
+  res.end();
 }
 
 /** The log context of a request that failed before it was authenticated. */
@@ -59,8 +131,10 @@ function upstreamFailure(err: unknown): { status: 'bad_gateway' | 'gateway_timeo
 }
 
 /**
- * The reverse proxy: authenticate, then stream the request to the upstream and its answer back,
- * through a pool of keep-alive connections. Bodies are never buffered, whatever their size.
+ * The reverse proxy: authenticate, then send the request to the upstream and stream its answer back,
+ * through a pool of keep-alive connections. A request body up to `bufferBodyBytes` is read into
+ * memory first, so a slow sender never holds an upstream connection; a larger one streams, holding
+ * one of a bounded share of the pool (see docs/gateway.md, "Request bodies").
  */
 export class Proxy {
   private readonly pool: Pool;
@@ -69,6 +143,15 @@ export class Proxy {
   private readonly unavailable = new LogThrottle(10_000);
   /** Every client header that never goes upstream as sent, lower-cased once. */
   private readonly dropped: ReadonlySet<string>;
+  private readonly bufferBodyBytes: number;
+  private readonly clientBodyTimeoutMs: number;
+  private readonly budget: BufferBudget;
+  /** The upstream connections streamed request bodies may hold, in total and per client. */
+  private readonly streams: SlotGate;
+  /** One line per event type per 10 s: an attack would otherwise write one per request. */
+  private readonly slowBodies = new LogThrottle(10_000);
+  private readonly streamsBusy = new LogThrottle(10_000);
+  private readonly budgetSpent = new LogThrottle(10_000);
 
   constructor(
     private readonly gateway: Gateway,
@@ -83,6 +166,15 @@ export class Proxy {
       bodyTimeout: opts.bodyTimeoutMs,
       keepAliveTimeout: 4_000,
     });
+    const body = { ...PROXY_BODY_DEFAULTS, ...definedOnly(opts) };
+    this.bufferBodyBytes = body.bufferBodyBytes;
+    this.clientBodyTimeoutMs = body.clientBodyTimeoutMs;
+    this.budget = new BufferBudget(body.bufferTotalBytes);
+    this.streams = new SlotGate(
+      Math.max(1, Math.floor((opts.connections * body.streamingPercent) / 100)),
+      body.streamsPerClient,
+      body.streamWaitMs,
+    );
     this.basePath = opts.upstream.pathname === '/' ? '' : opts.upstream.pathname.replace(/\/$/, '');
     const id = opts.identityHeaders;
     this.dropped = new Set(
@@ -146,9 +238,144 @@ export class Proxy {
       sendDenial(res, auth, { 'x-request-id': requestId, ...(hasBody(req) ? { connection: 'close' } : {}) });
       return;
     }
-    // A client that asked to confirm before sending its body gets the go-ahead only now, authenticated.
-    if (req.headers.expect?.toLowerCase() === '100-continue') res.writeContinue();
-    await this.forward(req, res, method, url, requestId, auth);
+    if (!hasBody(req)) {
+      continueIfAsked(req, res);
+      await this.forward(req, res, method, url, requestId, auth, NO_BODY);
+      return;
+    }
+    const outgoing = await this.prepareBody(req, res, url, requestId, auth);
+    if (outgoing !== null) await this.forward(req, res, method, url, requestId, auth, outgoing);
+  }
+
+  /**
+   * Reads a small body into memory, or takes a streaming slot for a large one, before any upstream
+   * connection is used. null: the request was answered (408, 503) or its client is gone.
+   */
+  private async prepareBody(
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: string,
+    requestId: string,
+    auth: AuthResult,
+  ): Promise<Outgoing | null> {
+    const length = declaredLength(req);
+    if (length !== null && length > this.bufferBodyBytes) {
+      return this.streamBody(req, res, url, requestId, auth, [], 0);
+    }
+    continueIfAsked(req, res);
+    const read = await readBody(req, {
+      maxBytes: this.bufferBodyBytes,
+      idleMs: this.clientBodyTimeoutMs,
+      budget: this.budget,
+    });
+    switch (read.kind) {
+      case 'complete':
+        return { body: read.body, release: () => this.budget.give(read.charged) };
+      case 'overflow':
+        if (read.reason === 'budget') {
+          const held = this.budgetSpent.pass();
+          if (held !== null) {
+            this.log.warn(
+              `request bodies in memory reached proxy.bufferTotalBytes (${this.budget.limit} bytes): streaming instead${heldBack(held)}`,
+              this.context(auth, requestId, url),
+            );
+          }
+        }
+        return this.streamBody(req, res, url, requestId, auth, read.prefix, read.charged);
+      case 'idle':
+        this.bodyTimedOut(res, url, requestId, auth);
+        return null;
+      case 'aborted':
+        return null;
+    }
+  }
+
+  /**
+   * A body too large to buffer streams through one of the slots that streamed bodies share; with
+   * none free within `streamWaitMs` the client gets 503. `prefix` is what was read before
+   * buffering gave up, `charged` its bytes in the budget.
+   */
+  private async streamBody(
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: string,
+    requestId: string,
+    auth: AuthResult,
+    prefix: Buffer[],
+    charged: number,
+  ): Promise<Outgoing | null> {
+    const ip = auth.client.clientIp;
+    const slot = await this.streams.acquire(ip);
+    if (slot === null) {
+      this.budget.give(charged);
+      const held = this.streamsBusy.pass();
+      if (held !== null) {
+        this.log.warn(
+          `no upstream connection for a streamed request body within the wait (${this.streams.held()} of ${this.streams.capacity} in use, ${this.streams.held(ip)} by this client): answered 503${heldBack(held)}`,
+          this.context(auth, requestId, url),
+        );
+      }
+      sendError(
+        res,
+        'unavailable',
+        'the upstream connections for large request bodies are all busy; try again shortly',
+        {
+          'x-request-id': requestId,
+          connection: 'close',
+        },
+      );
+      return null;
+    }
+    const release = (): void => {
+      slot();
+      this.budget.give(charged);
+    };
+    if (req.destroyed || res.destroyed) {
+      release();
+      return null;
+    }
+    if (prefix.length === 0) continueIfAsked(req, res);
+    const body = new PassThrough();
+    for (const chunk of prefix) body.write(chunk);
+    // Not pipeline(): it would destroy the client's request (and socket) when undici drops the body.
+    req.on('error', (err) => body.destroy(err));
+    req.once('close', () => {
+      if (!req.complete) body.destroy(new Error('the client closed the connection'));
+    });
+    req.pipe(body);
+    const stopWatching = watchIdle(
+      req,
+      this.clientBodyTimeoutMs,
+      () => body.writableNeedDrain,
+      () => body.destroy(new ClientBodyTimeout('no request body bytes within proxy.clientBodyTimeoutMs')),
+    );
+    return {
+      body,
+      release: () => {
+        stopWatching();
+        release();
+      },
+    };
+  }
+
+  private bodyTimedOut(res: ServerResponse, url: string, requestId: string, auth: AuthResult): void {
+    const held = this.slowBodies.pass();
+    if (held !== null) {
+      this.log.warn(
+        `a request body made no progress for ${this.clientBodyTimeoutMs} ms: answered 408 and closed the connection${heldBack(held)}`,
+        this.context(auth, requestId, url),
+      );
+    }
+    sendBodyTimeout(res, requestId);
+  }
+
+  private context(auth: AuthResult, requestId: string, url: string): LogContext {
+    return {
+      username: auth.identity?.user ?? 'anonymous',
+      requestId,
+      ip: auth.client.clientIp,
+      url: maskTokens(url.split('?')[0] ?? ''),
+    };
   }
 
   private upstreamHeaders(req: IncomingMessage, requestId: string, auth: AuthResult): string[] {
@@ -162,6 +389,12 @@ export class Proxy {
       const lower = name.toLowerCase().replaceAll('_', '-');
       if (this.dropped.has(lower) || extraDrop?.has(lower)) continue;
       if (dropAuthorization && lower === 'authorization') continue;
+      if (lower === 'cookie') {
+        // The management session is never the upstream's to see or replay (issue 14, finding 1).
+        const kept = withoutCookie(raw[i + 1] ?? '', SESSION_COOKIE);
+        if (kept !== null) out.push(name, kept);
+        continue;
+      }
       out.push(name, raw[i + 1] ?? '');
     }
     const { client } = auth;
@@ -194,6 +427,7 @@ export class Proxy {
     url: string,
     requestId: string,
     auth: AuthResult,
+    outgoing: Outgoing,
   ): Promise<void> {
     return new Promise<void>((resolve) => {
       let controller: DispatchController | null = null;
@@ -208,12 +442,17 @@ export class Proxy {
       const done = (): void => {
         res.off('close', onClose);
         res.off('drain', resume);
+        outgoing.release();
         resolve();
       };
       res.once('close', onClose);
       const failed = (err: Error): void => {
         done();
         if (clientGone) return; // nobody left to answer
+        if (err instanceof ClientBodyTimeout) {
+          this.bodyTimedOut(res, url, requestId, auth);
+          return;
+        }
         if (started) {
           this.log.warn(
             `upstream ${this.opts.upstream.origin} failed after its response started (${(err as { code?: string }).code ?? err.message}); the client connection was cut`,
@@ -235,48 +474,69 @@ export class Proxy {
         );
         sendError(res, failure.status, failure.message, { 'x-request-id': requestId });
       };
-      this.pool.dispatch(
-        {
-          path: this.basePath + url,
-          method,
-          headers: this.upstreamHeaders(req, requestId, auth),
-          body: hasBody(req) ? req : null,
-        },
-        {
-          onRequestStart: (c) => {
-            controller = c;
-            if (clientGone) c.abort(new Error('the client closed the connection'));
+      // A synchronous throw (a header undici refuses) still gives back what the request holds.
+      try {
+        this.pool.dispatch(
+          {
+            path: this.basePath + url,
+            method,
+            headers: this.upstreamHeaders(req, requestId, auth),
+            body: outgoing.body,
           },
-          onResponseStart: (c, statusCode, headers) => {
-            if (statusCode < 200) return; // informational answers are not relayed
-            const extraDrop = connectionTokens(headers.connection);
-            const out: Record<string, string | string[]> = {};
-            for (const name in headers) {
-              const value = headers[name];
-              if (value === undefined || HOP_BY_HOP.has(name) || extraDrop?.has(name)) continue;
-              out[name] = value;
-            }
-            if (auth.rate) Object.assign(out, rateLimitHeaders(auth.rate));
-            try {
-              res.writeHead(statusCode, out);
-              started = true;
-            } catch (err) {
-              c.abort(err as Error);
-            }
+          {
+            onRequestStart: (c) => {
+              controller = c;
+              if (clientGone) c.abort(new Error('the client closed the connection'));
+            },
+            onResponseStart: (c, statusCode, headers) => {
+              if (statusCode < 200) return; // informational answers are not relayed
+              const extraDrop = connectionTokens(headers.connection);
+              const out: Record<string, string | string[]> = {};
+              for (const name in headers) {
+                const value = headers[name];
+                if (value === undefined || HOP_BY_HOP.has(name) || extraDrop?.has(name)) continue;
+                out[name] = value;
+              }
+              if (auth.rate) Object.assign(out, rateLimitHeaders(auth.rate));
+              try {
+                res.writeHead(statusCode, out);
+                started = true;
+              } catch (err) {
+                c.abort(err as Error);
+              }
+            },
+            onResponseData: (c, chunk) => {
+              if (!res.write(chunk) && !c.paused) {
+                c.pause();
+                res.once('drain', resume);
+              }
+            },
+            onResponseEnd: () => {
+              res.end();
+              done();
+            },
+            onResponseError: (_c, err) => failed(err),
           },
-          onResponseData: (c, chunk) => {
-            if (!res.write(chunk) && !c.paused) {
-              c.pause();
-              res.once('drain', resume);
-            }
-          },
-          onResponseEnd: () => {
-            res.end();
-            done();
-          },
-          onResponseError: (_c, err) => failed(err),
-        },
-      );
+        );
+      } catch (err) {
+        done();
+        throw err;
+      }
     });
   }
+}
+
+/** A client that asked to confirm before sending its body gets the go-ahead only now, authenticated. */
+function continueIfAsked(req: IncomingMessage, res: ServerResponse): void {
+  if (req.headers.expect?.toLowerCase() === '100-continue') res.writeContinue();
+}
+
+/** The options that are set: `undefined` must not override a default when spread. */
+function definedOnly(opts: ProxyOptions): Partial<BodyOptions> {
+  const out: Partial<BodyOptions> = {};
+  for (const key of Object.keys(PROXY_BODY_DEFAULTS) as Array<keyof BodyOptions>) {
+    const value = opts[key];
+    if (value !== undefined) out[key] = value;
+  }
+  return out;
 }

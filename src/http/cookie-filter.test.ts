@@ -1,0 +1,27 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { withoutCookie } from './cookie-filter.js';
+
+describe('withoutCookie', () => {
+  const cases: Array<[string, string | null]> = [
+    ['a=1; s=x; b=2', 'a=1; b=2'],
+    ['s=x; a=1', 'a=1'],
+    ['a=1;s=x', 'a=1'],
+    ['s=x', null],
+    [' s=x ;  s=y', null],
+    ['a=1 ; s =x;b=q=2', 'a=1 ;b=q=2'],
+    ['as=1; sa=2; S=3', 'as=1; sa=2; S=3'],
+    ['a="s=x"; b=2', 'a="s=x"; b=2'],
+    ['s; a=1', 's; a=1'],
+  ];
+  for (const [header, expected] of cases) {
+    it(`${JSON.stringify(header)} → ${JSON.stringify(expected)}`, () => {
+      assert.equal(withoutCookie(header, 's'), expected);
+    });
+  }
+
+  it('returns a header that never mentions the name unchanged', () => {
+    const header = 'a=1;  b=2 ;c';
+    assert.equal(withoutCookie(header, 'tg_session'), header);
+  });
+});
