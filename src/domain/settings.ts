@@ -305,7 +305,7 @@ export const SETTING_DEFINITIONS = [
     schema: { type: 'array', items: { type: 'string' }, maxItems: 100 },
     default: ['git'],
     description:
-      'Requests besides GET, HEAD and OPTIONS that a read token may make: a preset ("git": POST …/git-upload-pack, so git clone works and git push does not) or "METHOD /path/pattern" with * (one segment) and ** (any depth).',
+      'Requests besides GET, HEAD and OPTIONS that a read token may make: a preset ("git": POST …/git-upload-pack with Content-Type application/x-git-upload-pack-request, so git clone works and git push does not) or "METHOD /path/pattern" with * (one segment) and ** (any depth). Whatever the rules, a read token never gets GET …/info/refs?service=git-receive-pack (the start of a push), and a method override (X-HTTP-Method-Override, _method) must name a read too.',
     parse: readRuleList,
   }),
   def({
@@ -420,14 +420,16 @@ export const SETTING_DEFINITIONS = [
     key: 'audit.retentionDays',
     schema: { type: 'integer', minimum: 1, maximum: 36_500 },
     default: 1095,
-    description: 'Audit records older than this many days are purged in small batches by a background job.',
+    description:
+      'Audit records older than this many days are purged in small batches by a background job; never sooner than audit.retentionFloorDays (config file). Each purge leaves an audit.purged record.',
     parse: int(1, 36_500),
   }),
   def({
     key: 'audit.maxRows',
     schema: { type: 'integer', minimum: 1000, maximum: 1_000_000_000 },
     default: 10_000_000,
-    description: 'The audit log keeps at most this many records; the oldest beyond it are purged first.',
+    description:
+      'The audit log keeps at most this many records; the oldest beyond it are purged first, but never one younger than audit.retentionFloorDays (config file): at the cap the log grows instead, with a WARN and the tokengate_audit_rows_held_by_floor gauge.',
     parse: int(1000, 1_000_000_000),
   }),
 ] as const satisfies readonly SettingDefinition[];
