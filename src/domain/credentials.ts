@@ -120,16 +120,10 @@ function parseBearer(header: string): Credentials {
   return { kind: 'bearer', secret: header.slice(start, end) };
 }
 
-/** A base64 character (standard alphabet), by char code. */
-function isBase64Char(c: number): boolean {
-  return (
-    (c >= 0x41 && c <= 0x5a) ||
-    (c >= 0x61 && c <= 0x7a) ||
-    (c >= 0x30 && c <= 0x39) ||
-    c === 0x2b ||
-    c === 0x2f
-  );
-}
+/** 1 for each character of the standard base64 alphabet, by char code. */
+const BASE64_CHARS = new Uint8Array(128);
+for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/')
+  BASE64_CHARS[c.charCodeAt(0)] = 1;
 
 /** True when `s.slice(start, end)` is base64: the alphabet, at most two `=` at the end, a sane length. */
 function isBase64(s: string, start: number, end: number): boolean {
@@ -137,7 +131,10 @@ function isBase64(s: string, start: number, end: number): boolean {
   let dataEnd = end;
   while (dataEnd > start && end - dataEnd < 2 && s.charCodeAt(dataEnd - 1) === 0x3d /* = */) dataEnd--;
   if (dataEnd === start || (end - start) % 4 === 1) return false;
-  for (let i = start; i < dataEnd; i++) if (!isBase64Char(s.charCodeAt(i))) return false;
+  for (let i = start; i < dataEnd; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 127 || BASE64_CHARS[c] !== 1) return false;
+  }
   return true;
 }
 
