@@ -23,7 +23,9 @@ const COMPAT = '/rest/de.resolution.apitokenauth/latest/user/token';
 const EVIL_SCRIPT = `
 const admin = new URLSearchParams(location.search).get('admin');
 const results = {};
+window.__progress = results;
 const tryIt = async (name, fn) => {
+  results[name] = 'pending';
   try { results[name] = await fn(); } catch (e) { results[name] = 'error: ' + e.name; }
 };
 const json = { 'content-type': 'application/json' };
@@ -39,12 +41,14 @@ const steal = async (base, mode) => {
 };
 (async () => {
   await tryIt('gateway origin', () => steal('', 'same-origin'));
-  await tryIt('admin origin, cors', () => steal(admin, 'cors'));
-  await tryIt('admin origin, no-cors', () => steal(admin, 'no-cors'));
-  await tryIt('admin origin, text/plain no-cors', async () => {
-    const r = await fetch(admin + '/_tokengate/api/v1/admin/users', { method: 'POST', credentials: 'include', mode: 'no-cors', headers: { 'content-type': 'text/plain' }, body: user('backdoor-plain') });
-    return r.type;
-  });
+  if (admin) {
+    await tryIt('admin origin, cors', () => steal(admin, 'cors'));
+    await tryIt('admin origin, no-cors', () => steal(admin, 'no-cors'));
+    await tryIt('admin origin, text/plain no-cors', async () => {
+      const r = await fetch(admin + '/_tokengate/api/v1/admin/users', { method: 'POST', credentials: 'include', mode: 'no-cors', headers: { 'content-type': 'text/plain' }, body: user('backdoor-plain') });
+      return r.type;
+    });
+  }
   await tryIt('compat API mint', async () => {
     const r = await fetch('${COMPAT}', { method: 'POST', credentials: 'include', headers: json, body: JSON.stringify({ tokenDescription: 'minted by a page', tokenValidityTimeInMonths: 1 }) });
     return String(r.status);
@@ -98,10 +102,27 @@ describe('a page of the proxied application cannot act as the signed-in administ
     tokens: await node.node.ctx.store.tokens.countActive('admin', Date.now()),
   });
 
-  const attack = async (context: BrowserContext, node: TestNode): Promise<Record<string, string>> => {
+  /** Opens the attachment; with `admin`, its script also tries the admin listener's origin. */
+  const attack = async (
+    context: BrowserContext,
+    node: TestNode,
+    admin: string,
+  ): Promise<Record<string, string>> => {
     const page = await context.newPage();
-    await page.goto(`${node.url}/attachments/report.html?admin=${encodeURIComponent(node.adminUrl)}`);
-    await page.waitForFunction('window.__results !== undefined', null, { timeout: WAIT_MS });
+    const problems: string[] = [];
+    page.on('pageerror', (e) => problems.push(e.message));
+    page.on('console', (m) => problems.push(m.text()));
+    page.on('requestfailed', (r) => problems.push(`${r.url()} ${r.failure()?.errorText ?? ''}`));
+    await page.goto(`${node.url}/attachments/report.html?admin=${encodeURIComponent(admin)}`);
+    await page
+      .waitForFunction('window.__results !== undefined', null, { timeout: WAIT_MS })
+      .catch(async (err: unknown) => {
+        const progress = await page.evaluate<unknown>('window.__progress').catch(() => null);
+        throw new Error(
+          `the page's script did not finish: ${JSON.stringify(progress)} ${problems.join(' | ')}`,
+          { cause: err },
+        );
+      });
     return page.evaluate<Record<string, string>>('window.__results');
   };
 
@@ -119,18 +140,24 @@ describe('a page of the proxied application cannot act as the signed-in administ
       await ui.getByLabel('Password').fill(ADMIN_PASSWORD);
       await ui.getByTestId('signin-submit').click();
       await ui.getByTestId('current-user').waitFor({ state: 'attached' });
-      const cookies = await context.cookies(t.adminUrl);
+      const cookies = await context.cookies(`${t.adminUrl}/_tokengate/`);
       assert.ok(
         cookies.some((c) => c.name === 'tg_session'),
         'the admin is signed in',
       );
       const before = await counts(t);
-      const results = await attack(context, t);
+      const results = await attack(context, t, t.adminUrl);
       // The gateway's origin has no management plane; the admin origin's answers are unreadable
       // (no CORS) and its writes are refused (Sec-Fetch-Site same-site, no CSRF token).
       assert.match(results['gateway origin'] ?? '', /^404 no-csrf 404 404$/, JSON.stringify(results));
       assert.match(results['admin origin, cors'] ?? '', /^error: TypeError$/, JSON.stringify(results));
-      assert.match(results['admin origin, no-cors'] ?? '', /^0 no-csrf 0 0$/, JSON.stringify(results));
+      // Opaque answers, or none at all where Chromium's opaque-response blocking drops them: either
+      // way the script learns nothing, and the counts below show the writes were refused.
+      assert.match(
+        results['admin origin, no-cors'] ?? '',
+        /^(0 no-csrf 0 0|error: TypeError)$/,
+        JSON.stringify(results),
+      );
       // A browser's call to the compatibility API is refused before any credential is looked at.
       assert.equal(results['compat API mint'], '403', JSON.stringify(results));
       assert.deepEqual(await counts(t), before, 'nothing was created');
@@ -153,7 +180,8 @@ describe('a page of the proxied application cannot act as the signed-in administ
       context.setDefaultTimeout(WAIT_MS);
       contexts.push(context);
       const before = await counts(t);
-      const results = await attack(context, t);
+      // The cached credentials are the gateway origin's: the admin origin was tried above.
+      const results = await attack(context, t, '');
       assert.match(results['gateway origin'] ?? '', /^404 no-csrf 404 404$/, JSON.stringify(results));
       // The compatibility API takes passwords from scripts only: a browser's call is refused.
       assert.equal(results['compat API mint'], '403', JSON.stringify(results));
