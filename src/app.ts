@@ -90,8 +90,18 @@ export async function assembleApp(
   const deps: ServiceDeps = { store, feed, nodeId: config.nodeId, now };
   const settings = new SettingsService(deps, (m) => opts.log.warn(m));
   await settings.reload();
-  const users = new UserService(deps);
+  const users = new UserService(deps, settings);
   const tokens = new TokenService(deps, settings);
+  // A settings change that widens a group's management powers revokes the tokens others made for
+  // its members (group changes do it in their own transaction, in UserService).
+  let previous = settings.current;
+  settings.onChange((snap) => {
+    const before = previous;
+    previous = snap.settings;
+    tokens
+      .revokeOnSettingsWidening(before, snap.settings)
+      .catch((err: unknown) => opts.log.error('revoking tokens after a permissions change failed', err));
+  });
   const cache = new CredentialCache(store, feed, {
     maxEntries: config.cache.maxEntries,
     ttlMs: config.cache.ttlSeconds * 1000,

@@ -1,13 +1,15 @@
 import { randomBase62 } from '../domain/base62.js';
-import { maskTokens, type RequestContext } from '../domain/audit.js';
+import { maskTokens, type AuditEvent, type RequestContext } from '../domain/audit.js';
 import { AppError } from '../domain/errors.js';
 import { hasPermission, isAdmin, type Principal } from '../domain/permissions.js';
 import { generateToken } from '../domain/token-format.js';
 import { hashToken } from '../domain/token-hash.js';
 import { checkDescription, grantToken, type TokenRequest } from '../domain/token-policy.js';
+import type { Settings } from '../domain/settings.js';
 import type { StoredToken, TokenRecord } from '../domain/token.js';
+import type { Store } from '../store/store.js';
 import type { TokenCursor, TokenFilter } from '../store/token-repo.js';
-import { makeAudit, type ServiceDeps } from './context.js';
+import { makeAudit, systemContext, type ServiceDeps } from './context.js';
 import type { SettingsService } from './settings-service.js';
 
 export const TOKEN_ID_PREFIX = 'tok_';
@@ -27,6 +29,60 @@ export interface TokenPage {
 function record(t: StoredToken): TokenRecord {
   const { hash: _hash, rotatedSecretValidUntil: _old, ...rest } = t;
   return rest;
+}
+
+/** What a user may manage beyond their own tokens, and so what a token of theirs may do. */
+export interface ManagementPowers {
+  admin: boolean;
+  manageAllTokens: boolean;
+}
+
+export function managementPowers(groups: readonly string[], settings: Settings): ManagementPowers {
+  const p = { groups };
+  return { admin: isAdmin(p), manageAllTokens: hasPermission(p, 'manageAllTokens', settings) };
+}
+
+/** The powers held after and not before; empty when nothing widened. */
+export function gainedPowers(before: ManagementPowers, after: ManagementPowers): string[] {
+  return (Object.keys(after) as Array<keyof ManagementPowers>).filter((k) => after[k] && !before[k]);
+}
+
+/**
+ * Revokes, in the caller's transaction, the active tokens of `owner` that someone else created (a
+ * token manager, an admin), because the owner has just gained management powers. Whoever created
+ * such a token may hold a copy, and could not have granted those powers (a manager cannot create
+ * tokens for an admin): the token must not gain them. The owner's own tokens, and those the local
+ * command line made (`@cli`, which may do anything), stay. Each revocation is audited with the
+ * reason `promoted`. Returns the revoked ids.
+ */
+export async function revokeOnWidening(
+  tx: Store,
+  audit: (e: Parameters<ReturnType<typeof makeAudit>>[0]) => AuditEvent,
+  owner: string,
+  gained: readonly string[],
+  cause: string,
+  now: number,
+): Promise<string[]> {
+  const active = await tx.tokens.search({ user: owner, status: 'active' }, now, 100_000);
+  const revoked: string[] = [];
+  for (const t of active) {
+    if (t.createdBy === t.user || t.createdBy.startsWith('@')) continue;
+    if (!(await tx.tokens.revoke(t.id, now, '@system'))) continue;
+    revoked.push(t.id);
+    await tx.audit.append([
+      audit({
+        category: 'tokens',
+        action: 'token.revoked',
+        summary: `Token "${t.description}" of ${owner} revoked: ${owner} gained ${gained.join(' and ')} (${cause}), and the token was created by ${t.createdBy}`,
+        affectedUser: owner,
+        tokenId: t.id,
+        tokenDescription: t.description,
+        details: { reason: 'promoted', gained, cause, createdBy: t.createdBy, scope: t.scope },
+      }),
+    ]);
+  }
+  if (revoked.length > 0) await tx.changes.record('token', revoked, now);
+  return revoked;
 }
 
 /**
@@ -342,6 +398,34 @@ export class TokenService {
     });
     if (t) this.deps.feed.publish('token', [id]);
     return t;
+  }
+
+  /**
+   * After a settings change: every user whose groups now grant more management powers (e.g. their
+   * group joined permissions.manageAllTokens) loses the tokens someone else created for them
+   * ({@link revokeOnWidening}). Safe to run on every node: a token is revoked and audited once.
+   */
+  async revokeOnSettingsWidening(before: Settings, after: Settings): Promise<string[]> {
+    if (
+      JSON.stringify(before['permissions.manageAllTokens']) ===
+      JSON.stringify(after['permissions.manageAllTokens'])
+    )
+      return [];
+    const now = this.deps.now();
+    const audit = makeAudit(this.deps, systemContext('@system'), now);
+    const ids: string[] = [];
+    for (const u of await this.deps.store.users.list()) {
+      const gained = gainedPowers(managementPowers(u.groups, before), managementPowers(u.groups, after));
+      if (gained.length === 0) continue;
+      const cause = `permissions.manageAllTokens now ${JSON.stringify(after['permissions.manageAllTokens'])}`;
+      ids.push(
+        ...(await this.deps.store.transaction((tx) =>
+          revokeOnWidening(tx, audit, u.username, gained, cause, now),
+        )),
+      );
+    }
+    if (ids.length > 0) this.deps.feed.publish('token', ids);
+    return ids;
   }
 
   private async visible(p: Principal, id: string, asManager: boolean): Promise<StoredToken> {

@@ -2,7 +2,7 @@ import type { RequestContext } from '../domain/audit.js';
 import { AppError, invalidField } from '../domain/errors.js';
 import { generatePassword, hashPassword, verifyPassword } from '../domain/password.js';
 import { isAdmin, type Principal } from '../domain/permissions.js';
-import { GROUP_NAME_PATTERN } from '../domain/settings.js';
+import { GROUP_NAME_PATTERN, type Settings } from '../domain/settings.js';
 import {
   ADMIN_GROUP,
   ADMIN_USERNAME,
@@ -14,6 +14,7 @@ import {
 import { isUniqueViolation } from '../store/db-errors.js';
 import type { UserPatch } from '../store/user-repo.js';
 import { makeAudit, type ServiceDeps } from './context.js';
+import { gainedPowers, managementPowers, revokeOnWidening } from './token-service.js';
 
 export interface NewUser {
   username: string;
@@ -83,7 +84,11 @@ function refusePasswordByToken(p: Principal): void {
 
 /** The local user directory: users, groups, passwords and the disabled flag. Changes are admin-only and audited. */
 export class UserService {
-  constructor(private readonly deps: ServiceDeps) {}
+  constructor(
+    private readonly deps: ServiceDeps,
+    /** The permissions.* settings decide which group changes widen a user's management powers. */
+    private readonly settings: { readonly current: Settings },
+  ) {}
 
   private requireAdmin(p: Principal): void {
     if (!isAdmin(p)) throw new AppError('forbidden', 'managing users needs the admin group');
@@ -200,10 +205,18 @@ export class UserService {
       }
       await tx.audit.append(events);
       await tx.changes.record('user', [username], now);
-      return after;
+      // A group change that grants management powers revokes the tokens others made for the user.
+      const s = this.settings.current;
+      const gained = gainedPowers(managementPowers(before.groups, s), managementPowers(after.groups, s));
+      const revoked =
+        gained.length > 0
+          ? await revokeOnWidening(tx, audit, username, gained, `groups changed by ${p.username}`, now)
+          : [];
+      return { after, revoked };
     });
+    if (updated.revoked.length > 0) this.deps.feed.publish('token', updated.revoked);
     this.deps.feed.publish('user', [username]);
-    return updated;
+    return updated.after;
   }
 
   /** Deletes a user and their tokens. Each token gets its own audit record, matching its creation. */
