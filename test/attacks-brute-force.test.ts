@@ -190,16 +190,18 @@ describe('brute force: one node', () => {
     assert.equal((await get(ip, bearer(alice))).status, 429);
   });
 
-  it("blocks password sign-in for a user named in failed attempts from many IPs, never the user's tokens", async () => {
-    // Basic user:wrong-token from four different IPs (each far under its own limit) names alice four times.
+  it("blocks password sign-in for a user named in failed attempts from one IP, from that IP only, never the user's tokens", async () => {
+    // Basic user:wrong-token from four different IPs (each far under its own limit) blocks nobody.
     for (let i = 0; i < 4; i++)
       assert.equal((await get(clientIp(), basicAuth('alice', forged()))).status, 401);
+    // Two failures naming alice from one IP (under the IP limit of 3) with the user limit at 2.
+    await t.settings({ 'bruteForce.userMaxFailures': 2 });
+    const ip = clientIp();
+    for (let i = 0; i < 2; i++) assert.equal((await get(ip, basicAuth('alice', forged()))).status, 401);
     const verify = t.node.ctx.users.verifyPassword.bind(t.node.ctx.users);
     let hashed = 0;
     t.node.ctx.users.verifyPassword = (u, p) => (hashed++, verify(u, p));
     try {
-      // The management API with alice's right password, from a fresh IP: refused before the hash.
-      const ip = clientIp();
       const api = await fetch(`${t.url}/_tokengate/api/v1/me`, {
         headers: { authorization: basicAuth('alice', 'alice-password-1'), 'x-forwarded-for': ip },
       });
@@ -218,7 +220,13 @@ describe('brute force: one node', () => {
       assert.equal(hashed, 0, 'no password was hashed for a blocked user');
     } finally {
       t.node.ctx.users.verifyPassword = verify;
+      await t.settings({ 'bruteForce.userMaxFailures': 4 });
     }
+    // Her password still works from any other client: one client cannot lock her out.
+    const elsewhere = await fetch(`${t.url}/_tokengate/api/v1/me`, {
+      headers: { authorization: basicAuth('alice', 'alice-password-1'), 'x-forwarded-for': clientIp() },
+    });
+    assert.equal(elsewhere.status, 200);
     // Her tokens keep working everywhere: Bearer and Basic alice:token, at the gateway and the API.
     assert.equal((await get(clientIp(), bearer(alice))).status, 200);
     assert.equal((await get(clientIp(), basicAuth('alice', alice))).status, 200);
