@@ -42,9 +42,14 @@ describe('data directory permissions', () => {
   });
 
   it('creates the data directory 0700 and the database, -wal, -shm and log file 0600', async () => {
-    const { node } = await start();
+    const { node, lines } = await start();
     try {
       const f = files();
+      assert.deepEqual(
+        lines.filter((l) => /readable by others/.test(l)),
+        [],
+        'a fresh data directory needs no tightening',
+      );
       for (const p of Object.values(f)) assert.ok(existsSync(p), `${p} exists`);
       assert.equal(mode(f.dir), '700', 'data directory');
       assert.equal(mode(f.logs), '700', 'log directory');
