@@ -269,7 +269,8 @@ export async function startRuntime(config: Config, opts: StartNodeOptions): Prom
     });
     // Always on, whatever audit.events.* say; queued, so the request that crossed the line never waits.
     auditQueue.offer(blockAuditEvent(n, config.nodeId));
-    redis?.blocks.publish(n.subject, n.value, n.until - n.at);
+    // A user block is keyed by user and address (`key`): other nodes learn exactly that block.
+    redis?.blocks.publish(n.subject, n.key, n.until - n.at);
   };
   const bruteForce = new BruteForceGuard({
     counter: redis?.failures ?? new MemoryFailureCounter(),
@@ -353,8 +354,9 @@ export async function startRuntime(config: Config, opts: StartNodeOptions): Prom
 }
 
 /**
- * Starts one serving node: the runtime, the reverse proxy, forward-auth and the management API on
- * one port. With no upstream configured it also starts the demo "whoami" upstream on loopback.
+ * Starts one serving node: the runtime, the reverse proxy and forward-auth on the gateway's port, and
+ * the web UI and management API on the admin listener. With no upstream configured it also starts
+ * the demo "whoami" upstream on loopback.
  */
 export async function startNode(config: Config, opts: StartNodeOptions): Promise<RunningNode> {
   const rt = await startRuntime(config, opts);
@@ -373,6 +375,12 @@ export async function startNode(config: Config, opts: StartNodeOptions): Promise
       connectTimeoutMs: config.proxy.connectTimeoutMs,
       headersTimeoutMs: config.proxy.headersTimeoutMs,
       bodyTimeoutMs: config.proxy.bodyTimeoutMs,
+      bufferBodyBytes: config.proxy.bufferBodyBytes,
+      bufferTotalBytes: config.proxy.bufferTotalBytes,
+      clientBodyTimeoutMs: config.proxy.clientBodyTimeoutMs,
+      streamingPercent: config.proxy.streamingPercent,
+      streamsPerClient: config.proxy.streamsPerClient,
+      streamWaitMs: config.proxy.streamWaitMs,
     },
     proxyLog,
     ids,

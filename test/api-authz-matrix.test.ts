@@ -62,7 +62,7 @@ describe('authorization matrix: every management endpoint × every kind of calle
   let userCounter = 0;
 
   const signIn = async (username: string, password: string): Promise<Record<string, string>> => {
-    const r = await fetch(`${t.url}${API}/session`, {
+    const r = await fetch(`${t.adminUrl}${API}/session`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ username, password }),
@@ -357,7 +357,7 @@ describe('authorization matrix: every management endpoint × every kind of calle
   };
 
   it('has a row for every operation in the OpenAPI document, and no row for a missing one', async () => {
-    const r = await fetch(`${t.url}${API}/openapi.json`);
+    const r = await fetch(`${t.adminUrl}${API}/openapi.json`);
     const doc = (await r.json()) as { paths: Record<string, Record<string, unknown>> };
     const documented = Object.entries(doc.paths)
       .flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`))

@@ -202,7 +202,7 @@ describe('brute force: one node', () => {
     let hashed = 0;
     t.node.ctx.users.verifyPassword = (u, p) => (hashed++, verify(u, p));
     try {
-      const api = await fetch(`${t.url}/_tokengate/api/v1/me`, {
+      const api = await fetch(`${t.adminUrl}/_tokengate/api/v1/me`, {
         headers: { authorization: basicAuth('alice', 'alice-password-1'), 'x-forwarded-for': ip },
       });
       assert.equal(api.status, 429);
@@ -210,7 +210,7 @@ describe('brute force: one node', () => {
       assert.equal(body.error.code, 'rate_limited');
       assert.ok(body.error.details.retryAfterSeconds > 0);
       // The web UI sign-in likewise, with Retry-After.
-      const ui = await fetch(`${t.url}/_tokengate/api/v1/session`, {
+      const ui = await fetch(`${t.adminUrl}/_tokengate/api/v1/session`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'x-forwarded-for': ip },
         body: JSON.stringify({ username: 'alice', password: 'alice-password-1' }),
@@ -223,17 +223,19 @@ describe('brute force: one node', () => {
       await t.settings({ 'bruteForce.userMaxFailures': 4 });
     }
     // Her password still works from any other client: one client cannot lock her out.
-    const elsewhere = await fetch(`${t.url}/_tokengate/api/v1/me`, {
+    const elsewhere = await fetch(`${t.adminUrl}/_tokengate/api/v1/me`, {
       headers: { authorization: basicAuth('alice', 'alice-password-1'), 'x-forwarded-for': clientIp() },
     });
     assert.equal(elsewhere.status, 200);
     // Her tokens keep working everywhere: Bearer and Basic alice:token, at the gateway and the API.
     assert.equal((await get(clientIp(), bearer(alice))).status, 200);
     assert.equal((await get(clientIp(), basicAuth('alice', alice))).status, 200);
-    const me = await fetch(`${t.url}/_tokengate/api/v1/me`, { headers: { authorization: bearer(alice) } });
+    const me = await fetch(`${t.adminUrl}/_tokengate/api/v1/me`, {
+      headers: { authorization: bearer(alice) },
+    });
     assert.equal(me.status, 200);
     // Another user's password is not affected.
-    const bob = await fetch(`${t.url}/_tokengate/api/v1/me`, {
+    const bob = await fetch(`${t.adminUrl}/_tokengate/api/v1/me`, {
       headers: { authorization: basicAuth('bob', 'bob-password-12'), 'x-forwarded-for': clientIp() },
     });
     assert.equal(bob.status, 200);
@@ -248,14 +250,16 @@ describe('brute force: one node', () => {
   it('blocks an IP that guesses passwords at the management API and the UI sign-in', async () => {
     const ip = clientIp();
     const signIn = (password: string) =>
-      fetch(`${t.url}/_tokengate/api/v1/session`, {
+      fetch(`${t.adminUrl}/_tokengate/api/v1/session`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'x-forwarded-for': ip },
         body: JSON.stringify({ username: 'bob', password }),
       });
     assert.equal((await signIn('guess-number-1')).status, 401);
     const api = (auth: string) =>
-      fetch(`${t.url}/_tokengate/api/v1/me`, { headers: { authorization: auth, 'x-forwarded-for': ip } });
+      fetch(`${t.adminUrl}/_tokengate/api/v1/me`, {
+        headers: { authorization: auth, 'x-forwarded-for': ip },
+      });
     assert.equal((await api(basicAuth('nobody', 'guess-number-2'))).status, 401);
     assert.equal((await api(bearer(forged()))).status, 401);
     // Three failures from this IP: blocked for tokens and passwords alike, right or wrong.

@@ -177,7 +177,7 @@ describe('no secret reaches the log, the audit log, an error body or the metrics
   it('finds none of them in the log file, the audit records, the error bodies or the metrics', async () => {
     await t.node.runtime.auditQueue.flush();
     const audit = await t.node.ctx.store.audit.search({}, 10_000);
-    const metrics = await fetch(`${t.url}/_tokengate/metrics`, {
+    const metrics = await fetch(`${t.adminUrl}/_tokengate/metrics`, {
       headers: { authorization: `Bearer ${adminToken}` },
     });
     assert.equal(metrics.status, 200);

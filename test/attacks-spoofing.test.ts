@@ -344,7 +344,7 @@ describe('X-Forwarded-For from an untrusted peer never changes the client IP', (
 
   it('at the management API, in the audit record of a change', async () => {
     const seq = (await t.node.ctx.store.audit.head())?.seq ?? 0;
-    const r = await fetch(`${t.url}/_tokengate/api/v1/tokens`, {
+    const r = await fetch(`${t.adminUrl}/_tokengate/api/v1/tokens`, {
       method: 'POST',
       headers: {
         authorization: basicAuth('admin', 'admin-password-1'),

@@ -232,7 +232,7 @@ describe('authentication audit events', () => {
   it('exposes the outcome and audit-queue counters as Prometheus metrics, to admins only', async () => {
     await t.node.ctx.users.create(CLI_PRINCIPAL, cli, { username: 'ops-admin', groups: ['admin'] });
     const adminToken = (await t.tokenFor('ops-admin', { scope: 'read' })).token;
-    const r = await fetch(`${t.url}/_tokengate/metrics`, {
+    const r = await fetch(`${t.adminUrl}/_tokengate/metrics`, {
       headers: { authorization: `Bearer ${adminToken}` },
     });
     assert.equal(r.status, 200);
@@ -241,10 +241,10 @@ describe('authentication audit events', () => {
     assert.match(text, /tokengate_audit_events_dropped_total\{node="test-node"\} 0/);
     assert.match(text, /tokengate_audit_events_written_total\{node="test-node"\} [1-9]/);
     assert.equal(
-      (await fetch(`${t.url}/_tokengate/metrics`, { headers: { authorization: `Bearer ${read}` } })).status,
+      (await fetch(`${t.adminUrl}/_tokengate/metrics`, { headers: { authorization: `Bearer ${read}` } })).status,
       403,
     );
-    assert.equal((await fetch(`${t.url}/_tokengate/metrics`)).status, 401);
+    assert.equal((await fetch(`${t.adminUrl}/_tokengate/metrics`)).status, 401);
   });
 
   it('keeps the hash chain whole with authentication and administrative events interleaved', async () => {

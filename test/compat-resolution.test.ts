@@ -132,7 +132,7 @@ describe('seed app REST API: compatible subset', () => {
   let dir: string;
   const compat = (path: string): string => `${t.url}${COMPAT}${path}`;
   const ownTokens = async (auth: string): Promise<TokenView[]> =>
-    ((await request(`${t.url}${API}/tokens`, 'GET', auth)).data as { items: TokenView[] }).items;
+    ((await request(`${t.adminUrl}${API}/tokens`, 'GET', auth)).data as { items: TokenView[] }).items;
 
   before(async () => {
     up = await startEchoUpstream();
@@ -649,7 +649,7 @@ describe('seed app REST API: compatible subset', () => {
     const c = (await request(compat('/user/token'), 'POST', ALICE, { tokenDescription: 'audited' }))
       .data as CreatedBody;
     await t.node.runtime.auditQueue.flush();
-    const r = await request(`${t.url}${API}/admin/audit?action=token.created&tokenId=${c.id}`, 'GET', ADMIN);
+    const r = await request(`${t.adminUrl}${API}/admin/audit?action=token.created&tokenId=${c.id}`, 'GET', ADMIN);
     assert.equal(r.status, 200, r.body);
     const items = (r.data as { items: Array<Record<string, unknown>> }).items;
     assert.equal(items.length, 1);

@@ -99,7 +99,7 @@ describe(
       });
 
     const metrics = async (): Promise<{ status: number; text: string }> => {
-      const r = await fetch(`${t.url}/_tokengate/metrics`, {
+      const r = await fetch(`${t.adminUrl}/_tokengate/metrics`, {
         headers: { authorization: `Bearer ${scraper}` },
         signal: AbortSignal.timeout(HANG_MS),
       });
@@ -162,7 +162,7 @@ describe(
       const kept = REQUESTS - dropped;
       while ((await recorded()).length < kept && Date.now() - back < RECOVERY_MS) await sleep(50);
       assert.deepEqual(await recorded(), sent.slice(0, kept), 'not the oldest events, in order');
-      const verify = await fetch(`${t.url}/_tokengate/api/v1/admin/audit/verify`, {
+      const verify = await fetch(`${t.adminUrl}/_tokengate/api/v1/admin/audit/verify`, {
         headers: { authorization: `Basic ${Buffer.from('admin:admin-password-1').toString('base64')}` },
       });
       const body = (await verify.json()) as { ok: boolean };

@@ -247,9 +247,9 @@ describe(
       }
       assert.equal(health, 200, `the health check did not recover within ${RECOVERY_MS} ms`);
       assert.equal((await request(`${t.url}/data`, bearer(cold.token))).status, 200);
-      const me = await request(`${t.url}${API}/me`, { headers: { authorization: ADMIN } });
+      const me = await request(`${t.adminUrl}${API}/me`, { headers: { authorization: ADMIN } });
       assert.equal(me.status, 200, me.body);
-      const created = await request(`${t.url}${API}/tokens`, {
+      const created = await request(`${t.adminUrl}${API}/tokens`, {
         method: 'POST',
         headers: { authorization: ADMIN, 'content-type': 'application/json' },
         body: JSON.stringify({ description: 'after the outage' }),

@@ -71,7 +71,7 @@ async function sqliteNode(up: string): Promise<{
   }
   assert.ok(cached(), 'the warm token was not cached');
   // The admin's password is checked once, so later calls need no scrypt (and no database read).
-  assert.equal((await request(`${t.url}${API}/me`, { headers: { authorization: ADMIN } })).status, 200);
+  assert.equal((await request(`${t.adminUrl}${API}/me`, { headers: { authorization: ADMIN } })).status, 200);
   let n = 0;
   return { t, warm, cold: async () => (await t.tokenFor('alice', { description: `cold ${++n}` })).token };
 }
@@ -120,7 +120,7 @@ describe('SQLite locked: another process holds the write lock', () => {
     try {
       assert.equal((await request(`${t.url}/data`, bearer(token))).status, 200);
       assert.equal((await request(`${t.url}/data`, bearer(warm))).status, 200);
-      const list = await request(`${t.url}${API}/tokens`, { headers: { authorization: ADMIN } });
+      const list = await request(`${t.adminUrl}${API}/tokens`, { headers: { authorization: ADMIN } });
       assert.equal(list.status, 200, list.body);
       assert.equal((await request(`${t.url}/_tokengate/health`)).status, 200);
     } finally {
@@ -131,7 +131,7 @@ describe('SQLite locked: another process holds the write lock', () => {
   it('a write waits for the lock without stopping the node, and goes through once it is released', async () => {
     await lock();
     let settled = false;
-    const creating = request(`${t.url}${API}/tokens`, createToken('waits for the lock')).finally(() => {
+    const creating = request(`${t.adminUrl}${API}/tokens`, createToken('waits for the lock')).finally(() => {
       settled = true;
     });
     try {
@@ -154,8 +154,8 @@ describe('SQLite locked: another process holds the write lock', () => {
     let answers: Answer[];
     try {
       answers = await Promise.all([
-        request(`${t.url}${API}/tokens`, createToken('never gets the lock')),
-        request(`${t.url}${API}/admin/settings`, changeSetting(77)),
+        request(`${t.adminUrl}${API}/tokens`, createToken('never gets the lock')),
+        request(`${t.adminUrl}${API}/admin/settings`, changeSetting(77)),
       ]);
     } finally {
       unlock();
@@ -173,9 +173,9 @@ describe('SQLite locked: another process holds the write lock', () => {
   });
 
   it('recovers by itself once the lock is released', async () => {
-    const created = await request(`${t.url}${API}/tokens`, createToken('after the lock'));
+    const created = await request(`${t.adminUrl}${API}/tokens`, createToken('after the lock'));
     assert.equal(created.status, 201, created.body);
-    assert.equal((await request(`${t.url}${API}/admin/settings`, changeSetting(78))).status, 200);
+    assert.equal((await request(`${t.adminUrl}${API}/admin/settings`, changeSetting(78))).status, 200);
     assert.equal((await request(`${t.url}/data`, bearer(await cold()))).status, 200);
   });
 });
@@ -232,11 +232,11 @@ describe(
         reads = [
           (await request(`${t.url}/data`, bearer(token))).status,
           (await request(`${t.url}/data`, bearer(warm))).status,
-          (await request(`${t.url}${API}/tokens`, { headers: { authorization: ADMIN } })).status,
+          (await request(`${t.adminUrl}${API}/tokens`, { headers: { authorization: ADMIN } })).status,
         ];
         answers = [
-          await request(`${t.url}${API}/tokens`, createToken('on a full disk')),
-          await request(`${t.url}${API}/admin/settings`, changeSetting(79)),
+          await request(`${t.adminUrl}${API}/tokens`, createToken('on a full disk')),
+          await request(`${t.adminUrl}${API}/admin/settings`, changeSetting(79)),
         ];
         // The audit queue's flushes fail meanwhile; its events wait in memory.
         const deadline = Date.now() + HANG_MS;
@@ -263,13 +263,13 @@ describe(
     });
 
     it('recovers by itself once the file can be written again: writes, the queued audit events', async () => {
-      const created = await request(`${t.url}${API}/tokens`, createToken('after the disk recovered'));
+      const created = await request(`${t.adminUrl}${API}/tokens`, createToken('after the disk recovered'));
       assert.equal(created.status, 201, created.body);
-      assert.equal((await request(`${t.url}${API}/admin/settings`, changeSetting(80))).status, 200);
+      assert.equal((await request(`${t.adminUrl}${API}/admin/settings`, changeSetting(80))).status, 200);
       const deadline = Date.now() + HANG_MS;
       while (t.node.runtime.auditQueue.size > 0 && Date.now() < deadline) await sleep(50);
       assert.equal(t.node.runtime.auditQueue.size, 0, 'the queued audit events were not written');
-      const verify = await request(`${t.url}${API}/admin/audit/verify`, {
+      const verify = await request(`${t.adminUrl}${API}/admin/audit/verify`, {
         headers: { authorization: ADMIN },
       });
       assert.equal(verify.status, 200, verify.body);

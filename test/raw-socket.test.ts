@@ -291,8 +291,9 @@ describe('raw socket: client garbage', () => {
           `GET /second HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nConnection: close\r\n\r\n`,
       ]);
       assert.deepEqual(x.statuses, [200, 200], `TE ${JSON.stringify(te)}: ${x.text.slice(0, 200)}`);
+      // Order at the upstream is not the client's: the chunked body is read whole before it goes on.
       assert.deepEqual(
-        up.seen.map((s) => [s.url, s.bytes]),
+        up.seen.map((s) => [s.url, s.bytes]).sort((a, b) => String(a[0]).localeCompare(String(b[0]))),
         [
           ['/chunked', 5],
           ['/second', 0],

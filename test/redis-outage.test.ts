@@ -247,7 +247,7 @@ describe(
 
     /** One metric's value (no labels but the node's), read from /_tokengate/metrics like Prometheus would. */
     const metric = async (name: string): Promise<number> => {
-      const res = await fetch(`${t.url}/_tokengate/metrics`, {
+      const res = await fetch(`${t.adminUrl}/_tokengate/metrics`, {
         headers: { authorization: `Bearer ${adminRead}` },
       });
       assert.equal(res.status, 200);
@@ -359,7 +359,7 @@ describe(
         `  with Redis down: a revocation refused on the second node after ${revoked.toFixed(0)} ms`,
       );
       // The management API is unaffected too.
-      const me = await fetch(`${t.url}/_tokengate/api/v1/me`, {
+      const me = await fetch(`${t.adminUrl}/_tokengate/api/v1/me`, {
         headers: { authorization: `Bearer ${adminRead}` },
       });
       assert.equal(me.status, 200);

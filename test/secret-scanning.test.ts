@@ -80,7 +80,7 @@ interface AuditView {
 
 async function revocations(t: TestNode, tokenId: string): Promise<AuditView[]> {
   await t.node.runtime.auditQueue.flush();
-  const r = await fetch(`${t.url}${API}/admin/audit?action=token.revoked`, {
+  const r = await fetch(`${t.adminUrl}${API}/admin/audit?action=token.revoked`, {
     headers: { authorization: ADMIN },
   });
   assert.equal(r.status, 200);
@@ -302,7 +302,7 @@ describe('secret-scanning alerts (GitHub partner format)', () => {
     assert.equal(r.status, 413);
     assert.equal(errorOf(r.data).code, 'payload_too_large');
     // A JSON body elsewhere is an object, not raw bytes: the raw parser stays in its own plugin.
-    const created = await fetch(`${t.url}${API}/admin/users`, {
+    const created = await fetch(`${t.adminUrl}${API}/admin/users`, {
       method: 'POST',
       headers: { authorization: ADMIN, 'content-type': 'application/json' },
       body: JSON.stringify({ username: 'bob' }),
@@ -322,7 +322,7 @@ describe('secret-scanning alerts (GitHub partner format)', () => {
       get: () => Promise<unknown>,
     ): Promise<Record<string, { post?: { security?: unknown } }>> =>
       ((await get()) as { paths: Record<string, { post?: { security?: unknown } }> }).paths;
-    const on = await doc(async () => (await fetch(`${t.url}${API}/openapi.json`)).json());
+    const on = await doc(async () => (await fetch(`${t.adminUrl}${API}/openapi.json`)).json());
     assert.deepEqual(on[ENDPOINT]?.post?.security, []);
     const api = apiOn(t, undefined);
     await api.ready();

@@ -52,7 +52,7 @@ describe('token rotation', () => {
     authorization: string,
     body?: unknown,
   ): Promise<{ status: number; json: Rotated & { error?: { code: string; message: string } } }> => {
-    const res = await fetch(`${t.url}${API}${path}`, {
+    const res = await fetch(`${t.adminUrl}${API}${path}`, {
       method: 'POST',
       headers: {
         authorization,
@@ -68,7 +68,7 @@ describe('token rotation', () => {
 
   const audit = async (action: string, tokenId: string): Promise<AuditItem[]> => {
     await t.node.runtime.auditQueue.flush();
-    const res = await fetch(`${t.url}${API}/admin/audit?action=${action}&tokenId=${tokenId}`, {
+    const res = await fetch(`${t.adminUrl}${API}/admin/audit?action=${action}&tokenId=${tokenId}`, {
       headers: { authorization: ADMIN },
     });
     assert.equal(res.status, 200);
@@ -97,7 +97,7 @@ describe('token rotation', () => {
     });
     assert.equal(await gateway(old.token), 200, 'the old secret works (and is now cached)');
     const before = (await (
-      await fetch(`${t.url}${API}/tokens/${old.id}`, { headers: { authorization: ALICE } })
+      await fetch(`${t.adminUrl}${API}/tokens/${old.id}`, { headers: { authorization: ALICE } })
     ).json()) as Rotated['record'];
     const r = await rotate(`/tokens/${old.id}/rotate`, ALICE);
     assert.equal(r.status, 200, JSON.stringify(r.json));
@@ -136,11 +136,11 @@ describe('token rotation', () => {
     assert.equal(await gateway(old.token), 200, 'within the grace period');
     assert.equal(await gateway(r.json.token), 200);
     // The management API takes the old secret too, within the grace period.
-    const me = await fetch(`${t.url}${API}/me`, { headers: { authorization: `Bearer ${old.token}` } });
+    const me = await fetch(`${t.adminUrl}${API}/me`, { headers: { authorization: `Bearer ${old.token}` } });
     assert.equal(me.status, 200);
     await sleep(2_100);
     assert.equal(await gateway(old.token), 401, 'after the grace period');
-    const api = await fetch(`${t.url}${API}/me`, { headers: { authorization: `Bearer ${old.token}` } });
+    const api = await fetch(`${t.adminUrl}${API}/me`, { headers: { authorization: `Bearer ${old.token}` } });
     assert.equal(api.status, 401, 'the management API refuses it too');
     assert.equal((await audit('token.reused', old.id)).length, 2, 'both reuses audited');
     assert.equal(await gateway(r.json.token), 200, 'the token itself is not revoked by default');
@@ -237,7 +237,7 @@ describe('token rotation', () => {
     const soon = await t.tokenFor('alice', { description: 'expiring', validityDays: 2 });
     const later = await t.tokenFor('alice', { description: 'not yet', validityDays: 60 });
     const list = (await (
-      await fetch(`${t.url}${API}/tokens`, { headers: { authorization: ALICE } })
+      await fetch(`${t.adminUrl}${API}/tokens`, { headers: { authorization: ALICE } })
     ).json()) as {
       items: Array<{ id: string; expiresSoon: boolean }>;
     };
@@ -246,7 +246,7 @@ describe('token rotation', () => {
     await t.settings({ 'tokens.expiryWarningDays': 0 });
     try {
       const off = (await (
-        await fetch(`${t.url}${API}/tokens/${soon.id}`, { headers: { authorization: ALICE } })
+        await fetch(`${t.adminUrl}${API}/tokens/${soon.id}`, { headers: { authorization: ALICE } })
       ).json()) as {
         expiresSoon: boolean;
       };

@@ -83,3 +83,14 @@ export async function verifyAuditChain(store: Store, options: VerifyOptions = {}
     anchorsChecked: verifier.anchorsChecked,
   };
 }
+
+/** `purge at #N: 1,234 records #a..#b removed under audit.maxRows=1000 set by alice` */
+export function describePurge(p: PurgeNote): string {
+  const d = p.details;
+  const under: string[] = [];
+  if (d.reason !== 'maxRows')
+    under.push(`audit.retentionDays=${d.retentionDays} set by ${d.retentionDaysSetBy}`);
+  if (d.reason !== 'retentionDays') under.push(`audit.maxRows=${d.maxRows} set by ${d.maxRowsSetBy}`);
+  const n = d.purged.toLocaleString('en-US');
+  return `purge at #${p.seq}: ${n} record${d.purged === 1 ? '' : 's'} #${d.fromSeq}..#${d.toSeq} removed under ${under.join(' and ')} (floor ${d.floorDays} days)`;
+}

@@ -25,6 +25,10 @@ export const ERROR_CATALOGUE = {
     status: 409,
     summary: 'The request conflicts with the current state, e.g. the user already exists.',
   },
+  request_timeout: {
+    status: 408,
+    summary: 'The request body stopped arriving (proxy.clientBodyTimeoutMs); the connection is closed.',
+  },
   payload_too_large: { status: 413, summary: 'The request body is larger than the configured limit.' },
   unsupported_media_type: { status: 415, summary: 'The request body is not application/json.' },
   rate_limited: { status: 429, summary: 'Too many requests; Retry-After says when to try again.' },

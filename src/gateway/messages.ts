@@ -128,14 +128,14 @@ export function blockedMessage(n: BlockNotice): string {
   const refused =
     n.subject === 'ip'
       ? 'Requests with credentials from it are refused until then'
-      : "Password authentication for the user is refused until then; the user's API tokens keep working";
+      : "Password authentication for the user from this client address is refused until then; other addresses and the user's API tokens keep working";
   return `${blockSubject(n.subject, n.value)} has been blocked for ${describeWindow(n.until - n.at)} after ${n.rule.maxFailures} failed authentication attempt${n.rule.maxFailures === 1 ? '' : 's'} within ${describeWindow(n.rule.windowMs)}. ${refused}.`;
 }
 
 /** The reason a blocked request is refused, for the client and (with the endpoint) for the log. */
 export function blockReason(b: Block): string {
   const seconds = Math.max(1, Math.ceil(b.retryAfterMs / 1000));
-  const who = b.subject === 'ip' ? `from IP address ${b.value}` : `for user ${b.value}`;
+  const who = b.subject === 'ip' ? `from IP address ${b.value}` : `for user ${b.value} from this address`;
   return `Too many failed authentication attempts ${who}; try again in ${seconds} second${seconds === 1 ? '' : 's'}`;
 }
 

@@ -107,8 +107,10 @@ function sendBodyTimeout(res: ServerResponse, requestId: string): void {
     res.destroy();
     return;
   }
-  res.writeHead(408, { 'x-request-id': requestId, connection: 'close', 'content-length': 0 });
-  res.end();
+  sendError(res, 'request_timeout', 'no request body bytes arrived within proxy.clientBodyTimeoutMs', {
+    'x-request-id': requestId,
+    connection: 'close',
+  });
 }
 
 /** The log context of a request that failed before it was authenticated. */

@@ -12,8 +12,7 @@ import {
   iterateAudit,
 } from '../../audit/export.js';
 import { parseAnchors, type Anchor } from '../../audit/anchors.js';
-import { verifyAuditChain } from '../../audit/verify.js';
-import type { PurgeNote } from '../../domain/audit-chain.js';
+import { describePurge, verifyAuditChain } from '../../audit/verify.js';
 import { AUDIT_CATEGORIES, isAuditCategory, type AuditRecord } from '../../domain/audit.js';
 import { invalidField } from '../../domain/errors.js';
 import { parseIp } from '../../domain/ip-rules.js';
@@ -314,7 +313,7 @@ export function auditCommands(program: Command, io: Io, globals: () => GlobalOpt
           ...(anchors ? { anchors: anchors.anchors } : {}),
         });
         progress.clear();
-        for (const p of r.purges) io.out(purgeLine(p));
+        for (const p of r.purges) io.out(describePurge(p));
         const anchorNote = anchors
           ? `; ${r.anchorsChecked} of ${r.anchors} anchor(s) in ${file} matched, the rest were purged under retention`
           : '';
@@ -351,15 +350,4 @@ async function readAnchorFile(
     if (!named && (err as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw invalidField('--anchors', `cannot read ${file}: ${(err as Error).message}`);
   }
-}
-
-/** `purge at #N: 1,234 records #a..#b removed under audit.maxRows=1000 set by alice` */
-export function purgeLine(p: PurgeNote): string {
-  const d = p.details;
-  const under: string[] = [];
-  if (d.reason !== 'maxRows')
-    under.push(`audit.retentionDays=${d.retentionDays} set by ${d.retentionDaysSetBy}`);
-  if (d.reason !== 'retentionDays') under.push(`audit.maxRows=${d.maxRows} set by ${d.maxRowsSetBy}`);
-  const n = d.purged.toLocaleString('en-US');
-  return `purge at #${p.seq}: ${n} record${d.purged === 1 ? '' : 's'} #${d.fromSeq}..#${d.toSeq} removed under ${under.join(' and ')} (floor ${d.floorDays} days)`;
 }

@@ -8,7 +8,7 @@ import {
   auditRecordView,
   iterateAudit,
 } from '../../../audit/export.js';
-import { verifyAuditChain } from '../../../audit/verify.js';
+import { describePurge, verifyAuditChain } from '../../../audit/verify.js';
 import { AUDIT_CATEGORIES } from '../../../domain/audit.js';
 import { AppError, invalidField } from '../../../domain/errors.js';
 import { parseIp } from '../../../domain/ip-rules.js';
@@ -178,6 +178,16 @@ const VerifyResponse = Type.Object({
   }),
   headSeq: Nullable(Type.Integer(), 'The chain head the database records; null for an empty log.'),
   problem: Nullable(ChainProblem, 'The first problem found; null when ok.'),
+  purges: Type.Array(
+    Type.Object({
+      seq: Type.Integer({ description: 'The purge record.' }),
+      summary: Type.String({
+        description:
+          'What was purged, under which setting, set by whom (as `tokengate audit verify` prints it).',
+      }),
+    }),
+    { description: 'The retention purges the walk passed, oldest first.' },
+  ),
 });
 
 export function encodeAuditCursor(seq: number): string {
@@ -319,7 +329,14 @@ export function adminAuditRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
       },
       async () => {
         const r = await verifyAuditChain(deps.store);
-        return { ok: r.ok, checked: r.checked, fromSeq: r.fromSeq, headSeq: r.headSeq, problem: r.problem };
+        return {
+          ok: r.ok,
+          checked: r.checked,
+          fromSeq: r.fromSeq,
+          headSeq: r.headSeq,
+          problem: r.problem,
+          purges: r.purges.map((p) => ({ seq: p.seq, summary: describePurge(p) })),
+        };
       },
     );
   };
