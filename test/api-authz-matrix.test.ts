@@ -347,7 +347,9 @@ describe('authorization matrix: every management endpoint × every kind of calle
       ...(req.headers ?? {}),
     };
     if (req.body !== undefined) headers['content-type'] = 'application/json';
-    const r = await fetch(`${t.url}${req.url}`, {
+    // Forward-auth is the gateway listener's; everything else in the table is the admin listener's.
+    const base = req.url.startsWith('/_tokengate/auth') ? t.url : t.adminUrl;
+    const r = await fetch(`${base}${req.url}`, {
       method,
       headers,
       ...(req.body !== undefined ? { body: JSON.stringify(req.body) } : {}),

@@ -95,7 +95,9 @@ describe('no secret reaches the log, the audit log, an error body or the metrics
     headers: Array<[string, string]>,
     body?: string,
   ): Promise<number> => {
-    const r = await raw(t.url, method, path, headers, body);
+    // The management API and sign-in are the admin listener's; the rest is the gateway's.
+    const base = path.startsWith('/_tokengate/api/') ? t.adminUrl : t.url;
+    const r = await raw(base, method, path, headers, body);
     if (r.status >= 400) errorBodies.push(r.body);
     return r.status;
   };
@@ -217,7 +219,9 @@ describe('no secret reaches the log, the audit log, an error body or the metrics
       ['GET', `/admin/users/${token}/tokens`, `Bearer ${adminToken}`],
       ['GET', `/nope/${token}`, `Bearer ${token}`],
     ] as const) {
-      const r = await raw(t.url, method, `/_tokengate/api/v1${path}`, [['authorization', authorization]]);
+      const r = await raw(t.adminUrl, method, `/_tokengate/api/v1${path}`, [
+        ['authorization', authorization],
+      ]);
       assert.equal(r.status, 404);
       bodies.push(r.body);
     }
