@@ -273,7 +273,7 @@ export const SETTING_DEFINITIONS = [
     schema: { type: 'boolean' },
     default: true,
     description:
-      'true: a Basic secret that is not a token is passed to the upstream for its own password check. false: only tokens authenticate; anything else gets 401.',
+      'true: a Basic secret that is not a token, a foreign Bearer value or another scheme (Digest, NTLM, Negotiate…) is passed to the upstream for its own check. false: only tokens authenticate; anything else gets 401.',
     parse: bool,
   }),
   def({
