@@ -445,7 +445,14 @@ describe('audit API', () => {
       const ok = await call(h.api, { method: 'GET', url: '/admin/audit/verify', auth: admin });
       assert.equal(ok.statusCode, 200, ok.body);
       const head = all[0]?.seq ?? 0;
-      assert.deepEqual(ok.data, { ok: true, checked: head, fromSeq: 0, headSeq: head, problem: null });
+      assert.deepEqual(ok.data, {
+        ok: true,
+        checked: head,
+        fromSeq: 0,
+        headSeq: head,
+        problem: null,
+        purges: [],
+      });
 
       const target = all[Math.floor(all.length / 2)]?.seq ?? 0;
       await h.ctx.database.db

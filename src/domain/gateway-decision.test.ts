@@ -123,6 +123,15 @@ describe('classify', () => {
     });
   });
 
+  it('a token pasted without "Bearer " is malformed, and its reason never holds it', () => {
+    const p = classify(parseAuthorization(SECRET), TGP);
+    assert.equal(p.kind, 'malformed');
+    assert.ok(!JSON.stringify(p).includes(SECRET));
+    // Other schemes stay foreign: Digest, Negotiate, a vendor's own.
+    assert.deepEqual(classify(parseAuthorization('Digest username="bob"'), TGP), { kind: 'foreign-bearer' });
+    assert.deepEqual(classify(parseAuthorization('ghp_abc'), TGP), { kind: 'foreign-bearer' });
+  });
+
   it('a Basic secret that is not a token is a password, without the secret', () => {
     const p = classify({ kind: 'basic', username: 'bob', secret: 'hunter2-password' }, TGP);
     assert.deepEqual(p, { kind: 'password', username: 'bob' });

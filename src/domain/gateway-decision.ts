@@ -49,8 +49,16 @@ export function classify(creds: Credentials, prefixes: ReadonlySet<string>): Pre
     case 'none':
     case 'malformed':
       return creds;
-    case 'other':
+    case 'other': {
+      // A token pasted without "Bearer " reads as a scheme name: never pass it on, never echo it.
+      const claimed = claimedPrefix(creds.scheme);
+      if (claimed !== null && prefixes.has(claimed))
+        return {
+          kind: 'malformed',
+          reason: 'the Authorization value is a token without its scheme: send "Bearer <token>"',
+        };
       return { kind: 'foreign-bearer' };
+    }
     case 'bearer':
       if (isOurToken(creds.secret, prefixes)) return { kind: 'token', secret: creds.secret, basicUser: null };
       return nearToken(creds.secret, prefixes) ?? { kind: 'foreign-bearer' };
@@ -153,7 +161,10 @@ export function decideRequest(i: GatewayInput): GatewayOutcome {
           const rules = i.policy.readRules;
           const override = i.methodOverride ?? null;
           // The upstream may honour the override or not: the request is a read only if it is either way.
-          return rules.isRead(i.method, i.path, facts) && (override === null || rules.isRead(override, i.path, facts));
+          return (
+            rules.isRead(i.method, i.path, facts) &&
+            (override === null || rules.isRead(override, i.path, facts))
+          );
         },
         clientIp: i.clientIp,
         now: i.now,

@@ -21,6 +21,14 @@ export const WWW_AUTHENTICATE = ['Basic realm="tokengate", charset="UTF-8"', 'Be
 /** Verified passwords are remembered this long, so a script's burst of calls costs one scrypt. */
 const PASSWORD_CACHE_MS = 60_000;
 
+/**
+ * An authentication scheme's name as an error message may echo it: a short plain name (`Digest`,
+ * `NTLM`). Anything else the client sent as a "scheme" may be a secret pasted without one.
+ */
+function schemeName(scheme: string): string {
+  return /^[A-Za-z][A-Za-z0-9-]{0,19}$/.test(scheme) ? scheme : 'this';
+}
+
 function unauthorized(message: string): AppError {
   return new AppError('unauthorized', message);
 }
@@ -106,7 +114,7 @@ export class ManagementAuthenticator {
     }
     if (creds.kind === 'other')
       throw unauthorized(
-        `the ${creds.scheme} scheme is not accepted here: use Basic with your password or a token, or Bearer with a token`,
+        `the ${schemeName(creds.scheme)} scheme is not accepted here: use Basic with your password or a token, or Bearer with a token`,
       );
     if (creds.kind !== 'basic') throw unauthorized('the Bearer value is not a tokengate token');
     if (!settings['auth.basicPasswords']) {
