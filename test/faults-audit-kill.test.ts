@@ -126,6 +126,7 @@ describe('kill -9 during audit batching', () => {
     const port = await freePort();
     const adminPort = await freePort();
     const base = `http://127.0.0.1:${adminPort}`;
+    const gateway = `http://127.0.0.1:${port}`;
     child = await serve(dir, port, adminPort);
     const api = (path: string, method: string, body?: unknown): Promise<Response> =>
       fetch(`${base}/_tokengate/api/v1${path}`, {
@@ -152,7 +153,7 @@ describe('kill -9 during audit batching', () => {
       while (running) {
         const id = `kill9-${++seq}`;
         try {
-          const res = await fetch(`${base}/data`, {
+          const res = await fetch(`${gateway}/data`, {
             headers: { authorization: `Bearer ${token}`, 'x-request-id': id },
             signal: AbortSignal.timeout(10_000),
           });
@@ -199,7 +200,7 @@ describe('kill -9 during audit batching', () => {
       timeout: 60_000,
     });
     assert.equal(verify.status, 0, `audit verify failed:\n${verify.stdout}\n${verify.stderr}`);
-    const after = await fetch(`${base}/data`, { headers: { authorization: `Bearer ${token}` } });
+    const after = await fetch(`${gateway}/data`, { headers: { authorization: `Bearer ${token}` } });
     assert.equal(after.status, 200, 'the restarted node serves the token');
     await stop(child, 'SIGTERM');
     child = null;

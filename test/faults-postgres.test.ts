@@ -214,7 +214,7 @@ describe(
       ];
       const got: string[] = [];
       for (const [method, path, init] of calls) {
-        const r = await request(`${t.url}${path}`, init);
+        const r = await request(`${t.adminUrl}${path}`, init);
         got.push(`${method} ${path}: ${r.status} ${r.code ?? ''} retry-after=${r.retryAfter ?? '-'}`);
       }
       assert.deepEqual(
