@@ -241,7 +241,8 @@ describe('authentication audit events', () => {
     assert.match(text, /tokengate_audit_events_dropped_total\{node="test-node"\} 0/);
     assert.match(text, /tokengate_audit_events_written_total\{node="test-node"\} [1-9]/);
     assert.equal(
-      (await fetch(`${t.adminUrl}/_tokengate/metrics`, { headers: { authorization: `Bearer ${read}` } })).status,
+      (await fetch(`${t.adminUrl}/_tokengate/metrics`, { headers: { authorization: `Bearer ${read}` } }))
+        .status,
       403,
     );
     assert.equal((await fetch(`${t.adminUrl}/_tokengate/metrics`)).status, 401);

@@ -649,7 +649,11 @@ describe('seed app REST API: compatible subset', () => {
     const c = (await request(compat('/user/token'), 'POST', ALICE, { tokenDescription: 'audited' }))
       .data as CreatedBody;
     await t.node.runtime.auditQueue.flush();
-    const r = await request(`${t.adminUrl}${API}/admin/audit?action=token.created&tokenId=${c.id}`, 'GET', ADMIN);
+    const r = await request(
+      `${t.adminUrl}${API}/admin/audit?action=token.created&tokenId=${c.id}`,
+      'GET',
+      ADMIN,
+    );
     assert.equal(r.status, 200, r.body);
     const items = (r.data as { items: Array<Record<string, unknown>> }).items;
     assert.equal(items.length, 1);
