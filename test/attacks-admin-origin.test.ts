@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
+import { request } from 'node:http';
 import { after, before, describe, it } from 'node:test';
+import { CLI_PRINCIPAL } from '../src/domain/permissions.js';
 import { SESSION_COOKIE } from '../src/http/cookies.js';
 import { recordAuthorization } from './support/artifacts.js';
 import { ADMIN_PASSWORD } from './support/harness.js';
-import { basicAuth, startEchoUpstream, startTestNode, type TestNode } from './support/node.js';
+import { basicAuth, cli, startEchoUpstream, startTestNode, type TestNode } from './support/node.js';
 
 /**
  * Issue 14, finding 1: the proxied application must not be able to act as a signed-in administrator.
@@ -161,5 +163,69 @@ describe('the management plane is not on the gateway origin (issue 14, finding 1
     assert.equal(script.status, 200, 'the same call from a script (no Sec-Fetch-*, no Origin) works');
     const minted = (await script.json()) as { plainTextToken?: string };
     if (minted.plainTextToken) recordAuthorization(minted.plainTextToken);
+  });
+
+  it('refuses two session cookies (one tossed by a page of the gateway origin) instead of taking either', async () => {
+    // Eve's own session, planted with a longer path by a script on the gateway's origin: the browser
+    // sends it first. Taking the first would sign the administrator in as eve.
+    await t.node.ctx.users.create(CLI_PRINCIPAL, cli, {
+      username: 'eve',
+      groups: [],
+      password: 'eve-password-1',
+    });
+    const eve = await t.node.ctx.sessions.signIn('eve', 'eve-password-1', '127.0.0.1');
+    recordAuthorization(eve.cookie);
+    const both = `${SESSION_COOKIE}=${eve.cookie}; ${cookie}`;
+    for (const path of [`${API}/session`, `${API}/me`]) {
+      const r = await fetch(`${t.adminUrl}${path}`, { headers: { cookie: both } });
+      assert.equal(r.status, 401, path);
+      const body = (await r.json()) as { error: { message: string } };
+      assert.match(body.error.message, /2 tg_session cookies/);
+    }
+    const one = await fetch(`${t.adminUrl}${API}/me`, { headers: { cookie } });
+    assert.equal(one.status, 200, "the administrator's own cookie alone still works");
+    await one.arrayBuffer();
+  });
+
+  it('answers a loopback admin listener only under loopback host names (DNS rebinding)', async () => {
+    const port = new URL(t.adminUrl).port;
+    const status = (host: string) =>
+      new Promise<number>((resolve, reject) => {
+        const req = request(
+          { host: '127.0.0.1', port, path: `${API}/session`, method: 'GET', headers: { host } },
+          (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          },
+        );
+        req.on('error', reject);
+        req.end();
+      });
+    assert.equal(await status(`evil.example:${port}`), 403, 'a rebinding page');
+    assert.equal(await status('attacker.test'), 403);
+    for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, `LOCALHOST:${port}`, `[::1]:${port}`]) {
+      assert.equal(await status(host), 401, host);
+    }
+  });
+
+  it('refuses a second Content-Type, which an upstream could read instead of the one judged', async () => {
+    const r = await new Promise<number>((resolve, reject) => {
+      const req = request(
+        {
+          host: '127.0.0.1',
+          port: new URL(t.url).port,
+          path: '/repo.git/git-upload-pack',
+          method: 'POST',
+          headers: { 'content-type': ['application/x-git-upload-pack-request', 'application/json'] },
+        },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      );
+      req.on('error', reject);
+      req.end('{}');
+    });
+    assert.equal(r, 400);
   });
 });

@@ -1,3 +1,4 @@
+import { AppError } from '../domain/errors.js';
 /** The web UI's session cookie. `__Host-` would force Path=/; ours is scoped to /_tokengate. */
 export const SESSION_COOKIE = 'tg_session';
 
@@ -9,6 +10,29 @@ export function readCookie(header: string | undefined, name: string): string | n
     if (eq !== -1 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
   }
   return null;
+}
+
+/**
+ * The session cookie of a request: null when absent, and a 401 when there is more than one. Cookies
+ * are not isolated by port: a page on the gateway's origin (same host) can set a second `tg_session`
+ * with a longer path, which the browser sends first. Taking the first would sign the administrator
+ * in as whoever planted it; refusing both fails closed (docs/security.md, "cookie tossing").
+ */
+export function readSessionCookie(header: string | undefined): string | null {
+  const value = readCookie(header, SESSION_COOKIE);
+  if (value === null || header === undefined) return value;
+  let count = 0;
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq !== -1 && part.slice(0, eq).trim() === SESSION_COOKIE) count++;
+  }
+  if (count > 1) {
+    throw new AppError(
+      'unauthorized',
+      `the request carries ${count} ${SESSION_COOKIE} cookies; one was set by another page of this host. Sign out, clear this site's cookies and sign in again`,
+    );
+  }
+  return value;
 }
 
 /** Set-Cookie for the session: HttpOnly, SameSite=Strict, scoped to /_tokengate, Secure over https. */

@@ -1,7 +1,7 @@
 import type { Notifier } from '../notify/notifier.js';
 import { COMPAT_RESOLUTION_PATH } from './api/routes/compat-resolution.js';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { isIP, type AddressInfo } from 'node:net';
 import type { AppContext } from '../app.js';
 import type { Config } from '../config/config.js';
 import type { Logger } from '../log/logger.js';
@@ -94,11 +94,12 @@ export interface RawRoutes {
 export const FORWARD_AUTH_PATH = `${BASE_PATH}/auth`;
 
 /**
- * Headers a request may carry once. Node keeps the first of two Authorization or Host lines and drops
- * the other, while the proxy forwards the raw headers: an upstream could then read the one we did
- * not check. RFC 9112 §3.2 asks for 400 on a second Host.
+ * Headers a request may carry once. Node keeps the first of two Authorization, Host or Content-Type
+ * lines and drops the other, while the proxy forwards the raw headers: an upstream could then read
+ * the one we did not check (the git read preset judges Content-Type). RFC 9112 §3.2 asks for 400 on
+ * a second Host; Content-Type is a singleton field (RFC 9110 §8.3).
  */
-const SINGLE_HEADERS = ['authorization', 'host'];
+const SINGLE_HEADERS = ['authorization', 'host', 'content-type'];
 
 /** On forward-auth also the original method and URI: a proxy that copies the client's may add a second. */
 const SINGLE_FORWARD_AUTH_HEADERS = [
@@ -180,10 +181,47 @@ function routing(api: Api): Handler {
   };
 }
 
+/** True for an interface only this machine reaches: 127.0.0.0/8, ::1, localhost. */
+function isLoopbackInterface(host: string): boolean {
+  const h = host.toLowerCase().replace(/^\[|\]$/g, '');
+  return h === 'localhost' || h === '::1' || (isIP(h) === 4 && h.startsWith('127.'));
+}
+
+/**
+ * The host names a browser may address a loopback admin listener by: IP literals, `localhost` and
+ * its subdomains, and `adminHostName`. Any other name is a DNS-rebinding page of someone else's
+ * site that resolved to 127.0.0.1; it could drive sign-in guesses from the administrator's own
+ * address (and earn that address a block). Requests without Host (HTTP/1.0 scripts) pass.
+ */
+export function loopbackHostAllowed(host: string | undefined, adminHostName: string | null): boolean {
+  const name = hostNameOf(host);
+  if (name === '' || name === 'localhost' || name.endsWith('.localhost')) return true;
+  if (adminHostName !== null && name === adminHostName) return true;
+  return isIP(name.replace(/^\[|\]$/g, '')) !== 0;
+}
+
 /** The admin listener's `/`: where the web UI is. Everything else is the management plane's. */
-function adminHandler(api: Api): Handler {
+function adminHandler(api: Api, checkHost: ((host: string | undefined) => boolean) | null = null): Handler {
   const route = routing(api);
   return (req, res) => {
+    if (checkHost !== null && !checkHost(req.headers.host)) {
+      const body = JSON.stringify(
+        errorBody(
+          new AppError(
+            'forbidden',
+            `the admin listener is on a loopback interface and answers only loopback host names, localhost and adminHostName, not Host ${JSON.stringify(hostNameOf(req.headers.host)).slice(0, 80)}`,
+          ),
+        ),
+      );
+      res.writeHead(403, {
+        'content-type': 'application/json; charset=utf-8',
+        'content-length': Buffer.byteLength(body),
+        'cache-control': 'no-store',
+        connection: 'close',
+      });
+      res.end(body);
+      return;
+    }
     if (req.url === '/' && (req.method === 'GET' || req.method === 'HEAD')) {
       res.writeHead(302, { location: `${BASE_PATH}/`, 'content-length': 0, 'cache-control': 'no-store' });
       res.end();
@@ -276,7 +314,12 @@ export async function startServer(
   let admin: { server: Server; url: string } | null = null;
   if (config.adminPort !== null) {
     try {
-      admin = await listen(guarded(management), config.adminPort, config.adminHost, limits);
+      // On loopback, only loopback host names: a DNS-rebinding page must not reach it.
+      const loopback = isLoopbackInterface(config.adminHost);
+      const checked = loopback
+        ? adminHandler(api, (host) => loopbackHostAllowed(host, adminHostName))
+        : management;
+      admin = await listen(guarded(checked), config.adminPort, config.adminHost, limits);
     } catch (err) {
       await closeServer(front.server);
       await Promise.all([api.close(), gatewayApi.close()]);

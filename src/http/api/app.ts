@@ -24,7 +24,7 @@ import { adminLogLevelRoutes } from './routes/admin-log-levels.js';
 import { sessionRoutes } from './routes/session.js';
 import { adminStatsRoutes } from './routes/admin-stats.js';
 import { uiRoutes } from './routes/ui.js';
-import { crossOriginReason, readCookie, SESSION_COOKIE } from '../cookies.js';
+import { crossOriginReason, readSessionCookie } from '../cookies.js';
 import type { SessionService } from '../../services/session-service.js';
 import { adminSettingsRoutes } from './routes/admin-settings.js';
 import { adminTokenRoutes } from './routes/admin-tokens.js';
@@ -221,7 +221,7 @@ export function buildApi(deps: ApiDeps): Api {
     // The session cookie is the admin listener's; on the gateway's origin it is no credential at all.
     const cookie =
       plane === 'management' && req.headers.authorization === undefined
-        ? readCookie(req.headers.cookie, SESSION_COOKIE)
+        ? readSessionCookie(req.headers.cookie)
         : null;
     if (cookie !== null) {
       // The web UI: a session cookie, and for every state change the session's CSRF token. The

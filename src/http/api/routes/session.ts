@@ -6,7 +6,7 @@ import { toPublicUser } from '../../../domain/user.js';
 import { SESSION_TTL_MS, type SessionInfo } from '../../../services/session-service.js';
 import type { IpMatcher } from '../../../domain/ip-rules.js';
 import { normalizeSocketIp } from '../../client-ip.js';
-import { clearSessionCookie, readCookie, SESSION_COOKIE, sessionCookie } from '../../cookies.js';
+import { clearSessionCookie, readSessionCookie, sessionCookie } from '../../cookies.js';
 import type { ApiDeps } from '../app.js';
 import { ErrorResponses, UserView } from '../schemas.js';
 
@@ -102,7 +102,7 @@ export function sessionRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
         },
       },
       async (req) => {
-        const cookie = readCookie(req.headers.cookie, SESSION_COOKIE);
+        const cookie = readSessionCookie(req.headers.cookie);
         const info = cookie ? await deps.sessions.lookup(cookie) : null;
         if (!info) throw new AppError('unauthorized', 'not signed in');
         return view(info);
@@ -121,7 +121,13 @@ export function sessionRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
         },
       },
       async (req, reply) => {
-        const cookie = readCookie(req.headers.cookie, SESSION_COOKIE);
+        // Two session cookies (one planted by another page of this host): sign out clears ours.
+        let cookie: string | null = null;
+        try {
+          cookie = readSessionCookie(req.headers.cookie);
+        } catch {
+          cookie = null;
+        }
         const info = cookie ? await deps.sessions.lookup(cookie) : null;
         if (cookie && info) {
           if (!deps.sessions.checkCsrf(info, header(req, 'x-csrf-token')))
