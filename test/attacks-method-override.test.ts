@@ -113,6 +113,96 @@ describe('method-override headers (issue 14, finding 12)', () => {
     assert.equal(ok.status, 200, await ok.text());
   });
 
+  /**
+   * Red team, round two (F3): CGI, WSGI and Rack hosts fold `_` into `-` (HTTP_X_HTTP_METHOD_OVERRIDE),
+   * PHP mangles query keys (`.`, space and a first `[` become `_`) and `qs` decodes `%5f`: every one of
+   * these spellings reached the upstream with a read token.
+   */
+  const SPELLED = ['X_HTTP_Method_Override', 'X_HTTP_METHOD', 'X_Method_Override', 'x-http_method-override'];
+  const QUERIES = [
+    '%5fmethod',
+    '%5Fmethod',
+    '.method',
+    '+method',
+    '%20method',
+    '[method',
+    '_%6dethod',
+    '_method%00x',
+  ];
+
+  it('proxy: override headers in every spelling a CGI/WSGI/Rack host folds together are judged', async () => {
+    for (const name of SPELLED) {
+      const before = upstream.seen.length;
+      const r = await fetch(`${t.url}/x/git-upload-pack`, {
+        method: 'POST',
+        headers: {
+          authorization: bearer(read),
+          'content-type': 'application/x-git-upload-pack-request',
+          [name]: 'DELETE',
+        },
+        body: '0000',
+      });
+      assert.equal(r.status, 403, `POST with ${name}: ${await r.text()}`);
+      const g = await get('/x', { authorization: bearer(read), [name]: 'DELETE' });
+      assert.equal(g.status, 403, `GET with ${name}: ${await g.text()}`);
+      assert.equal(upstream.seen.length, before, `${name} reached the upstream`);
+    }
+  });
+
+  it('proxy: _method spelt as PHP, qs or a lenient decoder reads it is judged', async () => {
+    for (const key of QUERIES) {
+      const before = upstream.seen.length;
+      const r = await fetch(`${t.url}/x/git-upload-pack?${key}=DELETE`, {
+        method: 'POST',
+        headers: { authorization: bearer(read), 'content-type': 'application/x-git-upload-pack-request' },
+        body: '0000',
+      });
+      assert.equal(r.status, 403, `?${key}=DELETE: ${await r.text()}`);
+      assert.equal(upstream.seen.length, before, `?${key}=DELETE reached the upstream`);
+    }
+    // Separated by ";" (older Rack, Python's parse_qs before 3.9.2) and with an array key (PHP, qs).
+    for (const q of ['a=1;_method=DELETE', '_method[]=DELETE']) {
+      const r = await get(`/x?${q}`, { authorization: bearer(read) });
+      assert.equal(r.status, 403, `?${q}: ${await r.text()}`);
+    }
+  });
+
+  it('proxy: two spellings of one override that disagree are refused (400)', async () => {
+    const r = await get('/x', {
+      authorization: bearer(write),
+      'X-HTTP-Method-Override': 'GET',
+      X_HTTP_Method_Override: 'DELETE',
+    });
+    assert.equal(r.status, 400, await r.text());
+    const q = await get('/x?_method=GET&%5fmethod=DELETE', { authorization: bearer(write) });
+    assert.equal(q.status, 400, await q.text());
+  });
+
+  it('proxy: ordinary parameters that merely contain "method" still pass', async () => {
+    for (const q of ['payment_method=card', 'method=x', 'a_method=DELETE', '_methods=DELETE']) {
+      const r = await get(`/x?${q}`, { authorization: bearer(read) });
+      assert.equal(r.status, 200, `?${q}: ${await r.text()}`);
+    }
+  });
+
+  it('forward-auth: override spellings in headers and in X-Forwarded-Uri are judged', async () => {
+    const h = await get('/_tokengate/auth', {
+      authorization: bearer(read),
+      'x-forwarded-method': 'POST',
+      'x-forwarded-uri': '/x/git-upload-pack',
+      'content-type': 'application/x-git-upload-pack-request',
+      X_HTTP_Method_Override: 'DELETE',
+    });
+    assert.equal(h.status, 403, await h.text());
+    const q = await get('/_tokengate/auth', {
+      authorization: bearer(read),
+      'x-forwarded-method': 'POST',
+      'x-forwarded-uri': '/x/git-upload-pack?%5fmethod=DELETE',
+      'content-type': 'application/x-git-upload-pack-request',
+    });
+    assert.equal(q.status, 403, await q.text());
+  });
+
   describe('middleware', () => {
     let dir: string;
     let tg: Tokengate;
@@ -142,6 +232,23 @@ describe('method-override headers (issue 14, finding 12)', () => {
         assert.equal(r.allowed, false, name);
         assert.equal(r.status, 403, name);
       }
+      // Express and Fastify hand over Node's request: its rawHeaders keep every spelling.
+      const raw = await tg.authenticate({
+        method: 'GET',
+        url: '/orders/1?%5fmethod=DELETE',
+        headers: { authorization: bearer(mwRead) },
+        rawHeaders: ['Authorization', bearer(mwRead)],
+        socket: { remoteAddress: '127.0.0.1' },
+      });
+      assert.equal(raw.status, 403, 'encoded _method');
+      const spelled = await tg.authenticate({
+        method: 'GET',
+        url: '/orders/1',
+        headers: { authorization: bearer(mwRead), x_http_method_override: 'DELETE' },
+        rawHeaders: ['Authorization', bearer(mwRead), 'X_HTTP_Method_Override', 'DELETE'],
+        socket: { remoteAddress: '127.0.0.1' },
+      });
+      assert.equal(spelled.status, 403, 'X_HTTP_Method_Override');
       const ok = await tg.authenticate({
         method: 'GET',
         url: '/orders/1',

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { checkRequestTarget } from './request-target.js';
+import { checkRequestTarget, methodOverride } from './request-target.js';
 
 describe('checkRequestTarget', () => {
   it('accepts ordinary paths and returns the path without the query', () => {
@@ -43,5 +43,69 @@ describe('checkRequestTarget', () => {
     ]) {
       assert.equal(checkRequestTarget(t).ok, false, t);
     }
+  });
+
+  describe('methodOverride', () => {
+    it('reads override headers in every spelling a CGI, WSGI or Rack host folds together', () => {
+      for (const name of [
+        'X-HTTP-Method-Override',
+        'X_HTTP_Method_Override',
+        'x_http_method',
+        'X-Method_Override',
+      ]) {
+        assert.deepEqual(methodOverride([name, 'delete'], ''), { ok: true, method: 'DELETE' }, name);
+        assert.deepEqual(
+          methodOverride({ [name.toLowerCase()]: 'delete' }, ''),
+          { ok: true, method: 'DELETE' },
+          name,
+        );
+      }
+      assert.deepEqual(methodOverride(['X-HTTP-Method-Overrides', 'DELETE', 'Accept', '*/*'], ''), {
+        ok: true,
+        method: null,
+      });
+    });
+
+    it('sees duplicates and spellings in the raw headers, and refuses them when they disagree', () => {
+      const dup = methodOverride(['X-HTTP-Method-Override', 'GET', 'X-HTTP-Method-Override', 'DELETE'], '');
+      assert.equal(dup.ok, false);
+      const spelt = methodOverride(['X-HTTP-Method-Override', 'GET', 'X_HTTP_METHOD_OVERRIDE', 'DELETE'], '');
+      assert.equal(spelt.ok, false);
+      assert.deepEqual(methodOverride(['X-HTTP-Method', 'PUT', 'X_HTTP_METHOD', 'put'], ''), {
+        ok: true,
+        method: 'PUT',
+      });
+    });
+
+    it('reads _method keys as PHP, qs and lenient decoders do', () => {
+      for (const q of [
+        '_method=DELETE',
+        '%5fmethod=DELETE',
+        '%5Fmethod=DELETE',
+        '_%6Dethod=DELETE',
+        '.method=DELETE',
+        '+method=DELETE',
+        '%20%20.method=DELETE',
+        '[method=DELETE',
+        '_method[]=DELETE',
+        '_method%00junk=DELETE',
+        'a=1;_method=DELETE',
+        'a=%zz&_method=DELETE',
+        '_METHOD=x&_method=DELETE',
+      ]) {
+        assert.deepEqual(methodOverride({}, q), { ok: true, method: 'DELETE' }, q);
+      }
+      for (const q of [
+        'payment_method=DELETE',
+        '_methods=DELETE',
+        'method=DELETE',
+        'x=_method',
+        '_method]=DELETE',
+      ]) {
+        assert.deepEqual(methodOverride({}, q), { ok: true, method: null }, q);
+      }
+      assert.equal(methodOverride({}, '_method=GET&%5fmethod=DELETE').ok, false);
+      assert.equal(methodOverride({}, '%5fmethod=%zz').ok, false);
+    });
   });
 });

@@ -133,8 +133,40 @@ function pathProblem(path: string): string | null {
   return null;
 }
 
-const OVERRIDE_HEADERS = ['x-http-method-override', 'x-method-override', 'x-http-method'];
+/** The override headers, lower-case, with `_` read as `-`: CGI, WSGI and Rack fold both into `HTTP_X_…`. */
+const OVERRIDE_HEADERS: ReadonlySet<string> = new Set([
+  'x-http-method-override',
+  'x-method-override',
+  'x-http-method',
+]);
+const OVERRIDE_NAME_LENGTHS: ReadonlySet<number> = new Set([...OVERRIDE_HEADERS].map((n) => n.length));
 const METHOD_TOKEN = /^[A-Za-z][A-Za-z-]{0,19}$/;
+
+/** True for a header name that some host reads as one of the override headers (`X_HTTP_Method_Override`…). */
+function isOverrideHeader(name: string): boolean {
+  // Cheap rejection first: every request passes its headers through here.
+  if (!OVERRIDE_NAME_LENGTHS.has(name.length) || (name.charCodeAt(0) | 0x20) !== 0x78 /* x */) return false;
+  return OVERRIDE_HEADERS.has(name.toLowerCase().replaceAll('_', '-'));
+}
+
+/** Node's `rawHeaders` (name, value, name, value…), or its parsed header object when that is all there is. */
+export type HeaderSource = HeaderBag | readonly string[];
+
+function overrideHeaderValues(headers: HeaderSource, values: string[]): void {
+  if (Array.isArray(headers)) {
+    // Raw: every spelling and every duplicate, exactly as sent.
+    const raw = headers as readonly string[];
+    for (let i = 0; i + 1 < raw.length; i += 2) {
+      if (isOverrideHeader(raw[i] ?? '')) values.push(raw[i + 1] ?? '');
+    }
+    return;
+  }
+  // Parsed: Node lower-cases names and joins duplicates of these with ", " (refused below).
+  for (const [name, v] of Object.entries(headers as HeaderBag)) {
+    if (v === undefined || !isOverrideHeader(name)) continue;
+    values.push(...(Array.isArray(v) ? v : [v]));
+  }
+}
 
 function decodeParam(raw: string): string | null {
   try {
@@ -145,26 +177,75 @@ function decodeParam(raw: string): string | null {
 }
 
 /**
+ * A query key as the most lenient decoder reads it: `+` is a space, valid `%hh` escapes are decoded,
+ * invalid ones kept as they are (PHP's urldecode), the rest read as UTF-8 or Latin-1 alike.
+ */
+function lenientKey(raw: string): string {
+  const plus = raw.replaceAll('+', ' ');
+  if (!plus.includes('%')) return plus;
+  let out = '';
+  for (let i = 0; i < plus.length; i++) {
+    const c = plus.charCodeAt(i);
+    const hi = c === 37 ? HEX(plus.charCodeAt(i + 1)) : -1;
+    const lo = c === 37 ? HEX(plus.charCodeAt(i + 2)) : -1;
+    if (hi < 0 || lo < 0) out += plus.charAt(i);
+    else {
+      out += String.fromCharCode(hi * 16 + lo);
+      i += 2;
+    }
+  }
+  return out;
+}
+
+/** PHP's key mangling: `.` and space become `_`, and so does a first `[` that no `]` closes. */
+function mangle(key: string): string {
+  const open = key.indexOf('[');
+  const unclosed = open !== -1 && key.indexOf(']', open) === -1;
+  const head = (unclosed ? key.slice(0, open) : key).replace(/[. ]/g, '_');
+  return unclosed ? `${head}_${key.slice(open + 1)}` : head;
+}
+
+/**
+ * True when some framework reads this raw query key as `_method`: percent-decoded (`%5fmethod`, which
+ * `qs` decodes), cut at a NUL (PHP keys are C strings), PHP-mangled with and without its leading spaces
+ * dropped (`.method`, `[method`, ` method`), and as an array (`_method[]`, which PHP and `qs` build).
+ */
+function isMethodKey(raw: string): boolean {
+  let key = lenientKey(raw);
+  const nul = key.indexOf('\0');
+  if (nul !== -1) key = key.slice(0, nul);
+  for (const k of [mangle(key), mangle(key.replace(/^ +/, ''))]) {
+    if (k === '_method' || k.startsWith('_method[')) return true;
+  }
+  return false;
+}
+
+/**
+ * Could the raw query hold a `_method` key in any spelling? A superset check that keeps the common
+ * query cheap: such a key spells "method" (any case) or hides a letter behind a `%` escape.
+ */
+const MAYBE_METHOD_KEY = /method|%/i;
+
+/**
  * The method a request asks the upstream to use instead of its own: the X-HTTP-Method-Override,
- * X-Method-Override or X-HTTP-Method header (Express method-override, ASP.NET, Google APIs, OData)
- * or a `_method` query parameter (Rails, Laravel/Symfony, Express method-override configured so).
- * Several values must agree; anything but one method name is refused, as the upstream could read
- * it otherwise. (A `_method` in a form body is not read: see docs/gateway.md.)
+ * X-Method-Override or X-HTTP-Method header (Express method-override, ASP.NET, Google APIs, OData),
+ * in any case and with `_` for `-` (a CGI, WSGI or Rack host reads `X_HTTP_Method_Override` as the
+ * same header), or a `_method` query parameter (Laravel/Symfony, Express method-override configured
+ * so) in any spelling PHP, `qs` or a lenient decoder reads as `_method`. Several values must agree;
+ * anything but one method name is refused, as the upstream could read it otherwise. (A `_method` in
+ * a form body is not read: see docs/gateway.md.)
  */
 export function methodOverride(
-  headers: HeaderBag,
+  headers: HeaderSource,
   query: string,
 ): { ok: true; method: string | null } | { ok: false; reason: string } {
   const values: string[] = [];
-  for (const name of OVERRIDE_HEADERS) {
-    const v = headers[name];
-    if (v === undefined) continue;
-    values.push(...(Array.isArray(v) ? v : [v]));
-  }
-  if (query.includes('_method')) {
-    for (const param of query.split('&')) {
+  overrideHeaderValues(headers, values);
+  if (query !== '' && MAYBE_METHOD_KEY.test(query)) {
+    // ";" separates parameters too for older Rack and Python's parse_qs before 3.9.2.
+    for (const param of query.split(/[&;]/)) {
       const eq = param.indexOf('=');
-      if (decodeParam(eq === -1 ? param : param.slice(0, eq)) !== '_method') continue;
+      if (!isMethodKey(eq === -1 ? param : param.slice(0, eq))) continue;
       values.push(eq === -1 ? '' : (decodeParam(param.slice(eq + 1)) ?? ''));
     }
   }
@@ -176,7 +257,7 @@ export function methodOverride(
       return {
         ok: false,
         reason:
-          'X-HTTP-Method-Override, X-Method-Override, X-HTTP-Method and the _method query parameter must each name one HTTP method',
+          'X-HTTP-Method-Override, X-Method-Override, X-HTTP-Method (in any spelling, "_" for "-" included) and the _method query parameter must each name one HTTP method',
       };
     }
     methods.add(m.toUpperCase());
@@ -192,9 +273,10 @@ export function methodOverride(
 
 /**
  * Checks an origin-form target (`/path?query`) and returns the path to judge, the query and any
- * method override (when the request's headers are given).
+ * method override (when the request's headers are given: pass Node's `rawHeaders` where there are
+ * any, so that every spelling and duplicate of an override header is seen).
  */
-export function checkRequestTarget(target: string, headers: HeaderBag = {}): TargetCheck {
+export function checkRequestTarget(target: string, headers: HeaderSource = {}): TargetCheck {
   if (target.length === 0 || target.charCodeAt(0) !== 47 /* '/' */) {
     return {
       ok: false,

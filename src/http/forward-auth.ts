@@ -92,8 +92,9 @@ export function forwardAuthHandler(
     }
     const method = (givenMethod ?? req.method ?? 'GET').toUpperCase();
     const uri = givenUri ?? '/';
-    // nginx, Traefik and Caddy copy the client's headers into the subrequest: method overrides included.
-    const target = checkRequestTarget(uri, h);
+    // nginx, Traefik and Caddy copy the client's headers into the subrequest: method overrides included,
+    // in every spelling (the raw headers).
+    const target = checkRequestTarget(uri, req.rawHeaders);
     if (!target.ok) {
       // 403, not 400: nginx turns any answer but 2xx, 401 and 403 into a 500.
       sendError(res, 'forbidden', target.reason, { 'x-request-id': id });

@@ -216,8 +216,9 @@ export class Proxy {
   private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = req.url ?? '/';
     const requestId = this.requestId(req.headers['x-request-id']);
-    // With the headers, so a method override is validated here too (400, before authentication).
-    const target = checkRequestTarget(url, req.headers);
+    // With the raw headers, so a method override in any spelling is validated here too (400, before
+    // authentication).
+    const target = checkRequestTarget(url, req.rawHeaders);
     if (!target.ok) {
       sendError(res, 'invalid_request', target.reason, { 'x-request-id': requestId, connection: 'close' });
       return;

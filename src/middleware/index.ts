@@ -141,7 +141,8 @@ export async function createTokengate(opts: TokengateOptions = {}): Promise<Toke
 
   const authenticate: Tokengate['authenticate'] = async (req) => {
     const url = req.originalUrl ?? req.url ?? '/';
-    const target = checkRequestTarget(url, req.headers);
+    // The raw headers where the framework kept them: every spelling of an override header is seen.
+    const target = checkRequestTarget(url, req.rawHeaders ?? req.headers);
     const requestId = ids(req.headers['x-request-id']);
     stripIdentity(req, strip);
     // Node keeps the first of two Authorization headers; an application behind might read the other.
