@@ -229,3 +229,55 @@ describe('the management plane is not on the gateway origin (issue 14, finding 1
     assert.equal(r, 400);
   });
 });
+
+describe('adminHostName: the management plane on its own host name on the gateway port', () => {
+  let up: Awaited<ReturnType<typeof startEchoUpstream>>;
+  let t: TestNode;
+
+  before(async () => {
+    up = await startEchoUpstream();
+    t = await startTestNode(up.url, (c) => {
+      c.adminPort = null;
+      c.adminHostName = 'tokengate-admin.test';
+    });
+  });
+  after(async () => {
+    await t.close();
+    await up.close();
+  });
+
+  /** A GET to the gateway's port with the given Host header. */
+  const get = (host: string, path: string, headers: Record<string, string> = {}) =>
+    new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = request(
+        { host: '127.0.0.1', port: new URL(t.url).port, path, headers: { ...headers, host } },
+        (res) => {
+          let body = '';
+          res.setEncoding('utf8');
+          res.on('data', (d: string) => (body += d));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        },
+      );
+      req.on('error', reject);
+      req.end();
+    });
+
+  it('serves the UI and the management API for that host name only, and never proxies it', async () => {
+    assert.equal(t.adminUrl, '', 'no admin listener');
+    up.seen.length = 0;
+    const me = await get('tokengate-admin.test', `${API}/me`, {
+      authorization: basicAuth('admin', ADMIN_PASSWORD),
+    });
+    assert.equal(me.status, 200, me.body);
+    assert.equal((await get('TOKENGATE-ADMIN.test:8443', '/_tokengate/')).status, 200, 'any case, any port');
+    // Everything under that name is the management plane's: unknown paths are never the app's.
+    // (401: the management plane asks who is calling before it looks the route up.)
+    assert.equal((await get('tokengate-admin.test', '/app/page')).status, 401);
+    assert.equal(up.seen.length, 0, 'nothing for the admin host name reached the upstream');
+    // Any other host name is the application's: no management plane there.
+    assert.equal((await get('app.test', `${API}/session`)).status, 404);
+    assert.equal((await get('tokengate-admin.test.', `${API}/session`)).status, 404, 'a trailing dot');
+    assert.equal((await get('app.test', '/app/page')).status, 200);
+    assert.equal(up.seen.length, 1);
+  });
+});
