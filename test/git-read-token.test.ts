@@ -110,5 +110,30 @@ describe(
       assert.match(r.headers.get('content-type') ?? '', /^text\/plain/);
       assert.match(await r.text(), /read-only/);
     });
+
+    it('refuses the receive-pack discovery in every spelling a Git server reads as one, proxy and forward-auth (red team)', async () => {
+      await t.settings({ 'auth.trustedProxies': ['127.0.0.1/32'] });
+      const before = gitServer.requests.length;
+      for (const target of [
+        '/repo.git/info/refs/?service=git-receive-pack',
+        '/repo.git/info/refs?service=GIT-RECEIVE-PACK',
+        '/repo.git/info/refs?Service=git-receive-pack',
+        '/repo.git/info/refs?;service=git-receive-pack',
+      ]) {
+        const r = await fetch(`${t.url}${target}`, {
+          headers: { authorization: basicAuth(USER, readToken) },
+        });
+        assert.equal(r.status, 403, `proxy ${target}: ${await r.text()}`);
+        const f = await fetch(`${t.url}/_tokengate/auth`, {
+          headers: {
+            authorization: basicAuth(USER, readToken),
+            'x-forwarded-method': 'GET',
+            'x-forwarded-uri': target,
+          },
+        });
+        assert.equal(f.status, 403, `forward-auth ${target}: ${await f.text()}`);
+      }
+      assert.equal(gitServer.requests.length, before, 'no discovery reached git-http-backend');
+    });
   },
 );

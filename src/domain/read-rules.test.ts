@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { compileReadRules, parseReadRule, READ_RULE_PRESETS } from './read-rules.js';
+import { compileReadRules, isPushDiscovery, parseReadRule, READ_RULE_PRESETS } from './read-rules.js';
 
 const WRITE_METHODS = ['POST', 'PUT', 'PATCH', 'DELETE', 'PROPFIND'];
 
@@ -61,6 +61,36 @@ describe('compileReadRules: the git preset', () => {
     }
     assert.equal(compiled.isRead('GET', '/repo.git/info/refs', { query: 'service=git-upload-pack' }), true);
     assert.equal(compiled.isRead('GET', '/repo.git/info/refs'), true);
+  });
+
+  it('refuses push discovery in every spelling git-http-backend, Gitea, GitLab or Bitbucket reads as one (red team)', () => {
+    const cases: Array<[path: string, query: string]> = [
+      ['/repo.git/info/refs/', 'service=git-receive-pack'],
+      ['/repo.git/info/refs', 'service=GIT-RECEIVE-PACK'],
+      ['/repo.git/info/refs', 'Service=git-receive-pack'],
+      ['/repo.git/info/refs', 'SERVICE=git-receive-pack'],
+      ['/repo.git/info/refs', ';service=git-receive-pack'],
+      ['/repo.git/info/refs', 'x=1;service=git-receive-pack'],
+      ['/repo.git/info/refs', 'service=git-receive-pack%20'],
+      ['/repo.git/info/refs', '%73ervice=git-receive-pack'],
+      ['/repo.git/info/refs', 'service=git-%72eceive-pack'],
+      ['/repo.git/info/refs', 'service=receive-pack'],
+      ['/repo.git/INFO/REFS', 'service=git-receive-pack'],
+      ['/repo.git/info/%72efs', 'service=git-receive-pack'],
+    ];
+    for (const [path, query] of cases) {
+      assert.equal(isPushDiscovery(path, query), true, `${path}?${query}`);
+      assert.equal(compiled.isRead('GET', path, { query }), false, `${path}?${query}`);
+    }
+    for (const [path, query] of [
+      ['/repo.git/info/refs', 'service=git-upload-pack'],
+      ['/repo.git/info/refs/', 'service=git-upload-pack'],
+      ['/repo.git/info/refs', 'services=git-receive-pack'],
+      ['/repo.git/info/refsx', 'service=git-receive-pack'],
+      ['/repo.git/info/refs', ''],
+    ] as const) {
+      assert.equal(isPushDiscovery(path, query), false, `${path}?${query}`);
+    }
   });
 
   it('makes POST …/git-upload-pack a read at any depth', () => {

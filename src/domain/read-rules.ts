@@ -139,7 +139,7 @@ function mediaType(header: string | undefined): string | null {
   return (semi === -1 ? header : header.slice(0, semi)).trim().toLowerCase();
 }
 
-/** A query parameter's value as a CGI (git-http-backend) decodes it; null when it is not valid encoding. */
+/** A query parameter's key or value as a CGI (git-http-backend) decodes it; null when it is not valid encoding. */
 function queryValue(raw: string): string | null {
   try {
     return decodeURIComponent(raw.replaceAll('+', ' '));
@@ -148,19 +148,29 @@ function queryValue(raw: string): string | null {
   }
 }
 
+/** `…/info/refs`, with a trailing slash, in any case, letters percent-encoded or not. */
+function isInfoRefs(path: string): boolean {
+  let p = path.toLowerCase();
+  if (p.includes('%')) p = queryValue(p) ?? p;
+  if (p.endsWith('/')) p = p.slice(0, -1);
+  return p.endsWith('/info/refs');
+}
+
 /**
  * `GET …/info/refs?service=git-receive-pack` is the first step of a push. It is a GET, but a read
  * token that is allowed it fails later, at the POST, with git's confusing "RPC failed … Everything
- * up-to-date"; refused here, git shows the 403's text to its user instead. Any `service` parameter
- * that is (or cannot be decoded as anything but) receive-pack counts.
+ * up-to-date"; refused here, git shows the 403's text to its user instead. Read as loosely as any
+ * Git server might (git-http-backend, Gitea, GitLab, Bitbucket): `info/refs` with a trailing slash or
+ * in any case, parameters separated by `&` or `;`, the key `service` in any case, and a value that
+ * names receive-pack in any case (with or without `git-`), or cannot be decoded at all.
  */
 export function isPushDiscovery(path: string, query: string | undefined): boolean {
-  if (!path.endsWith('/info/refs') || query === undefined || query === '') return false;
-  for (const param of query.split('&')) {
+  if (query === undefined || query === '' || !isInfoRefs(path)) return false;
+  for (const param of query.split(/[&;]/)) {
     const eq = param.indexOf('=');
-    if (eq === -1 || queryValue(param.slice(0, eq)) !== 'service') continue;
+    if (eq === -1 || queryValue(param.slice(0, eq))?.trim().toLowerCase() !== 'service') continue;
     const value = queryValue(param.slice(eq + 1));
-    if (value === null || value === 'git-receive-pack') return true;
+    if (value === null || value.toLowerCase().includes('receive-pack')) return true;
   }
   return false;
 }
@@ -170,7 +180,7 @@ export function isGitSmartHttp(url: string): boolean {
   const q = url.indexOf('?');
   const path = q === -1 ? url : url.slice(0, q);
   if (path.endsWith('/git-upload-pack') || path.endsWith('/git-receive-pack')) return true;
-  return path.endsWith('/info/refs') && q !== -1 && url.slice(q + 1).includes('service=git-');
+  return isInfoRefs(path) && q !== -1 && /service=git-/i.test(url.slice(q + 1));
 }
 
 interface CompiledRule {
