@@ -71,6 +71,11 @@ export interface Config {
     streamsPerClient: number;
     /** Longest wait for a streaming slot; past it 503 with Retry-After. 0: no wait. */
     streamWaitMs: number;
+    /**
+     * Longest wait for a client to take more of a response (nginx's send_timeout) while the upstream
+     * read is paused for it; past it the upstream exchange is aborted and the client connection closed.
+     */
+    clientSendTimeoutMs: number;
   };
   /** Names of the identity headers sent upstream (and always stripped from clients), lower-case. */
   identityHeaders: { user: string; tokenId: string; scope: string };
@@ -644,6 +649,7 @@ export function loadConfig(
       streamingPercent: [intField(1, 100), 50],
       streamsPerClient: [intField(1, 10_000), 8],
       streamWaitMs: [intField(0, 600_000), 10_000],
+      clientSendTimeoutMs: [intField(100, 3_600_000), 60_000],
     }),
     identityHeaders: section(file, 'identityHeaders', {
       user: [headerName, 'x-forwarded-user'],

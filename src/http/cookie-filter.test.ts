@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { withoutCookie } from './cookie-filter.js';
+import { setsCookie, withoutCookie } from './cookie-filter.js';
 
 describe('withoutCookie', () => {
   const cases: Array<[string, string | null]> = [
@@ -24,4 +24,25 @@ describe('withoutCookie', () => {
     const header = 'a=1;  b=2 ;c';
     assert.equal(withoutCookie(header, 'tg_session'), header);
   });
+});
+
+describe('setsCookie', () => {
+  const cases: Array<[string, boolean]> = [
+    ['s=x', true],
+    ['s=; Max-Age=0', true],
+    [' s =x; Path=/', true],
+    ['s=x=y; HttpOnly', true],
+    ['S=x', false],
+    ['as=x', false],
+    ['sa=x', false],
+    ['a=s=x', false],
+    ['a=1; s=x', false],
+    ['s; a=1', false],
+    ['a=1; Path=/s', false],
+  ];
+  for (const [value, expected] of cases) {
+    it(`${JSON.stringify(value)} → ${expected}`, () => {
+      assert.equal(setsCookie(value, 's'), expected);
+    });
+  }
 });

@@ -13,3 +13,15 @@ export function withoutCookie(header: string, name: string): string | null {
   const rest = kept.join(';').trimStart();
   return rest.trim() === '' ? null : rest;
 }
+
+/**
+ * Whether a Set-Cookie value sets the cookie `name`: the name is what precedes the first `=` of the
+ * part before the first `;`, trimmed, compared exactly, as `readCookie` reads it back from the Cookie
+ * header the browser builds. A pair without `=` sets a cookie with an empty name (RFC 6265bis).
+ */
+export function setsCookie(setCookie: string, name: string): boolean {
+  if (!setCookie.includes(name)) return false;
+  const pair = setCookie.split(';', 1)[0] ?? '';
+  const eq = pair.indexOf('=');
+  return eq !== -1 && pair.slice(0, eq).trim() === name;
+}

@@ -34,6 +34,7 @@ describe('config file section proxy: request bodies', () => {
         '  streamingPercent: 100',
         '  streamsPerClient: 2',
         '  streamWaitMs: 0',
+        '  clientSendTimeoutMs: 2500',
       ].join('\n'),
     ).proxy;
     assert.deepEqual(
@@ -44,6 +45,7 @@ describe('config file section proxy: request bodies', () => {
         streamingPercent: proxy.streamingPercent,
         streamsPerClient: proxy.streamsPerClient,
         streamWaitMs: proxy.streamWaitMs,
+        clientSendTimeoutMs: proxy.clientSendTimeoutMs,
       },
       {
         bufferBodyBytes: 0,
@@ -52,6 +54,7 @@ describe('config file section proxy: request bodies', () => {
         streamingPercent: 100,
         streamsPerClient: 2,
         streamWaitMs: 0,
+        clientSendTimeoutMs: 2500,
       },
     );
   });
@@ -60,6 +63,7 @@ describe('config file section proxy: request bodies', () => {
     ['streamingPercent', 0],
     ['streamingPercent', 101],
     ['clientBodyTimeoutMs', 10],
+    ['clientSendTimeoutMs', 99],
     ['streamsPerClient', 0],
     ['bufferBodyBytes', -1],
   ] as const) {

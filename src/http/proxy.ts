@@ -11,7 +11,7 @@ import { heldBack, LogThrottle } from '../log/throttle.js';
 import { maskTokens } from '../domain/audit.js';
 import type { LogContext } from '../log/layout.js';
 import { SESSION_COOKIE } from './cookies.js';
-import { withoutCookie } from './cookie-filter.js';
+import { setsCookie, withoutCookie } from './cookie-filter.js';
 import { BufferBudget, readBody, watchIdle } from './body-buffer.js';
 import { SlotGate } from './upstream-slots.js';
 
@@ -41,6 +41,11 @@ export interface ProxyOptions {
   streamsPerClient?: number;
   /** Longest wait for a streaming slot; past it 503 with Retry-After. Default 10 s. */
   streamWaitMs?: number;
+  /**
+   * Longest wait for the client to take more of a response while the upstream read is paused for it
+   * (nginx's send_timeout); past it the upstream exchange is aborted and the client cut. Default 60 s.
+   */
+  clientSendTimeoutMs?: number;
 }
 
 /** The defaults of the optional {@link ProxyOptions}, the same as the config file's. */
@@ -53,6 +58,7 @@ type BodyOptions = Required<
     | 'streamingPercent'
     | 'streamsPerClient'
     | 'streamWaitMs'
+    | 'clientSendTimeoutMs'
   >
 >;
 
@@ -63,11 +69,17 @@ export const PROXY_BODY_DEFAULTS: Readonly<BodyOptions> = {
   streamingPercent: 50,
   streamsPerClient: 8,
   streamWaitMs: 10_000,
+  clientSendTimeoutMs: 60_000,
 };
 
 /** A request body that made no progress for `clientBodyTimeoutMs`; answered 408. */
 class ClientBodyTimeout extends Error {
   readonly code = 'TG_CLIENT_BODY_TIMEOUT';
+}
+
+/** A client that took nothing of a response for `clientSendTimeoutMs`; its connection is cut. */
+class ClientSendTimeout extends Error {
+  readonly code = 'TG_CLIENT_SEND_TIMEOUT';
 }
 
 /** How a body is handed to the upstream, and what to give back when the exchange ends. */
@@ -86,6 +98,10 @@ const NEVER_FORWARDED = [
   'x-forwarded-host',
   'x-request-id',
   'expect',
+  // Zend Framework 1 and older Symfony route on these instead of the request line: a request
+  // authorised as `GET /public` would be served as whatever they name.
+  'x-original-url',
+  'x-rewrite-url',
 ];
 
 function hasBody(req: IncomingMessage): boolean {
@@ -147,6 +163,7 @@ export class Proxy {
   private readonly dropped: ReadonlySet<string>;
   private readonly bufferBodyBytes: number;
   private readonly clientBodyTimeoutMs: number;
+  private readonly clientSendTimeoutMs: number;
   private readonly budget: BufferBudget;
   /** The upstream connections streamed request bodies may hold, in total and per client. */
   private readonly streams: SlotGate;
@@ -154,6 +171,7 @@ export class Proxy {
   private readonly slowBodies = new LogThrottle(10_000);
   private readonly streamsBusy = new LogThrottle(10_000);
   private readonly budgetSpent = new LogThrottle(10_000);
+  private readonly slowReaders = new LogThrottle(10_000);
 
   constructor(
     private readonly gateway: Gateway,
@@ -171,6 +189,7 @@ export class Proxy {
     const body = { ...PROXY_BODY_DEFAULTS, ...definedOnly(opts) };
     this.bufferBodyBytes = body.bufferBodyBytes;
     this.clientBodyTimeoutMs = body.clientBodyTimeoutMs;
+    this.clientSendTimeoutMs = body.clientSendTimeoutMs;
     this.budget = new BufferBudget(body.bufferTotalBytes);
     this.streams = new SlotGate(
       Math.max(1, Math.floor((opts.connections * body.streamingPercent) / 100)),
@@ -372,6 +391,16 @@ export class Proxy {
     sendBodyTimeout(res, requestId);
   }
 
+  private readerStalled(url: string, requestId: string, auth: AuthResult): void {
+    const held = this.slowReaders.pass();
+    if (held !== null) {
+      this.log.warn(
+        `a client took no response bytes for proxy.clientSendTimeoutMs (${this.clientSendTimeoutMs} ms): aborted the upstream exchange and closed the connection${heldBack(held)}`,
+        this.context(auth, requestId, url),
+      );
+    }
+  }
+
   private context(auth: AuthResult, requestId: string, url: string): LogContext {
     return {
       username: auth.identity?.user ?? 'anonymous',
@@ -421,7 +450,9 @@ export class Proxy {
   /**
    * Streams the exchange through undici's dispatch handler API: no stream objects or abort signals
    * per request (about half the CPU of `Pool.stream` per proxied request, measured in bench/).
-   * Backpressure: when the client socket is full, the upstream read pauses until it drains.
+   * Backpressure: when the client socket is full, the upstream read pauses until it drains, for at
+   * most `clientSendTimeoutMs`: undici's bodyTimeout does not run while paused, so without this a
+   * client that never reads would hold a pooled connection for as long as it stays connected.
    */
   private forward(
     req: IncomingMessage,
@@ -436,13 +467,23 @@ export class Proxy {
       let controller: DispatchController | null = null;
       let started = false;
       let clientGone = false;
-      const resume = (): void => controller?.resume();
+      let stalled: NodeJS.Timeout | undefined;
+      const resume = (): void => {
+        clearTimeout(stalled);
+        controller?.resume();
+      };
+      const sendTimedOut = (): void => {
+        this.readerStalled(url, requestId, auth);
+        controller?.abort(new ClientSendTimeout('the client took nothing within proxy.clientSendTimeoutMs'));
+        res.destroy();
+      };
       const onClose = (): void => {
         if (res.writableFinished) return;
         clientGone = true;
         controller?.abort(new Error('the client closed the connection'));
       };
       const done = (): void => {
+        clearTimeout(stalled);
         res.off('close', onClose);
         res.off('drain', resume);
         outgoing.release();
@@ -451,7 +492,7 @@ export class Proxy {
       res.once('close', onClose);
       const failed = (err: Error): void => {
         done();
-        if (clientGone) return; // nobody left to answer
+        if (clientGone || err instanceof ClientSendTimeout) return; // nobody left to answer
         if (err instanceof ClientBodyTimeout) {
           this.bodyTimedOut(res, url, requestId, auth);
           return;
@@ -498,6 +539,11 @@ export class Proxy {
               for (const name in headers) {
                 const value = headers[name];
                 if (value === undefined || HOP_BY_HOP.has(name) || extraDrop?.has(name)) continue;
+                if (name === 'set-cookie') {
+                  const kept = withoutSessionCookie(value);
+                  if (kept.length > 0) out[name] = kept;
+                  continue;
+                }
                 out[name] = value;
               }
               if (auth.rate) Object.assign(out, rateLimitHeaders(auth.rate));
@@ -512,6 +558,7 @@ export class Proxy {
               if (!res.write(chunk) && !c.paused) {
                 c.pause();
                 res.once('drain', resume);
+                stalled = setTimeout(sendTimedOut, this.clientSendTimeoutMs);
               }
             },
             onResponseEnd: () => {
@@ -527,6 +574,15 @@ export class Proxy {
       }
     });
   }
+}
+
+/**
+ * The upstream's Set-Cookie values without any that would set the management session cookie: the
+ * admin UI on another port of the same host would receive it (cookies ignore ports) and act with a
+ * session the upstream chose. The others keep their bytes and order.
+ */
+function withoutSessionCookie(value: string | string[]): string[] {
+  return (Array.isArray(value) ? value : [value]).filter((v) => !setsCookie(v, SESSION_COOKIE));
 }
 
 /** A client that asked to confirm before sending its body gets the go-ahead only now, authenticated. */
