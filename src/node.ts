@@ -381,6 +381,7 @@ export async function startNode(config: Config, opts: StartNodeOptions): Promise
       streamingPercent: config.proxy.streamingPercent,
       streamsPerClient: config.proxy.streamsPerClient,
       streamWaitMs: config.proxy.streamWaitMs,
+      clientSendTimeoutMs: config.proxy.clientSendTimeoutMs,
     },
     proxyLog,
     ids,
