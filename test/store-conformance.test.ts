@@ -1,9 +1,19 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import SQLite from 'better-sqlite3';
+import { Kysely, SqliteDialect } from 'kysely';
 import type { AuditEvent } from '../src/domain/audit.js';
 import type { StoredToken } from '../src/domain/token.js';
 import type { StoredUser } from '../src/domain/user.js';
 import { openDatabase, type DatabaseHandle } from '../src/store/database.js';
+import * as m0001 from '../src/store/migrations/0001_initial.js';
+import * as m0002 from '../src/store/migrations/0002_audit_chain.js';
+import * as m0003 from '../src/store/migrations/0003_sessions_stats.js';
+import * as m0004 from '../src/store/migrations/0004_nodes.js';
+import * as m0005 from '../src/store/migrations/0005_audit_search_indexes.js';
+import * as m0006 from '../src/store/migrations/0006_token_lifecycle.js';
+import * as m0007 from '../src/store/migrations/0007_secret_issuer.js';
+import type { Database, TokensTable } from '../src/store/schema.js';
 import { Store } from '../src/store/store.js';
 import { testDatabases } from './support/databases.js';
 
@@ -44,6 +54,7 @@ function token(owner: string, extra: Partial<StoredToken> = {}): StoredToken {
     revokedBy: null,
     useCount: 0,
     rotatedAt: null,
+    secretIssuedBy: owner,
     ...extra,
   };
 }
@@ -138,11 +149,15 @@ for (const db of await testDatabases()) {
           allowedIps: ['10.0.0.0/8', '2001:db8::/32'],
           rateLimit: { requests: 100, windowSeconds: 60 },
           createdBy: 'bob',
+          secretIssuedBy: 'bob',
         });
         await store.tokens.insert(t);
         assert.deepEqual(await store.tokens.findByHash(t.hash), t);
         assert.deepEqual(await store.tokens.findById(t.id), t);
         assert.equal(await store.tokens.findByHash('f'.repeat(64)), null);
+        const unknown = token('alice', { secretIssuedBy: null });
+        await store.tokens.insert(unknown);
+        assert.equal((await store.tokens.findById(unknown.id))?.secretIssuedBy, null);
       });
 
       it('rotates: the new hash finds the token, the old one is kept with its grace, later rotations cap it', async () => {
@@ -150,19 +165,26 @@ for (const db of await testDatabases()) {
         await store.tokens.insert(t);
         const [h1, h2, h3] = ['1', '2', '3'].map((c) => c.repeat(64)) as [string, string, string];
         assert.equal(
-          await store.tokens.rotate(t.id, 'e'.repeat(64), h1, T0 + 1, T0 + 3600),
+          await store.tokens.rotate(t.id, 'e'.repeat(64), h1, T0 + 1, T0 + 3600, 'bob'),
           false,
           'stale hash',
         );
-        assert.equal(await store.tokens.rotate(t.id, t.hash, h1, T0 + 1, T0 + 3600), true);
-        assert.deepEqual(await store.tokens.findByHash(h1), { ...t, hash: h1, rotatedAt: T0 + 1 });
+        assert.equal(await store.tokens.rotate(t.id, t.hash, h1, T0 + 1, T0 + 3600, 'bob'), true);
+        assert.deepEqual(await store.tokens.findByHash(h1), {
+          ...t,
+          hash: h1,
+          rotatedAt: T0 + 1,
+          secretIssuedBy: 'bob',
+        });
         assert.equal(await store.tokens.findByHash(t.hash), null);
         assert.deepEqual(await store.tokens.findRotated(t.hash), {
           tokenId: t.id,
           rotatedAt: T0 + 1,
           validUntil: T0 + 3600,
         });
-        assert.equal(await store.tokens.rotate(t.id, h1, h2, T0 + 2, T0 + 2), true);
+        assert.deepEqual(await store.tokens.formerHolders(t.id, T0 + 1), ['alice'], 'the first secret');
+        assert.equal(await store.tokens.rotate(t.id, h1, h2, T0 + 2, T0 + 2, null), true);
+        assert.equal((await store.tokens.findById(t.id))?.secretIssuedBy, null, 'an unknown holder');
         assert.equal(
           (await store.tokens.findRotated(t.hash))?.validUntil,
           T0 + 2,
@@ -170,8 +192,14 @@ for (const db of await testDatabases()) {
         );
         assert.equal((await store.tokens.findRotated(h1))?.validUntil, T0 + 2);
         assert.equal(await store.tokens.findRotated(h3), null);
+        assert.deepEqual(await store.tokens.formerHolders(t.id, T0 + 1), ['alice', 'bob'], 'oldest first');
+        assert.deepEqual(await store.tokens.formerHolders(t.id, T0 + 2), [], 'grace over');
         await store.tokens.revoke(t.id, T0 + 3, 'bob');
-        assert.equal(await store.tokens.rotate(t.id, h2, h3, T0 + 4, T0 + 4), false, 'a revoked token');
+        assert.equal(
+          await store.tokens.rotate(t.id, h2, h3, T0 + 4, T0 + 4, 'bob'),
+          false,
+          'a revoked token',
+        );
       });
 
       it('refuses a duplicate hash and a token for a missing user', async () => {
@@ -543,6 +571,60 @@ describe('migrations', () => {
       await b.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('0007 hands an unrotated token to its creator and leaves a rotated one unknown', async () => {
+    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: new SQLite(':memory:') }) });
+    try {
+      const raw = db as unknown as Kysely<unknown>;
+      for (const m of [m0001, m0002, m0003, m0004, m0005, m0006]) await m.up(raw, 'sqlite');
+      await db
+        .insertInto('users')
+        .values({
+          username: 'amy',
+          display_name: 'Amy',
+          email: null,
+          groups: '[]',
+          password_hash: null,
+          disabled: 0,
+          created_at: T0,
+          updated_at: T0,
+        })
+        .execute();
+      const row = (id: string, createdBy: string, rotatedAt: number | null) => ({
+        id,
+        hash: id.padEnd(64, '0'),
+        username: 'amy',
+        description: id,
+        scope: 'read',
+        created_at: T0,
+        created_by: createdBy,
+        expires_at: null,
+        last_used_at: null,
+        last_used_ip: null,
+        allowed_ips: null,
+        rate_limit_requests: null,
+        rate_limit_window_seconds: null,
+        revoked_at: null,
+        revoked_by: null,
+        rotated_at: rotatedAt,
+        expiry_warned_at: null,
+      });
+      // Written as 0006 knew the table: without secret_issued_by.
+      const old = db as unknown as Kysely<{ tokens: Omit<TokensTable, 'secret_issued_by'> }>;
+      await old
+        .insertInto('tokens')
+        .values([row('tok_a', 'mgr', null), row('tok_b', 'amy', T0 + 1)])
+        .execute();
+      await m0007.up(raw, 'sqlite');
+      const got = await db.selectFrom('tokens').select(['id', 'secret_issued_by']).orderBy('id').execute();
+      assert.deepEqual(got, [
+        { id: 'tok_a', secret_issued_by: 'mgr' },
+        { id: 'tok_b', secret_issued_by: null },
+      ]);
+    } finally {
+      await db.destroy();
     }
   });
 });

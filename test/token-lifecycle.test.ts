@@ -123,6 +123,7 @@ async function addToken(
     rateLimit: null,
     revokedAt: spec.revoked ? T0 : null,
     revokedBy: spec.revoked ? 'admin' : null,
+    secretIssuedBy: '@cli',
   });
   return id;
 }

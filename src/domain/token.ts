@@ -30,6 +30,12 @@ export interface TokenRecord {
   useCount?: number;
   /** When the secret was last replaced by a rotation; null: never rotated. */
   rotatedAt?: number | null;
+  /**
+   * Who was handed the current secret: the creator, then whoever rotated it (a token rotating
+   * itself keeps its holder). null: unknown (rotated before tokengate recorded it). Together with
+   * `createdBy` it decides whether the token may gain its owner's new management powers.
+   */
+  secretIssuedBy: string | null;
 }
 
 /** What the store holds: the record and the SHA-256 of the secret. Never leaves the service layer. */
@@ -71,6 +77,8 @@ export interface PublicToken {
   expiresSoon: boolean;
   /** When the secret was last replaced by a rotation. */
   rotatedAt: string | null;
+  /** Who was handed the current secret; null: unknown (rotated before tokengate recorded it). */
+  secretIssuedBy: string | null;
 }
 
 const DAY_MS = 86_400_000;
@@ -111,6 +119,7 @@ export function toPublicToken(t: TokenRecord, now: number, warningDays: number):
     useCount: t.useCount ?? 0,
     expiresSoon: expiresSoon(t, now, warningDays),
     rotatedAt: iso(t.rotatedAt ?? null),
+    secretIssuedBy: t.secretIssuedBy,
   };
 }
 

@@ -54,6 +54,7 @@ function token(overrides: Partial<StoredToken> = {}): StoredToken {
     rateLimit: null,
     revokedAt: null,
     revokedBy: null,
+    secretIssuedBy: 'alice',
     hash: 'ab'.repeat(32),
     ...overrides,
   };

@@ -48,12 +48,24 @@ export function gainedPowers(before: ManagementPowers, after: ManagementPowers):
 }
 
 /**
- * Revokes, in the caller's transaction, the active tokens of `owner` that someone else created (a
- * token manager, an admin), because the owner has just gained management powers. Whoever created
- * such a token may hold a copy, and could not have granted those powers (a manager cannot create
- * tokens for an admin): the token must not gain them. The owner's own tokens, and those the local
- * command line made (`@cli`, which may do anything), stay. Each revocation is audited with the
- * reason `promoted`. Returns the revoked ids.
+ * Whether `who` may hold a copy of a token of `owner` without being `owner`: a manager or admin who
+ * created it or was handed a secret of it. null (a holder tokengate did not record) counts; the
+ * local command line (`@cli`) and other system authors do not, as they may do anything.
+ */
+function otherHolder(owner: string, who: string | null): boolean {
+  return who === null || (who !== owner && !who.startsWith('@'));
+}
+
+const holderName = (who: string | null): string => who ?? 'an unrecorded holder';
+
+/**
+ * Revokes, in the caller's transaction, the active tokens of `owner` that someone else may hold a
+ * copy of, because the owner has just gained management powers: those someone else created (a
+ * token manager, an admin), those whose current secret a rotation handed to someone else, and those
+ * with a former secret of someone else's still in its grace period. That someone could not have
+ * granted those powers (a manager cannot create or rotate tokens for an admin): the token must not
+ * gain them (issue 14 finding 7, red team F2). Tokens only the owner (or `@cli`) ever held stay.
+ * Each revocation is audited with the reason `promoted` and who held what. Returns the revoked ids.
  */
 export async function revokeOnWidening(
   tx: Store,
@@ -66,23 +78,51 @@ export async function revokeOnWidening(
   const active = await tx.tokens.search({ user: owner, status: 'active' }, now, 100_000);
   const revoked: string[] = [];
   for (const t of active) {
-    if (t.createdBy === t.user || t.createdBy.startsWith('@')) continue;
+    const former = (await tx.tokens.formerHolders(t.id, now)).filter((w) => otherHolder(owner, w));
+    const why: string[] = [];
+    if (otherHolder(owner, t.createdBy)) why.push(`the token was created by ${t.createdBy}`);
+    if (otherHolder(owner, t.secretIssuedBy))
+      why.push(`its current secret was issued to ${holderName(t.secretIssuedBy)}`);
+    if (former.length > 0)
+      why.push(
+        `a former secret still in its grace period was issued to ${[...new Set(former.map(holderName))].join(' and ')}`,
+      );
+    if (why.length === 0) continue;
     if (!(await tx.tokens.revoke(t.id, now, '@system'))) continue;
     revoked.push(t.id);
     await tx.audit.append([
       audit({
         category: 'tokens',
         action: 'token.revoked',
-        summary: `Token "${t.description}" of ${owner} revoked: ${owner} gained ${gained.join(' and ')} (${cause}), and the token was created by ${t.createdBy}`,
+        summary: `Token "${t.description}" of ${owner} revoked: ${owner} gained ${gained.join(' and ')} (${cause}), and ${why.join(', and ')}`,
         affectedUser: owner,
         tokenId: t.id,
         tokenDescription: t.description,
-        details: { reason: 'promoted', gained, cause, createdBy: t.createdBy, scope: t.scope },
+        details: {
+          reason: 'promoted',
+          gained,
+          cause,
+          createdBy: t.createdBy,
+          secretIssuedBy: t.secretIssuedBy,
+          formerSecretsIssuedTo: former,
+          scope: t.scope,
+        },
       }),
     ]);
   }
   if (revoked.length > 0) await tx.changes.record('token', revoked, now);
   return revoked;
+}
+
+/**
+ * Who receives the new secret when a token rotates itself: whoever presented a secret of it. The
+ * request does not say which one, so when the current and the former secrets still in their grace
+ * period were handed to different people, the holder is unknown (null), never the owner by default:
+ * else a manager's copy could launder itself into the owner's name.
+ */
+async function selfRotationHolder(tx: Store, t: StoredToken, now: number): Promise<string | null> {
+  const holders = new Set([t.secretIssuedBy, ...(await tx.tokens.formerHolders(t.id, now))]);
+  return holders.size === 1 ? t.secretIssuedBy : null;
 }
 
 /**
@@ -136,6 +176,7 @@ export class TokenService {
       rateLimit: grant.rateLimit,
       revokedAt: null,
       revokedBy: null,
+      secretIssuedBy: p.username,
     };
     const audit = makeAudit(this.deps, ctx, now);
     await this.deps.store.transaction(async (tx) => {
@@ -268,7 +309,7 @@ export class TokenService {
     const hash = hashToken(plain);
     const validUntil = now + grace * 1000;
     const audit = makeAudit(this.deps, ctx, now);
-    await this.deps.store.transaction(async (tx) => {
+    const issuedTo = await this.deps.store.transaction(async (tx) => {
       if (p.username !== t.user && !isAdmin(p)) {
         const owner = await tx.users.find(t.user);
         if (owner && isAdmin(owner)) {
@@ -278,7 +319,9 @@ export class TokenService {
           );
         }
       }
-      if (!(await tx.tokens.rotate(id, t.hash, hash, now, validUntil))) {
+      // The new secret goes to the rotator; a token rotating itself stays with whoever held it.
+      const to = p.via === 'token' ? await selfRotationHolder(tx, t, now) : p.username;
+      if (!(await tx.tokens.rotate(id, t.hash, hash, now, validUntil, to))) {
         throw new AppError('conflict', `token ${id} changed meanwhile (revoked or rotated); try again`);
       }
       await tx.audit.append([
@@ -296,13 +339,15 @@ export class TokenService {
             graceSeconds: grace,
             oldSecretValidUntil: new Date(validUntil).toISOString(),
             via: p.via,
+            secretIssuedTo: to,
           },
         }),
       ]);
       await tx.changes.record('token', [id], now);
+      return to;
     });
     this.deps.feed.publish('token', [id]);
-    return { token: plain, record: { ...record(t), rotatedAt: now } };
+    return { token: plain, record: { ...record(t), rotatedAt: now, secretIssuedBy: issuedTo } };
   }
 
   /** Revokes one token. Revoking a revoked token changes nothing and writes no audit record. */

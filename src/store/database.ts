@@ -25,6 +25,7 @@ import * as m0003 from './migrations/0003_sessions_stats.js';
 import * as m0004 from './migrations/0004_nodes.js';
 import * as m0005 from './migrations/0005_audit_search_indexes.js';
 import * as m0006 from './migrations/0006_token_lifecycle.js';
+import * as m0007 from './migrations/0007_secret_issuer.js';
 import type { Database } from './schema.js';
 import { isPostgresUrl } from './url.js';
 
@@ -93,6 +94,7 @@ const MIGRATIONS: Record<string, { up(db: Kysely<unknown>, dialect: DialectName)
   '0004_nodes': m0004,
   '0005_audit_search_indexes': m0005,
   '0006_token_lifecycle': m0006,
+  '0007_secret_issuer': m0007,
 };
 
 /** PostgreSQL BIGINT arrives as a string by default; our BIGINTs are epoch ms and ids, safe as numbers. */

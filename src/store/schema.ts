@@ -34,6 +34,8 @@ export interface TokensTable {
   use_count: Generated<number>;
   rotated_at: number | null;
   expiry_warned_at: number | null;
+  /** Who received the current secret (migration 0007); null: unknown, rotated before 0007. */
+  secret_issued_by: string | null;
 }
 
 /** A hash a token had before a rotation: valid until `valid_until`, reuse after that. */
@@ -42,6 +44,8 @@ export interface TokenRotationsTable {
   token_id: string;
   rotated_at: number;
   valid_until: number;
+  /** Who received this secret (migration 0007); null: unknown, rotated before 0007. */
+  issued_by: string | null;
 }
 
 /** A web UI session; the cookie value is never stored, only its SHA-256. */

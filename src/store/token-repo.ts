@@ -52,6 +52,7 @@ function toToken(r: Selectable<TokensTable>): StoredToken {
     revokedBy: r.revoked_by,
     useCount: Number(r.use_count),
     rotatedAt: r.rotated_at,
+    secretIssuedBy: r.secret_issued_by,
   };
 }
 
@@ -89,6 +90,7 @@ export class TokenRepo {
         rate_limit_window_seconds: t.rateLimit?.windowSeconds ?? null,
         revoked_at: t.revokedAt,
         revoked_by: t.revokedBy,
+        secret_issued_by: t.secretIssuedBy,
       })
       .execute();
   }
@@ -159,9 +161,9 @@ export class TokenRepo {
   }
 
   /**
-   * A rotation: the token gets `newHash`, and its current hash is kept in token_rotations, valid
-   * until `validUntil`. False when the token is missing, revoked, or its hash is no longer `oldHash`
-   * (a concurrent rotation won).
+   * A rotation: the token gets `newHash`, handed to `issuedTo` (null: unknown), and its current hash
+   * is kept in token_rotations with who held it, valid until `validUntil`. False when the token is
+   * missing, revoked, or its hash is no longer `oldHash` (a concurrent rotation won).
    */
   async rotate(
     id: string,
@@ -169,10 +171,20 @@ export class TokenRepo {
     newHash: string,
     at: number,
     validUntil: number,
+    issuedTo: string | null,
   ): Promise<boolean> {
+    // The hash and its holder change together, so the holder read with the hash is the old secret's.
+    const current = await this.db
+      .selectFrom('tokens')
+      .select('secret_issued_by')
+      .where('id', '=', id)
+      .where('hash', '=', oldHash)
+      .where('revoked_at', 'is', null)
+      .executeTakeFirst();
+    if (!current) return false;
     const r = await this.db
       .updateTable('tokens')
-      .set({ hash: newHash, rotated_at: at })
+      .set({ hash: newHash, rotated_at: at, secret_issued_by: issuedTo })
       .where('id', '=', id)
       .where('hash', '=', oldHash)
       .where('revoked_at', 'is', null)
@@ -188,9 +200,30 @@ export class TokenRepo {
       .execute();
     await this.db
       .insertInto('token_rotations')
-      .values({ hash: oldHash, token_id: id, rotated_at: at, valid_until: validUntil })
+      .values({
+        hash: oldHash,
+        token_id: id,
+        rotated_at: at,
+        valid_until: validUntil,
+        issued_by: current.secret_issued_by,
+      })
       .execute();
     return true;
+  }
+
+  /**
+   * Who holds the token's former secrets that still work at `now` (their grace period), one entry
+   * per secret, oldest first; null: unknown (rotated before migration 0007).
+   */
+  async formerHolders(id: string, now: number): Promise<Array<string | null>> {
+    const rows = await this.db
+      .selectFrom('token_rotations')
+      .select('issued_by')
+      .where('token_id', '=', id)
+      .where('valid_until', '>', now)
+      .orderBy('rotated_at')
+      .execute();
+    return rows.map((r) => r.issued_by);
   }
 
   /** The token a rotated (former) secret belonged to, or null. */

@@ -17,6 +17,7 @@ export function tokenFixture(now: number, overrides: Partial<StoredToken> = {}):
     rateLimit: null,
     revokedAt: null,
     revokedBy: null,
+    secretIssuedBy: 'alice',
     hash: 'f'.repeat(64),
     ...overrides,
   };

@@ -67,6 +67,12 @@ export const TokenView = Type.Object(
       description: 'Active, and expires within tokens.expiryWarningDays days: its owner is warned.',
     }),
     rotatedAt: Nullable(DateTime),
+    secretIssuedBy: Nullable(
+      Type.String({
+        description:
+          'Who was handed the current secret: the creator, then whoever rotated it. null: unknown (rotated before tokengate recorded it).',
+      }),
+    ),
   },
   { $id: 'Token' },
 );
