@@ -25,6 +25,11 @@ export interface RetentionOptions {
   nodeId: string;
   /** Told after each pass how many records beyond audit.maxRows the floor kept (a gauge). */
   onHeld?: (records: number) => void;
+  /**
+   * Where the floor-held WARN goes, default the constructor's log. The node passes a logger that
+   * `log.levels` cannot silence (LogManager.unfiltered): an admin must not hide that the floor holds.
+   */
+  floorLog?: Logger;
 }
 
 /**
@@ -100,7 +105,7 @@ export class AuditRetention {
     this.options.onHeld?.(last.heldByFloor);
     if (last.heldByFloor > 0 && now - this.lastHeldWarning >= HELD_WARN_EVERY_MS) {
       this.lastHeldWarning = now;
-      this.log.warn(
+      (this.options.floorLog ?? this.log).warn(
         `the audit log holds ${last.heldByFloor} record(s) more than audit.maxRows=${s['audit.maxRows']}: they are younger than audit.retentionFloorDays=${floorDays} (config file) and are kept; raise audit.maxRows or give the database room`,
       );
     }

@@ -125,6 +125,33 @@ describe('LogManager levels', () => {
   });
 });
 
+describe('LogManager unfiltered loggers (red team F5)', () => {
+  it('writes security lines whatever the levels say, even after setLevels turns everything OFF', () => {
+    const { manager, sink } = setup({ levels: { '': 'OFF' } });
+    const anchor = manager.unfiltered('audit.anchor');
+    manager.setLevels({ '': 'OFF', audit: 'OFF', 'audit.anchor': 'OFF' });
+    anchor.info('audit chain head seq=4');
+    anchor.warn('held');
+    anchor.error('failed', new Error('disk'));
+    assert.deepEqual(sink.lines, [
+      'INFO [audit.anchor] audit chain head seq=4\n',
+      'WARN [audit.anchor] held\n',
+      'ERROR [audit.anchor] failed\n',
+    ]);
+    // The ordinary logger of the same name stays as quiet as its level says.
+    manager.logger('audit.anchor').info('quiet');
+    assert.equal(sink.lines.length, 3);
+  });
+
+  it('writes nothing after close', async () => {
+    const { manager, sink } = setup();
+    const anchor = manager.unfiltered('audit.anchor');
+    await manager.close();
+    anchor.info('late');
+    assert.deepEqual(sink.lines, []);
+  });
+});
+
 describe('LogManager loggers', () => {
   it('caches one logger per name', () => {
     const { manager } = setup();

@@ -115,6 +115,20 @@ export class LogManager {
     return entry.logger;
   }
 
+  /**
+   * A logger whose lines are written whatever the levels say (only closing the manager stops it).
+   * `log.levels` is a runtime setting that an admin token can change; the audit chain anchors and
+   * the retention floor WARN are security lines that docs/audit.md tells operators to ship off the
+   * machine, so that token must not be able to switch them off. Use it for those lines only.
+   */
+  unfiltered(name: string): Logger {
+    return {
+      info: (message) => this.emit(name, 'INFO', message),
+      warn: (message) => this.emit(name, 'WARN', message),
+      error: (message, err) => this.emit(name, 'ERROR', message, undefined, err),
+    };
+  }
+
   async flush(): Promise<void> {
     await Promise.all(this.sinks.map((s) => s.flush()));
   }
