@@ -1,6 +1,8 @@
 import { ChainVerifier, type AnchorPoint, type ChainProblem, type PurgeNote } from '../domain/audit-chain.js';
 import type { Store } from '../store/store.js';
 import type { Anchor } from './anchors.js';
+import { checkHeld, purgedAnchors, PurgeEvidence } from './purge-evidence.js';
+import { PURGE_BATCH } from './retention.js';
 
 export interface VerifyResult {
   ok: boolean;
@@ -16,6 +18,8 @@ export interface VerifyResult {
   /** Anchors given, and how many of them named a record the walk found with the anchored hash. */
   anchors: number;
   anchorsChecked: number;
+  /** Anchors naming records that retention removed since, each with the purge record that covers it (null: that purge record was purged too). */
+  anchorsPurged: { anchor: AnchorPoint; purgeSeq: number | null }[];
 }
 
 export interface VerifyOptions {
@@ -59,7 +63,8 @@ export async function verifyAuditChain(store: Store, options: VerifyOptions = {}
   const start = await store.audit.chainStart();
   const head = await store.audit.head();
   const { map, problem: anchorProblem } = anchorMap(options.anchors ?? []);
-  const verifier = new ChainVerifier(start, map);
+  const evidence = new PurgeEvidence({ anchors: map, batchLimit: PURGE_BATCH });
+  const verifier = new ChainVerifier(start, map, evidence.check);
   let after = start.seq;
   if (!anchorProblem) {
     for (;;) {
@@ -71,7 +76,13 @@ export async function verifyAuditChain(store: Store, options: VerifyOptions = {}
       if (rows.length < PAGE) break;
     }
   }
-  const problem = anchorProblem ?? verifier.finish(head);
+  let problem = anchorProblem ?? verifier.finish(head);
+  // Purges that left more than maxRows: true only if the floor stopped them at the next record.
+  for (const h of problem ? [] : evidence.held) {
+    const next = (await store.audit.chainRows(h.note.details.toSeq, 1))[0];
+    problem = checkHeld(h, next?.seq === h.note.details.toSeq + 1 ? next.ts : null);
+    if (problem) break;
+  }
   return {
     ok: problem === null,
     checked: verifier.checked,
@@ -81,6 +92,7 @@ export async function verifyAuditChain(store: Store, options: VerifyOptions = {}
     purges: verifier.purges,
     anchors: map.size,
     anchorsChecked: verifier.anchorsChecked,
+    anchorsPurged: purgedAnchors(map, verifier.purges, start.seq),
   };
 }
 
@@ -93,4 +105,28 @@ export function describePurge(p: PurgeNote): string {
   if (d.reason !== 'retentionDays') under.push(`audit.maxRows=${d.maxRows} set by ${d.maxRowsSetBy}`);
   const n = d.purged.toLocaleString('en-US');
   return `purge at #${p.seq}: ${n} record${d.purged === 1 ? '' : 's'} #${d.fromSeq}..#${d.toSeq} removed under ${under.join(' and ')} (floor ${d.floorDays} days)`;
+}
+
+/**
+ * `the anchor of <time> (#4) was purged by the purge at #1114`, or for several anchors of one purge
+ * `3 anchors (#2..#4, <first time> to <last time>) were purged by the purge at #1114`.
+ */
+export function describePurgedAnchors(purged: VerifyResult['anchorsPurged']): string[] {
+  const byPurge = new Map<number | null, AnchorPoint[]>();
+  for (const { anchor, purgeSeq } of purged)
+    byPurge.set(purgeSeq, [...(byPurge.get(purgeSeq) ?? []), anchor]);
+  const out: string[] = [];
+  for (const [purgeSeq, anchors] of byPurge) {
+    const by =
+      purgeSeq === null ? 'by purges whose own records were purged since' : `by the purge at #${purgeSeq}`;
+    const first = anchors[0];
+    const last = anchors[anchors.length - 1];
+    if (!first || !last) continue;
+    out.push(
+      anchors.length === 1
+        ? `the anchor of ${first.time} (#${first.seq}) was purged ${by}`
+        : `${anchors.length} anchors (#${first.seq}..#${last.seq}, ${first.time} to ${last.time}) were purged ${by}`,
+    );
+  }
+  return out;
 }

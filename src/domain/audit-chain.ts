@@ -132,11 +132,28 @@ export interface AnchorPoint {
 /** A purge record the walk passed: where it sits in the chain and what it says was removed. */
 export interface PurgeNote {
   seq: number;
+  /** The purge record's own ts: when the purge pass ran. */
+  ts: number;
   details: PurgeDetails;
+  /**
+   * Records between the purged range and the purge record that look appended while the purge ran
+   * (ts within CONCURRENT_MS of the purge, counted back from it); null when the walk cannot tell
+   * (part of that range was purged later, or it reaches back beyond the recent records remembered).
+   */
+  concurrent: number | null;
 }
 
-/** How many recent hashes the verifier remembers to tell a moved record from a missing one. */
+/** Judges a purge record as the walk reaches it (src/audit/purge-evidence.ts); null when it holds. */
+export type PurgeCheck = (note: PurgeNote) => ChainProblem | null;
+
+/** How many recent hashes (and timestamps) the verifier remembers. */
 const RECENT = 4096;
+/**
+ * On PostgreSQL other nodes append while a purge batch runs, between the purge's look at the newest
+ * record and its own record; their events are dated about when the purge ran. One minute covers a
+ * batch and the writer's queue.
+ */
+export const CONCURRENT_MS = 60_000;
 
 /**
  * Walks the chain in seq order, a page at a time, and stops at the first problem. Pure: the caller
@@ -146,6 +163,7 @@ export class ChainVerifier {
   private expectedSeq: number;
   private prevHash: string;
   private readonly recent = new Map<string, number>();
+  private readonly recentTs = new Float64Array(RECENT);
   private pending: ChainRow | null = null;
   private readonly startSeq: number;
   problem: ChainProblem | null = null;
@@ -161,6 +179,7 @@ export class ChainVerifier {
   constructor(
     start: ChainStart,
     private readonly anchors: ReadonlyMap<number, AnchorPoint> = new Map(),
+    private readonly checkPurge: PurgeCheck = () => null,
   ) {
     this.startSeq = start.seq;
     this.expectedSeq = start.seq + 1;
@@ -236,6 +255,18 @@ export class ChainVerifier {
     return this.problem;
   }
 
+  /** Records in (toSeq, purge) dated within CONCURRENT_MS of the purge, newest first; see PurgeNote. */
+  private concurrent(purge: ChainRow, toSeq: number): number | null {
+    if (toSeq < this.startSeq) return null;
+    let n = 0;
+    for (let s = purge.seq - 1; s > toSeq; s--) {
+      if (purge.seq - s > RECENT) return null;
+      if ((this.recentTs[s % RECENT] ?? 0) < purge.ts - CONCURRENT_MS) break;
+      n++;
+    }
+    return n;
+  }
+
   private check(row: ChainRow, next: ChainRow | null): void {
     if (row.seq !== this.expectedSeq) {
       this.problem = {
@@ -286,7 +317,21 @@ export class ChainVerifier {
       this.anchorsChecked++;
     }
     const purge = parsePurgeDetails(row.action, row.detailsText);
-    if (purge) this.purges.push({ seq: row.seq, details: purge });
+    if (purge) {
+      const note = {
+        seq: row.seq,
+        ts: row.ts,
+        details: purge,
+        concurrent: this.concurrent(row, purge.toSeq),
+      };
+      this.purges.push(note);
+      const problem = this.checkPurge(note);
+      if (problem) {
+        this.problem = problem;
+        return;
+      }
+    }
+    this.recentTs[row.seq % RECENT] = row.ts;
     this.recent.set(row.hash, row.seq);
     if (this.recent.size > RECENT) {
       const oldest = this.recent.keys().next();

@@ -116,6 +116,11 @@ export interface PurgeDetails {
   floorDays: number;
   retentionDaysSetBy: string;
   maxRowsSetBy: string;
+  /**
+   * The latest `ts` among the purged records (epoch ms). Purge records written before this field
+   * existed lack it. `audit verify` checks it against the purge's own floor and against the anchors.
+   */
+  newestTs?: number;
 }
 
 /** One retention purge batch: the limits it applies, and what its purge record says about them. */
@@ -174,6 +179,7 @@ export function parsePurgeDetails(action: string, detailsText: string | null): P
     const d = JSON.parse(detailsText) as Partial<PurgeDetails>;
     const nums = [d.purged, d.fromSeq, d.toSeq, d.retentionDays, d.maxRows, d.floorDays];
     if (!nums.every((n) => typeof n === 'number' && Number.isSafeInteger(n))) return null;
+    if (d.newestTs !== undefined && !Number.isSafeInteger(d.newestTs)) return null;
     return d as PurgeDetails;
   } catch {
     return null;

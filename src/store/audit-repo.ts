@@ -454,6 +454,7 @@ export class AuditRepo {
     let n = 0;
     let byAge = 0;
     let floorStop = false;
+    let newestTs = -Infinity;
     // Oldest first: stop at the floor, or at the first record both young enough and within maxRows.
     for (const r of oldest) {
       const ts = Number(r.ts);
@@ -464,6 +465,7 @@ export class AuditRepo {
       if (ts < p.before) byAge++;
       else if (n >= overflow) break;
       n++;
+      newestTs = Math.max(newestTs, ts);
     }
     const heldByFloor = floorStop ? Math.max(0, excess - n) : 0;
     const last = oldest[n - 1];
@@ -495,6 +497,7 @@ export class AuditRepo {
       floorDays: p.floorDays,
       retentionDaysSetBy: authors.get('audit.retentionDays') ?? 'default',
       maxRowsSetBy: authors.get('audit.maxRows') ?? 'default',
+      newestTs,
     };
     await this.append([purgeEvent(details, p.nodeId, p.now)]);
     return { purged: n, heldByFloor };

@@ -12,7 +12,7 @@ import {
   iterateAudit,
 } from '../../audit/export.js';
 import { parseAnchors, type Anchor } from '../../audit/anchors.js';
-import { describePurge, verifyAuditChain } from '../../audit/verify.js';
+import { describePurge, describePurgedAnchors, verifyAuditChain } from '../../audit/verify.js';
 import { AUDIT_CATEGORIES, isAuditCategory, type AuditRecord } from '../../domain/audit.js';
 import { invalidField } from '../../domain/errors.js';
 import { parseIp } from '../../domain/ip-rules.js';
@@ -315,7 +315,10 @@ export function auditCommands(program: Command, io: Io, globals: () => GlobalOpt
         progress.clear();
         for (const p of r.purges) io.out(describePurge(p));
         const anchorNote = anchors
-          ? `; ${r.anchorsChecked} of ${r.anchors} anchor(s) in ${file} matched, the rest were purged under retention`
+          ? [
+              `; ${r.anchorsChecked} of ${r.anchors} anchor(s) in ${file} matched`,
+              ...describePurgedAnchors(r.anchorsPurged),
+            ].join('; ')
           : '';
         if (r.problem) {
           io.out(`audit chain broken at seq ${r.problem.seq}: ${r.problem.kind}: ${r.problem.message}`);
