@@ -168,6 +168,8 @@ export async function startRuntime(config: Config, opts: StartNodeOptions): Prom
     floorDays: config.audit.retentionFloorDays,
     nodeId: config.nodeId,
     onHeld: heldByFloorGauge(metrics.registry),
+    // The floor-held warning and the anchor lines ignore log.levels: an admin cannot silence them.
+    floorLog: logs.unfiltered('audit'),
   });
   retention.start(AUDIT_RETENTION_INTERVAL_MS);
   // The chain head, outside the database, at intervals and at shutdown (anchors.ts).
@@ -176,7 +178,7 @@ export async function startRuntime(config: Config, opts: StartNodeOptions): Prom
     intervalMs: config.audit.anchorIntervalSeconds * 1000,
     nodeId: config.nodeId,
     head: () => ctx.store.audit.anchorHead(),
-    log: logs.logger(ANCHOR_LOGGER),
+    log: logs.unfiltered(ANCHOR_LOGGER),
     now: ctx.now,
   });
   anchors.start();
