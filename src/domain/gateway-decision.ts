@@ -117,6 +117,12 @@ export interface GatewayInput {
    * checkRequestTarget; absent or null: none. A read token needs both methods to be reads.
    */
   methodOverride?: string | null | undefined;
+  /**
+   * What an RFC 6750 query carrier (`access_token`, `private_token`) holds, classified as a Bearer
+   * value; absent or null: none. A token there is refused (URLs get logged); a foreign value is
+   * judged like a foreign Bearer, on top of whatever the Authorization header holds.
+   */
+  urlCredential?: Presented | null | undefined;
   clientIp: string;
   now: number;
   policy: GatewayPolicy;
@@ -128,8 +134,22 @@ export interface GatewayInput {
  * fetch the token and render the outcome differs. Rate limiting follows an `authenticated` outcome.
  */
 export function decideRequest(i: GatewayInput): GatewayOutcome {
+  const inUrl = i.urlCredential ?? null;
+  if (inUrl !== null && (inUrl.kind === 'token' || inUrl.kind === 'malformed')) {
+    // Never judged, never looked up: a token in a URL is in access logs and browser histories already.
+    return { kind: 'denied', status: 401, reason: 'malformed', username: null, token: null };
+  }
+  const foreignInUrl = inUrl?.kind === 'foreign-bearer';
+  // A foreign query credential alone is the request's credential; beside an Authorization header, both are judged.
+  const presented = i.presented.kind === 'none' && foreignInUrl ? inUrl : i.presented;
+  const outcome = decidePresented(i, presented);
+  if (!foreignInUrl || presented === inUrl || outcome.kind === 'denied') return outcome;
+  const url = decidePresented(i, { kind: 'foreign-bearer' });
+  return url.kind === 'denied' ? url : outcome;
+}
+
+function decidePresented(i: GatewayInput, p: Presented): GatewayOutcome {
   const { settings, allowedIps } = i.policy;
-  const p = i.presented;
   switch (p.kind) {
     case 'none':
       return settings['auth.requireAuthentication']

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { checkRequestTarget, methodOverride } from './request-target.js';
+import { checkRequestTarget, methodOverride, urlCredentials } from './request-target.js';
 
 describe('checkRequestTarget', () => {
   it('accepts ordinary paths and returns the path without the query', () => {
@@ -106,6 +106,27 @@ describe('checkRequestTarget', () => {
       }
       assert.equal(methodOverride({}, '_method=GET&%5fmethod=DELETE').ok, false);
       assert.equal(methodOverride({}, '%5fmethod=%zz').ok, false);
+    });
+  });
+
+  describe('urlCredentials', () => {
+    it('finds access_token and private_token values in every key spelling, and nothing else', () => {
+      assert.deepEqual(urlCredentials('access_token=a&private_token=b%2Bc'), ['a', 'b+c']);
+      assert.deepEqual(
+        urlCredentials('access%5Ftoken=a;access.token=b&%20private_token=c&access_token[]=d'),
+        ['a', 'b', 'c', 'd'],
+      );
+      assert.deepEqual(urlCredentials('access_token=%zz'), ['%zz']);
+      for (const q of [
+        '',
+        'access_token=',
+        'access_token',
+        'my_access_token=a',
+        'token=a',
+        'x=access_token',
+      ]) {
+        assert.deepEqual(urlCredentials(q), [], q);
+      }
     });
   });
 });

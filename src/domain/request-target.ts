@@ -1,3 +1,5 @@
+import { classify, type Presented } from './gateway-decision.js';
+
 /**
  * Refuses request targets that the gateway and the upstream could read differently. Read rules,
  * logs and audit records judge the path as sent; an upstream that drops a fragment, resolves `..`,
@@ -206,18 +208,47 @@ function mangle(key: string): string {
 }
 
 /**
- * True when some framework reads this raw query key as `_method`: percent-decoded (`%5fmethod`, which
- * `qs` decodes), cut at a NUL (PHP keys are C strings), PHP-mangled with and without its leading spaces
- * dropped (`.method`, `[method`, ` method`), and as an array (`_method[]`, which PHP and `qs` build).
+ * True when some framework reads this raw query key as `name` (which has a `_` in it): percent-decoded
+ * (`%5fmethod`, which `qs` decodes), cut at a NUL (PHP keys are C strings), PHP-mangled with and
+ * without its leading spaces dropped (`.method`, `[method`, ` method`), and as an array (`_method[]`,
+ * which PHP and `qs` build).
  */
-function isMethodKey(raw: string): boolean {
+function keyReadsAs(raw: string, name: string): boolean {
   let key = lenientKey(raw);
   const nul = key.indexOf('\0');
   if (nul !== -1) key = key.slice(0, nul);
   for (const k of [mangle(key), mangle(key.replace(/^ +/, ''))]) {
-    if (k === '_method' || k.startsWith('_method[')) return true;
+    if (k === name || k.startsWith(`${name}[`)) return true;
   }
   return false;
+}
+
+/** Splits a query into its parameters; `;` separates them too for older Rack and Python's parse_qs. */
+function queryParams(query: string): Array<[rawKey: string, rawValue: string | null]> {
+  return query.split(/[&;]/).map((param) => {
+    const eq = param.indexOf('=');
+    return eq === -1 ? [param, null] : [param.slice(0, eq), param.slice(eq + 1)];
+  });
+}
+
+/** The RFC 6750 §2.3 query carrier, and GitLab's own. */
+const CREDENTIAL_KEYS = ['access_token', 'private_token'];
+/** A superset check that keeps the common query cheap, as MAYBE_METHOD_KEY does. */
+const MAYBE_CREDENTIAL_KEY = /token|%/i;
+
+/**
+ * The non-empty values of the query parameters that carry a Bearer credential (`access_token`, RFC
+ * 6750 §2.3; `private_token`, GitLab), in every key spelling an upstream may read as one. A value
+ * that cannot be decoded is returned raw: it is a credential all the same.
+ */
+export function urlCredentials(query: string): string[] {
+  if (query === '' || !MAYBE_CREDENTIAL_KEY.test(query)) return [];
+  const found: string[] = [];
+  for (const [key, value] of queryParams(query)) {
+    if (value === null || value === '' || !CREDENTIAL_KEYS.some((name) => keyReadsAs(key, name))) continue;
+    found.push(decodeParam(value) ?? value);
+  }
+  return found;
 }
 
 /**
@@ -242,11 +273,9 @@ export function methodOverride(
   const values: string[] = [];
   overrideHeaderValues(headers, values);
   if (query !== '' && MAYBE_METHOD_KEY.test(query)) {
-    // ";" separates parameters too for older Rack and Python's parse_qs before 3.9.2.
-    for (const param of query.split(/[&;]/)) {
-      const eq = param.indexOf('=');
-      if (!isMethodKey(eq === -1 ? param : param.slice(0, eq))) continue;
-      values.push(eq === -1 ? '' : (decodeParam(param.slice(eq + 1)) ?? ''));
+    for (const [key, value] of queryParams(query)) {
+      if (!keyReadsAs(key, '_method')) continue;
+      values.push(value === null ? '' : (decodeParam(value) ?? ''));
     }
   }
   if (values.length === 0) return { ok: true, method: null };
@@ -301,4 +330,23 @@ export function checkRequestTarget(target: string, headers: HeaderSource = {}): 
   const override = methodOverride(headers, query);
   if (!override.ok) return override;
   return { ok: true, path, query, methodOverride: override.method };
+}
+
+/** The answer to a tokengate token (or a near-token) in a URL: tokengate never judges it. */
+export const TOKEN_IN_URL_MESSAGE =
+  'authentication failed: a tokengate token was sent in the URL (access_token or private_token); URLs end up in logs and histories, so rotate it and send it in the Authorization header ("Bearer <token>")';
+
+/**
+ * What the query's Bearer carriers hold, classified as Bearer values are: a token (or near-token)
+ * of ours wins, then a foreign value; null when there is none (or `query` is absent).
+ */
+export function urlCredential(query: string | undefined, prefixes: ReadonlySet<string>): Presented | null {
+  if (query === undefined) return null;
+  let found: Presented | null = null;
+  for (const secret of urlCredentials(query)) {
+    const p = classify({ kind: 'bearer', secret }, prefixes);
+    if (p.kind === 'token' || p.kind === 'malformed') return p;
+    found = p;
+  }
+  return found;
 }

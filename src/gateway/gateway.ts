@@ -1,6 +1,7 @@
 import { parseAuthorization } from '../domain/credentials.js';
 import { classify, decideRequest, type GatewayOutcome, type Presented } from '../domain/gateway-decision.js';
 import type { IpMatcher } from '../domain/ip-rules.js';
+import { TOKEN_IN_URL_MESSAGE, urlCredential } from '../domain/request-target.js';
 import { BODY_LENGTH } from '../domain/token-format.js';
 import type { RateDecision, RateLimitPolicy, RateLimitStore } from '../domain/rate-limit.js';
 import { hashToken } from '../domain/token-hash.js';
@@ -174,6 +175,7 @@ export class Gateway {
     }
     const pending = lookupCredentials(d.cache, req.authorization, snap.tokenPrefixes, now);
     const found = pending instanceof Promise ? await pending : pending;
+    const inUrl = urlCredential(req.query, snap.tokenPrefixes);
     const outcome = decideRequest({
       presented: found.presented,
       token: found.token,
@@ -184,11 +186,15 @@ export class Gateway {
       query: req.query,
       contentType: req.contentType,
       methodOverride: req.methodOverride,
+      urlCredential: inUrl,
       clientIp: client.clientIp,
       now,
       policy: { settings: snap.settings, allowedIps: snap.allowedIps, readRules: snap.readRules },
     });
     const result = await this.finish(req, client, outcome, now);
+    if (outcome.kind === 'denied' && (inUrl?.kind === 'token' || inUrl?.kind === 'malformed')) {
+      result.message = TOKEN_IN_URL_MESSAGE;
+    }
     d.onEvent?.({ at: now, request: req, result });
     return result;
   }
