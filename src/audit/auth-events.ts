@@ -30,6 +30,7 @@ const SETTING_BY_DENIAL: Record<GatewayDenial, AuthEventSetting> = {
   'user-mismatch': 'audit.events.authFailedToken',
   malformed: 'audit.events.authFailedToken',
   'no-credentials': 'audit.events.authFailedToken',
+  'token-in-url': 'audit.events.authFailedToken',
 };
 
 const ACTION_BY_SETTING: Record<AuthEventSetting, string> = {

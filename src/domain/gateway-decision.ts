@@ -77,7 +77,9 @@ export type GatewayDenial =
   /** A password or foreign Bearer while auth.basicPasswords is off: only tokens authenticate. */
   | 'not-a-token'
   /** A password passed on to the upstream would come from an IP outside auth.allowedIps. */
-  | 'password-ip-denied';
+  | 'password-ip-denied'
+  /** A tokengate token (or near-token) in an `access_token`/`private_token` query parameter. */
+  | 'token-in-url';
 
 export type GatewayOutcome =
   | { kind: 'anonymous' }
@@ -137,7 +139,7 @@ export function decideRequest(i: GatewayInput): GatewayOutcome {
   const inUrl = i.urlCredential ?? null;
   if (inUrl !== null && (inUrl.kind === 'token' || inUrl.kind === 'malformed')) {
     // Never judged, never looked up: a token in a URL is in access logs and browser histories already.
-    return { kind: 'denied', status: 401, reason: 'malformed', username: null, token: null };
+    return { kind: 'denied', status: 401, reason: 'token-in-url', username: null, token: null };
   }
   const foreignInUrl = inUrl?.kind === 'foreign-bearer';
   // A foreign query credential alone is the request's credential; beside an Authorization header, both are judged.

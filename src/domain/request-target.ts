@@ -332,10 +332,6 @@ export function checkRequestTarget(target: string, headers: HeaderSource = {}): 
   return { ok: true, path, query, methodOverride: override.method };
 }
 
-/** The answer to a tokengate token (or a near-token) in a URL: tokengate never judges it. */
-export const TOKEN_IN_URL_MESSAGE =
-  'authentication failed: a tokengate token was sent in the URL (access_token or private_token); URLs end up in logs and histories, so rotate it and send it in the Authorization header ("Bearer <token>")';
-
 /**
  * What the query's Bearer carriers hold, classified as Bearer values are: a token (or near-token)
  * of ours wins, then a foreign value; null when there is none (or `query` is absent).

@@ -1,7 +1,7 @@
 import { parseAuthorization } from '../domain/credentials.js';
 import { classify, decideRequest, type GatewayOutcome, type Presented } from '../domain/gateway-decision.js';
 import type { IpMatcher } from '../domain/ip-rules.js';
-import { TOKEN_IN_URL_MESSAGE, urlCredential } from '../domain/request-target.js';
+import { urlCredential } from '../domain/request-target.js';
 import { BODY_LENGTH } from '../domain/token-format.js';
 import type { RateDecision, RateLimitPolicy, RateLimitStore } from '../domain/rate-limit.js';
 import { hashToken } from '../domain/token-hash.js';
@@ -192,9 +192,6 @@ export class Gateway {
       policy: { settings: snap.settings, allowedIps: snap.allowedIps, readRules: snap.readRules },
     });
     const result = await this.finish(req, client, outcome, now);
-    if (outcome.kind === 'denied' && (inUrl?.kind === 'token' || inUrl?.kind === 'malformed')) {
-      result.message = TOKEN_IN_URL_MESSAGE;
-    }
     d.onEvent?.({ at: now, request: req, result });
     return result;
   }

@@ -17,6 +17,7 @@ export const DENIAL_TEXT: Record<GatewayDenial, string> = {
   malformed: 'the Authorization header is malformed or holds a malformed token',
   'not-a-token': 'no valid API token was provided and password authentication is disabled',
   'password-ip-denied': 'the client IP is not allowed',
+  'token-in-url': 'a tokengate token was sent in the URL (access_token or private_token)',
 };
 
 /**
@@ -82,6 +83,8 @@ function denialReason(reason: GatewayDenial, method: string, clientIp: string, p
       return 'No credentials were provided and authentication is required';
     case 'malformed':
       return MALFORMED_MESSAGE;
+    case 'token-in-url':
+      return 'A tokengate token was sent in the URL (access_token or private_token); URLs end up in logs and histories, so rotate it and send it in the Authorization header ("Bearer <token>")';
   }
 }
 
