@@ -203,7 +203,15 @@ describe('the management plane is not on the gateway origin (issue 14, finding 1
       });
     assert.equal(await status(`evil.example:${port}`), 403, 'a rebinding page');
     assert.equal(await status('attacker.test'), 403);
-    for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, `LOCALHOST:${port}`, `[::1]:${port}`]) {
+    assert.equal(await status(`127.0.0.1.evil.example`), 403, 'an IP-looking name under a foreign domain');
+    for (const host of [
+      `127.0.0.1:${port}`,
+      `localhost:${port}`,
+      `LOCALHOST:${port}`,
+      `[::1]:${port}`,
+      `ui.localhost:${port}`,
+      `myhost:${port}`,
+    ]) {
       assert.equal(await status(host), 401, host);
     }
   });

@@ -189,13 +189,15 @@ function isLoopbackInterface(host: string): boolean {
 
 /**
  * The host names a browser may address a loopback admin listener by: IP literals, `localhost` and
- * its subdomains, and `adminHostName`. Any other name is a DNS-rebinding page of someone else's
- * site that resolved to 127.0.0.1; it could drive sign-in guesses from the administrator's own
- * address (and earn that address a block). Requests without Host (HTTP/1.0 scripts) pass.
+ * its subdomains, single-label names (this machine's own name: Debian maps it to 127.0.1.1; no
+ * outside site controls how they resolve), and `adminHostName`. Any other name is a DNS-rebinding
+ * page of someone else's site that resolved to 127.0.0.1; it could drive sign-in guesses from the
+ * administrator's own address (and earn that address a block). Requests without Host pass.
  */
 export function loopbackHostAllowed(host: string | undefined, adminHostName: string | null): boolean {
   const name = hostNameOf(host);
   if (name === '' || name === 'localhost' || name.endsWith('.localhost')) return true;
+  if (!name.includes('.') && !name.startsWith('[')) return true;
   if (adminHostName !== null && name === adminHostName) return true;
   return isIP(name.replace(/^\[|\]$/g, '')) !== 0;
 }
@@ -209,7 +211,7 @@ function adminHandler(api: Api, checkHost: ((host: string | undefined) => boolea
         errorBody(
           new AppError(
             'forbidden',
-            `the admin listener is on a loopback interface and answers only loopback host names, localhost and adminHostName, not Host ${JSON.stringify(hostNameOf(req.headers.host)).slice(0, 80)}`,
+            `the admin listener is on a loopback interface and answers only IP addresses, localhost, this machine's own name and adminHostName, not Host ${JSON.stringify(hostNameOf(req.headers.host)).slice(0, 80)}`,
           ),
         ),
       );
