@@ -347,7 +347,10 @@ export async function benchAuditPurge(
   let now = T0 + (oldest + target) * SPACING_MS + DAY_MS;
   if (mode === 'maxRows') {
     settings['audit.maxRows'] = Math.max(1000, rowsBefore - target);
-    now = T0;
+    // After the newest record (nothing in the future, which the purge never takes), and a retention
+    // far longer than the records span: only maxRows expires anything.
+    settings['audit.retentionDays'] = 36_500;
+    now = T0 + (oldest + rowsBefore + 1) * SPACING_MS + DAY_MS;
   }
   const errors: string[] = [];
   // No floor: the bench purges records it dated itself. Each batch also appends its purge record.

@@ -281,8 +281,9 @@ interface Env {
 async function setUp(): Promise<Env> {
   const dir = mkdtempSync(join(tmpdir(), 'tg-bench-'));
   const configFile = join(dir, 'tokengate.yaml');
-  // Production-like: no console copy of the log (stderr writes are synchronous).
-  writeFileSync(configFile, 'log:\n  console: false\n');
+  // Production-like: no console copy of the log (stderr writes are synchronous). No retention floor:
+  // the purge scenario purges records the bench has just written (the floor would hold them all).
+  writeFileSync(configFile, 'log:\n  console: false\naudit:\n  retentionFloorDays: 0\n');
   const config = loadConfig({ dataDir: dir, nodeId: 'bench-setup' }, {});
   const ctx = await openApp(config, { log: silentLogger });
   const cli = systemContext('@bench');
