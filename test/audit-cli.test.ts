@@ -7,33 +7,18 @@ import Database from 'better-sqlite3';
 import { openApp } from '../src/app.js';
 import { auditRecordView, parseAuditCsv, type AuditRecordView } from '../src/audit/export.js';
 import { Progress } from '../src/cli/commands/audit.js';
-import { runCli } from '../src/cli/main.js';
 import { loadConfig } from '../src/config/config.js';
 import { auditEvent, type AuditEvent } from '../src/domain/audit.js';
 import { silentLogger } from '../src/log/logger.js';
 import { systemContext } from '../src/services/context.js';
+import { inProcessCli } from './support/cli.js';
 
 const ADMIN_PASSWORD = 'audit-cli-admin-password';
 const MARCH = Date.parse('2024-03-01T00:00:00.000Z');
 const HOUR = 3_600_000;
 
 /** Runs the CLI in this process against a data dir; returns the exit code and what it printed. */
-async function cli(dataDir: string, ...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const prev = process.env.TOKENGATE_ADMIN_PASSWORD;
-  process.env.TOKENGATE_ADMIN_PASSWORD = ADMIN_PASSWORD;
-  try {
-    const code = await runCli(['--data-dir', dataDir, ...args], {
-      out: (t) => (out += `${t}\n`),
-      err: (t) => (err += `${t}\n`),
-    });
-    return { code, out, err };
-  } finally {
-    if (prev === undefined) delete process.env.TOKENGATE_ADMIN_PASSWORD;
-    else process.env.TOKENGATE_ADMIN_PASSWORD = prev;
-  }
-}
+const cli = inProcessCli(ADMIN_PASSWORD);
 
 /** Opens the data dir's database with the services, for setup the CLI cannot do. */
 async function withStore<T>(dataDir: string, fn: (ctx: Awaited<ReturnType<typeof openApp>>) => Promise<T>) {

@@ -12,33 +12,19 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { openApp } from '../src/app.js';
-import { runCli } from '../src/cli/main.js';
 import { loadConfig } from '../src/config/config.js';
 import { chainContent, recordHash } from '../src/domain/audit-chain.js';
 import { auditEvent, purgeEvent, type AuditEvent, type PurgeDetails } from '../src/domain/audit.js';
 import { silentLogger } from '../src/log/logger.js';
 import { systemContext } from '../src/services/context.js';
+import { inProcessCli } from './support/cli.js';
 
 const ADMIN_PASSWORD = 'forged-purge-admin-password';
 const MINUTE = 60_000;
 const DAY = 86_400_000;
 
-async function cli(dataDir: string, ...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const prev = process.env.TOKENGATE_ADMIN_PASSWORD;
-  process.env.TOKENGATE_ADMIN_PASSWORD = ADMIN_PASSWORD;
-  try {
-    const code = await runCli(['--data-dir', dataDir, ...args], {
-      out: (t) => (out += `${t}\n`),
-      err: (t) => (err += `${t}\n`),
-    });
-    return { code, out, err };
-  } finally {
-    if (prev === undefined) delete process.env.TOKENGATE_ADMIN_PASSWORD;
-    else process.env.TOKENGATE_ADMIN_PASSWORD = prev;
-  }
-}
+/** Runs the CLI in this process against a data dir; returns the exit code and what it printed. */
+const cli = inProcessCli(ADMIN_PASSWORD);
 
 /** Appends `count` records, the i-th at `at(i)`; returns the head seq. */
 async function seed(dataDir: string, count: number, at: (i: number) => number): Promise<number> {

@@ -13,7 +13,6 @@ import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { openApp } from '../src/app.js';
 import { verifyAuditChain } from '../src/audit/verify.js';
-import { runCli } from '../src/cli/main.js';
 import { loadConfig, type Config } from '../src/config/config.js';
 import { auditEvent, type AuditEvent } from '../src/domain/audit.js';
 import { CLI_PRINCIPAL } from '../src/domain/permissions.js';
@@ -22,28 +21,14 @@ import { memorySink } from '../src/log/sinks.js';
 import { startNode, type RunningNode } from '../src/node.js';
 import { systemContext } from '../src/services/context.js';
 import { API, bearer } from './support/harness.js';
+import { inProcessCli } from './support/cli.js';
 
 const ADMIN_PASSWORD = 'audit-tamper-admin-password';
 const DAY = 86_400_000;
 const cliCtx = systemContext('@cli');
 
 /** Runs the CLI in this process against a data dir; returns the exit code and what it printed. */
-async function cli(dataDir: string, ...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const prev = process.env.TOKENGATE_ADMIN_PASSWORD;
-  process.env.TOKENGATE_ADMIN_PASSWORD = ADMIN_PASSWORD;
-  try {
-    const code = await runCli(['--data-dir', dataDir, ...args], {
-      out: (t) => (out += `${t}\n`),
-      err: (t) => (err += `${t}\n`),
-    });
-    return { code, out, err };
-  } finally {
-    if (prev === undefined) delete process.env.TOKENGATE_ADMIN_PASSWORD;
-    else process.env.TOKENGATE_ADMIN_PASSWORD = prev;
-  }
-}
+const cli = inProcessCli(ADMIN_PASSWORD);
 
 /** A month of history written before the node starts: the admin's creation and `count` old records. */
 async function seedHistory(dataDir: string, at: number, count: number): Promise<void> {

@@ -6,27 +6,13 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { runCli } from '../src/cli/main.js';
 import { isWellFormedToken } from '../src/domain/token-format.js';
+import { inProcessCli } from './support/cli.js';
 
 const BIN = new URL('../bin/tokengate.js', import.meta.url).pathname;
 const ADMIN_PASSWORD = 'cli-admin-password';
 
 /** Runs the CLI in this process against a data dir; returns the exit code and what it printed. */
-async function cli(dataDir: string, ...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const prev = process.env.TOKENGATE_ADMIN_PASSWORD;
-  process.env.TOKENGATE_ADMIN_PASSWORD = ADMIN_PASSWORD;
-  try {
-    const code = await runCli(['--data-dir', dataDir, ...args], {
-      out: (t) => (out += `${t}\n`),
-      err: (t) => (err += `${t}\n`),
-    });
-    return { code, out, err };
-  } finally {
-    if (prev === undefined) delete process.env.TOKENGATE_ADMIN_PASSWORD;
-    else process.env.TOKENGATE_ADMIN_PASSWORD = prev;
-  }
-}
+const cli = inProcessCli(ADMIN_PASSWORD);
 
 /** Runs the installed binary in a child process. */
 function bin(dataDir: string, args: string[], input?: string) {
