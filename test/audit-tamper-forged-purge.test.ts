@@ -13,7 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { openApp } from '../src/app.js';
 import { loadConfig } from '../src/config/config.js';
-import { chainContent, recordHash } from '../src/domain/audit-chain.js';
+import { chainContent, chainFieldsJson, recordHash } from '../src/domain/audit-chain.js';
 import { auditEvent, purgeEvent, type AuditEvent, type PurgeDetails } from '../src/domain/audit.js';
 import { silentLogger } from '../src/log/logger.js';
 import { systemContext } from '../src/services/context.js';
@@ -88,30 +88,11 @@ function forge(dataDir: string, upto: number, ts: number, details: Partial<Purge
         ts,
         d.purged,
       );
+      // The hashed fields, in the chain's order (the columns above follow it), then the links.
       db.prepare(
         `insert into audit_log (ts,category,action,summary,author,affected_user,token_id,token_description,source_ip,proxy_ip,node_id,request_id,method,endpoint,outcome,details,seq,prev_hash,hash)
          values (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
-      ).run(
-        c.ts,
-        c.category,
-        c.action,
-        c.summary,
-        c.author,
-        c.affectedUser,
-        c.tokenId,
-        c.tokenDescription,
-        c.sourceIp,
-        c.proxyIp,
-        c.nodeId,
-        c.requestId,
-        c.method,
-        c.endpoint,
-        c.outcome,
-        c.detailsText,
-        seq,
-        head.hash,
-        h,
-      );
+      ).run(...(JSON.parse(chainFieldsJson(c)) as unknown[]), seq, head.hash, h);
       db.prepare('update audit_chain set seq = ?, hash = ? where id = 1').run(seq, h);
     })();
   } finally {

@@ -1,3 +1,5 @@
+import { cookieName } from './cookies.js';
+
 /**
  * A Cookie header without the cookie `name`, the others kept byte for byte; null when nothing is
  * left. A cookie is matched exactly as `readCookie` reads it (name trimmed, case-sensitive), so no
@@ -6,10 +8,7 @@
  */
 export function withoutCookie(header: string, name: string): string | null {
   if (!header.includes(name)) return header;
-  const kept = header.split(';').filter((part) => {
-    const eq = part.indexOf('=');
-    return eq === -1 || part.slice(0, eq).trim() !== name;
-  });
+  const kept = header.split(';').filter((part) => cookieName(part) !== name);
   const rest = kept.join(';').trimStart();
   return rest.trim() === '' ? null : rest;
 }
@@ -21,7 +20,5 @@ export function withoutCookie(header: string, name: string): string | null {
  */
 export function setsCookie(setCookie: string, name: string): boolean {
   if (!setCookie.includes(name)) return false;
-  const pair = setCookie.split(';', 1)[0] ?? '';
-  const eq = pair.indexOf('=');
-  return eq !== -1 && pair.slice(0, eq).trim() === name;
+  return cookieName(setCookie.split(';', 1)[0] ?? '') === name;
 }

@@ -2,14 +2,29 @@ import { AppError } from '../domain/errors.js';
 /** The web UI's session cookie. `__Host-` would force Path=/; ours is scoped to /_tokengate. */
 export const SESSION_COOKIE = 'tg_session';
 
-/** Reads one cookie from a Cookie header; null when absent. No decoding: our values are base64url. */
-export function readCookie(header: string | undefined, name: string): string | null {
-  if (!header) return null;
+/**
+ * The name of one `name=value` pair of a Cookie header (or the first pair of a Set-Cookie value),
+ * trimmed and compared as sent; null for a pair without `=`. Every reader and filter of our session
+ * cookie matches names this one way, so none can disagree about which pair is ours.
+ */
+export function cookieName(pair: string): string | null {
+  const eq = pair.indexOf('=');
+  return eq === -1 ? null : pair.slice(0, eq).trim();
+}
+
+/** Every value of the cookie `name` in a Cookie header, in order. No decoding: our values are base64url. */
+function cookieValues(header: string | undefined, name: string): string[] {
+  if (!header) return [];
+  const out: string[] = [];
   for (const part of header.split(';')) {
-    const eq = part.indexOf('=');
-    if (eq !== -1 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+    if (cookieName(part) === name) out.push(part.slice(part.indexOf('=') + 1).trim());
   }
-  return null;
+  return out;
+}
+
+/** Reads one cookie from a Cookie header; null when absent. */
+export function readCookie(header: string | undefined, name: string): string | null {
+  return cookieValues(header, name)[0] ?? null;
 }
 
 /**
@@ -19,20 +34,14 @@ export function readCookie(header: string | undefined, name: string): string | n
  * in as whoever planted it; refusing both fails closed (docs/security.md, "cookie tossing").
  */
 export function readSessionCookie(header: string | undefined): string | null {
-  const value = readCookie(header, SESSION_COOKIE);
-  if (value === null || header === undefined) return value;
-  let count = 0;
-  for (const part of header.split(';')) {
-    const eq = part.indexOf('=');
-    if (eq !== -1 && part.slice(0, eq).trim() === SESSION_COOKIE) count++;
-  }
-  if (count > 1) {
+  const values = cookieValues(header, SESSION_COOKIE);
+  if (values.length > 1) {
     throw new AppError(
       'unauthorized',
-      `the request carries ${count} ${SESSION_COOKIE} cookies; one was set by another page of this host. Sign out, clear this site's cookies and sign in again`,
+      `the request carries ${values.length} ${SESSION_COOKIE} cookies; one was set by another page of this host. Sign out, clear this site's cookies and sign in again`,
     );
   }
-  return value;
+  return values[0] ?? null;
 }
 
 /** Set-Cookie for the session: HttpOnly, SameSite=Strict, scoped to /_tokengate, Secure over https. */

@@ -6,7 +6,7 @@ import type { AppContext } from '../app.js';
 import type { Config } from '../config/config.js';
 import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/registry.js';
-import { AppError, errorBody } from '../domain/errors.js';
+import { sendError } from './respond.js';
 import { duplicateHeader } from './headers.js';
 import { VERSION } from '../version.js';
 import { BASE_PATH, buildApi, type Api, type Plane } from './api/app.js';
@@ -67,14 +67,7 @@ export async function createApi(ctx: AppContext, opts: ApiOptions = {}): Promise
 }
 
 function notProxied(_req: IncomingMessage, res: ServerResponse): void {
-  const body = JSON.stringify(
-    errorBody(new AppError('not_found', 'the gateway is not configured on this node')),
-  );
-  res.writeHead(404, {
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': Buffer.byteLength(body),
-  });
-  res.end(body);
+  sendError(res, 'not_found', 'the gateway is not configured on this node');
 }
 
 /**
@@ -124,17 +117,8 @@ function refusal(req: IncomingMessage, isForwardAuth: boolean): string | null {
 
 /** Refuses a request before any route: 400, or 403 on forward-auth (nginx turns a 400 into 500). */
 function refuse(res: ServerResponse, message: string, forwardAuth: boolean): void {
-  const body = JSON.stringify(
-    errorBody(new AppError(forwardAuth ? 'forbidden' : 'invalid_request', message)),
-  );
   // The body, if any, is never read: close the connection rather than drain it.
-  res.writeHead(forwardAuth ? 403 : 400, {
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': Buffer.byteLength(body),
-    'cache-control': 'no-store',
-    connection: 'close',
-  });
-  res.end(body);
+  sendError(res, forwardAuth ? 'forbidden' : 'invalid_request', message, { connection: 'close' });
 }
 
 /**
@@ -207,21 +191,12 @@ function adminHandler(api: Api, checkHost: ((host: string | undefined) => boolea
   const route = routing(api);
   return (req, res) => {
     if (checkHost !== null && !checkHost(req.headers.host)) {
-      const body = JSON.stringify(
-        errorBody(
-          new AppError(
-            'forbidden',
-            `the admin listener is on a loopback interface and answers only IP addresses, localhost, this machine's own name and adminHostName, not Host ${JSON.stringify(hostNameOf(req.headers.host)).slice(0, 80)}`,
-          ),
-        ),
+      sendError(
+        res,
+        'forbidden',
+        `the admin listener is on a loopback interface and answers only IP addresses, localhost, this machine's own name and adminHostName, not Host ${JSON.stringify(hostNameOf(req.headers.host)).slice(0, 80)}`,
+        { connection: 'close' },
       );
-      res.writeHead(403, {
-        'content-type': 'application/json; charset=utf-8',
-        'content-length': Buffer.byteLength(body),
-        'cache-control': 'no-store',
-        connection: 'close',
-      });
-      res.end(body);
       return;
     }
     if (req.url === '/' && (req.method === 'GET' || req.method === 'HEAD')) {
