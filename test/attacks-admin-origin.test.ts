@@ -54,29 +54,26 @@ describe('the management plane is not on the gateway origin (issue 14, finding 1
     });
     assert.equal(signIn.status, 404, 'POST /session on the gateway origin');
     assert.equal(signIn.headers.get('set-cookie'), null);
-    const create = await gateway(`${API}/admin/users`, {
-      method: 'POST',
-      headers: {
-        ...BROWSER,
-        origin: t.url,
-        cookie,
-        'x-csrf-token': csrf,
-        'content-type': 'application/json',
-      },
-      body: JSON.stringify({ username: 'backdoor', groups: ['admin'], password: 'backdoor-password-1' }),
+    // What the page's script would send with the session cookie and the CSRF token it hoped to read.
+    const asAdmin = (path: string, body: unknown) =>
+      gateway(`${API}${path}`, {
+        method: 'POST',
+        headers: {
+          ...BROWSER,
+          origin: t.url,
+          cookie,
+          'x-csrf-token': csrf,
+          'content-type': 'application/json',
+        },
+        body: JSON.stringify(body),
+      });
+    const create = await asAdmin('/admin/users', {
+      username: 'backdoor',
+      groups: ['admin'],
+      password: 'backdoor-password-1',
     });
     assert.equal(create.status, 404, 'POST /admin/users with the session cookie on the gateway origin');
-    const token = await gateway(`${API}/tokens`, {
-      method: 'POST',
-      headers: {
-        ...BROWSER,
-        origin: t.url,
-        cookie,
-        'x-csrf-token': csrf,
-        'content-type': 'application/json',
-      },
-      body: JSON.stringify({ description: 'stolen', scope: 'write' }),
-    });
+    const token = await asAdmin('/tokens', { description: 'stolen', scope: 'write' });
     assert.equal(token.status, 404, 'POST /tokens with the session cookie on the gateway origin');
     for (const path of ['/_tokengate/', '/_tokengate/metrics', `${API}/openapi.json`, `${API}/me`]) {
       const r = await gateway(path, { headers: { cookie } });
