@@ -3,7 +3,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { openApp } from '../src/app.js';
 import { auditRecordView, parseAuditCsv, type AuditRecordView } from '../src/audit/export.js';
 import { Progress } from '../src/cli/commands/audit.js';
@@ -12,6 +12,7 @@ import { auditEvent, type AuditEvent } from '../src/domain/audit.js';
 import { silentLogger } from '../src/log/logger.js';
 import { systemContext } from '../src/services/context.js';
 import { inProcessCli } from './support/cli.js';
+import { withSqlite } from './support/sqlite.js';
 
 const ADMIN_PASSWORD = 'audit-cli-admin-password';
 const MARCH = Date.parse('2024-03-01T00:00:00.000Z');
@@ -246,15 +247,6 @@ describe('tokengate audit (CLI)', () => {
       return d;
     }
 
-    function sqlite(d: string, fn: (db: Database.Database) => void): void {
-      const db = new Database(join(d, 'tokengate.db'));
-      try {
-        fn(db);
-      } finally {
-        db.close();
-      }
-    }
-
     it('passes an untouched log and exits 0', async () => {
       const r = await cli(dir, 'audit', 'verify');
       assert.equal(r.code, 0, r.err);
@@ -308,7 +300,7 @@ describe('tokengate audit (CLI)', () => {
       it(`exits 1 and names ${kind} at the right seq after ${name}`, async () => {
         const d = copy(name.replace(/\W+/g, '-'));
         const seq = middle();
-        sqlite(d, (db) => tamper(db, seq));
+        withSqlite(d, (db) => tamper(db, seq));
         const r = await cli(d, 'audit', 'verify');
         assert.equal(r.code, 1, r.out);
         assert.equal(r.err, '');

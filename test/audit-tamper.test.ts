@@ -10,7 +10,7 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { openApp } from '../src/app.js';
 import { verifyAuditChain } from '../src/audit/verify.js';
 import { loadConfig, type Config } from '../src/config/config.js';
@@ -22,6 +22,7 @@ import { startNode, type RunningNode } from '../src/node.js';
 import { systemContext } from '../src/services/context.js';
 import { API, bearer } from './support/harness.js';
 import { inProcessCli } from './support/cli.js';
+import { withSqlite } from './support/sqlite.js';
 
 const ADMIN_PASSWORD = 'audit-tamper-admin-password';
 const DAY = 86_400_000;
@@ -163,14 +164,6 @@ describe('audit verify with anchors (issue 14, findings 4 and 10)', () => {
     cpSync(base, d, { recursive: true });
     return d;
   }
-  function sqlite(d: string, fn: (db: Database.Database) => void): void {
-    const db = new Database(join(d, 'tokengate.db'));
-    try {
-      fn(db);
-    } finally {
-      db.close();
-    }
-  }
   /** Deletes the newest `n` records and moves the head row to the new last one: a careful truncation. */
   function truncateTail(db: Database.Database, n: number): void {
     db.prepare('delete from audit_log where seq > (select max(seq) from audit_log) - ?').run(n);
@@ -189,7 +182,7 @@ describe('audit verify with anchors (issue 14, findings 4 and 10)', () => {
 
   it('reports a deleted chain-head row as tampering', async () => {
     const d = copy('head-row');
-    sqlite(d, (db) => db.prepare('delete from audit_chain').run());
+    withSqlite(d, (db) => db.prepare('delete from audit_chain').run());
     const r = await cli(d, 'audit', 'verify');
     assert.equal(r.code, 1, `verify must fail with the head row deleted; it said: ${r.out}`);
     assert.match(r.out, /audit chain broken .*head/);
@@ -197,7 +190,7 @@ describe('audit verify with anchors (issue 14, findings 4 and 10)', () => {
 
   it('reports a deleted chain-head row with the tail truncated', async () => {
     const d = copy('head-row-and-tail');
-    sqlite(d, (db) => {
+    withSqlite(d, (db) => {
       db.prepare('delete from audit_log where seq > (select max(seq) from audit_log) - 3').run();
       db.prepare('delete from audit_chain').run();
     });
@@ -207,7 +200,7 @@ describe('audit verify with anchors (issue 14, findings 4 and 10)', () => {
 
   it('reports a truncated tail with a consistent head row, from the anchors', async () => {
     const d = copy('tail');
-    sqlite(d, (db) => truncateTail(db, 3));
+    withSqlite(d, (db) => truncateTail(db, 3));
     const r = await cli(d, 'audit', 'verify');
     assert.equal(r.code, 1, `verify must fail with the newest records deleted; it said: ${r.out}`);
     assert.match(r.out, /audit chain broken at seq \d+: deleted: .*anchor/);
@@ -218,7 +211,7 @@ describe('audit verify with anchors (issue 14, findings 4 and 10)', () => {
     const file = join(root, 'anchors-copy.jsonl');
     cpSync(join(d, 'audit', 'anchors.jsonl'), file);
     rmSync(join(d, 'audit', 'anchors.jsonl'));
-    sqlite(d, (db) => truncateTail(db, 2));
+    withSqlite(d, (db) => truncateTail(db, 2));
     const r = await cli(d, 'audit', 'verify', '--anchors', file);
     assert.equal(r.code, 1, `verify must fail; it said: ${r.out}`);
     const lines = readFileSync(file, 'utf8').trim().split('\n');
