@@ -1,5 +1,6 @@
 import { fail, ok, type Result } from './result.js';
 import { READ_METHODS } from './token.js';
+import { decodeQueryPart, queryParams } from './query.js';
 
 /**
  * Which requests a `read` token may make. GET, HEAD and OPTIONS always (except the discovery step
@@ -139,19 +140,10 @@ function mediaType(header: string | undefined): string | null {
   return (semi === -1 ? header : header.slice(0, semi)).trim().toLowerCase();
 }
 
-/** A query parameter's key or value as a CGI (git-http-backend) decodes it; null when it is not valid encoding. */
-function queryValue(raw: string): string | null {
-  try {
-    return decodeURIComponent(raw.replaceAll('+', ' '));
-  } catch {
-    return null;
-  }
-}
-
 /** `…/info/refs`, with a trailing slash, in any case, letters percent-encoded or not. */
 function isInfoRefs(path: string): boolean {
   let p = path.toLowerCase();
-  if (p.includes('%')) p = queryValue(p) ?? p;
+  if (p.includes('%')) p = decodeQueryPart(p) ?? p;
   if (p.endsWith('/')) p = p.slice(0, -1);
   return p.endsWith('/info/refs');
 }
@@ -166,10 +158,9 @@ function isInfoRefs(path: string): boolean {
  */
 export function isPushDiscovery(path: string, query: string | undefined): boolean {
   if (query === undefined || query === '' || !isInfoRefs(path)) return false;
-  for (const param of query.split(/[&;]/)) {
-    const eq = param.indexOf('=');
-    if (eq === -1 || queryValue(param.slice(0, eq))?.trim().toLowerCase() !== 'service') continue;
-    const value = queryValue(param.slice(eq + 1));
+  for (const [key, raw] of queryParams(query)) {
+    if (raw === null || decodeQueryPart(key)?.trim().toLowerCase() !== 'service') continue;
+    const value = decodeQueryPart(raw);
     if (value === null || value.toLowerCase().includes('receive-pack')) return true;
   }
   return false;

@@ -1,4 +1,5 @@
 import { classify, type Presented } from './gateway-decision.js';
+import { decodeQueryPart, queryParams } from './query.js';
 
 /**
  * Refuses request targets that the gateway and the upstream could read differently. Read rules,
@@ -170,14 +171,6 @@ function overrideHeaderValues(headers: HeaderSource, values: string[]): void {
   }
 }
 
-function decodeParam(raw: string): string | null {
-  try {
-    return decodeURIComponent(raw.replaceAll('+', ' '));
-  } catch {
-    return null;
-  }
-}
-
 /**
  * A query key as the most lenient decoder reads it: `+` is a space, valid `%hh` escapes are decoded,
  * invalid ones kept as they are (PHP's urldecode), the rest read as UTF-8 or Latin-1 alike.
@@ -223,14 +216,6 @@ function keyReadsAs(raw: string, name: string): boolean {
   return false;
 }
 
-/** Splits a query into its parameters; `;` separates them too for older Rack and Python's parse_qs. */
-function queryParams(query: string): Array<[rawKey: string, rawValue: string | null]> {
-  return query.split(/[&;]/).map((param) => {
-    const eq = param.indexOf('=');
-    return eq === -1 ? [param, null] : [param.slice(0, eq), param.slice(eq + 1)];
-  });
-}
-
 /** The RFC 6750 §2.3 query carrier, and GitLab's own. */
 const CREDENTIAL_KEYS = ['access_token', 'private_token'];
 /** A superset check that keeps the common query cheap, as MAYBE_METHOD_KEY does. */
@@ -246,7 +231,7 @@ export function urlCredentials(query: string): string[] {
   const found: string[] = [];
   for (const [key, value] of queryParams(query)) {
     if (value === null || value === '' || !CREDENTIAL_KEYS.some((name) => keyReadsAs(key, name))) continue;
-    found.push(decodeParam(value) ?? value);
+    found.push(decodeQueryPart(value) ?? value);
   }
   return found;
 }
@@ -275,7 +260,7 @@ export function methodOverride(
   if (query !== '' && MAYBE_METHOD_KEY.test(query)) {
     for (const [key, value] of queryParams(query)) {
       if (!keyReadsAs(key, '_method')) continue;
-      values.push(value === null ? '' : (decodeParam(value) ?? ''));
+      values.push(value === null ? '' : (decodeQueryPart(value) ?? ''));
     }
   }
   if (values.length === 0) return { ok: true, method: null };
