@@ -33,6 +33,8 @@ export interface Settings {
   'auth.trustedProxies': string[];
   'auth.requireAuthentication': boolean;
   'auth.readRules': string[];
+  'auth.caseSensitiveUsernames': boolean;
+  'auth.tokenUsernamePlaceholders': string[];
   'rateLimit.enabled': boolean;
   'rateLimit.requests': number;
   'rateLimit.windowSeconds': number;
@@ -42,6 +44,7 @@ export interface Settings {
   'bruteForce.windowSeconds': number;
   'bruteForce.blockSeconds': number;
   'log.levels': Record<string, LogLevel>;
+  'log.style': LogStyle;
   'audit.events.authSuccess': boolean;
   'audit.events.authFailedToken': boolean;
   'audit.events.authFailedVerification': boolean;
@@ -102,6 +105,32 @@ function readRuleList(value: unknown): Result<string[]> {
     if (!r.ok) return r;
   }
   return ok([...new Set(list.value.map((r) => r.trim()))]);
+}
+
+/**
+ * How authentication lines are written: `tokengate` (our sentences, with the client IP and a dated
+ * "created on" with its zone) or `seed` (the seed app's exact logger names, sentences and date format,
+ * so that log-analyzer rules written for its lines keep matching).
+ */
+export const LOG_STYLES = ['tokengate', 'seed'] as const;
+export type LogStyle = (typeof LOG_STYLES)[number];
+
+function logStyle(value: unknown): Result<LogStyle> {
+  return LOG_STYLES.includes(value as LogStyle)
+    ? ok(value as LogStyle)
+    : fail(`must be one of ${LOG_STYLES.join(', ')}`);
+}
+
+/** A Basic user name placeholder: empty, or a user-name-like word, compared in lower case. */
+const PLACEHOLDER_PATTERN = /^([a-z0-9][a-z0-9._@-]{0,63})?$/;
+
+function placeholderList(value: unknown): Result<string[]> {
+  const list = stringArray(value);
+  if (!list.ok) return list;
+  if (list.value.length > 20) return fail('at most 20 placeholders');
+  const out = list.value.map((p) => p.trim().toLowerCase());
+  for (const p of out) if (!PLACEHOLDER_PATTERN.test(p)) return fail(`"${p}" is not a user name placeholder`);
+  return ok([...new Set(out)]);
 }
 
 /** Logger names: `root`, or dotted lower-case words such as `auth.filter`. */
@@ -309,6 +338,22 @@ export const SETTING_DEFINITIONS = [
     parse: readRuleList,
   }),
   def({
+    key: 'auth.caseSensitiveUsernames',
+    schema: { type: 'boolean' },
+    default: false,
+    description:
+      'false: user names are case-insensitive, as in Jira and Confluence (Basic "ADMIN:<token>" is the token of admin, and ADMIN signs in with admin\'s password). true: a user name must be sent exactly as stored (lower case).',
+    parse: bool,
+  }),
+  def({
+    key: 'auth.tokenUsernamePlaceholders',
+    schema: { type: 'array', items: { type: 'string' }, maxItems: 20 },
+    default: ['x-token-auth', 'oauth2', 'git', 'token', ''],
+    description:
+      'Basic user names that stand for "whoever owns the token", as Git hosts use them (x-token-auth:<token>, oauth2:<token>, :<token>). With a token as the password, such a user name is not compared with the owner: the token decides the user. With a password they mean nothing special. [] : the Basic user name must always be the owner.',
+    parse: placeholderList,
+  }),
+  def({
     key: 'rateLimit.enabled',
     schema: { type: 'boolean' },
     default: false,
@@ -375,6 +420,14 @@ export const SETTING_DEFINITIONS = [
     description:
       "Log level per logger (root, server, api, proxy, auth, auth.filter, ratelimit, …); a logger without its own level inherits its parent's. Set auth and ratelimit to INFO for a line per authentication, as the seed product does.",
     parse: logLevels,
+  }),
+  def({
+    key: 'log.style',
+    schema: { type: 'string', enum: [...LOG_STYLES] },
+    default: 'tokengate',
+    description:
+      '"seed": authentication lines use the seed app\'s logger names ([d.r.a.platform.auth.ApiTokenAuthSharedBase] …), sentences and "created on" date, so that log-analyzer rules written for that app match unchanged. "tokengate": our wording, which adds the client IP to IP denials and the zone to dates. The config file key log.style pins it per node.',
+    parse: logStyle,
   }),
   def({
     key: 'audit.events.authSuccess',
