@@ -88,8 +88,9 @@ describe('parseAuthorization', () => {
     }
   });
 
-  it('refuses an empty user name', () => {
-    assert.match(malformed(basic(':password')), /user name/);
+  it('reads an empty user name as one (`:<token>`); classify decides whether the secret allows it', () => {
+    assert.deepEqual(parseAuthorization(basic(':secret')), { kind: 'basic', username: '', secret: 'secret' });
+    assert.deepEqual(parseAuthorization(basic(':')), { kind: 'basic', username: '', secret: '' });
   });
 
   it('refuses control characters and invalid UTF-8 in the user name', () => {

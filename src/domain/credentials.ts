@@ -11,6 +11,10 @@
 export type Credentials =
   | { kind: 'none' }
   | { kind: 'bearer'; secret: string }
+  /**
+   * `username` may be empty (`:<token>`, as Git hosts take a token): `classify` accepts that only with
+   * a token as the secret. It is never anything but printable.
+   */
   | { kind: 'basic'; username: string; secret: string }
   /** Another scheme: the upstream's credential, never ours. `scheme` is as written. */
   | { kind: 'other'; scheme: string }
@@ -156,8 +160,7 @@ function parseBasic(header: string): Credentials {
   const colon = decoded.indexOf(':');
   if (colon === -1) return malformed('Basic value has no colon');
   const username = decoded.slice(0, colon);
-  if (username.length === 0 || !printableName(username))
-    return malformed('Basic user name is empty or not printable');
+  if (!printableName(username)) return malformed('Basic user name is not printable');
   return { kind: 'basic', username, secret: decoded.slice(colon + 1) };
 }
 

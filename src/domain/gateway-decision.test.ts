@@ -4,6 +4,7 @@ import { parseAuthorization } from './credentials.js';
 import {
   classify,
   decideRequest,
+  EMPTY_BASIC_USER,
   type GatewayInput,
   type GatewayOutcome,
   type GatewayPolicy,
@@ -136,6 +137,27 @@ describe('classify', () => {
     const p = classify({ kind: 'basic', username: 'bob', secret: 'hunter2-password' }, TGP);
     assert.deepEqual(p, { kind: 'password', username: 'bob' });
     assert.ok(!JSON.stringify(p).includes('hunter2'));
+  });
+
+  it('Basic with an empty user name and a token (`:<token>`) is a token with Basic user ""', () => {
+    assert.deepEqual(classify(parseAuthorization(basic('', SECRET)), TGP), {
+      kind: 'token',
+      secret: SECRET,
+      basicUser: '',
+    });
+  });
+
+  it('Basic with an empty user name and anything but a token stays malformed, without the secret', () => {
+    const p = classify(parseAuthorization(basic('', 'hunter2-password')), TGP);
+    assert.deepEqual(p, { kind: 'malformed', reason: EMPTY_BASIC_USER });
+    assert.deepEqual(classify(parseAuthorization(basic('', '')), TGP), {
+      kind: 'malformed',
+      reason: EMPTY_BASIC_USER,
+    });
+    // A near-token keeps the near-token reason, which says what is wrong with it.
+    const last = SECRET.endsWith('A') ? 'B' : 'A';
+    const near = classify(parseAuthorization(basic('', SECRET.slice(0, -1) + last)), TGP);
+    assert.ok(near.kind === 'malformed' && /token prefix/.test(near.reason), JSON.stringify(near));
   });
 });
 
@@ -329,6 +351,67 @@ describe('decideRequest: tokens', () => {
       input({ presented: { kind: 'token', secret: SECRET, basicUser: 'bob' }, token: t }),
     );
     assert.deepEqual(o, { kind: 'denied', status: 401, reason: 'user-mismatch', username: 'bob', token: t });
+  });
+
+  it('a Basic user name in another case, or a placeholder, authenticates the owner', () => {
+    for (const basicUser of ['ALICE', 'x-token-auth', 'OAuth2', 'git', 'token', '']) {
+      const i = input({ presented: { kind: 'token', secret: SECRET, basicUser } });
+      assert.deepEqual(decideRequest(i), { kind: 'authenticated', token: i.token, user: i.owner }, basicUser);
+    }
+  });
+
+  it('a denial names the owner, never a placeholder; an unknown token with a placeholder names nobody', () => {
+    const t = token({ revokedAt: NOW - 1, revokedBy: 'admin' });
+    for (const basicUser of ['x-token-auth', '']) {
+      const revoked = decideRequest(
+        input({ presented: { kind: 'token', secret: SECRET, basicUser }, token: t }),
+      );
+      assert.deepEqual(revoked, {
+        kind: 'denied',
+        status: 401,
+        reason: 'revoked',
+        username: 'alice',
+        token: t,
+      });
+      const unknown = decideRequest(
+        input({ presented: { kind: 'token', secret: SECRET, basicUser }, token: null, owner: null }),
+      );
+      assert.deepEqual(denial(unknown).username, null);
+    }
+  });
+
+  it('with no placeholders or case-sensitive names, the claimed name is refused and named', () => {
+    const t = token();
+    const none = policy({ 'auth.tokenUsernamePlaceholders': [] });
+    const o = decideRequest(
+      input({
+        presented: { kind: 'token', secret: SECRET, basicUser: 'x-token-auth' },
+        token: t,
+        policy: none,
+      }),
+    );
+    assert.deepEqual(o, {
+      kind: 'denied',
+      status: 401,
+      reason: 'user-mismatch',
+      username: 'x-token-auth',
+      token: t,
+    });
+    const empty = decideRequest(
+      input({ presented: { kind: 'token', secret: SECRET, basicUser: '' }, token: t, policy: none }),
+    );
+    assert.equal(denial(empty).reason, 'user-mismatch');
+    const exact = policy({ 'auth.caseSensitiveUsernames': true });
+    const upper = decideRequest(
+      input({ presented: { kind: 'token', secret: SECRET, basicUser: 'ALICE' }, token: t, policy: exact }),
+    );
+    assert.deepEqual(upper, {
+      kind: 'denied',
+      status: 401,
+      reason: 'user-mismatch',
+      username: 'ALICE',
+      token: t,
+    });
   });
 
   it("a denial of a Bearer token names the token's owner", () => {

@@ -5,7 +5,7 @@ import type { Settings } from './settings.js';
 import { decideToken, type TokenDenial } from './token-decision.js';
 import { claimedPrefix, tokenPrefix } from './token-format.js';
 import type { StoredToken } from './token.js';
-import type { User } from './user.js';
+import { isUsernamePlaceholder, type User } from './user.js';
 
 /**
  * What the client presented, before any lookup. A secret that is a well-formed tokengate token is a
@@ -40,6 +40,9 @@ function nearToken(secret: string, prefixes: ReadonlySet<string>): Presented | n
   };
 }
 
+/** Why Basic with an empty user name and a secret that is not a token is refused. */
+export const EMPTY_BASIC_USER = 'Basic user name is empty, and the password is not a token';
+
 /**
  * What the parsed credentials are to tokengate. Their kind is decided here once, for the gateway,
  * forward-auth, the middleware and the management API alike.
@@ -65,7 +68,13 @@ export function classify(creds: Credentials, prefixes: ReadonlySet<string>): Pre
     case 'basic':
       if (isOurToken(creds.secret, prefixes))
         return { kind: 'token', secret: creds.secret, basicUser: creds.username };
-      return nearToken(creds.secret, prefixes) ?? { kind: 'password', username: creds.username };
+      return (
+        nearToken(creds.secret, prefixes) ??
+        // `:<token>` is the Git hosts' convention; `:<password>` names no user to check or pass on.
+        (creds.username === ''
+          ? { kind: 'malformed', reason: EMPTY_BASIC_USER }
+          : { kind: 'password', username: creds.username })
+      );
   }
 }
 
@@ -194,11 +203,17 @@ function decidePresented(i: GatewayInput, p: Presented): GatewayOutcome {
         globalIps: allowedIps,
       });
       if (d.ok) return { kind: 'authenticated', token: d.token, user: d.user };
+      // A placeholder (x-token-auth, oauth2, '') names nobody: the denial names the owner, if any.
+      const claimed =
+        p.basicUser !== null &&
+        !isUsernamePlaceholder(p.basicUser, settings['auth.tokenUsernamePlaceholders'])
+          ? p.basicUser
+          : null;
       return {
         kind: 'denied',
         status: d.status,
         reason: d.reason,
-        username: p.basicUser ?? d.token?.user ?? null,
+        username: claimed ?? d.token?.user ?? null,
         token: d.token,
       };
     }

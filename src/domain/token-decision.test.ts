@@ -98,12 +98,52 @@ describe('decideToken', () => {
       reason: 'user-mismatch',
       status: 401,
     });
-    assert.deepEqual(denied(decideToken(input({ basicUser: 'Alice' }))), {
+    assert.equal(decideToken(input({ basicUser: 'alice' })).ok, true);
+    assert.equal(decideToken(input({ basicUser: null })).ok, true);
+  });
+
+  it('the Basic user name is case-insensitive by default, exact with auth.caseSensitiveUsernames', () => {
+    for (const name of ['Alice', 'ALICE', 'aLiCe'])
+      assert.equal(decideToken(input({ basicUser: name })).ok, true);
+    // Only ASCII folds: the Kelvin sign lower-cases to k in Unicode, and must not stand for one.
+    const kate = { token: token({ user: 'kate' }), owner: owner({ username: 'kate' }) };
+    assert.equal(decideToken(input({ ...kate, basicUser: 'KATE' })).ok, true);
+    assert.deepEqual(denied(decideToken(input({ ...kate, basicUser: '\u212aate' }))).reason, 'user-mismatch');
+    const exact = { ...defaultSettings(), 'auth.caseSensitiveUsernames': true };
+    assert.deepEqual(denied(decideToken(input({ basicUser: 'Alice', settings: exact }))), {
       reason: 'user-mismatch',
       status: 401,
     });
-    assert.equal(decideToken(input({ basicUser: 'alice' })).ok, true);
-    assert.equal(decideToken(input({ basicUser: null })).ok, true);
+    assert.equal(decideToken(input({ basicUser: 'alice', settings: exact })).ok, true);
+  });
+
+  it('a placeholder user name (x-token-auth, oauth2, git, token, empty) lets the token decide the user', () => {
+    for (const name of ['x-token-auth', 'oauth2', 'git', 'token', '', 'X-Token-Auth', 'OAUTH2']) {
+      const d = decideToken(input({ basicUser: name }));
+      assert.ok(d.ok, name);
+      assert.equal(d.user.username, 'alice', 'the owner, never the placeholder');
+    }
+    // Case-sensitive user names do not make placeholders case-sensitive: they are conventions, not users.
+    const exact = { ...defaultSettings(), 'auth.caseSensitiveUsernames': true };
+    assert.equal(decideToken(input({ basicUser: 'X-Token-Auth', settings: exact })).ok, true);
+    // A placeholder only skips the user check: the token's own checks still apply.
+    const revoked = token({ revokedAt: NOW - 1, revokedBy: 'admin' });
+    assert.equal(denied(decideToken(input({ basicUser: 'x-token-auth', token: revoked }))).reason, 'revoked');
+  });
+
+  it('with auth.tokenUsernamePlaceholders [] or a shorter list, other names must be the owner', () => {
+    const none = { ...defaultSettings(), 'auth.tokenUsernamePlaceholders': [] };
+    for (const name of ['x-token-auth', 'oauth2', '']) {
+      assert.deepEqual(denied(decideToken(input({ basicUser: name, settings: none }))), {
+        reason: 'user-mismatch',
+        status: 401,
+      });
+    }
+    assert.equal(decideToken(input({ basicUser: 'ALICE', settings: none })).ok, true);
+    const one = { ...defaultSettings(), 'auth.tokenUsernamePlaceholders': ['x-token-auth'] };
+    assert.equal(decideToken(input({ basicUser: 'x-token-auth', settings: one })).ok, true);
+    assert.equal(denied(decideToken(input({ basicUser: 'oauth2', settings: one }))).reason, 'user-mismatch');
+    assert.equal(denied(decideToken(input({ basicUser: '', settings: one }))).reason, 'user-mismatch');
   });
 
   it('revoked: 401', () => {

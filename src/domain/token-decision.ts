@@ -2,7 +2,7 @@ import type { IpMatcher } from './ip-rules.js';
 import { hasPermission } from './permissions.js';
 import type { Settings } from './settings.js';
 import type { StoredToken } from './token.js';
-import type { User } from './user.js';
+import { isUsernamePlaceholder, loginName, type User } from './user.js';
 
 /** Why a token was refused. The HTTP edge maps each to a status and a log line. */
 export type TokenDenial =
@@ -26,7 +26,10 @@ export interface TokenDecisionInput {
   tokenIps: IpMatcher;
   /** The token's owner as the directory has it now, or null when gone. */
   owner: User | null;
-  /** The user name from Basic credentials; null for Bearer. */
+  /**
+   * The user name from Basic credentials, as sent; null for Bearer. It must name the owner (in any
+   * case unless auth.caseSensitiveUsernames), or be one of auth.tokenUsernamePlaceholders.
+   */
   basicUser: string | null;
   /**
    * Whether a read token may make this request (method, plus the read rules for the path). A function
@@ -48,7 +51,7 @@ export interface TokenDecisionInput {
 export function decideToken(i: TokenDecisionInput): TokenDecision {
   const t = i.token;
   if (!t) return { ok: false, reason: 'unknown-token', status: 401, token: null };
-  if (i.basicUser !== null && i.basicUser !== t.user)
+  if (i.basicUser !== null && !namesOwner(i.basicUser, t.user, i.settings))
     return { ok: false, reason: 'user-mismatch', status: 401, token: t };
   if (t.revokedAt !== null) return { ok: false, reason: 'revoked', status: 401, token: t };
   if (t.rotatedSecretValidUntil !== undefined && t.rotatedSecretValidUntil <= i.now)
@@ -65,6 +68,15 @@ export function decideToken(i: TokenDecisionInput): TokenDecision {
     return { ok: false, reason: 'read-only', status: 403, token: t };
   }
   return { ok: true, token: t, user: i.owner };
+}
+
+/**
+ * True when a Basic user name stands for the token's owner: their name (in any case, unless
+ * auth.caseSensitiveUsernames is on), or a placeholder such as `x-token-auth`, where the token decides.
+ */
+function namesOwner(basicUser: string, owner: string, s: Settings): boolean {
+  if (loginName(basicUser, s['auth.caseSensitiveUsernames']) === owner) return true;
+  return isUsernamePlaceholder(basicUser, s['auth.tokenUsernamePlaceholders']);
 }
 
 /** Plain-language reason, for logs and error messages. Never includes the secret. */

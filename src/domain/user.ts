@@ -44,3 +44,27 @@ export const ADMIN_USERNAME = 'admin';
 export const ADMIN_GROUP = 'admin';
 export const MIN_PASSWORD_LENGTH = 8;
 export const MAX_PASSWORD_LENGTH = 1024;
+
+/**
+ * ASCII letters lower-cased, nothing else. Stored names are ASCII, so this is all the folding a match
+ * needs; Unicode folding would add look-alikes (the Kelvin sign K lower-cases to k) for no gain.
+ */
+export function asciiLower(name: string): string {
+  return name.replace(/[A-Z]+/g, (s) => s.toLowerCase());
+}
+
+/**
+ * A user name a client sent (Basic, web sign-in), as it is compared with stored names: lower-cased
+ * unless `auth.caseSensitiveUsernames` is on, so that `ADMIN` is `admin` as in Jira and Confluence.
+ */
+export function loginName(name: string, caseSensitive: boolean): string {
+  return caseSensitive ? name : asciiLower(name);
+}
+
+/**
+ * True when a Basic user name is one of `auth.tokenUsernamePlaceholders` (`x-token-auth`, `oauth2`,
+ * `:<token>`…), in any case: beside a token it stands for "whoever owns the token", never for a user.
+ */
+export function isUsernamePlaceholder(name: string, placeholders: readonly string[]): boolean {
+  return placeholders.length > 0 && placeholders.includes(asciiLower(name));
+}

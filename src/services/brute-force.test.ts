@@ -105,6 +105,30 @@ describe('brute-force tracker', () => {
     );
   });
 
+  for (const caseSensitive of [false, true]) {
+    it(`counts ADMIN, Admin and aDmIn as admin, whatever the case setting (caseSensitiveUsernames ${caseSensitive})`, () => {
+      const { guard, notices } = setup({
+        'bruteForce.userMaxFailures': 3,
+        'bruteForce.ipMaxFailures': 100,
+        'auth.caseSensitiveUsernames': caseSensitive,
+      });
+      guard.failed(attempt('192.0.2.1', 'ADMIN'), T0);
+      guard.failed(attempt('192.0.2.1', 'Admin'), T0);
+      assert.equal(guard.checkPassword('192.0.2.1', 'admin', T0), null);
+      guard.failed(attempt('192.0.2.1', 'aDmIn'), T0);
+      // One budget for the account: every spelling is refused now, and the block names admin.
+      for (const name of ['admin', 'ADMIN', 'AdMiN']) {
+        const b = guard.checkPassword('192.0.2.1', name, T0 + 1);
+        assert.equal(b?.subject, 'user', name);
+        assert.equal(b?.value, 'admin', name);
+      }
+      assert.deepEqual(
+        notices.map((n) => [n.subject, n.value, n.key]),
+        [['user', 'admin', 'admin|192.0.2.1']],
+      );
+    });
+  }
+
   it("does not let one user's failures or another's success touch a third user's count", () => {
     const { guard } = setup({ 'bruteForce.userMaxFailures': 2, 'bruteForce.ipMaxFailures': 100 });
     guard.failed(attempt('192.0.2.1', 'alice'), T0);
@@ -118,7 +142,7 @@ describe('brute-force tracker', () => {
 
   it('counts nothing per user for names that cannot be users (a token pasted as the name, junk)', () => {
     assert.equal(countedUser('alice'), 'alice');
-    assert.equal(countedUser('Alice'), null);
+    assert.equal(countedUser('Alice'), 'alice');
     assert.equal(countedUser('x'.repeat(65)), null);
     assert.equal(countedUser(null), null);
     const token = generateToken();

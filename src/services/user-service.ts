@@ -8,6 +8,7 @@ import {
   ADMIN_USERNAME,
   MAX_PASSWORD_LENGTH,
   MIN_PASSWORD_LENGTH,
+  loginName,
   USERNAME_PATTERN,
   type StoredUser,
 } from '../domain/user.js';
@@ -260,7 +261,6 @@ export class UserService {
     this.deps.feed.publish('user', [username]);
   }
 
-  /** Checks a directory password. Returns the user only when it exists, is enabled and the password matches. */
   /** Who to tell about one of their tokens (services only, no principal): null when the user is gone. */
   async findForNotice(
     username: string,
@@ -269,8 +269,13 @@ export class UserService {
     return u ? { username: u.username, displayName: u.displayName, email: u.email } : null;
   }
 
+  /**
+   * Checks a directory password. Returns the user only when it exists, is enabled and the password
+   * matches. `username` is as the client sent it: `ADMIN` is `admin` unless auth.caseSensitiveUsernames.
+   */
   async verifyPassword(username: string, password: string): Promise<StoredUser | null> {
-    const user = await this.deps.store.users.find(username);
+    const name = loginName(username, this.settings.current['auth.caseSensitiveUsernames']);
+    const user = await this.deps.store.users.find(name);
     if (!user || user.passwordHash === null) {
       // Spend comparable time whether or not the user exists, so timing does not reveal user names.
       await hashPassword(password);
