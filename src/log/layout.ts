@@ -1,4 +1,9 @@
+import { atlassianCategoryConversion, categoryConversion } from './category.js';
+import { DateFormatError, compileDateFormat } from './date-format.js';
 import type { LogLevel } from './levels.js';
+import { CONTINUATION_INDENT, describeError, indentLines, redactSecrets, singleLine } from './sanitize.js';
+
+export { CONTINUATION_INDENT, describeError, redactSecrets } from './sanitize.js';
 
 /** Per-request values, the log4j "MDC" of the seed's layout. Missing values render as placeholders. */
 export interface LogContext {
@@ -13,7 +18,10 @@ export interface LogEvent {
   /** Epoch milliseconds. */
   time: number;
   level: LogLevel;
-  /** The short logger name, `[%c]`. */
+  /**
+   * The logger's category, `%c`: a dotted name, short for tokengate's own loggers (`auth.filter`), a Java
+   * class name in the seed's log style (`de.resolution.apitokenauth.platform.auth.ApiTokenRateLimiter`).
+   */
   logger: string;
   /** The worker or thread, `%t`. */
   thread: string;
@@ -27,17 +35,16 @@ export interface LogEvent {
 /** Renders one event as one record; the result always ends with '\n'. */
 export type Layout = (e: LogEvent) => string;
 
-/** The seed's log4j pattern (see SEED-SCENARIOS.md, "The default log line layout"). */
+/**
+ * The seed's log4j pattern (see SEED-SCENARIOS.md, "The default log line layout"), with tokengate's
+ * context keys; `%q{2}` prints tokengate's short logger names whole and the seed's categories as the seed
+ * does (`d.r.a.platform.auth.ApiTokenAuthSharedBase`).
+ */
 export const DEFAULT_PATTERN =
-  '%d{yyyy-MM-dd HH:mm:ss,SSSZ} %t %p %X{username} %X{request.id} %X{session.id} %X{ipaddr} %X{url} [%c] %m%n';
+  '%d{yyyy-MM-dd HH:mm:ss,SSSZ} %t %p %X{username} %X{request.id} %X{session.id} %X{ipaddr} %X{url} [%q{2}] %m%n';
 
 /** What `%d` without a format prints. */
 export const DEFAULT_DATE_FORMAT = 'yyyy-MM-dd HH:mm:ss,SSSZ';
-
-/** Continuation lines (of a multi-line message or an error's stack) start with this, never with a date. */
-export const CONTINUATION_INDENT = '    ';
-
-const MAX_CAUSES = 5;
 
 /** A pattern that cannot be compiled; `position` is the 0-based offset in the pattern. */
 export class LayoutError extends Error {
@@ -60,184 +67,181 @@ export interface LayoutOptions {
 }
 
 // ---------------------------------------------------------------------------------------------------
-// Secret redaction
-
-// `(?<![0-9A-Za-z])` rather than `\b`: `_` is a word character, so `\b` would miss a token glued to one.
-const TOKEN_PATTERN = /(?<![0-9A-Za-z])([a-z][a-z0-9]{1,15})_[0-9A-Za-z]{36}(?![0-9A-Za-z])/g;
-
-// An `Authorization` header value, with or without its scheme, or a `Basic`/`Bearer` credential anywhere.
-// The value stops at quotes and backslashes so that redacting inside a JSON record keeps it valid JSON.
-// The look-ahead spares prose such as "basic auth with password is disabled" or `Basic realm="x"`.
-const CREDENTIAL_PATTERN =
-  /\b(authorization["'\\]*\s*[:=]\s*["'\\]*(?:(?:basic|bearer|token)\s+)?|(?:basic|bearer)\s+(?!(?:auth|authentication|authorization|tokens?|realm|schemes?|credentials?|headers?|and|or)\b))[^\s"'\\,;]+/gi;
-
-/**
- * Masks anything that looks like a tokengate token (`tgp_***`) or an HTTP credential (`Basic ***`,
- * `Bearer ***`, `Authorization: ***`).
- *
- * A last line of defence, not the primary mechanism: code must never put a secret into a log message
- * in the first place. This only limits the damage when it does; it cannot recognise every secret.
- */
-export function redactSecrets(text: string): string {
-  return text.replace(TOKEN_PATTERN, '$1_***').replace(CREDENTIAL_PATTERN, '$1***');
-}
-
-// ---------------------------------------------------------------------------------------------------
-// Control characters: nothing a caller passes may start a line that looks like a record of its own.
-
-/* eslint-disable no-control-regex -- finding control characters is the point of these two patterns */
-const LINE_BREAK_OR_CONTROL = /\r\n?|[\u0000-\u0008\u000a-\u001f\u007f]/g;
-const ANY_CONTROL = /[\u0000-\u001f\u007f]/g;
-/* eslint-enable no-control-regex */
-
-function escapeControl(c: string): string {
-  return `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
-}
-
-/** Multi-line text: line breaks become indented continuation lines, other controls are escaped. */
-function indentLines(text: string): string {
-  return text.replace(LINE_BREAK_OR_CONTROL, (c) =>
-    c === '\n' || c === '\r' || c === '\r\n' ? `\n${CONTINUATION_INDENT}` : escapeControl(c),
-  );
-}
-
-/** One field of a line: every control character, line breaks included, is escaped. */
-function singleLine(text: string): string {
-  return text.replace(ANY_CONTROL, escapeControl);
-}
-
-function describeOne(err: unknown): string {
-  return err instanceof Error ? (err.stack ?? `${err.name}: ${err.message}`) : String(err);
-}
-
-/** The stack of an error and of its causes, or `String(err)`; never throws. */
-export function describeError(err: unknown): string {
-  try {
-    let text = describeOne(err);
-    let cause = err instanceof Error ? err.cause : undefined;
-    for (let depth = 0; cause !== undefined && depth < MAX_CAUSES; depth++) {
-      text += '\nCaused by: ' + describeOne(cause);
-      cause = cause instanceof Error ? cause.cause : undefined;
-    }
-    return text;
-  } catch {
-    return '<unprintable error>';
-  }
-}
-
-// ---------------------------------------------------------------------------------------------------
-// Dates
-
-type DateField = (shifted: Date, offsetMinutes: number) => string;
-
-const pad2 = (n: number): string => (n < 10 ? `0${n}` : String(n));
-const pad3 = (n: number): string => (n < 10 ? `00${n}` : n < 100 ? `0${n}` : String(n));
-
-const DATE_FIELDS: Readonly<Record<string, DateField>> = {
-  yyyy: (d) => String(d.getUTCFullYear()).padStart(4, '0'),
-  MM: (d) => pad2(d.getUTCMonth() + 1),
-  dd: (d) => pad2(d.getUTCDate()),
-  HH: (d) => pad2(d.getUTCHours()),
-  mm: (d) => pad2(d.getUTCMinutes()),
-  ss: (d) => pad2(d.getUTCSeconds()),
-  SSS: (d) => pad3(d.getUTCMilliseconds()),
-  Z: (_d, offset) => {
-    const abs = Math.abs(offset);
-    return `${offset < 0 ? '-' : '+'}${pad2(Math.floor(abs / 60))}${pad2(abs % 60)}`;
-  },
-};
-
-const isLetter = (c: string): boolean => (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-
-/**
- * Compiles a date format: the fields of {@link DATE_FIELDS}, other letters are an error, anything else
- * is literal, and `'text'` quotes letters (`''` is one quote). `start` is where `format` begins in the
- * pattern, for error positions.
- */
-function compileDate(
-  format: string,
-  pattern: string,
-  start: number,
-  zone: 'utc' | 'local',
-): (time: number) => string {
-  const parts: (string | DateField)[] = [];
-  let i = 0;
-  while (i < format.length) {
-    const c = format.charAt(i);
-    if (isLetter(c)) {
-      let end = i + 1;
-      while (format.charAt(end) === c) end++;
-      const field = DATE_FIELDS[format.slice(i, end)];
-      if (field === undefined) {
-        throw new LayoutError(`unknown date field '${format.slice(i, end)}'`, pattern, start + i);
-      }
-      parts.push(field);
-      i = end;
-    } else if (c === "'") {
-      const close = format.indexOf("'", i + 1);
-      if (close < 0) throw new LayoutError('unclosed quote in date format', pattern, start + i);
-      parts.push(close === i + 1 ? "'" : format.slice(i + 1, close));
-      i = close + 1;
-    } else {
-      parts.push(c);
-      i++;
-    }
-  }
-  const local = zone === 'local';
-  return (time) => {
-    // Shift the instant by the zone offset, then read UTC fields: they are the wall-clock fields.
-    const offset = local ? -new Date(time).getTimezoneOffset() : 0;
-    const shifted = new Date(time + offset * 60_000);
-    let out = '';
-    for (const part of parts) out += typeof part === 'string' ? part : part(shifted, offset);
-    return out;
-  };
-}
-
-// ---------------------------------------------------------------------------------------------------
 // Patterns
 
 type Writer = (e: LogEvent) => string;
 
-/** `%X{key}`: the seed's keys map to LogContext fields; any other key prints '-'. */
-function mdcWriter(key: string): Writer {
-  switch (key) {
-    case 'username':
-      return (e) => (e.ctx?.username ? singleLine(e.ctx.username) : 'anonymous');
-    case 'request.id':
-      return (e) => (e.ctx?.requestId ? singleLine(e.ctx.requestId) : '-');
-    case 'session.id':
-      return (e) => (e.ctx?.sessionId ? singleLine(e.ctx.sessionId) : '-');
-    case 'ipaddr':
-      return (e) => (e.ctx?.ip ? singleLine(e.ctx.ip) : '-');
-    case 'url':
-      return (e) => (e.ctx?.url ? singleLine(e.ctx.url) : '-');
-    default:
-      return () => '-';
-  }
-}
+const username: Writer = (e) => (e.ctx?.username ? singleLine(e.ctx.username) : 'anonymous');
+const requestId: Writer = (e) => (e.ctx?.requestId ? singleLine(e.ctx.requestId) : '-');
+const sessionId: Writer = (e) => (e.ctx?.sessionId ? singleLine(e.ctx.sessionId) : '-');
+const clientIp: Writer = (e) => (e.ctx?.ip ? singleLine(e.ctx.ip) : '-');
+const url: Writer = (e) => (e.ctx?.url ? singleLine(e.ctx.url) : '-');
 
-/** Every conversion character a pattern may use. */
-const CONVERSIONS = 'dtpcmnX%';
+/** `%X{key}`: tokengate's keys and the MDC keys of Jira's log4j configuration, for the same values. */
+const MDC_KEYS: Readonly<Record<string, Writer>> = {
+  username,
+  'request.id': requestId,
+  'session.id': sessionId,
+  ipaddr: clientIp,
+  url,
+  'jira.username': username,
+  'jira.request.id': requestId,
+  'jira.request.assession.id': sessionId,
+  'jira.request.ipaddr': clientIp,
+  'jira.request.url': url,
+};
+
+const MDC_KEY_LIST = Object.keys(MDC_KEYS).join(', ');
+
+/** The conversion characters tokengate prints. */
+const CONVERSIONS = 'dtpcqmrnX';
+const KNOWN = '%d %t %p %c %q %m %r %n %X{key}, and %% for a percent sign';
+
+/** log4j 2 and logback names of the same conversions; the longest name a pattern starts with wins. */
+const LONG_NAMES: Readonly<Record<string, string>> = {
+  date: 'd',
+  thread: 't',
+  level: 'p',
+  logger: 'c',
+  message: 'm',
+  msg: 'm',
+  relative: 'r',
+  mdc: 'X',
+  MDC: 'X',
+  class: 'C',
+  file: 'F',
+  location: 'l',
+  caller: 'l',
+  line: 'L',
+  method: 'M',
+  ndc: 'x',
+  NDC: 'x',
+  ex: 'throwable',
+  exception: 'throwable',
+  throwable: 'throwable',
+  xEx: 'throwable',
+  xException: 'throwable',
+  xThrowable: 'throwable',
+  rEx: 'throwable',
+  rException: 'throwable',
+  rThrowable: 'throwable',
+};
+const LONG_NAMES_LONGEST_FIRST = Object.keys(LONG_NAMES).sort((a, b) => b.length - a.length);
+
+const CALL_SITES = 'tokengate does not capture call sites';
+/** Conversions of log4j that tokengate cannot print, and why. */
+const REFUSED: Readonly<Record<string, string>> = {
+  C: `(the caller's class) is not available: ${CALL_SITES}; use '%c', the logger's category`,
+  F: `(the caller's file name) is not available: ${CALL_SITES}; remove it`,
+  l: `(the caller's location) is not available: ${CALL_SITES}; use '%c', the logger's category`,
+  L: `(the caller's line number) is not available: ${CALL_SITES}; remove it`,
+  M: `(the caller's method) is not available: ${CALL_SITES}; remove it`,
+  x: "(the NDC) is not available: tokengate has no nested diagnostic context; use '%X{key}' for the request's context",
+  throwable:
+    "is not needed: tokengate always writes an event's error after its line, each line of the stack indented; remove it",
+};
 
 const SIMPLE_WRITERS: Readonly<Record<string, Writer>> = {
   t: (e) => e.thread,
   p: (e) => e.level,
-  c: (e) => e.logger,
   m: (e) => indentLines(e.message),
 };
+
+/** The start of `performance`'s clock in epoch ms: `%r` counts from here, as log4j counts from start-up. */
+const PROCESS_START = Math.round(performance.timeOrigin);
+
+/** log4j's format modifiers: `%-5p` (min width, left-justified), `%.30c` (max width), `%-20.30m`. */
+interface Modifiers {
+  min: number;
+  max: number;
+  leftJustify: boolean;
+  /** log4j 2's `%.-10m`: truncate the end instead of the start (log4j 1.x's way). */
+  truncateEnd: boolean;
+}
+
+/** Reads the modifiers after the '%' at `percent`; `next` is where the conversion starts. */
+function readModifiers(pattern: string, percent: number): { modifiers: Modifiers | null; next: number } {
+  const at = percent + 1;
+  const digits = (from: number): number => {
+    let end = from;
+    while (pattern.charAt(end) >= '0' && pattern.charAt(end) <= '9') end++;
+    return end;
+  };
+  let i = at;
+  const leftJustify = pattern.charAt(i) === '-';
+  if (leftJustify) i++;
+  const minEnd = digits(i);
+  const min = minEnd > i ? Number(pattern.slice(i, minEnd)) : 0;
+  i = minEnd;
+  let max = Infinity;
+  let truncateEnd = false;
+  if (pattern.charAt(i) === '.') {
+    i++;
+    truncateEnd = pattern.charAt(i) === '-';
+    if (truncateEnd) i++;
+    const maxEnd = digits(i);
+    if (maxEnd === i) throw new LayoutError("a number must follow '.' (the maximum width)", pattern, percent);
+    max = Number(pattern.slice(i, maxEnd));
+    i = maxEnd;
+  }
+  if (i === at) return { modifiers: null, next: i };
+  if (!Number.isSafeInteger(min) || max === 0 || (max !== Infinity && !Number.isSafeInteger(max))) {
+    throw new LayoutError('a width must be a number from 1 to 2^53', pattern, percent);
+  }
+  return { modifiers: { min, max, leftJustify, truncateEnd }, next: i };
+}
+
+function withModifiers(write: Writer, { min, max, leftJustify, truncateEnd }: Modifiers): Writer {
+  return (e) => {
+    let s = write(e);
+    if (s.length > max) {
+      // Masked first: a cut could leave part of a secret that the record's own masking no longer recognises.
+      s = redactSecrets(s);
+      if (s.length > max) s = truncateEnd ? s.slice(0, max) : s.slice(s.length - max);
+    }
+    if (s.length < min) s = leftJustify ? s.padEnd(min) : s.padStart(min);
+    return s;
+  };
+}
+
+const isLetter = (c: string): boolean => (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+
+/** `%d`, `%d{format}`; `error` places a bad format's error in the pattern. */
+function dateWriter(
+  format: string | undefined,
+  zone: 'utc' | 'local',
+  error: (err: DateFormatError) => LayoutError,
+): Writer {
+  try {
+    const formatDate = compileDateFormat(format ?? DEFAULT_DATE_FORMAT, zone);
+    return (e) => formatDate(e.time);
+  } catch (err) {
+    if (err instanceof DateFormatError) throw error(err);
+    throw err;
+  }
+}
+
+/** The conversion's name at `at`: a long name it starts with, or its first character. */
+function readName(pattern: string, at: number): string {
+  for (const name of LONG_NAMES_LONGEST_FIRST) if (pattern.startsWith(name, at)) return name;
+  return pattern.charAt(at);
+}
 
 /**
  * Compiles a log4j-style pattern once into a list of field writers; the returned layout only runs them.
  *
- * Conversions: `%d` / `%d{format}` (fields yyyy MM dd HH mm ss SSS Z; UTC unless `timeZone: 'local'`),
- * `%t` thread, `%p` level, `%c` logger, `%m` message, `%n` newline, `%%` percent, `%X{key}` context
- * (`username` → 'anonymous' when missing; `request.id`, `session.id`, `ipaddr`, `url` and unknown keys
- * → '-'). The record always ends with one newline (added when the pattern has no trailing `%n`); an
- * event's error follows the line, each of its lines indented. The whole record then passes through
- * {@link redactSecrets}.
+ * Conversions (log4j 1.x; the log4j 2 long names `%date %thread %level %logger %message %msg %relative
+ * %mdc` too): `%d` / `%d{format}` (see {@link compileDateFormat}; UTC unless `timeZone: 'local'`), `%t`
+ * thread, `%p` level, `%c` / `%c{N}` / `%c{1.}` category (see {@link categoryConversion}), `%q{N}`
+ * Atlassian's abbreviated category, `%m` message, `%r` ms since the process started, `%n` newline, `%%`
+ * percent, `%X{key}` context (the keys of {@link MDC_KEYS}: `username` → 'anonymous' when missing, the
+ * others → '-'). Every conversion but `%n` takes log4j's format modifiers (`%-5p`, `%.30c`, `%-20.30m`).
+ * The record always ends with one newline (added when the pattern has no trailing `%n`); an event's error
+ * follows the line, each of its lines indented. The whole record then passes through {@link redactSecrets}.
  *
- * @throws LayoutError for an unknown conversion, an unclosed `{`, or a bad date format.
+ * @throws LayoutError for an unknown conversion or context key, one tokengate cannot print (caller
+ *   location, NDC), a bad option or format modifier, an unclosed `{`, or a bad date format; the message
+ *   says why and what to use instead.
  */
 export function compileLayout(pattern: string, options: LayoutOptions = {}): Layout {
   const zone = options.timeZone ?? 'utc';
@@ -256,43 +260,69 @@ export function compileLayout(pattern: string, options: LayoutOptions = {}): Lay
       i++;
       continue;
     }
-    if (i + 1 >= pattern.length) throw new LayoutError("dangling '%'", pattern, i);
-    const conversion = pattern.charAt(i + 1);
+    if (pattern.charAt(i + 1) === '%') {
+      literal += '%';
+      i += 2;
+      continue;
+    }
+    const percent = i;
+    const bad = (message: string): LayoutError => new LayoutError(message, pattern, percent);
+    const { modifiers, next: at } = readModifiers(pattern, percent);
+    if (at >= pattern.length) {
+      throw bad(
+        at === percent + 1 ? "dangling '%'" : `a conversion must follow '${pattern.slice(percent, at)}'`,
+      );
+    }
+    const name = readName(pattern, at);
+    const conversion = LONG_NAMES[name] ?? name;
+    const refusal = REFUSED[conversion];
+    if (refusal !== undefined) throw bad(`'%${name}' ${refusal}`);
     if (!CONVERSIONS.includes(conversion)) {
-      throw new LayoutError(`unknown conversion '%${conversion}'`, pattern, i);
+      let end = at + 1;
+      while (isLetter(pattern.charAt(end))) end++;
+      throw bad(`unknown conversion '%${pattern.slice(at, end)}' (tokengate knows ${KNOWN})`);
     }
     let option: string | undefined;
-    let next = i + 2;
-    if (conversion !== '%' && pattern.charAt(next) === '{') {
+    let optionAt = 0;
+    let next = at + name.length;
+    if (pattern.charAt(next) === '{') {
       const close = pattern.indexOf('}', next + 1);
       if (close < 0) throw new LayoutError("unclosed '{'", pattern, next);
       option = pattern.slice(next + 1, close);
+      optionAt = next + 1;
       next = close + 1;
     }
-    if (option !== undefined && conversion !== 'd' && conversion !== 'X') {
-      throw new LayoutError(`'%${conversion}' takes no {option}`, pattern, i);
-    }
-
-    const simple = SIMPLE_WRITERS[conversion];
-    if (conversion === 'n') {
-      literal += '\n';
-    } else if (conversion === '%') {
-      literal += '%';
-    } else if (simple !== undefined) {
-      flushLiteral();
-      parts.push(simple);
-    } else if (conversion === 'd') {
-      flushLiteral();
-      const format = option ?? DEFAULT_DATE_FORMAT;
-      const formatDate = compileDate(format, pattern, option === undefined ? i : i + 3, zone);
-      parts.push((e) => formatDate(e.time));
-    } else {
-      // '%X', the only conversion left.
-      if (option === undefined || option === '') throw new LayoutError("'%X' needs a {key}", pattern, i);
-      flushLiteral();
-      parts.push(mdcWriter(option));
-    }
+    if (option !== undefined && !'dcqX'.includes(conversion)) throw bad(`'%${name}' takes no {option}`);
     i = next;
+
+    let write: Writer;
+    if (conversion === 'n') {
+      if (modifiers !== null) throw bad(`'%${name}' takes no format modifier`);
+      literal += '\n';
+      continue;
+    } else if (conversion === 'd') {
+      write = dateWriter(option, zone, (err) => new LayoutError(err.message, pattern, optionAt + err.offset));
+    } else if (conversion === 'c' || conversion === 'q') {
+      const abbreviate =
+        conversion === 'c' ? categoryConversion(option) : atlassianCategoryConversion(option);
+      if (typeof abbreviate === 'string') throw bad(`'%${name}{${option ?? ''}}' ${abbreviate}`);
+      write = (e) => abbreviate(e.logger);
+    } else if (conversion === 'r') {
+      write = (e) => String(e.time - PROCESS_START);
+    } else if (conversion === 'X') {
+      if (option === undefined || option === '') throw bad(`'%${name}' needs a {key}`);
+      const mdc = MDC_KEYS[option];
+      if (mdc === undefined) {
+        throw bad(`unknown context key '${option}' in '%${name}{${option}}' (the keys are ${MDC_KEY_LIST})`);
+      }
+      write = mdc;
+    } else {
+      const simple = SIMPLE_WRITERS[conversion];
+      if (simple === undefined) throw bad(`unknown conversion '%${name}'`);
+      write = simple;
+    }
+    flushLiteral();
+    parts.push(modifiers === null ? write : withModifiers(write, modifiers));
   }
   flushLiteral();
 
