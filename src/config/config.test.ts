@@ -86,3 +86,31 @@ describe('config file section server:', () => {
     assert.throws(() => fromFile('server: 5'), /config file key server must be a mapping/);
   });
 });
+
+describe('config file key log.pattern', () => {
+  it("accepts the seed's ConversionPattern and keeps it as written", () => {
+    const seed =
+      '%d{yyyy-MM-dd HH:mm:ss,SSSZ} %t %p %X{jira.username} %X{jira.request.id} %X{jira.request.assession.id} ' +
+      '%X{jira.request.ipaddr} %X{jira.request.url} [%q{2}] %m%n';
+    assert.equal(fromFile(`log:\n  pattern: ${JSON.stringify(seed)}`).log.pattern, seed);
+    assert.equal(loadConfig({}, {}).log.pattern, null);
+  });
+
+  it('refuses a pattern that does not compile, naming the key, the reason and the position', () => {
+    for (const [pattern, message] of [
+      ['%d %L %m', "log.pattern in the config file: '%L' (the caller's line number) is not available"],
+      ['%X{tenant} %m', "log.pattern in the config file: unknown context key 'tenant'"],
+      ['%d %Q %m', "log.pattern in the config file: unknown conversion '%Q'"],
+    ] as const) {
+      assert.throws(
+        () => fromFile(`log:\n  pattern: ${JSON.stringify(pattern)}`),
+        (err: unknown) => {
+          assert.ok(err instanceof ConfigError, String(err));
+          assert.ok(err.message.startsWith(message), err.message);
+          assert.ok(err.message.includes(`in log pattern ${JSON.stringify(pattern)}`), err.message);
+          return true;
+        },
+      );
+    }
+  });
+});

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { compileLayout, LayoutError } from '../log/layout.js';
 import { isPostgresUrl } from '../store/url.js';
 import { parse as parseYaml } from 'yaml';
 
@@ -618,7 +619,20 @@ export function loadConfig(
       },
       'layout',
     ],
-    pattern: [(v, n) => str(n, v, 'config file'), null as string | null],
+    pattern: [
+      (v, n) => {
+        const pattern = str(n, v, 'config file');
+        // Compiled once here, so that a bad pattern stops every command as a configuration error.
+        try {
+          compileLayout(pattern);
+        } catch (err) {
+          if (err instanceof LayoutError) throw new ConfigError(`${n} in the config file: ${err.message}`);
+          throw err;
+        }
+        return pattern;
+      },
+      null as string | null,
+    ],
     console: [bool, true],
     file: [bool, true],
   });
