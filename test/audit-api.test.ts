@@ -12,7 +12,7 @@ import {
 } from '../src/audit/export.js';
 import { auditEvent, type AuditEvent, type AuditRecord } from '../src/domain/audit.js';
 import { systemContext } from '../src/services/context.js';
-import type { AuditFilter } from '../src/store/audit-repo.js';
+import type { AuditFilter, AuditPosition } from '../src/store/audit-repo.js';
 import type { Store } from '../src/store/store.js';
 import { ADMIN_PASSWORD, basic, bearer, call, harness, type Harness } from './support/harness.js';
 
@@ -476,6 +476,112 @@ describe('audit API', () => {
   });
 });
 
+describe('audit list order: by time, not by seq (issue 15)', () => {
+  let h: Harness;
+  const T = Date.parse('2024-05-01T12:00:00.000Z');
+  const NODE = 'order-node';
+  /** Appended in this (seq) order; their times say otherwise. */
+  const written = [
+    { ts: T + 2000, action: 'token.revoked', summary: 'revoked at :02' },
+    { ts: T + 1000, action: 'auth.success', summary: 'queued success at :01, written after the revocation' },
+    { ts: T + 1000, action: 'auth.failed', summary: 'failure in the same millisecond, written last but one' },
+    { ts: T + 1500, action: 'settings.changed', summary: 'settings at :01.5' },
+  ];
+  /** Newest first by time; the two records of :01 by seq, the later-written first. */
+  const byTime = [
+    'revoked at :02',
+    'settings at :01.5',
+    'failure in the same millisecond, written last but one',
+    'queued success at :01, written after the revocation',
+  ];
+
+  before(async () => {
+    h = await harness();
+    await appendEvents(
+      h,
+      written.map((w) =>
+        auditEvent(systemContext('admin'), NODE, w.ts, {
+          category: w.action.startsWith('auth.') ? 'authentication' : 'tokens',
+          action: w.action,
+          summary: w.summary,
+        }),
+      ),
+    );
+  });
+  after(() => h.close());
+
+  const pages = async (limit: number): Promise<{ summaries: string[]; pages: number }> => {
+    const summaries: string[] = [];
+    let cursor: string | null = null;
+    let n = 0;
+    do {
+      const r = await search(h, { nodeId: NODE, limit, ...(cursor !== null ? { cursor } : {}) });
+      assert.equal(r.statusCode, 200, r.body);
+      const page = r.data as Page;
+      summaries.push(...page.items.map((i) => i.summary));
+      cursor = page.nextCursor;
+      n++;
+    } while (cursor !== null && n <= written.length);
+    return { summaries, pages: n };
+  };
+
+  it('lists records newest first by time, seq breaking a tie, and each time says UTC', async () => {
+    const r = await search(h, { nodeId: NODE });
+    const items = (r.data as Page).items;
+    assert.deepEqual(
+      items.map((i) => i.summary),
+      byTime,
+    );
+    const seqs = items.map((i) => i.seq);
+    assert.notDeepEqual(
+      seqs,
+      [...seqs].sort((a, b) => b - a),
+      'not the seq order',
+    );
+    for (const i of items) assert.match(i.time, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+  });
+
+  it('pages across the time boundary and inside a tie without gaps or repeats', async () => {
+    // limit 3 ends the first page between the two records of the same millisecond.
+    for (const limit of [1, 2, 3]) {
+      const got = await pages(limit);
+      assert.deepEqual(got.summaries, byTime, `limit ${limit}`);
+      assert.equal(got.pages, Math.ceil(byTime.length / limit), `limit ${limit}`);
+    }
+  });
+
+  it('the store, the export and iterateAudit (the CLI) use the same order', async () => {
+    assert.deepEqual(
+      (await h.ctx.store.audit.search({ nodeId: NODE }, 10)).map((r) => r.summary),
+      byTime,
+    );
+    const jsonl = await call(h.api, {
+      method: 'GET',
+      url: `/admin/audit/export?format=jsonl&nodeId=${NODE}`,
+      auth: admin,
+    });
+    assert.equal(jsonl.statusCode, 200, jsonl.body);
+    assert.deepEqual(
+      jsonl.body
+        .trimEnd()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as { summary: string }).summary),
+      byTime,
+    );
+    const lazily: string[] = [];
+    for await (const rec of iterateAudit(h.ctx.store, { nodeId: NODE }, 1)) lazily.push(rec.summary);
+    assert.deepEqual(lazily, byTime);
+  });
+
+  it('refuses a cursor of the seq-only order with a 400 that says so', async () => {
+    const old = Buffer.from('3').toString('base64url');
+    const r = await search(h, { nodeId: NODE, cursor: old });
+    assert.equal(r.statusCode, 400, r.body);
+    assert.deepEqual(fieldsOf(r.data), ['query.cursor']);
+    assert.match((r.data as ErrorBody).error.message, /earlier version.*without a cursor/);
+  });
+});
+
 describe('audit export at volume', () => {
   let h: Harness;
   const N = 2_600;
@@ -498,19 +604,23 @@ describe('audit export at volume', () => {
       .trimEnd()
       .split('\n')
       .map((l) => (JSON.parse(l) as { seq: number }).seq);
-    assert.deepEqual(
-      seqs,
-      Array.from({ length: N + 1 }, (_, i) => N + 1 - i),
+    // Newest first by time, then seq: the admin's creation (now) sits among the synthetic years.
+    const byTime = [...all].sort((a, b) => b.ts - a.ts || b.seq - a.seq).map((r) => r.seq);
+    assert.deepEqual(seqs, byTime);
+    assert.notDeepEqual(
+      byTime,
+      all.map((r) => r.seq).sort((a, b) => b - a),
+      'these records are not in seq order by time',
     );
   });
 
-  it('iterateAudit reads lazily, a page at a time by keyset on seq', async () => {
-    const calls: Array<[number, number | undefined]> = [];
+  it('iterateAudit reads lazily, a page at a time by keyset on (ts, seq)', async () => {
+    const calls: Array<[number, AuditPosition | undefined]> = [];
     const spy = {
       audit: {
-        search: (f: AuditFilter, limit: number, beforeSeq?: number) => {
-          calls.push([limit, beforeSeq]);
-          return h.ctx.store.audit.search(f, limit, beforeSeq);
+        search: (f: AuditFilter, limit: number, after?: AuditPosition) => {
+          calls.push([limit, after]);
+          return h.ctx.store.audit.search(f, limit, after);
         },
       },
     } as unknown as Store;
@@ -520,10 +630,12 @@ describe('audit export at volume', () => {
       assert.ok(r.seq > 0);
     }
     assert.equal(n, N + 1);
+    const all = await allRecords(h);
+    const at = (i: number) => ({ ts: all[i]?.ts, seq: all[i]?.seq });
     assert.deepEqual(calls, [
       [1000, undefined],
-      [1000, N + 1 - 999],
-      [1000, N + 1 - 1999],
+      [1000, at(999)],
+      [1000, at(1999)],
     ]);
 
     calls.length = 0;

@@ -100,7 +100,8 @@ describe('tokengate audit (CLI)', () => {
         /^SEQ\s+DATE \(UTC\)\s+AUTHOR\s+CATEGORY\s+ACTION\s+TOKEN\s+SOURCE IP\s+SUMMARY$/,
       );
       assert.equal(lines.length, 6);
-      assert.match(lines[1] ?? '', new RegExp(`^${all[0]?.seq}\\s+2024-`));
+      // Newest first by time: the CLI's own records of today, before the appended ones of 2024.
+      assert.match(lines[1] ?? '', new RegExp(`^${all[0]?.seq}\\s+${all[0]?.time}`));
     });
 
     it('prints every field as JSON lines, the same as the store holds', async () => {
@@ -247,10 +248,13 @@ describe('tokengate audit (CLI)', () => {
       return d;
     }
 
+    /** The chain head: the highest seq (the list is ordered by time, not by seq). */
+    const headSeq = (): number => Math.max(...all.map((a) => a.seq));
+
     it('passes an untouched log and exits 0', async () => {
       const r = await cli(dir, 'audit', 'verify');
       assert.equal(r.code, 0, r.err);
-      const head = all[0]?.seq;
+      const head = headSeq();
       assert.equal(r.out.trim(), `audit chain verified: ${head} records from seq 1 to ${head}`);
     });
 
@@ -293,7 +297,7 @@ describe('tokengate audit (CLI)', () => {
         'the newest record deleted',
         'deleted',
         (db) => db.prepare('delete from audit_log where seq = (select max(seq) from audit_log)').run(),
-        () => all[0]?.seq ?? 0,
+        () => headSeq(),
       ],
     ];
     for (const [name, kind, tamper, at] of tamperings) {
@@ -330,7 +334,7 @@ describe('tokengate audit (CLI)', () => {
       assert.equal(purged.purged, 11);
       const r = await cli(d, 'audit', 'verify');
       assert.equal(r.code, 0, r.out);
-      const head = (all[0]?.seq ?? 0) + 1;
+      const head = headSeq() + 1;
       assert.equal(
         r.out.trim(),
         [

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { AuditEvent, AuditRecord } from '../src/domain/audit.js';
-import type { AuditFilter } from '../src/store/audit-repo.js';
+import type { AuditFilter, AuditPosition } from '../src/store/audit-repo.js';
 import type { DatabaseHandle } from '../src/store/database.js';
 import { Store } from '../src/store/store.js';
 import { testDatabases } from './support/databases.js';
@@ -11,8 +11,9 @@ const IPS = ['192.0.2.1', '192.0.2.2', '198.51.100.7', null];
 
 function event(i: number): AuditEvent {
   return {
-    // Not in seq order everywhere: a queued event can be older than one written before it.
-    ts: T0 + i * 10 - (i % 5 === 0 ? 25 : 0),
+    // Not in seq order everywhere: a queued event can be older than one written before it (and
+    // here shares its millisecond with the one two before it, so seq breaks the tie).
+    ts: T0 + i * 10 - (i % 5 === 0 ? 20 : 0),
     category: i % 4 === 0 ? 'tokens' : 'authentication',
     action: i % 4 === 0 ? 'token.created' : i % 3 === 0 ? 'auth.failed' : 'auth.success',
     summary: `event ${i}`,
@@ -31,8 +32,8 @@ function event(i: number): AuditEvent {
   };
 }
 
-/** What the search must return: every filter applied in JavaScript, newest first. */
-function expected(all: AuditRecord[], f: AuditFilter, limit: number, beforeSeq?: number): number[] {
+/** What the search must return: every filter applied in JavaScript, newest first (ts, then seq). */
+function expected(all: AuditRecord[], f: AuditFilter, limit: number, after?: AuditPosition): number[] {
   return all
     .filter(
       (r) =>
@@ -45,9 +46,9 @@ function expected(all: AuditRecord[], f: AuditFilter, limit: number, beforeSeq?:
         (f.tokenId === undefined || r.tokenId === f.tokenId) &&
         (f.nodeId === undefined || r.nodeId === f.nodeId) &&
         (f.ip === undefined || r.sourceIp === f.ip || r.proxyIp === f.ip) &&
-        (beforeSeq === undefined || r.seq < beforeSeq),
+        (after === undefined || r.ts < after.ts || (r.ts === after.ts && r.seq < after.seq)),
     )
-    .sort((a, b) => b.seq - a.seq)
+    .sort((a, b) => b.ts - a.ts || b.seq - a.seq)
     .slice(0, limit)
     .map((r) => r.seq);
 }
@@ -87,18 +88,18 @@ for (const database of await testDatabases()) {
         for (const limit of [1, 7, 50]) {
           const want = expected(all, f, 1000);
           const got: number[] = [];
-          let cursor: number | undefined;
+          let cursor: AuditPosition | undefined;
           // Page through everything; bounded by the number of records.
           for (let page = 0; page <= all.length; page++) {
             const rows = await store.audit.search(f, limit, cursor);
             assert.deepEqual(
               rows.map((r) => r.seq),
               expected(all, f, limit, cursor),
-              `${JSON.stringify(f)} limit ${limit} before ${cursor}`,
+              `${JSON.stringify(f)} limit ${limit} after ${JSON.stringify(cursor)}`,
             );
             got.push(...rows.map((r) => r.seq));
             if (rows.length < limit) break;
-            cursor = rows.at(-1)?.seq;
+            cursor = rows.at(-1);
           }
           assert.deepEqual(got, want, JSON.stringify(f));
         }

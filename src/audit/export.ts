@@ -1,6 +1,6 @@
 import { isAuditCategory, type AuditCategory, type AuditRecord } from '../domain/audit.js';
 import { canonicalJson } from '../domain/audit-chain.js';
-import type { AuditFilter } from '../store/audit-repo.js';
+import type { AuditFilter, AuditPosition } from '../store/audit-repo.js';
 import type { Store } from '../store/store.js';
 
 /**
@@ -153,8 +153,9 @@ export function auditCsvRow(r: AuditRecord): string {
 }
 
 /**
- * Every record that matches the filter, newest first, read a page at a time by keyset on seq. Records
- * appended while it runs are newer than the first page and are not included.
+ * Every record that matches the filter, newest first (the search's order: time, then seq), read a
+ * page at a time by keyset on the last record's (ts, seq). Records appended while it runs are left
+ * out, unless they are dated older than the page being read (a queued event written late).
  */
 export async function* iterateAudit(
   store: Store,
@@ -162,13 +163,13 @@ export async function* iterateAudit(
   pageSize = 1000,
 ): AsyncGenerator<AuditRecord, void, undefined> {
   if (!Number.isSafeInteger(pageSize) || pageSize < 1) throw new RangeError('pageSize must be at least 1');
-  let before: number | undefined;
+  let after: AuditPosition | undefined;
   for (;;) {
-    const page = await store.audit.search(filter, pageSize, before);
+    const page = await store.audit.search(filter, pageSize, after);
     yield* page;
     const last = page[page.length - 1];
     if (page.length < pageSize || last === undefined) return;
-    before = last.seq;
+    after = { ts: last.ts, seq: last.seq };
   }
 }
 

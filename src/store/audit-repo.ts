@@ -35,6 +35,15 @@ export interface AuditFilter {
   q?: string;
 }
 
+/**
+ * A place in the search's order (newest first by `ts`, then by `seq`): the last record of a page, to
+ * continue after it. Any AuditRecord is one.
+ */
+export interface AuditPosition {
+  ts: number;
+  seq: number;
+}
+
 /** A stored row as an AuditRecord (details parsed). */
 export function toAuditRecord(r: Selectable<AuditTable>): AuditRecord {
   return {
@@ -165,6 +174,11 @@ const SQLITE_DELETE_ROWS = 1_000;
 /** Advisory lock id of the retention purge ("tgap" in ASCII). */
 const PURGE_LOCK_ID = 0x74676170;
 
+/** The search's order: newest first by time, the chain position breaking ties within a millisecond. */
+function newestFirst<Q extends { orderBy(column: 'ts' | 'seq', direction: 'desc'): Q }>(q: Q): Q {
+  return q.orderBy('ts', 'desc').orderBy('seq', 'desc');
+}
+
 function escapeLike(s: string): string {
   return s.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
@@ -265,38 +279,40 @@ export class AuditRepo {
     return ids;
   }
 
-  /** Newest first; `beforeSeq` is the previous page's last seq. */
-  async search(filter: AuditFilter, limit: number, beforeSeq?: number): Promise<AuditRecord[]> {
-    const rows = await this.searchQuery(filter, limit, beforeSeq).execute();
+  /**
+   * Newest first by time: `ts` descending, then `seq` descending among records of the same
+   * millisecond. Time, not chain position: a queued authentication event gets its seq when its batch
+   * is written, after changes made later than it. `after` is the previous page's last record.
+   */
+  async search(filter: AuditFilter, limit: number, after?: AuditPosition): Promise<AuditRecord[]> {
+    const rows = await this.searchQuery(filter, limit, after).execute();
     return rows.map(toAuditRecord);
   }
 
   /** The search's query, unexecuted: bench/audit.ts compiles it to show the database's plan. */
-  searchQuery(filter: AuditFilter, limit: number, beforeSeq?: number) {
+  searchQuery(filter: AuditFilter, limit: number, after?: AuditPosition) {
     const ip = filter.ip;
-    if (ip === undefined) return this.filtered(filter, beforeSeq).orderBy('seq', 'desc').limit(limit);
+    if (ip === undefined) return newestFirst(this.filtered(filter, after)).limit(limit);
     // `source_ip = ip or proxy_ip = ip` makes SQLite collect every match of both indexes and sort
     // them (it cannot merge two index orders), and a proxy's IP matches every record through it.
     // The newest `limit` by each index, then the newest `limit` of those, is the same page.
     const newest = (column: 'source_ip' | 'proxy_ip', alias: string) =>
       this.db
         .selectFrom(
-          this.filtered(filter, beforeSeq)
-            .where(column, '=', ip)
-            .orderBy('seq', 'desc')
+          newestFirst(this.filtered(filter, after).where(column, '=', ip))
             .limit(limit)
             .as(alias),
         )
         .selectAll();
-    return this.db
-      .selectFrom(newest('source_ip', 'by_source').union(newest('proxy_ip', 'by_proxy')).as('by_ip'))
-      .selectAll()
-      .orderBy('seq', 'desc')
-      .limit(limit);
+    return newestFirst(
+      this.db
+        .selectFrom(newest('source_ip', 'by_source').union(newest('proxy_ip', 'by_proxy')).as('by_ip'))
+        .selectAll(),
+    ).limit(limit);
   }
 
   /** The search's filters but the IP, and the paging cursor. */
-  private filtered(filter: AuditFilter, beforeSeq: number | undefined) {
+  private filtered(filter: AuditFilter, after: AuditPosition | undefined) {
     let q = this.db.selectFrom('audit_log').selectAll();
     if (filter.from !== undefined) q = q.where('ts', '>=', filter.from);
     if (filter.to !== undefined) q = q.where('ts', '<=', filter.to);
@@ -312,21 +328,19 @@ export class AuditRepo {
         sql<boolean>`(lower(summary) like ${p} escape '\\' or lower(coalesce(token_description, '')) like ${p} escape '\\' or lower(coalesce(details, '')) like ${p} escape '\\' or lower(author) like ${p} escape '\\' or lower(coalesce(affected_user, '')) like ${p} escape '\\')`,
       );
     }
-    if (beforeSeq !== undefined) q = q.where('seq', '<', beforeSeq);
+    if (after !== undefined) {
+      // (ts, seq) < (after.ts, after.seq), spelled so that the `ts` bound alone can use an index.
+      const { ts, seq } = after;
+      q = q.where('ts', '<=', ts).where((eb) => eb.or([eb('ts', '<', ts), eb('seq', '<', seq)]));
+    }
     return q;
   }
 
   /** Kept for callers of the first release: the newest records, optionally of one category or token. */
-  async list(q: {
-    limit: number;
-    beforeId?: number;
-    category?: AuditCategory;
-    tokenId?: string;
-  }): Promise<AuditRecord[]> {
+  async list(q: { limit: number; category?: AuditCategory; tokenId?: string }): Promise<AuditRecord[]> {
     return this.search(
       { ...(q.category ? { category: q.category } : {}), ...(q.tokenId ? { tokenId: q.tokenId } : {}) },
       q.limit,
-      q.beforeId,
     );
   }
 

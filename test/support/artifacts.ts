@@ -1,6 +1,7 @@
 import { appendFileSync, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AppContext } from '../../src/app.js';
+import type { AuditPosition } from '../../src/store/audit-repo.js';
 
 /**
  * The whole suite's secrets check (scripts/scan-secrets.mjs). While scripts/run-tests.mjs sets
@@ -82,13 +83,13 @@ export function recordLogDir(source: string, dir: string): void {
 export async function recordAudit(source: string, ctx: AppContext): Promise<void> {
   if (!collecting) return;
   const rows: string[] = [];
-  let before: number | undefined;
+  let after: AuditPosition | undefined;
   for (;;) {
-    const page = await ctx.store.audit.search({}, 1000, before);
+    const page = await ctx.store.audit.search({}, 1000, after);
     for (const r of page) rows.push(JSON.stringify(r));
     const last = page.at(-1);
     if (page.length < 1000 || !last) break;
-    before = last.seq;
+    after = last;
   }
   recordArtifact('audit', source, rows.join('\n'));
 }

@@ -13,7 +13,7 @@ import { AUDIT_CATEGORIES } from '../../../domain/audit.js';
 import { AppError, invalidField } from '../../../domain/errors.js';
 import { parseIp } from '../../../domain/ip-rules.js';
 import { isAdmin } from '../../../domain/permissions.js';
-import type { AuditFilter } from '../../../store/audit-repo.js';
+import type { AuditFilter, AuditPosition } from '../../../store/audit-repo.js';
 import { normalizeSocketIp } from '../../client-ip.js';
 import type { ApiDeps } from '../app.js';
 import { ErrorResponses } from '../schemas.js';
@@ -35,10 +35,14 @@ const Category = Type.Union(literals(AUDIT_CATEGORIES), {
 export const AuditRecordView = Type.Object(
   {
     seq: Type.Integer({
-      description: 'Position in the hash chain: 1, 2, 3… in commit order, without gaps. Newest first.',
+      description:
+        'Position in the hash chain: 1, 2, 3… in commit order, without gaps. Breaks ties between records of the same millisecond.',
     }),
     id: Type.Integer({ description: 'Row id in the database.' }),
-    time: Type.String({ format: 'date-time', description: 'When it happened: ISO 8601, UTC, milliseconds.' }),
+    time: Type.String({
+      format: 'date-time',
+      description: 'When it happened: ISO 8601, UTC, milliseconds. Lists are ordered by it, newest first.',
+    }),
     category: Category,
     action: Type.String({ description: 'What happened, such as `token.created` or `settings.changed`.' }),
     summary: Type.String({ description: 'One human-readable sentence.' }),
@@ -151,7 +155,10 @@ export const AuditExportQuery = Type.Object(
 );
 
 const AuditPage = Type.Object({
-  items: Type.Array(AuditRecordView, { description: 'Matching records, newest (highest seq) first.' }),
+  items: Type.Array(AuditRecordView, {
+    description:
+      'Matching records, newest first: by `time`, then by `seq` among records of the same millisecond.',
+  }),
   nextCursor: Nullable(
     Type.String(),
     'Pass as `cursor` for the next page, with the same filters; null on the last page.',
@@ -190,18 +197,32 @@ const VerifyResponse = Type.Object({
   ),
 });
 
-export function encodeAuditCursor(seq: number): string {
-  return Buffer.from(String(seq)).toString('base64url');
+/** A page's end as `nextCursor`: the last record's time and seq (the search's order), opaque to clients. */
+export function encodeAuditCursor(at: AuditPosition): string {
+  return Buffer.from(`${at.ts}.${at.seq}`).toString('base64url');
 }
 
-export function decodeAuditCursor(text: string): number {
+export function decodeAuditCursor(text: string): AuditPosition {
   const raw = Buffer.from(text, 'base64url').toString('utf8');
-  const seq = Number(raw);
+  // Before the search was ordered by time, a cursor held only the seq; it would page in the old order.
+  if (/^[1-9]\d{0,15}$/.test(raw) && Buffer.from(raw).toString('base64url') === text) {
+    throw invalidField(
+      'query.cursor',
+      'is a cursor of an earlier version, which ordered by seq only; search again without a cursor',
+    );
+  }
+  const m = /^(0|[1-9]\d{0,15})\.([1-9]\d{0,15})$/.exec(raw);
+  const at = m ? { ts: Number(m[1]), seq: Number(m[2]) } : null;
   // Re-encoding must give back the same text: anything else is not a cursor we handed out.
-  if (!/^[1-9]\d{0,15}$/.test(raw) || !Number.isSafeInteger(seq) || encodeAuditCursor(seq) !== text) {
+  if (
+    !at ||
+    !Number.isSafeInteger(at.ts) ||
+    !Number.isSafeInteger(at.seq) ||
+    encodeAuditCursor(at) !== text
+  ) {
     throw invalidField('query.cursor', 'is not a cursor this API returned');
   }
-  return seq;
+  return at;
 }
 
 type FilterQuery = Partial<Record<keyof typeof filterFields, string>>;
@@ -249,23 +270,23 @@ export function adminAuditRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
           tags: ['audit'],
           summary: 'Search the audit log',
           description:
-            'Filters combine with AND; time bounds are inclusive. Newest first, with cursor paging that stays stable while new records arrive.',
+            'Filters combine with AND; time bounds are inclusive. Newest first by `time` (then `seq`), with cursor paging that stays stable while new records arrive.',
           querystring: AuditSearchQuery,
           response: { 200: AuditPage, ...ErrorResponses },
         },
       },
       async (req) => {
         const q: AuditSearchQuery = req.query;
-        const before = q.cursor !== undefined ? decodeAuditCursor(q.cursor) : undefined;
+        const after = q.cursor !== undefined ? decodeAuditCursor(q.cursor) : undefined;
         const filter = toFilter(q);
         const limit = q.limit ?? 50;
         // One extra record tells whether another page follows.
-        const rows = await deps.store.audit.search(filter, limit + 1, before);
+        const rows = await deps.store.audit.search(filter, limit + 1, after);
         const items = rows.slice(0, limit);
         const last = items[items.length - 1];
         return {
           items: items.map(auditRecordView),
-          nextCursor: rows.length > limit && last ? encodeAuditCursor(last.seq) : null,
+          nextCursor: rows.length > limit && last ? encodeAuditCursor(last) : null,
         };
       },
     );
