@@ -41,6 +41,8 @@ export interface OpenAppOptions {
   now?: () => number;
   /** PostgreSQL schema (tests). */
   schema?: string;
+  /** Refuse to create the database: only open one tokengate made (see OpenOptions.mustExist). */
+  mustExist?: boolean;
 }
 
 /**
@@ -48,7 +50,11 @@ export interface OpenAppOptions {
  * runs migrations, and wires the services. Nothing else constructs services.
  */
 export async function openApp(config: Config, opts: OpenAppOptions): Promise<AppContext> {
-  const database = await openDatabase({ url: config.db, ...(opts.schema ? { schema: opts.schema } : {}) });
+  const database = await openDatabase({
+    url: config.db,
+    ...(opts.schema ? { schema: opts.schema } : {}),
+    ...(opts.mustExist ? { mustExist: true } : {}),
+  });
   for (const notice of [...(database.notices ?? []), ...restrictDataModes(config)]) opts.log.warn(notice);
   return assembleApp(config, database, opts);
 }
@@ -94,13 +100,18 @@ export async function assembleApp(
   const tokens = new TokenService(deps, settings);
   // A settings change that widens a group's management powers revokes the tokens others made for
   // its members (group changes do it in their own transaction, in UserService).
+  // close() waits for revocations in flight, so a one-shot command's change finishes before the database closes.
   let previous = settings.current;
+  const revoking = new Set<Promise<void>>();
   settings.onChange((snap) => {
     const before = previous;
     previous = snap.settings;
-    tokens
+    const done = tokens
       .revokeOnSettingsWidening(before, snap.settings)
-      .catch((err: unknown) => opts.log.error('revoking tokens after a permissions change failed', err));
+      .then(() => undefined)
+      .catch((err: unknown) => opts.log.error('revoking tokens after a permissions change failed', err))
+      .finally(() => revoking.delete(done));
+    revoking.add(done);
   });
   const cache = new CredentialCache(store, feed, {
     maxEntries: config.cache.maxEntries,
@@ -121,8 +132,12 @@ export async function assembleApp(
     authenticator,
     sessions,
     now,
+    // In order: no new polls, then the work changes started (a settings reload, the revocations a
+    // reload or a change may start), then the database. Work still running would find it closed.
     close: async () => {
-      feed.stop();
+      await feed.close();
+      await settings.close();
+      await Promise.all(revoking);
       await database.close();
     },
   };

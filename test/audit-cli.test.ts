@@ -77,6 +77,7 @@ describe('tokengate audit (CLI)', () => {
   before(async () => {
     root = mkdtempSync(join(tmpdir(), 'tg-audit-cli-'));
     dir = join(root, 'base');
+    assert.equal((await cli(dir, 'init')).code, 0);
     assert.equal((await cli(dir, 'user', 'add', 'erin', '--group', 'dev')).code, 0);
     assert.equal(
       (await cli(dir, 'token', 'create', '--user', 'erin', '--description', 'erin, "ci" job')).code,
@@ -346,6 +347,7 @@ describe('tokengate audit (CLI)', () => {
 
     it('verifies a new log', async () => {
       const d = join(root, 'new');
+      assert.equal((await cli(d, 'init')).code, 0);
       const r = await cli(d, 'audit', 'verify');
       assert.equal(r.code, 0, r.out);
       // The first start records the admin's creation, so the log holds one record.

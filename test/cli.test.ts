@@ -28,8 +28,10 @@ function bin(dataDir: string, args: string[], input?: string) {
 describe('tokengate CLI', () => {
   let dir: string;
 
-  before(() => {
+  before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'tg-cli-'));
+    // Commands other than init and serve refuse a database that does not exist yet.
+    assert.equal((await cli(dir, 'init')).code, 0);
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -298,11 +300,13 @@ describe('tokengate configuration errors', () => {
     const dir = mkdtempSync(join(tmpdir(), 'tg-conf-'));
     try {
       writeFileSync(join(dir, 'tokengate.yaml'), 'dataDir: ./state\nport: 9999\n');
-      const r = await runCliCapture(['--config', join(dir, 'tokengate.yaml'), 'user', 'list', '--json'], {
+      const init = await runCliCapture(['--config', join(dir, 'tokengate.yaml'), 'init'], {
         TOKENGATE_ADMIN_PASSWORD: ADMIN_PASSWORD,
       });
-      assert.equal(r.code, 0, r.err);
+      assert.equal(init.code, 0, init.err);
       assert.ok(existsSync(join(dir, 'state', 'tokengate.db')));
+      const r = await runCliCapture(['--config', join(dir, 'tokengate.yaml'), 'user', 'list', '--json']);
+      assert.equal(r.code, 0, r.err);
       writeFileSync(join(dir, 'bad.yaml'), 'prot: 1\n');
       const bad = await runCliCapture(['--config', join(dir, 'bad.yaml'), 'user', 'list']);
       assert.equal(bad.code, 78);

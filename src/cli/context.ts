@@ -1,6 +1,4 @@
-import { bootstrap, openApp, type AppContext } from '../app.js';
-import { loadConfig, type ConfigFlags } from '../config/config.js';
-import { consoleLogger } from '../log/logger.js';
+import type { AppContext } from '../app.js';
 import type { Io } from './output.js';
 
 /** Global options every command accepts. */
@@ -10,18 +8,35 @@ export interface GlobalOptions {
   db?: string;
 }
 
-/** Opens the database for a one-shot command, runs it, and closes the database again. */
+export interface WithAppOptions {
+  /**
+   * Create the database when it does not exist (`init`). Every other command refuses a missing
+   * database: a mistyped --data-dir must not quietly start a new, empty one.
+   */
+  create?: boolean;
+}
+
+/**
+ * Opens the database for a one-shot command, runs it, and closes the database again. The
+ * configuration, the services and the database drivers are imported here, on first use, so that
+ * `--help`, `--version` and usage errors never load them.
+ */
 export async function withApp<T>(
   io: Io,
   globals: GlobalOptions,
   fn: (ctx: AppContext) => Promise<T>,
-  flags: ConfigFlags = {},
+  opts: WithAppOptions = {},
 ): Promise<T> {
-  const config = loadConfig({ ...globals, ...flags }, process.env, 'cli');
+  const [{ loadConfig }, { consoleLogger }, { bootstrap, openApp }] = await Promise.all([
+    import('../config/config.js'),
+    import('../log/logger.js'),
+    import('../app.js'),
+  ]);
+  const config = loadConfig(globals, process.env, 'cli');
   const log = consoleLogger(config.nodeId, {
     write: (s: string) => (io.err(s), true),
   } as unknown as NodeJS.WritableStream);
-  const ctx = await openApp(config, { log });
+  const ctx = await openApp(config, { log, ...(opts.create ? {} : { mustExist: true }) });
   try {
     await bootstrap(ctx, (t) => io.err(t));
     return await fn(ctx);

@@ -17,7 +17,8 @@ export class ChangeFeed {
   private lastSeq = 0;
   private timer: NodeJS.Timeout | undefined;
   private readonly listeners = new Set<ChangeListener>();
-  private polling = false;
+  /** The poll in progress, so that stop() can wait for it; null between polls. */
+  private polling: Promise<number> | null = null;
   private failures = 0;
 
   constructor(
@@ -59,10 +60,27 @@ export class ChangeFeed {
     this.timer = undefined;
   }
 
+  /**
+   * Stops polling and waits for a poll in progress: its listeners may start work on the database,
+   * which must be waited for (SettingsService.close) before the database closes.
+   */
+  async close(): Promise<void> {
+    this.stop();
+    await this.polling;
+  }
+
   /** Reads new changes and tells listeners. Exposed for tests and for shutdown. */
   async poll(): Promise<number> {
     if (this.polling) return 0;
-    this.polling = true;
+    this.polling = this.drain();
+    try {
+      return await this.polling;
+    } finally {
+      this.polling = null;
+    }
+  }
+
+  private async drain(): Promise<number> {
     let seen = 0;
     try {
       for (;;) {
@@ -79,8 +97,6 @@ export class ChangeFeed {
       // The caller logs; the next poll retries. Cache entries still expire by their lifetime.
       this.failures++;
       if (this.failures === 1) this.onError(err);
-    } finally {
-      this.polling = false;
     }
     return seen;
   }

@@ -68,16 +68,32 @@ export class SettingsService {
   private snap: SettingsSnapshot = compile(settingsFromStored({}).settings);
   private readonly warn: (msg: string) => void;
   private readonly listeners = new Set<(snap: SettingsSnapshot) => void>();
+  /** Reloads the change feed started and that have not finished: close() waits for them. */
+  private readonly reloading = new Set<Promise<void>>();
+  private readonly unsubscribe: () => void;
 
   constructor(
     private readonly deps: ServiceDeps,
     warn: (msg: string) => void = () => undefined,
   ) {
     this.warn = warn;
-    deps.feed.subscribe((c) => {
-      if (c.kind === 'settings')
-        void this.reload().catch((err: unknown) => this.warn(`settings reload failed: ${String(err)}`));
+    this.unsubscribe = deps.feed.subscribe((c) => {
+      if (c.kind !== 'settings') return;
+      const done = this.reload()
+        .catch((err: unknown) => this.warn(`settings reload failed: ${String(err)}`))
+        .finally(() => this.reloading.delete(done));
+      this.reloading.add(done);
     });
+  }
+
+  /**
+   * Stops following the change feed and waits for the reloads it started. Called before the database
+   * closes: a reload still reading then would fail ("the database connection is not open"), as every
+   * one-shot command's own change used to, since publishing it starts one.
+   */
+  async close(): Promise<void> {
+    this.unsubscribe();
+    await Promise.all(this.reloading);
   }
 
   /** Called with the new snapshot whenever settings change, here or (through the feed) on another node. */

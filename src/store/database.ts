@@ -1,5 +1,5 @@
-import { chmodSync, closeSync, mkdirSync, openSync, statSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import SQLite from 'better-sqlite3';
 import {
@@ -18,7 +18,7 @@ import {
   type MigrationResultSet,
   type QueryResult,
 } from 'kysely';
-import pg from 'pg';
+import type pgModule from 'pg';
 import * as m0001 from './migrations/0001_initial.js';
 import * as m0002 from './migrations/0002_audit_chain.js';
 import * as m0003 from './migrations/0003_sessions_stats.js';
@@ -26,6 +26,7 @@ import * as m0004 from './migrations/0004_nodes.js';
 import * as m0005 from './migrations/0005_audit_search_indexes.js';
 import * as m0006 from './migrations/0006_token_lifecycle.js';
 import * as m0007 from './migrations/0007_secret_issuer.js';
+import * as m0008 from './migrations/0008_audit_time_order_indexes.js';
 import type { Database } from './schema.js';
 import { isPostgresUrl } from './url.js';
 
@@ -69,10 +70,14 @@ export function restrictMode(path: string, mode: number): string | null {
  * Creates the SQLite file 0600 before SQLite opens it (SQLite gives -wal and -shm the database
  * file's mode), or tightens an existing one and its -wal and -shm. Returns the WARN lines.
  */
-function prepareSqliteFile(path: string): string[] {
-  mkdirSync(dirname(path), { recursive: true, mode: PRIVATE_DIR_MODE });
-  // 'a' creates the file when missing and never truncates one that another process just created.
-  closeSync(openSync(path, 'a', PRIVATE_FILE_MODE));
+function prepareSqliteFile(path: string, create: boolean): string[] {
+  if (create) {
+    mkdirSync(dirname(path), { recursive: true, mode: PRIVATE_DIR_MODE });
+    // 'a' creates the file when missing and never truncates one that another process just created.
+    closeSync(openSync(path, 'a', PRIVATE_FILE_MODE));
+  } else if (!existsSync(path)) {
+    throw new MissingDatabaseError(resolve(path), `no database at ${resolve(path)}`);
+  }
   return [path, `${path}-wal`, `${path}-shm`]
     .map((p) => restrictMode(p, PRIVATE_FILE_MODE))
     .filter((m): m is string => m !== null);
@@ -85,6 +90,12 @@ export interface OpenOptions {
   poolSize?: number;
   /** PostgreSQL schema to use (tests give each run its own). */
   schema?: string;
+  /**
+   * Only open a database tokengate has already created (its migrations table exists): a missing
+   * SQLite file, or a database without tokengate's tables, is a MissingDatabaseError, and nothing is
+   * created. Pending migrations of an existing database still run. Default false: create as needed.
+   */
+  mustExist?: boolean;
 }
 
 const MIGRATIONS: Record<string, { up(db: Kysely<unknown>, dialect: DialectName): Promise<void> }> = {
@@ -95,10 +106,22 @@ const MIGRATIONS: Record<string, { up(db: Kysely<unknown>, dialect: DialectName)
   '0005_audit_search_indexes': m0005,
   '0006_token_lifecycle': m0006,
   '0007_secret_issuer': m0007,
+  '0008_audit_time_order_indexes': m0008,
 };
 
-/** PostgreSQL BIGINT arrives as a string by default; our BIGINTs are epoch ms and ids, safe as numbers. */
-pg.types.setTypeParser(pg.types.builtins.INT8, (v: string) => Number(v));
+/**
+ * The PostgreSQL driver, loaded on the first postgres:// URL only: a SQLite process (every CLI
+ * command on the default data directory) never pays for loading it.
+ */
+let pgDriver: Promise<typeof pgModule> | undefined;
+function loadPg(): Promise<typeof pgModule> {
+  pgDriver ??= import('pg').then(({ default: pg }) => {
+    // PostgreSQL BIGINT arrives as a string by default; our BIGINTs are epoch ms and ids, safe as numbers.
+    pg.types.setTypeParser(pg.types.builtins.INT8, (v: string) => Number(v));
+    return pg;
+  });
+  return pgDriver;
+}
 
 /** SQLite page cache per connection, in KiB. */
 const SQLITE_CACHE_KIB = 65_536;
@@ -140,6 +163,10 @@ function isSqliteBusy(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
   return typeof code === 'string' && code.startsWith('SQLITE_BUSY');
 }
+
+/** Finds Kysely's bookkeeping table, present in every SQLite database tokengate has migrated. */
+const MIGRATIONS_TABLE_SQLITE =
+  "select 1 from sqlite_master where type = 'table' and name = 'kysely_migration'";
 
 /** Prepared statements kept per connection; the least recently used goes first. */
 const SQLITE_STATEMENT_CACHE = 256;
@@ -242,7 +269,11 @@ function immediateSqliteDialect(database: SQLite.Database): Dialect {
  * A PostgreSQL pool. `queryTimeout` bounds the wait for any answer (QUERY_TIMEOUT_MS); migrations
  * go without it, since one may lift the statement timeout.
  */
-function postgres(opts: OpenOptions, limits: { max: number; queryTimeout: boolean }): Kysely<Database> {
+function postgres(
+  pg: typeof pgModule,
+  opts: OpenOptions,
+  limits: { max: number; queryTimeout: boolean },
+): Kysely<Database> {
   const pool = new pg.Pool({
     connectionString: opts.url,
     max: limits.max,
@@ -261,24 +292,41 @@ function postgres(opts: OpenOptions, limits: { max: number; queryTimeout: boolea
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }
 
+/**
+ * Opens (and unless `mustExist`, creates) the SQLite file. With `mustExist`, a missing file or one
+ * without tokengate's tables is refused before anything writes to it (WAL mode, migrations): another
+ * program's SQLite file stays as it was.
+ */
+function openSqliteFile(url: string, mustExist: boolean): { sqlite: SQLite.Database; notices: string[] } {
+  const existing = mustExist && url !== ':memory:';
+  let sqlite: SQLite.Database | undefined;
+  try {
+    const notices = url === ':memory:' ? [] : prepareSqliteFile(url, !existing);
+    sqlite = new SQLite(url, { fileMustExist: existing });
+    sqlite.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
+    if (existing && sqlite.prepare(MIGRATIONS_TABLE_SQLITE).get() === undefined)
+      throw new MissingDatabaseError(
+        resolve(url),
+        `no tokengate database at ${resolve(url)} (the file has no tokengate tables)`,
+      );
+    return { sqlite, notices };
+  } catch (err) {
+    sqlite?.close();
+    if (err instanceof MissingDatabaseError) throw err;
+    throw new DatabaseOpenError(`cannot open the SQLite database ${url}: ${(err as Error).message}`);
+  }
+}
+
 /** Opens the database, applies pending migrations and returns a handle. */
 export async function openDatabase(opts: OpenOptions): Promise<DatabaseHandle> {
   let handle: DatabaseHandle;
   if (isPostgresUrl(opts.url)) {
-    const db = postgres(opts, { max: opts.poolSize ?? 10, queryTimeout: true });
+    const db = postgres(await loadPg(), opts, { max: opts.poolSize ?? 10, queryTimeout: true });
     handle = { db, dialect: 'postgres', location: redact(opts.url), close: () => db.destroy() };
   } else {
-    let notices: string[] = [];
-    let sqlite: SQLite.Database;
-    try {
-      if (opts.url !== ':memory:') notices = prepareSqliteFile(opts.url);
-      sqlite = new SQLite(opts.url);
-    } catch (err) {
-      throw new DatabaseOpenError(`cannot open the SQLite database ${opts.url}: ${(err as Error).message}`);
-    }
+    const { sqlite, notices } = openSqliteFile(opts.url, opts.mustExist === true);
     // Turning a new file to WAL needs the lock: a second process opening the same new file at the same
     // moment (serve --workers) finds it taken and waits, with the event loop free, as writes do.
-    sqlite.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
     for (
       let pause = SQLITE_LOCK_RETRY_FIRST_MS, waited = 0;
       ;
@@ -318,7 +366,19 @@ export async function openDatabase(opts: OpenOptions): Promise<DatabaseHandle> {
     });
     // A migration may lift the statement timeout for a long index build (0005): on PostgreSQL it
     // runs on a connection of its own, without the client-side query timeout.
-    const migrator = handle.dialect === 'postgres' ? postgres(opts, { max: 1, queryTimeout: false }) : null;
+    if (opts.mustExist === true && handle.dialect === 'postgres') {
+      const found = await sql<{ present: boolean }>`
+        select to_regclass(quote_ident(current_schema()) || '.kysely_migration') is not null as present`.execute(
+        handle.db,
+      );
+      if (found.rows[0]?.present !== true)
+        throw new MissingDatabaseError(
+          handle.location,
+          `no tokengate database at ${handle.location}${opts.schema ? ` (schema ${opts.schema})` : ''}: its tables are missing`,
+        );
+    }
+    const migrator =
+      handle.dialect === 'postgres' ? postgres(await loadPg(), opts, { max: 1, queryTimeout: false }) : null;
     try {
       await migrate(migrator ? { ...handle, db: migrator } : handle, opts.schema ?? schemaFromUrl(opts.url));
     } finally {
@@ -334,6 +394,20 @@ export async function openDatabase(opts: OpenOptions): Promise<DatabaseHandle> {
 /** The database could not be reached or opened at start-up; the message names where, without credentials. */
 export class DatabaseOpenError extends Error {
   override name = 'DatabaseOpenError';
+}
+
+/**
+ * `mustExist` was asked and tokengate has not created a database there (a mistyped data directory,
+ * an empty PostgreSQL database). `location` is the absolute file path or the URL without credentials.
+ */
+export class MissingDatabaseError extends DatabaseOpenError {
+  override name = 'MissingDatabaseError';
+  constructor(
+    readonly location: string,
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 /** A schema chosen in the URL (`?options=-c search_path=…`), which the migrator must be told about. */

@@ -1,10 +1,6 @@
 import type { Command } from 'commander';
-import { HEARTBEAT_MS } from '../../node.js';
 import { withApp, type GlobalOptions } from '../context.js';
 import { printJson, printTable, shortDate, type Io } from '../output.js';
-
-/** A node is live while its last heartbeat is newer than three beats. */
-const LIVE_MS = 3 * HEARTBEAT_MS;
 
 export function clusterCommands(program: Command, io: Io, globals: () => GlobalOptions): void {
   const cluster = program.command('cluster').description('inspect the nodes that share this database');
@@ -13,11 +9,15 @@ export function clusterCommands(program: Command, io: Io, globals: () => GlobalO
     .description('list the nodes: id, version, started, last heartbeat, live or stale, Redis')
     .option('--json', 'print JSON')
     .action(async (o: { json?: boolean }) => {
+      // HEARTBEAT_MS lives beside the heartbeat, in the server (loaded only for this command).
+      const { HEARTBEAT_MS } = await import('../../node.js');
+      /** A node is live while its last heartbeat is newer than three beats. */
+      const liveMs = 3 * HEARTBEAT_MS;
       await withApp(io, globals(), async (ctx) => {
         const now = ctx.now();
         const nodes = (await ctx.store.nodes.list()).map((n) => ({
           ...n,
-          live: now - n.lastHeartbeat < LIVE_MS,
+          live: now - n.lastHeartbeat < liveMs,
           startedAt: new Date(n.startedAt).toISOString(),
           lastHeartbeat: new Date(n.lastHeartbeat).toISOString(),
         }));

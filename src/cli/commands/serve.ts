@@ -1,8 +1,6 @@
 import cluster from 'node:cluster';
 import type { Command } from 'commander';
 import { invalidField } from '../../domain/errors.js';
-import { loadConfig } from '../../config/config.js';
-import { startNode } from '../../node.js';
 import { VERSION } from '../../version.js';
 import type { GlobalOptions } from '../context.js';
 import type { Io } from '../output.js';
@@ -72,6 +70,11 @@ export function serveCommand(program: Command, io: Io, globals: () => GlobalOpti
       const workers = o.workers === undefined ? 1 : Number(o.workers);
       if (!Number.isInteger(workers) || workers < 1 || workers > 64)
         throw invalidField('--workers', 'must be an integer from 1 to 64');
+      // The whole server loads here, not when the CLI starts: other commands never load it.
+      const [{ loadConfig }, { startNode }] = await Promise.all([
+        import('../../config/config.js'),
+        import('../../node.js'),
+      ]);
       const config = loadConfig({
         ...globals(),
         port: o.port,

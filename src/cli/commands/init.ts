@@ -1,0 +1,39 @@
+import type { Command } from 'commander';
+import { withApp, type GlobalOptions } from '../context.js';
+import type { Io } from '../output.js';
+
+/**
+ * `tokengate init`: creates the database (the SQLite file and its directory, or tokengate's tables in
+ * PostgreSQL), applies the migrations and creates the first admin, printing a generated password
+ * once, as `serve` does on its first start. Every other command refuses a database that does not
+ * exist yet. On an existing database it applies pending migrations and changes nothing else.
+ */
+export function initCommand(program: Command, io: Io, globals: () => GlobalOptions): void {
+  program
+    .command('init')
+    .description(
+      'create the database and the first admin (prints a generated password once); other commands need it',
+    )
+    .action(async () => {
+      const { MissingDatabaseError } = await import('../../store/database.js');
+      try {
+        // Without creating first, to tell the operator which it was.
+        await withApp(io, globals(), (ctx) => {
+          io.out(`the database at ${ctx.database.location} already exists; nothing to create`);
+          return Promise.resolve();
+        });
+        return;
+      } catch (err) {
+        if (!(err instanceof MissingDatabaseError)) throw err;
+      }
+      await withApp(
+        io,
+        globals(),
+        (ctx) => {
+          io.out(`created the database at ${ctx.database.location}`);
+          return Promise.resolve();
+        },
+        { create: true },
+      );
+    });
+}
