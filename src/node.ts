@@ -3,6 +3,7 @@ import { bootstrap, openApp, type AppContext } from './app.js';
 import type { Config } from './config/config.js';
 import { MemoryRateLimitStore } from './domain/rate-limit.js';
 import { Gateway, type AuthEvent } from './gateway/gateway.js';
+import { AuthReporter } from './gateway/report.js';
 import { forwardAuthHandler } from './http/forward-auth.js';
 import { Proxy } from './http/proxy.js';
 import { requestIds } from './http/request-id.js';
@@ -15,9 +16,10 @@ import { RotatingFileSink } from './log/rotating-file.js';
 import { streamSink, type LogSink } from './log/sinks.js';
 import { LastUsedRecorder } from './services/last-used.js';
 import { authAuditEvent, blockAuditEvent, noAuthEventsOn } from './audit/auth-events.js';
-import { blockedMessage } from './gateway/messages.js';
+import { blockedMessage, SEED_LOGGER_CATEGORIES } from './gateway/messages.js';
 import { BruteForceGuard, MemoryFailureCounter, type BlockNotice } from './services/brute-force.js';
 import { AuditQueue } from './audit/queue.js';
+import { changeContext, changeMessage } from './audit/change-lines.js';
 import { AuditRetention } from './audit/retention.js';
 import { heldByFloorGauge } from './audit/retention-metrics.js';
 import { AnchorWriter, ANCHOR_LOGGER } from './audit/anchors.js';
@@ -79,6 +81,17 @@ export function toManagerLevels(levels: Record<string, LogLevel>): Record<string
   return out;
 }
 
+/**
+ * The dashboard's outcome of an authentication: it tells failed authentication (401) from denied
+ * requests (403), and counts the management API's password checks with the token checks.
+ */
+function dashboardOutcome(o: AuthEvent['result']['outcome']): string {
+  if (o.kind === 'denied') return o.status === 401 ? 'failed' : 'denied';
+  if (o.kind === 'password') return 'authenticated';
+  if (o.kind === 'password-failed') return 'failed';
+  return o.kind;
+}
+
 /** The authentication runtime without any server: what the node and the embeddable middleware share. */
 export interface GatewayRuntime {
   ctx: AppContext;
@@ -125,8 +138,21 @@ export async function startRuntime(config: Config, opts: StartNodeOptions): Prom
     await logs.close();
     throw err;
   }
-  logs.setLevels(toManagerLevels(ctx.settings.current['log.levels']));
-  ctx.settings.onChange((snap) => logs.setLevels(toManagerLevels(snap.settings['log.levels'])));
+  const applyLogSettings = (s: Settings): void => {
+    logs.setLevels(toManagerLevels(s['log.levels']));
+    logs.setCategories((config.log.style ?? s['log.style']) === 'seed' ? SEED_LOGGER_CATEGORIES : {});
+  };
+  applyLogSettings(ctx.settings.current);
+  ctx.settings.onChange((snap) => applyLogSettings(snap.settings));
+  // Every change also gets an INFO line, under the logger of its category (tokens, users, settings,
+  // logging); the records of authentications are the reporter's.
+  ctx.store.onCommitted((events) => {
+    for (const e of events) {
+      if (e.category === 'authentication') continue;
+      const log = logs.logger(e.category);
+      if (log.isEnabled('INFO')) log.info(changeMessage(e), changeContext(e));
+    }
+  });
   try {
     await bootstrap(ctx, opts.show);
   } catch (err) {
@@ -225,7 +251,6 @@ export async function startRuntime(config: Config, opts: StartNodeOptions): Prom
     nodeId: config.nodeId,
     now: ctx.now,
   });
-  ctx.authenticator.useReuseDetection((token, attempt) => reuse.detected(token, attempt));
   // Expiry warnings, pruning of expired tokens, revocation of unused ones (docs/lifecycle.md).
   const lifecycle = startTokenLifecycle({
     store: ctx.store,
@@ -251,8 +276,7 @@ export async function startRuntime(config: Config, opts: StartNodeOptions): Prom
         endpoint: event.request.path,
       });
     }
-    // The dashboard tells failed authentication (401) from denied requests (403).
-    authStats.record(o.kind === 'denied' && o.status === 401 ? 'failed' : o.kind, event.at);
+    authStats.record(dashboardOutcome(o), event.at);
     const settings = ctx.settings.current;
     if (!noAuthEventsOn(settings)) {
       const record = authAuditEvent(event, settings, config.nodeId);
@@ -285,18 +309,22 @@ export async function startRuntime(config: Config, opts: StartNodeOptions): Prom
     .catch((err: unknown) => clusterLog.warn('subscribing to Redis blocks failed', undefined, err));
   ctx.authenticator.useBruteForce(bruteForce);
   ctx.sessions.useBruteForce(bruteForce);
+  // One reporter writes the lines and the audit records of every authentication: the gateway's,
+  // forward-auth's, the middleware's and those of the management and compatibility APIs.
+  const reporter = new AuthReporter({
+    log: { auth: authLog, filter: logs.logger('auth.filter'), ratelimit: logs.logger('ratelimit') },
+    settings: ctx.settings,
+    style: config.log.style,
+    onEvent,
+  });
+  ctx.authenticator.useReporter(reporter);
   const gateway = new Gateway({
     cache: ctx.cache,
     settings: ctx.settings,
     rateLimits,
     lastUsed,
-    log: {
-      auth: logs.logger('auth'),
-      filter: logs.logger('auth.filter'),
-      ratelimit: logs.logger('ratelimit'),
-    },
+    reporter,
     now: ctx.now,
-    onEvent,
     bruteForce,
   });
   await ctx.feed.start(config.changePollMs);

@@ -8,7 +8,14 @@ import { CLI_PRINCIPAL } from '../src/domain/permissions.js';
 import { BODY_LENGTH, checksum, generateToken } from '../src/domain/token-format.js';
 import { recordAuthorization, recordSecret } from './support/artifacts.js';
 import { call, harness, type Harness } from './support/harness.js';
-import { basicAuth, cli, startEchoUpstream, startTestNode, type TestNode } from './support/node.js';
+import {
+  authLines,
+  basicAuth,
+  cli,
+  startEchoUpstream,
+  startTestNode,
+  type TestNode,
+} from './support/node.js';
 
 /**
  * Issue 14, finding 3: tokengate and the upstream must agree on what credentials a request carries.
@@ -364,7 +371,7 @@ describe('auth scheme spellings against a running gateway', () => {
 
   const newLines = async (): Promise<string[]> => {
     await t.node.logs.flush();
-    return t.lines.slice(mark).map((l) => l.trimEnd());
+    return authLines(t.lines.slice(mark));
   };
 
   const notClean = SPELLINGS.filter((s) => s.overHttp && s.now === 'malformed');

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { CLI_PRINCIPAL } from '../src/domain/permissions.js';
 import {
+  authLines,
   basicAuth,
   cli,
   startEchoUpstream,
@@ -54,7 +55,7 @@ describe('gateway outcomes', () => {
   /** Log lines written since the test began, without their trailing newline. */
   const newLines = async (): Promise<string[]> => {
     await t.node.logs.flush();
-    return t.lines.slice(mark).map((l) => l.trimEnd());
+    return authLines(t.lines.slice(mark));
   };
   const lastSeen = (): SeenRequest => {
     const s = up.seen[up.seen.length - 1];

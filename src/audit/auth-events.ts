@@ -95,6 +95,22 @@ export function authAuditEvent(e: AuthEvent, settings: Settings, nodeId: string)
       summary = `User ${o.user.username} authenticated with token "${o.token.description}"`;
       details = { scope: o.token.scope };
       break;
+    // Directory passwords, which only the management and compatibility APIs check.
+    case 'password':
+      setting = 'audit.events.authSuccess';
+      author = o.user.username;
+      affectedUser = o.user.username;
+      outcome = 'success';
+      summary = `User ${o.user.username} authenticated with a password`;
+      details = { via: 'password' };
+      break;
+    case 'password-failed':
+      setting = 'audit.events.authFailedToken';
+      affectedUser = claimedUser(o.username);
+      outcome = 'invalid-password';
+      summary = `Password authentication failed for ${affectedUser ?? 'an invalid user name'}: the user name or password is wrong`;
+      details = { status: 401, via: 'password' };
+      break;
     case 'rate-limited':
       setting = 'audit.events.rateLimited';
       author = o.user.username;

@@ -4,6 +4,7 @@ import { dirname, join, resolve } from 'node:path';
 import { compileLayout, LayoutError } from '../log/layout.js';
 import { isPostgresUrl } from '../store/url.js';
 import { parse as parseYaml } from 'yaml';
+import { LOG_STYLES, type LogStyle } from '../domain/settings.js';
 
 /**
  * Start-up configuration: where to listen, where the data lives, what to proxy. Read once, in this
@@ -93,6 +94,11 @@ export interface Config {
     format: 'layout' | 'json';
     /** The log4j-style layout; default the seed's pattern. */
     pattern: string | null;
+    /**
+     * Pins this node's log style (`tokengate` or `seed`, see the `log.style` setting); null: the
+     * runtime setting decides, on every node alike.
+     */
+    style: LogStyle | null;
     /** Also write each line to stderr. */
     console: boolean;
     /** Write <dir>/tokengate.log (on by default; an embedding application may turn it off). */
@@ -632,6 +638,14 @@ export function loadConfig(
         return pattern;
       },
       null as string | null,
+    ],
+    style: [
+      (v, n) => {
+        if (!LOG_STYLES.includes(v as LogStyle))
+          throw new ConfigError(`${n} must be ${LOG_STYLES.join(' or ')} (config file)`);
+        return v as LogStyle;
+      },
+      null as LogStyle | null,
     ],
     console: [bool, true],
     file: [bool, true],

@@ -2,10 +2,10 @@ import type { Credentials } from './credentials.js';
 import type { IpMatcher } from './ip-rules.js';
 import type { ReadRules } from './read-rules.js';
 import type { Settings } from './settings.js';
-import { decideToken, type TokenDenial } from './token-decision.js';
+import { claimedUser, decideToken, type TokenDenial } from './token-decision.js';
 import { claimedPrefix, tokenPrefix } from './token-format.js';
 import type { StoredToken } from './token.js';
-import { isUsernamePlaceholder, type User } from './user.js';
+import type { User } from './user.js';
 
 /**
  * What the client presented, before any lookup. A secret that is a well-formed tokengate token is a
@@ -204,16 +204,11 @@ function decidePresented(i: GatewayInput, p: Presented): GatewayOutcome {
       });
       if (d.ok) return { kind: 'authenticated', token: d.token, user: d.user };
       // A placeholder (x-token-auth, oauth2, '') names nobody: the denial names the owner, if any.
-      const claimed =
-        p.basicUser !== null &&
-        !isUsernamePlaceholder(p.basicUser, settings['auth.tokenUsernamePlaceholders'])
-          ? p.basicUser
-          : null;
       return {
         kind: 'denied',
         status: d.status,
         reason: d.reason,
-        username: claimed ?? d.token?.user ?? null,
+        username: claimedUser(p.basicUser, settings) ?? d.token?.user ?? null,
         token: d.token,
       };
     }

@@ -79,6 +79,16 @@ function namesOwner(basicUser: string, owner: string, s: Settings): boolean {
   return isUsernamePlaceholder(basicUser, s['auth.tokenUsernamePlaceholders']);
 }
 
+/**
+ * The user a Basic user name sent with a token claims to be, for a denial's log line, audit record and
+ * brute-force count: null for Bearer and for a placeholder (x-token-auth, oauth2, ''), which names nobody.
+ */
+export function claimedUser(basicUser: string | null, s: Settings): string | null {
+  return basicUser !== null && !isUsernamePlaceholder(basicUser, s['auth.tokenUsernamePlaceholders'])
+    ? basicUser
+    : null;
+}
+
 /** Plain-language reason, for logs and error messages. Never includes the secret. */
 export const DENIAL_MESSAGES: Record<TokenDenial, string> = {
   'unknown-token': 'no matching token',

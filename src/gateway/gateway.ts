@@ -8,22 +8,12 @@ import { hashToken } from '../domain/token-hash.js';
 import type { StoredToken } from '../domain/token.js';
 import type { User } from '../domain/user.js';
 import { normalizeSocketIp, resolveClientAddress, type ClientAddress } from '../http/client-ip.js';
-import type { LogContext } from '../log/layout.js';
-import type { NamedLogger } from '../log/log-manager.js';
 import type { Block, BruteForceGuard } from '../services/brute-force.js';
 import type { CredentialCache } from '../services/credential-cache.js';
 import type { LastUsedRecorder } from '../services/last-used.js';
 import type { SettingsService } from '../services/settings-service.js';
-import {
-  AUTHENTICATED_MESSAGE,
-  blockReason,
-  blockRefusedMessage,
-  deniedMessage,
-  denialForClient,
-  foundTokenMessage,
-  passedOnMessage,
-  rateLimitedMessage,
-} from './messages.js';
+import { blockReason, denialForClient } from './messages.js';
+import type { AuthReporter } from './report.js';
 
 /** What the edges know about a request; nothing else reaches the decision. */
 export interface AuthRequest {
@@ -46,7 +36,10 @@ export type AuthOutcome =
   | GatewayOutcome
   | { kind: 'rate-limited'; token: StoredToken; user: User; decision: RateDecision }
   /** The client IP is blocked for failing too often (brute force): refused before any lookup. */
-  | { kind: 'blocked'; block: Block };
+  | { kind: 'blocked'; block: Block }
+  /** A directory password the management or compatibility API checked (never the gateway's: it passes them on). */
+  | { kind: 'password'; user: User }
+  | { kind: 'password-failed'; username: string };
 
 /** Who the upstream is told about, on success. */
 export interface Identity {
@@ -75,20 +68,14 @@ export interface AuthEvent {
   result: AuthResult;
 }
 
-export interface GatewayLoggers {
-  auth: NamedLogger;
-  filter: NamedLogger;
-  ratelimit: NamedLogger;
-}
-
 export interface GatewayDeps {
   cache: CredentialCache;
   settings: SettingsService;
   rateLimits: RateLimitStore;
   lastUsed: LastUsedRecorder;
-  log: GatewayLoggers;
+  /** Writes each outcome's log lines and hands the event to the audit log and metrics. */
+  reporter: AuthReporter;
   now: () => number;
-  onEvent?: (event: AuthEvent) => void;
   /** Counts failed token checks per client IP and user name, and refuses blocked clients. */
   bruteForce?: BruteForceGuard;
 }
@@ -150,7 +137,7 @@ export function lookupCredentials(
 /**
  * The authentication step shared by the reverse proxy, forward-auth and the middleware: gather the
  * facts (client address, credentials, the cached token and owner), call the pure decision, apply
- * the rate limit, record last use, log. A warm token costs no database access.
+ * the rate limit, record last use, report (log lines, audit). A warm token costs no database access.
  */
 export class Gateway {
   constructor(private readonly deps: GatewayDeps) {}
@@ -169,8 +156,8 @@ export class Gateway {
     // A blocked client is refused before its credentials are even parsed, let alone looked up.
     const block = req.authorization ? d.bruteForce?.checkIp(client.clientIp, now) : null;
     if (block) {
-      const result = this.blocked(req, client, block);
-      d.onEvent?.({ at: now, request: req, result });
+      const result = this.blocked(client, block);
+      d.reporter.report({ at: now, request: req, result });
       return result;
     }
     const pending = lookupCredentials(d.cache, req.authorization, snap.tokenPrefixes, now);
@@ -192,21 +179,12 @@ export class Gateway {
       policy: { settings: snap.settings, allowedIps: snap.allowedIps, readRules: snap.readRules },
     });
     const result = await this.finish(req, client, outcome, now);
-    d.onEvent?.({ at: now, request: req, result });
+    d.reporter.report({ at: now, request: req, result });
     return result;
   }
 
-  private blocked(req: AuthRequest, client: ClientAddress, block: Block): AuthResult {
-    const { log, settings } = this.deps;
-    if (log.auth.isEnabled('INFO')) {
-      log.auth.info(blockRefusedMessage(null, block, req.path), {
-        username: 'anonymous',
-        requestId: req.requestId,
-        ip: client.clientIp,
-        url: req.path,
-      });
-    }
-    const s = settings.current;
+  private blocked(client: ClientAddress, block: Block): AuthResult {
+    const s = this.deps.settings.current;
     return {
       outcome: { kind: 'blocked', block },
       client,
@@ -232,21 +210,10 @@ export class Gateway {
     outcome: GatewayOutcome,
     now: number,
   ): Promise<AuthResult> {
-    const { log, settings } = this.deps;
-    // The user column names a user only once a token authenticated them: until then it is `anonymous`,
-    // as in the seed's lines. A claimed Basic user name is the client's word, kept in the message only.
-    const ctx = (username: string | null): LogContext => ({
-      username: username ?? 'anonymous',
-      requestId: req.requestId,
-      ip: client.clientIp,
-      url: req.path,
-    });
-    const passwordsOn = settings.current['auth.basicPasswords'];
+    const passwordsOn = this.deps.settings.current['auth.basicPasswords'];
     switch (outcome.kind) {
       case 'anonymous':
-        return { outcome, client, allowed: true, identity: null, status: 0, message: '', rate: null };
       case 'passed-on':
-        if (log.auth.isEnabled('INFO')) log.auth.info(passedOnMessage(outcome.username, req.path), ctx(null));
         return { outcome, client, allowed: true, identity: null, status: 0, message: '', rate: null };
       case 'denied':
         if (GUESSES.has(outcome.reason)) {
@@ -260,12 +227,6 @@ export class Gateway {
               endpoint: req.path,
             },
             now,
-          );
-        }
-        if (log.auth.isEnabled('INFO')) {
-          log.auth.info(
-            deniedMessage(outcome, req.method, req.path, client.clientIp, passwordsOn),
-            ctx(null),
           );
         }
         return {
@@ -282,8 +243,6 @@ export class Gateway {
         const policy = this.ratePolicy(token);
         const rate = policy ? await this.deps.rateLimits.consume(token.id, policy, now) : null;
         if (rate && !rate.allowed) {
-          if (log.ratelimit.isEnabled('INFO'))
-            log.ratelimit.info(rateLimitedMessage(user.username, rate), ctx(user.username));
           return {
             outcome: { kind: 'rate-limited', token, user, decision: rate },
             client,
@@ -295,9 +254,6 @@ export class Gateway {
           };
         }
         this.deps.lastUsed.record(token.id, now, client.clientIp);
-        if (log.auth.isEnabled('INFO'))
-          log.auth.info(foundTokenMessage(outcome, req.path), ctx(user.username));
-        if (log.filter.isEnabled('INFO')) log.filter.info(AUTHENTICATED_MESSAGE, ctx(user.username));
         return {
           outcome,
           client,

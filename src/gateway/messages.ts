@@ -1,5 +1,6 @@
 import type { GatewayDenial, GatewayOutcome } from '../domain/gateway-decision.js';
 import { describeWindow, type RateDecision } from '../domain/rate-limit.js';
+import type { LogStyle } from '../domain/settings.js';
 import type { Scope } from '../domain/token.js';
 import type { Block, BlockNotice } from '../services/brute-force.js';
 import { DENIAL_MESSAGES } from '../domain/token-decision.js';
@@ -46,25 +47,57 @@ export function createdDate(ms: number): string {
   return `${CREATED.format(ms).replace(/[\u202f\u00a0]/g, ' ')} UTC`;
 }
 
+/** The seed's own "Sep 22, 2020 2:43:30 PM": no comma after the year and no zone (the log's zone is UTC). */
+export function seedCreatedDate(ms: number): string {
+  return createdDate(ms)
+    .replace(/^(\w{3} \d{1,2}, \d{4}), /, '$1 ')
+    .replace(/ UTC$/, '');
+}
+
+/**
+ * The logger categories of the `seed` log style: the seed app's classes, so that `[%q{2}]` prints
+ * `[d.r.a.platform.auth.ApiTokenAuthSharedBase]` as its lines do. Levels stay set by tokengate's names.
+ */
+export const SEED_LOGGER_CATEGORIES: Readonly<Record<string, string>> = {
+  auth: 'de.resolution.apitokenauth.platform.auth.ApiTokenAuthSharedBase',
+  'auth.filter': 'de.resolution.apitokenauth.platform.auth.ApiTokenAuthenticationFilter',
+  ratelimit: 'de.resolution.apitokenauth.platform.auth.ApiTokenRateLimiter',
+};
+
 export function foundTokenMessage(
   o: Extract<GatewayOutcome, { kind: 'authenticated' }>,
   path: string,
+  style: LogStyle = 'tokengate',
 ): string {
-  return `Found a matching token "${o.token.description}" with ${SCOPE_NAMES[o.token.scope]} scope and authenticated user ${o.user.username}. Token was created on ${createdDate(o.token.createdAt)}. REST endpoint: ${path}`;
+  const created = style === 'seed' ? seedCreatedDate(o.token.createdAt) : createdDate(o.token.createdAt);
+  return `Found a matching token "${o.token.description}" with ${SCOPE_NAMES[o.token.scope]} scope and authenticated user ${o.user.username}. Token was created on ${created}. REST endpoint: ${path}`;
 }
 
 export const AUTHENTICATED_MESSAGE = 'User successfully authenticated';
 
-function denialReason(reason: GatewayDenial, method: string, clientIp: string, passwordsOn: boolean): string {
+function denialReason(
+  reason: GatewayDenial,
+  method: string,
+  clientIp: string,
+  passwordsOn: boolean,
+  style: LogStyle,
+): string {
   const suffix = passwordsOn ? '' : ' and basic auth with password is disabled';
   switch (reason) {
     case 'not-a-token':
-      return 'No valid API token was provided and basic auth with password is disabled';
+      // With passwords on, only the management API refuses a credential that is not a token (the
+      // gateway passes it on): a foreign Bearer value or another scheme, which it cannot check.
+      return passwordsOn
+        ? 'No valid API token or password was provided (only Basic and Bearer credentials are checked here)'
+        : 'No valid API token was provided and basic auth with password is disabled';
     case 'unknown-token':
       return `No matching API token was found${suffix}`;
     case 'ip-denied':
     case 'password-ip-denied':
-      return `IP address ${clientIp} of request is not allowed to access the REST API${suffix}`;
+      // The seed's sentence has no address in it; its rules match the sentence exactly.
+      return style === 'seed'
+        ? `IP address of request is not allowed to access the REST API${suffix}`
+        : `IP address ${clientIp} of request is not allowed to access the REST API${suffix}`;
     case 'read-only':
       return `The token scope is read-only and only covers GET, HEAD and OPTIONS requests. Request method type was ${method}`;
     case 'user-mismatch':
@@ -94,11 +127,18 @@ export function deniedMessage(
   path: string,
   clientIp: string,
   passwordsOn: boolean,
+  style: LogStyle = 'tokengate',
 ): string {
-  return `Token verification for user ${o.username ?? 'anonymous'} failed: ${denialReason(o.reason, method, clientIp, passwordsOn)}. REST endpoint: ${path}`;
+  return `Token verification for user ${o.username ?? 'anonymous'} failed: ${denialReason(o.reason, method, clientIp, passwordsOn, style)}. REST endpoint: ${path}`;
 }
 
-export function passedOnMessage(username: string | null, path: string): string {
+export function passedOnMessage(
+  username: string | null,
+  path: string,
+  style: LogStyle = 'tokengate',
+): string {
+  if (style === 'seed')
+    return `User ${username ?? 'anonymous'} tried to authenticate with an invalid token or regular password. Passing the request further to the default authenticator. REST endpoint: ${path}`;
   return username === null
     ? `A credential that is not an API token (a foreign Bearer value or another scheme) was presented. Passing the request further to the default authenticator. REST endpoint: ${path}`
     : `User ${username} presented a regular password, not an API token. Passing the request further to the default authenticator. REST endpoint: ${path}`;
@@ -115,7 +155,12 @@ export function denialForClient(
   clientIp: string,
   passwordsOn: boolean,
 ): string {
-  return `authentication failed: ${denialReason(o.reason, method, clientIp, passwordsOn)}`;
+  return `authentication failed: ${denialReason(o.reason, method, clientIp, passwordsOn, 'tokengate')}`;
+}
+
+/** The management API is its own default authenticator: a wrong directory password ends there. */
+export function passwordFailedMessage(username: string, path: string): string {
+  return `Authentication for user ${username} failed: the user name or password is wrong. REST endpoint: ${path}`;
 }
 
 /** `client IP address 203.0.113.9` or `user alice`: what a block is on. */

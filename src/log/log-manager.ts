@@ -65,6 +65,7 @@ export class LogManager {
   private readonly defaultLevel: LogLevel;
   private readonly now: () => number;
   private levelMap: Map<string, LogLevel>;
+  private categories: ReadonlyMap<string, string> = new Map();
   private readonly loggers = new Map<string, { logger: NamedLogger; setThreshold: (t: number) => void }>();
   private closed = false;
 
@@ -107,6 +108,15 @@ export class LogManager {
     for (const [name, entry] of this.loggers) entry.setThreshold(LEVEL_SEVERITY[this.levelOf(name)]);
   }
 
+  /**
+   * The category a logger's lines show (`%c`, `%q{2}`), by logger name; a name without one shows
+   * itself. Levels keep following the names. The `seed` log style uses this to write the seed app's
+   * class names (SEED_LOGGER_CATEGORIES).
+   */
+  setCategories(categories: Readonly<Record<string, string>>): void {
+    this.categories = new Map(Object.entries(categories));
+  }
+
   logger(name: string): NamedLogger {
     const cached = this.loggers.get(name);
     if (cached !== undefined) return cached.logger;
@@ -144,7 +154,7 @@ export class LogManager {
     const event: LogEvent = {
       time: this.now(),
       level,
-      logger: name,
+      logger: this.categories.get(name) ?? name,
       thread: this.thread,
       message,
       ctx,

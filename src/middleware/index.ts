@@ -25,6 +25,13 @@ export interface TokengateOptions extends Omit<ConfigFlags, 'port' | 'host' | 'u
   configure?: (config: Config) => void;
   /** Where a first-start admin password would be printed. Default: stderr. */
   show?: (text: string) => void;
+  /**
+   * Once a token authenticated a request, remove its `Authorization` header (from `headers`,
+   * `rawHeaders` and `headersDistinct`), as the gateway does, so the application cannot log or
+   * forward the secret. Default `true`; `false` leaves the header (passwords and foreign Bearer values
+   * that tokengate passed on are never removed).
+   */
+  stripToken?: boolean;
 }
 
 /** What a request carries after authentication; the identity is null for anonymous and passed-on requests. */
@@ -84,11 +91,12 @@ function stripped(name: string, names: ReadonlySet<string>): boolean {
 }
 
 /**
- * Drops identity headers a client sent, in every spelling and every copy, so an application that
- * reads them cannot be fooled: from `headers`, and from Node's `rawHeaders` and `headersDistinct`
- * (which frameworks and proxies-in-the-app read too).
+ * Drops headers by name, in every spelling and every copy: from `headers`, and from Node's
+ * `rawHeaders` and `headersDistinct` (which frameworks and proxies-in-the-app read too). Identity
+ * headers a client sent go, so an application that reads them cannot be fooled; and with `stripToken`
+ * the token that authenticated the request.
  */
-function stripIdentity(req: RequestLike, names: ReadonlySet<string>): void {
+function stripHeaders(req: RequestLike, names: ReadonlySet<string>): void {
   for (const name of Object.keys(req.headers))
     if (stripped(name, names)) Reflect.deleteProperty(req.headers, name);
   const raw = req.rawHeaders;
@@ -108,6 +116,8 @@ function stripIdentity(req: RequestLike, names: ReadonlySet<string>): void {
   raw.splice(0, raw.length, ...kept);
 }
 
+const AUTHORIZATION: ReadonlySet<string> = new Set(['authorization']);
+
 function info(r: AuthResult, requestId: string): TokengateRequestInfo {
   return {
     outcome: r.outcome.kind,
@@ -119,7 +129,7 @@ function info(r: AuthResult, requestId: string): TokengateRequestInfo {
 }
 
 export async function createTokengate(opts: TokengateOptions = {}): Promise<Tokengate> {
-  const { configure, show, ...flags } = opts;
+  const { configure, show, stripToken = true, ...flags } = opts;
   const config = loadConfig(flags);
   // An embedded instance is not the `serve` node on this host's port: unless a node id was configured
   // (option, environment or config file), it is `<hostname>:app`, stable across restarts so its
@@ -144,7 +154,7 @@ export async function createTokengate(opts: TokengateOptions = {}): Promise<Toke
     // The raw headers where the framework kept them: every spelling of an override header is seen.
     const target = checkRequestTarget(url, req.rawHeaders ?? req.headers);
     const requestId = ids(req.headers['x-request-id']);
-    stripIdentity(req, strip);
+    stripHeaders(req, strip);
     // Node keeps the first of two Authorization headers; an application behind might read the other.
     const twice = req.rawHeaders && duplicateHeader(req.rawHeaders, ['authorization']) !== null;
     if (!target.ok || twice) {
@@ -171,6 +181,7 @@ export async function createTokengate(opts: TokengateOptions = {}): Promise<Toke
       forwardedFor: req.headers['x-forwarded-for'],
       requestId,
     });
+    if (stripToken && result.identity !== null) stripHeaders(req, AUTHORIZATION);
     return Object.assign(result, { requestId });
   };
 

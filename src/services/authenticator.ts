@@ -2,12 +2,14 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { parseAuthorization } from '../domain/credentials.js';
 import { AppError } from '../domain/errors.js';
 import type { Principal } from '../domain/permissions.js';
-import { DENIAL_MESSAGES, decideToken } from '../domain/token-decision.js';
-import { classify } from '../domain/gateway-decision.js';
+import { claimedUser, DENIAL_MESSAGES, decideToken } from '../domain/token-decision.js';
+import { classify, type GatewayDenial } from '../domain/gateway-decision.js';
 import { hashToken } from '../domain/token-hash.js';
 import { READ_METHODS, type StoredToken } from '../domain/token.js';
-import type { StoredUser } from '../domain/user.js';
+import { loginName, type StoredUser } from '../domain/user.js';
+import type { AuthOutcome } from '../gateway/gateway.js';
 import { blockReason } from '../gateway/messages.js';
+import type { AuthReporter } from '../gateway/report.js';
 import type { Block, BruteForceGuard, FailedAttempt } from './brute-force.js';
 import type { ChangeFeed } from './change-feed.js';
 import type { CredentialCache } from './credential-cache.js';
@@ -40,7 +42,24 @@ export function blockedError(block: Block): AppError {
   });
 }
 
-/** Where a management call came from, for the audit record of a block it may start. */
+type Checked =
+  | { outcome: AuthOutcome; error: AppError; principal?: undefined }
+  | { outcome: AuthOutcome; error: null; principal: Principal };
+
+function refused(outcome: AuthOutcome, error: AppError): Checked {
+  return { outcome, error };
+}
+
+function denial(
+  reason: GatewayDenial,
+  status: 401 | 403,
+  username: string | null,
+  token: StoredToken | null = null,
+): AuthOutcome {
+  return { kind: 'denied', reason, status, username, token };
+}
+
+/** Where a management call came from: for its log lines and audit records, and those of a block it may start. */
 export interface CallContext {
   proxyIp: string | null;
   requestId: string | null;
@@ -55,7 +74,7 @@ export class ManagementAuthenticator {
   private readonly passwordKey = randomBytes(32);
   private readonly passwords = new LruCache<string, string>(1_000, PASSWORD_CACHE_MS);
   private bruteForce: BruteForceGuard | null = null;
-  private onReuse: ((token: StoredToken, attempt: FailedAttempt) => void) | null = null;
+  private reporter: AuthReporter | null = null;
 
   constructor(
     private readonly cache: CredentialCache,
@@ -78,9 +97,13 @@ export class ManagementAuthenticator {
     this.bruteForce = guard;
   }
 
-  /** Hears of rotated secrets used after their grace period (RotationReuse), as the gateway does. */
-  useReuseDetection(onReuse: (token: StoredToken, attempt: FailedAttempt) => void): void {
-    this.onReuse = onReuse;
+  /**
+   * Logs and audits every outcome as the gateway does (a serving node turns this on): the seed's
+   * examples are calls to its own REST API, and token guessing here must leave the same trace.
+   * The node's event handler also hears of rotated secrets used after their grace period.
+   */
+  useReporter(reporter: AuthReporter): void {
+    this.reporter = reporter;
   }
 
   async authenticate(
@@ -89,19 +112,62 @@ export class ManagementAuthenticator {
     clientIp: string,
     call: CallContext = { proxyIp: null, requestId: null, endpoint: null },
   ): Promise<Principal> {
+    const at = this.now();
+    const checked = await this.check(authorization, method, clientIp, call);
+    const { outcome, error } = checked;
+    this.reporter?.report({
+      at,
+      request: {
+        method,
+        path: call.endpoint ?? '',
+        requestId: call.requestId ?? '',
+        authorization: undefined,
+        peerIp: undefined,
+        forwardedFor: undefined,
+      },
+      result: {
+        outcome,
+        client: { clientIp, proxyIp: call.proxyIp },
+        allowed: error === null,
+        identity:
+          outcome.kind === 'authenticated'
+            ? { user: outcome.user.username, tokenId: outcome.token.id, scope: outcome.token.scope }
+            : null,
+        status: error?.status ?? 0,
+        message: error?.message ?? '',
+        rate: null,
+      },
+    });
+    if (error !== null) throw error;
+    return checked.principal;
+  }
+
+  /** The outcome of a call's credentials, and the error it is refused with or the principal it acts as. */
+  private async check(
+    authorization: string | undefined,
+    method: string,
+    clientIp: string,
+    call: CallContext,
+  ): Promise<Checked> {
     const creds = parseAuthorization(authorization);
     if (creds.kind === 'none')
-      throw unauthorized(
-        'authentication required: use Basic with your password or a token, or Bearer with a token',
+      return refused(
+        denial('no-credentials', 401, null),
+        unauthorized(
+          'authentication required: use Basic with your password or a token, or Bearer with a token',
+        ),
       );
     const { settings, allowedIps, tokenPrefixes } = this.settings.snapshot;
     // The gateway's classification, so that both read a request's credentials alike (issue 14).
     const presented = classify(creds, tokenPrefixes);
     if (presented.kind === 'malformed')
-      throw unauthorized(`malformed Authorization header: ${presented.reason}`);
+      return refused(
+        denial('malformed', 401, null),
+        unauthorized(`malformed Authorization header: ${presented.reason}`),
+      );
     const bf = this.bruteForce;
     const ipBlock = bf?.checkIp(clientIp, this.now());
-    if (ipBlock) throw blockedError(ipBlock);
+    if (ipBlock) return refused({ kind: 'blocked', block: ipBlock }, blockedError(ipBlock));
     const attempt = (username: string | null): FailedAttempt => ({
       clientIp,
       username,
@@ -110,36 +176,58 @@ export class ManagementAuthenticator {
     });
     if (presented.kind === 'token') {
       const { basicUser } = presented;
-      return this.byToken(presented.secret, basicUser, method, clientIp, () => attempt(basicUser));
+      const claimed = claimedUser(basicUser, settings);
+      return this.byToken(presented.secret, basicUser, claimed, method, clientIp, () => attempt(claimed));
     }
     if (creds.kind === 'other')
-      throw unauthorized(
-        `the ${schemeName(creds.scheme)} scheme is not accepted here: use Basic with your password or a token, or Bearer with a token`,
+      return refused(
+        denial('not-a-token', 401, null),
+        unauthorized(
+          `the ${schemeName(creds.scheme)} scheme is not accepted here: use Basic with your password or a token, or Bearer with a token`,
+        ),
       );
-    if (creds.kind !== 'basic') throw unauthorized('the Bearer value is not a tokengate token');
+    if (creds.kind !== 'basic')
+      return refused(
+        denial('not-a-token', 401, null),
+        unauthorized('the Bearer value is not a tokengate token'),
+      );
     if (!settings['auth.basicPasswords']) {
-      throw unauthorized('password authentication is disabled (auth.basicPasswords); use a token');
+      return refused(
+        denial('not-a-token', 401, creds.username),
+        unauthorized('password authentication is disabled (auth.basicPasswords); use a token'),
+      );
     }
     // Refused before the password is hashed: a blocked guesser costs no scrypt.
     const userBlock = bf?.checkPassword(clientIp, creds.username, this.now());
-    if (userBlock) throw blockedError(userBlock);
+    if (userBlock) return refused({ kind: 'blocked', block: userBlock }, blockedError(userBlock));
     const user = await this.byPassword(creds.username, creds.secret);
     if (!user) {
       bf?.failed(attempt(creds.username), this.now());
-      throw unauthorized('invalid user name or password');
+      return refused(
+        { kind: 'password-failed', username: creds.username },
+        unauthorized('invalid user name or password'),
+      );
     }
     if (!allowedIps.matches(clientIp))
-      throw new AppError('forbidden', `the client IP ${clientIp} is not allowed (auth.allowedIps)`);
-    return { username: user.username, groups: user.groups, via: 'password' };
+      return refused(
+        denial('password-ip-denied', 403, user.username),
+        new AppError('forbidden', `the client IP ${clientIp} is not allowed (auth.allowedIps)`),
+      );
+    return {
+      outcome: { kind: 'password', user },
+      error: null,
+      principal: { username: user.username, groups: user.groups, via: 'password' },
+    };
   }
 
   private async byToken(
     secret: string,
     basicUser: string | null,
+    claimed: string | null,
     method: string,
     clientIp: string,
     attempt: () => FailedAttempt,
-  ): Promise<Principal> {
+  ): Promise<Checked> {
     const now = this.now();
     const entry = await this.cache.token(hashToken(secret), now);
     const owner = entry ? await this.cache.user(entry.token.user, now) : null;
@@ -158,26 +246,36 @@ export class ManagementAuthenticator {
     if (!d.ok) {
       if (d.reason === 'unknown-token' || d.reason === 'user-mismatch')
         this.bruteForce?.failed(attempt(), now);
-      if (d.reason === 'rotated' && d.token) this.onReuse?.(d.token, attempt());
       const message = `token authentication failed: ${DENIAL_MESSAGES[d.reason]}`;
-      if (d.status === 401) throw unauthorized(message);
-      throw new AppError(
-        'forbidden',
-        d.reason === 'read-only' ? `${message}; the method was ${method}` : message,
+      const outcome = denial(d.reason, d.status, claimed ?? d.token?.user ?? null, d.token);
+      if (d.status === 401) return refused(outcome, unauthorized(message));
+      return refused(
+        outcome,
+        new AppError(
+          'forbidden',
+          d.reason === 'read-only' ? `${message}; the method was ${method}` : message,
+        ),
       );
     }
     return {
-      username: d.user.username,
-      groups: d.user.groups,
-      via: 'token',
-      tokenId: d.token.id,
-      tokenScope: d.token.scope,
+      outcome: { kind: 'authenticated', token: d.token, user: d.user },
+      error: null,
+      principal: {
+        username: d.user.username,
+        groups: d.user.groups,
+        via: 'token',
+        tokenId: d.token.id,
+        tokenScope: d.token.scope,
+      },
     };
   }
 
   private async byPassword(username: string, password: string): Promise<StoredUser | null> {
+    // Keyed by the name as it is compared: ADMIN and admin are one entry, and turning on
+    // auth.caseSensitiveUsernames forgets what was remembered for other spellings.
+    const name = loginName(username, this.settings.snapshot.settings['auth.caseSensitiveUsernames']);
     const key = createHmac('sha256', this.passwordKey)
-      .update(username)
+      .update(name)
       .update('\0')
       .update(password)
       .digest('base64');

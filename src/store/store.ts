@@ -1,4 +1,5 @@
 import { sql, type Kysely } from 'kysely';
+import type { AuditEvent } from '../domain/audit.js';
 import { AuditRepo } from './audit-repo.js';
 import { ChangeRepo } from './change-repo.js';
 import type { DatabaseHandle, DialectName } from './database.js';
@@ -29,6 +30,7 @@ export class Store {
   constructor(
     private readonly db: Kysely<Database>,
     readonly dialect: DialectName,
+    private readonly committed: ((events: readonly AuditEvent[]) => void)[] = [],
   ) {
     this.tokens = new TokenRepo(db);
     this.users = new UserRepo(db);
@@ -50,8 +52,38 @@ export class Store {
     await sql`select 1`.execute(this.db);
   }
 
-  transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T> {
-    return this.db.transaction().execute((trx) => fn(new Store(trx, this.dialect)));
+  /**
+   * Hears the audit events of every transaction of this store once it has committed (never those of
+   * one that rolled back): a serving node writes a log line for each change (token created, revoked,
+   * rotated; settings changed…). A listener must not throw; one that does is ignored.
+   */
+  onCommitted(listener: (events: readonly AuditEvent[]) => void): void {
+    this.committed.push(listener);
+  }
+
+  async transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T> {
+    if (this.committed.length === 0)
+      return this.db.transaction().execute((trx) => fn(new Store(trx, this.dialect)));
+    const appended: AuditEvent[] = [];
+    const result = await this.db.transaction().execute((trx) => {
+      const tx = new Store(trx, this.dialect);
+      const append = tx.audit.append.bind(tx.audit);
+      tx.audit.append = async (events) => {
+        const records = await append(events);
+        appended.push(...events);
+        return records;
+      };
+      return fn(tx);
+    });
+    if (appended.length > 0)
+      for (const listener of this.committed) {
+        try {
+          listener(appended);
+        } catch {
+          // A listener's fault must not turn a committed change into an error for its caller.
+        }
+      }
+    return result;
   }
 
   /**

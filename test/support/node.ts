@@ -125,6 +125,17 @@ export async function startTestNode(
   };
 }
 
+/** Change lines (a setting, token or user changed): the INFO line each audited change also writes. */
+const CHANGE_LINE = / \[(settings|logging|tokens|users)\] /;
+
+/**
+ * Log lines without the change lines, trimmed: what a test of authentication lines looks at, without
+ * the lines of the settings it changes on the way.
+ */
+export function authLines(lines: readonly string[]): string[] {
+  return lines.map((l) => l.trimEnd()).filter((l) => !CHANGE_LINE.test(l));
+}
+
 export function basicAuth(user: string, secret: string): string {
   const value = `Basic ${Buffer.from(`${user}:${secret}`).toString('base64')}`;
   recordAuthorization(value);

@@ -248,6 +248,7 @@ export function buildApi(deps: ApiDeps): Api {
       req.headers.authorization,
       req.method,
       req.client.clientIp,
+      { proxyIp: req.client.proxyIp, requestId: req.id, endpoint: req.url.split('?', 1)[0] ?? '' },
     );
   });
 
