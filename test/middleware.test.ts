@@ -16,6 +16,7 @@ describe('embeddable middleware', () => {
   let tg: Tokengate;
   let write: string;
   let read: string;
+  let limited: string;
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'tg-mw-'));
@@ -27,6 +28,13 @@ describe('embeddable middleware', () => {
     ).token;
     read = (await ctx.tokens.create(CLI_PRINCIPAL, cli, 'carol', { description: 'mw read', scope: 'read' }))
       .token;
+    limited = (
+      await ctx.tokens.create(CLI_PRINCIPAL, cli, 'carol', {
+        description: 'mw limited',
+        scope: 'read',
+        rateLimit: { requests: 100, windowSeconds: 60 },
+      })
+    ).token;
   });
   after(async () => {
     await tg.close();
@@ -83,6 +91,7 @@ describe('embeddable middleware', () => {
         const answer = (info: TokengateRequestInfo | undefined | null, headers: Record<string, unknown>) => ({
           tokengate: info ?? null,
           sawUserHeader: headers['x-forwarded-user'] ?? null,
+          sawAuthorization: headers.authorization ?? null,
         });
         if (framework === 'express') {
           const app = express();
@@ -138,6 +147,27 @@ describe('embeddable middleware', () => {
         const r = await fetch(`${base}/api/items`, { headers: { authorization: `Bearer ${forged}` } });
         assert.equal(r.status, 401);
         assert.match(String(r.headers.get('www-authenticate')), /Bearer realm="tokengate"/);
+      });
+
+      it('removes the token from the request once it authenticated, so the route cannot log or forward it', async () => {
+        const r = await fetch(`${base}/api/items`, { headers: { authorization: `Bearer ${write}` } });
+        assert.equal(r.status, 200);
+        const body = (await r.json()) as { tokengate: TokengateRequestInfo; sawAuthorization: unknown };
+        assert.equal(body.tokengate.identity?.user, 'carol');
+        assert.equal(body.sawAuthorization, null);
+        // A password is not tokengate's to take: it goes on to the application's own check.
+        const password = `Basic ${Buffer.from('carol:a-password').toString('base64')}`;
+        const p = await fetch(`${base}/api/items`, { headers: { authorization: password } });
+        assert.equal(p.status, 200);
+        assert.equal(((await p.json()) as { sawAuthorization: unknown }).sawAuthorization, password);
+      });
+
+      it('an allowed request of a rate-limited token carries the RateLimit headers', async () => {
+        const r = await fetch(`${base}/api/items`, { headers: { authorization: `Bearer ${limited}` } });
+        assert.equal(r.status, 200);
+        assert.match(String(r.headers.get('ratelimit')), /^"token";r=\d+;t=\d+$/);
+        assert.equal(r.headers.get('ratelimit-policy'), '"token";q=100;w=60');
+        await r.arrayBuffer();
       });
 
       it('lets anonymous requests through without an identity, and strips a spoofed identity header', async () => {
