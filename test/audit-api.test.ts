@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { CompiledQuery } from 'kysely';
 import { after, before, describe, it } from 'node:test';
 import {
   AUDIT_CSV_COLUMNS,
@@ -13,7 +14,8 @@ import {
 import { auditEvent, type AuditEvent, type AuditRecord } from '../src/domain/audit.js';
 import { systemContext } from '../src/services/context.js';
 import type { AuditFilter, AuditPosition } from '../src/store/audit-repo.js';
-import type { Store } from '../src/store/store.js';
+import { openDatabase, type DatabaseHandle } from '../src/store/database.js';
+import { Store } from '../src/store/store.js';
 import { ADMIN_PASSWORD, basic, bearer, call, harness, type Harness } from './support/harness.js';
 
 const admin = basic('admin', ADMIN_PASSWORD);
@@ -579,6 +581,57 @@ describe('audit list order: by time, not by seq (issue 15)', () => {
     assert.equal(r.statusCode, 400, r.body);
     assert.deepEqual(fieldsOf(r.data), ['query.cursor']);
     assert.match((r.data as ErrorBody).error.message, /earlier version.*without a cursor/);
+  });
+});
+
+describe('audit list order: indexes (issue 15)', () => {
+  let handle: DatabaseHandle;
+  let store: Store;
+
+  before(async () => {
+    handle = await openDatabase({ url: ':memory:' });
+    store = Store.from(handle);
+  });
+  after(() => handle.close());
+
+  /** SQLite's plan for a page of the search: one line per step. */
+  const plan = async (filter: AuditFilter, after?: AuditPosition): Promise<string[]> => {
+    const q = store.audit.searchQuery(filter, 50, after).compile();
+    const r = await handle.db.executeQuery<{ detail: string }>(
+      CompiledQuery.raw(`explain query plan ${q.sql}`, [...q.parameters]),
+    );
+    return r.rows.map((row) => row.detail);
+  };
+
+  it('reads every filtered page in (ts, seq) order from an index, without sorting the matches', async () => {
+    const T = Date.parse('2024-05-01T00:00:00Z');
+    const cases: Array<[AuditFilter, string]> = [
+      [{}, 'audit_ts_seq'],
+      [{ from: T, to: T + 3_600_000 }, 'audit_ts_seq'],
+      [{ author: 'carol' }, 'audit_author_ts'],
+      [{ category: 'authentication', action: 'auth.failed' }, 'audit_category_ts'],
+      [{ affectedUser: 'dave', from: T }, 'audit_affected_ts'],
+      [{ tokenId: 'tok_x' }, 'audit_token_ts'],
+      [{ nodeId: 'node-a' }, 'audit_node_ts'],
+    ];
+    for (const [filter, index] of cases) {
+      for (const after of [undefined, { ts: T, seq: 10 }]) {
+        const steps = await plan(filter, after);
+        const where = `${JSON.stringify(filter)} after ${JSON.stringify(after)}: ${steps.join('; ')}`;
+        assert.ok(
+          steps.some((s) => s.includes(`INDEX ${index}`)),
+          where,
+        );
+        assert.ok(!steps.some((s) => s.includes('TEMP B-TREE')), where);
+      }
+    }
+    // By IP: each side reads its newest page from its own index; only those two pages are sorted.
+    const ip = await plan({ ip: '192.0.2.10' });
+    for (const index of ['audit_source_ip_ts', 'audit_proxy_ip_ts'])
+      assert.ok(
+        ip.some((s) => s.includes(`INDEX ${index}`)),
+        ip.join('; '),
+      );
   });
 });
 
