@@ -80,11 +80,43 @@ describe('authorization matrix: every management endpoint × every kind of calle
     return username;
   };
   const nextName = (): string => `new-${++userCounter}`;
+  /**
+   * For a password change: a fresh user of the caller's kind and groups (the change ends that user's
+   * sessions, which later rows still use). Token callers keep their own credentials.
+   */
+  const STAND_IN_PASSWORD = 'stand-in-password-1';
+  const standIn = async (who: Who): Promise<Pick<Req, 'credentials'>> => {
+    const groups = { password: ['dev'], session: ['dev'], manager: ['managers'], admin: ['admin'] };
+    if (!(who in groups)) return {};
+    const username = `self-${++userCounter}`;
+    await t.node.ctx.users.create(CLI_PRINCIPAL, cli, {
+      username,
+      groups: groups[who as keyof typeof groups],
+      password: STAND_IN_PASSWORD,
+    });
+    return {
+      credentials:
+        who === 'session'
+          ? await signIn(username, STAND_IN_PASSWORD)
+          : { authorization: basicAuth(username, STAND_IN_PASSWORD) },
+    };
+  };
 
   const ROWS: Row[] = [
     //                                                  anon read write  pass  sess   mgr admin aRead
     { method: 'GET', path: '/_tokengate/health', expect: [200, 200, 200, 200, 200, 200, 200, 200] },
     { method: 'GET', path: `${API}/me`, expect: [401, 200, 200, 200, 200, 200, 200, 200] },
+    {
+      // One's own password, with a password or a session: a token cannot set passwords.
+      method: 'PUT',
+      path: `${API}/me/password`,
+      request: async (who) => ({
+        url: `${API}/me/password`,
+        body: { currentPassword: STAND_IN_PASSWORD, newPassword: 'changed-password-1' },
+        ...(await standIn(who)),
+      }),
+      expect: [401, 403, 403, 200, 200, 200, 200, 403],
+    },
     { method: 'GET', path: `${API}/tokens`, expect: [401, 200, 200, 200, 200, 200, 200, 200] },
     {
       // Tokens cannot create tokens; a read token cannot write at all.

@@ -344,6 +344,50 @@ export class UserService {
       );
     }
   }
+
+  /**
+   * A user sets their own password (`PUT /me/password`). `proveCurrent` checks the current password
+   * once the request is otherwise acceptable (the route counts a wrong one as a failed sign-in). The
+   * policy, the audit record and the end of every session of the user are those of an admin's reset;
+   * a token may not, as for every password change.
+   */
+  async changeOwnPassword(
+    p: Principal,
+    ctx: RequestContext,
+    newPassword: string,
+    proveCurrent: () => Promise<void>,
+  ): Promise<void> {
+    refusePasswordByToken(p);
+    try {
+      checkPassword(newPassword);
+    } catch (err) {
+      // The same policy, reported on this request's field.
+      const problem = err instanceof AppError && Array.isArray(err.details) ? err.details[0] : undefined;
+      throw problem ? invalidField('newPassword', problem.message) : err;
+    }
+    await proveCurrent();
+    const passwordHash = await hashPassword(newPassword);
+    const now = this.deps.now();
+    const audit = makeAudit(this.deps, ctx, now);
+    await this.deps.store.transaction(async (tx) => {
+      if (!(await tx.users.find(p.username)))
+        throw new AppError('not_found', `user ${p.username} does not exist`);
+      await tx.users.update(p.username, { passwordHash }, now);
+      // As after a reset: whoever else holds a session (or the old password) is signed out.
+      await tx.sessions.deleteForUser(p.username);
+      await tx.audit.append([
+        audit({
+          category: 'users',
+          action: 'user.updated',
+          summary: `User ${p.username} changed their own password`,
+          affectedUser: p.username,
+          details: { fields: ['password'] },
+        }),
+      ]);
+      await tx.changes.record('user', [p.username], now);
+    });
+    this.deps.feed.publish('user', [p.username]);
+  }
 }
 
 function isEnabledAdmin(u: StoredUser): boolean {

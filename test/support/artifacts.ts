@@ -125,6 +125,11 @@ export function watchContext(ctx: AppContext): void {
     if (change.password) recordSecret('password', change.password);
     return update(p, c, name, change);
   };
+  const changeOwn = users.changeOwnPassword.bind(users);
+  users.changeOwnPassword = (p, c, password, proveCurrent) => {
+    recordSecret('password', password);
+    return changeOwn(p, c, password, proveCurrent);
+  };
   const verify = users.verifyPassword.bind(users);
   users.verifyPassword = (name, password) => {
     recordSecret('password', password);
