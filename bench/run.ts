@@ -19,7 +19,8 @@
  * Scenarios run in interleaved rounds and each figure is the median over the rounds: the machine
  * is noisy, the ratios within one run are what count. Then: micro benchmarks (verification,
  * rate-limit stores), the audit log (ingest, page queries, purge rate) and the proxy's p99 while a
- * retention purge runs. Every loop is bounded; every target is a loopback address.
+ * retention purge runs, and the start-up time of one-shot CLI commands (bench/cli-startup.ts; `--skip cli`).
+ * Every loop is bounded; every target is a loopback address.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -38,6 +39,7 @@ import { findNginx } from '../test/support/nginx.js';
 import { benchRateLimits, benchVerification } from './micro.js';
 import { runSoak } from './soak.js';
 import { printResult, runAuditBench } from './audit.js';
+import { printCliStartup, runCliStartupBench } from './cli-startup.js';
 import { proxyChart } from './lib/chart.js';
 import { runFixedRate, runLoad, wrkAvailable, type LoadResult, type LoadTool } from './lib/load.js';
 import { freePort, startProcess, waitForHttp, type Started } from './lib/procs.js';
@@ -820,6 +822,12 @@ async function main(): Promise<void> {
       console.log(
         `| proxy during the purge: req/s, p99 | ${n0(p.during.rps)}, ${p.during.p99.toFixed(2)} ms |`,
       );
+    }
+
+    if (!SKIP.has('cli')) {
+      const c = await runCliStartupBench({ runs: QUICK ? 5 : 15 });
+      out.cliStartup = c;
+      printCliStartup(c);
     }
   } finally {
     for (const p of e.procs.reverse()) await p.stop();
