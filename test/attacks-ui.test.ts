@@ -545,15 +545,15 @@ describe(
             [],
           );
 
-          // Mallory herself: her name in the top bar, her tokens, and the delete dialog that names one.
+          // Mallory herself: her name in the top bar, her tokens, and the revoke dialog that names one.
           const m = await open(bypassCSP);
           await signInUi(m.page, 'mallory', MALLORY_PASSWORD);
           await visit(m.page, '#/dashboard', [XSS.displayName], m.dialogs);
           await visit(m.page, '#/tokens', mallorysTokens, m.dialogs);
           const tokenRow = m.page.getByTestId('token-row').filter({ hasText: XSS.script }).first();
-          await tokenRow.getByTestId('token-delete').click();
-          await m.page.getByTestId('delete-dialog').waitFor();
-          await inspect(m.page, '#/tokens (delete dialog)', [XSS.script], m.dialogs);
+          await tokenRow.getByTestId('token-revoke').click();
+          await m.page.getByTestId('revoke-dialog').waitFor();
+          await inspect(m.page, '#/tokens (revoke dialog)', [XSS.script], m.dialogs);
           assert.deepEqual([...a.watch.problems, ...m.watch.problems], []);
         },
       );

@@ -263,12 +263,12 @@ describe('web UI end to end (Chromium)', { skip: 'skip' in chromium ? chromium.s
     // Its uses were recorded: last used from the loopback address.
     assert.match(await row.innerText(), /127\.0\.0\.1/);
 
-    await row.getByTestId('token-delete').click();
-    const dialog = testId(page, 'delete-dialog');
+    await row.getByTestId('token-revoke').click();
+    const dialog = testId(page, 'revoke-dialog');
     await dialog.waitFor();
     assert.ok((await dialog.innerText()).includes(tokenId), 'the dialog shows which token');
-    await screenshot(page, 'my-tokens-delete-dialog');
-    await testId(page, 'confirm-delete').click();
+    await screenshot(page, 'my-tokens-revoke-dialog');
+    await testId(page, 'confirm-revoke').click();
     await absent(dialog);
     await page
       .locator(`[data-testid="token-row"][data-token-id="${tokenId}"][data-status="revoked"]`)

@@ -3,6 +3,7 @@ import { api, setSessionLostHandler, type Me } from './api';
 import { Loading, ErrorState } from './components/States';
 import { AdminPage } from './pages/admin/AdminPage';
 import { AuditLogPage } from './pages/AuditLogPage';
+import { ChangePasswordDialog } from './pages/ChangePasswordDialog';
 import { DashboardPage } from './pages/DashboardPage';
 import { MyTokensPage } from './pages/MyTokensPage';
 import { SignInPage } from './pages/SignInPage';
@@ -67,7 +68,7 @@ export function App() {
     <SignedIn
       me={auth.me}
       onMe={(me) => setAuth({ state: 'signed-in', me })}
-      onSignedOut={() => setAuth({ state: 'signed-out', message: 'You have signed out.' })}
+      onSignedOut={(message = 'You have signed out.') => setAuth({ state: 'signed-out', message })}
     />
   );
 }
@@ -79,9 +80,18 @@ interface NavItem {
   allowed: boolean;
 }
 
-function SignedIn({ me, onMe, onSignedOut }: { me: Me; onMe: (me: Me) => void; onSignedOut: () => void }) {
+function SignedIn({
+  me,
+  onMe,
+  onSignedOut,
+}: {
+  me: Me;
+  onMe: (me: Me) => void;
+  onSignedOut: (message?: string) => void;
+}) {
   const path = useHashPath();
   const [menuOpen, setMenuOpen] = useState(false);
+  const [changingPassword, setChangingPassword] = useState(false);
   const [signingOut, setSigningOut] = useState(false);
   const mainRef = useRef<HTMLElement>(null);
   const firstRender = useRef(true);
@@ -104,14 +114,17 @@ function SignedIn({ me, onMe, onSignedOut }: { me: Me; onMe: (me: Me) => void; o
   ];
   const section = `/${path.split('/')[1] ?? ''}`;
 
-  // After navigation, move focus to the page so keyboard and screen-reader users start at its top.
+  // After navigation, start at the top of the new page, and move focus to it so keyboard and
+  // screen-reader users start there too. Focus must not scroll: on a page taller than the window the
+  // browser would align <main> with the window's top, under the sticky top bar.
   useEffect(() => {
     setMenuOpen(false);
     if (firstRender.current) {
       firstRender.current = false;
       return;
     }
-    mainRef.current?.focus();
+    window.scrollTo(0, 0);
+    mainRef.current?.focus({ preventScroll: true });
   }, [section]);
 
   const signOut = async () => {
@@ -205,6 +218,18 @@ function SignedIn({ me, onMe, onSignedOut }: { me: Me; onMe: (me: Me) => void; o
               {me.user.displayName}
               {p.admin ? <span className="badge badge-neutral">admin</span> : null}
             </span>
+            {me.user.hasPassword ? (
+              <button
+                type="button"
+                className="button button-small"
+                onClick={() => setChangingPassword(true)}
+                aria-label="Change your password"
+                title="Change your password"
+                data-testid="change-password"
+              >
+                Password
+              </button>
+            ) : null}
             <button
               type="button"
               className="button button-small"
@@ -220,6 +245,15 @@ function SignedIn({ me, onMe, onSignedOut }: { me: Me; onMe: (me: Me) => void; o
       <main id="main" ref={mainRef} tabIndex={-1} className="main">
         {page}
       </main>
+      {changingPassword ? (
+        <ChangePasswordDialog
+          onClose={() => setChangingPassword(false)}
+          onSignedOut={(message) => {
+            navigate('/dashboard');
+            onSignedOut(message);
+          }}
+        />
+      ) : null}
     </SessionContext.Provider>
   );
 }

@@ -58,6 +58,12 @@ export const DEFAULT_POLICY: Policy = {
   expiryWarningDays: 5,
 };
 
+export interface PasswordChanged {
+  user: User;
+  /** The session that replaces this one; null: signed out (sign in with the new password). */
+  session: { csrfToken: string; expiresAt: string } | null;
+}
+
 export interface Session {
   user: User | string;
   csrfToken: string;
@@ -384,6 +390,18 @@ export const api = {
   },
 
   me: () => request<Me>('GET', '/me'),
+  /**
+   * Changes the signed-in user's password. Every session of the user ends; the server answers with
+   * a new session for this one (its cookie is set, its CSRF token kept here), or `session: null`
+   * when it could not sign in again.
+   */
+  async changePassword(currentPassword: string, newPassword: string): Promise<PasswordChanged> {
+    const r = await request<PasswordChanged>('PUT', '/me/password', {
+      body: { currentPassword, newPassword },
+    });
+    csrfToken = r.session?.csrfToken ?? null;
+    return r;
+  },
 
   // Own tokens
   listTokens: () => request<{ items: Token[] }>('GET', '/tokens'),

@@ -4,7 +4,6 @@ const DAY_MS = 86_400_000;
 
 const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 const dateOnly = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium' });
-const dateTimeSeconds = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
 const relative = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' });
 const number = new Intl.NumberFormat();
 
@@ -14,10 +13,25 @@ export function formatDateTime(iso: string | null | undefined): string {
   return Number.isNaN(d.getTime()) ? iso : dateTime.format(d);
 }
 
-export function formatDateTimeSeconds(iso: string | null | undefined): string {
+/** The browser's own time, with its zone ("30 Nov 2026, 07:33:04 GMT+5:30"). */
+const dateTimeZone = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'long' });
+
+export function formatDateTimeZone(iso: string | null | undefined): string {
   if (!iso) return '—';
   const d = new Date(iso);
-  return Number.isNaN(d.getTime()) ? iso : dateTimeSeconds.format(d);
+  return Number.isNaN(d.getTime()) ? iso : dateTimeZone.format(d);
+}
+
+/** "2026-11-30 02:03:04 UTC": a time as logs, the CLI and exports show it, zone included. */
+export function formatUtc(iso: string | null | undefined): string {
+  if (!iso) return '—';
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? iso : `${d.toISOString().slice(0, 19).replace('T', ' ')} UTC`;
+}
+
+/** The browser's time zone, e.g. "Europe/Berlin" (what datetime-local inputs mean). */
+export function localZoneName(): string {
+  return Intl.DateTimeFormat().resolvedOptions().timeZone || 'local time';
 }
 
 export function formatDate(iso: string | null | undefined): string {

@@ -2,7 +2,7 @@ import { Fragment, useEffect, useState, type SyntheticEvent } from 'react';
 import { api, ApiError, AUDIT_CATEGORIES, type AuditFilter, type AuditRecord, type Page } from '../api';
 import { Field, type FieldErrors } from '../components/Field';
 import { Empty, ErrorState, Notice, SkeletonRows } from '../components/States';
-import { formatDateTimeSeconds, localDateTimeToIso } from '../format';
+import { formatDateTimeZone, formatUtc, localDateTimeToIso, localZoneName } from '../format';
 import { useAsync } from '../useAsync';
 import { AuditDetails } from './audit/AuditDetails';
 import { ChainStatus } from './audit/ChainStatus';
@@ -104,6 +104,7 @@ export function AuditLogPage() {
   }, []);
 
   const filter = toFilter(applied);
+  const zone = localZoneName();
   const first = useAsync(() => api.searchAudit({ ...toFilter(applied), limit: PAGE_SIZE }), [applied]);
   const extra = more && more.after === first.data ? more : null;
   const records = [...(first.data?.items ?? []), ...(extra?.items ?? [])];
@@ -176,7 +177,8 @@ export function AuditLogPage() {
         <div>
           <h1 id="audit-title">Audit log</h1>
           <p className="muted">
-            Who changed what, from where. Records are chained by hashes, so any edit or deletion shows.
+            Who changed what, from where, newest first by the time it happened (shown in UTC). Records are
+            chained by hashes, so any edit or deletion shows.
           </p>
         </div>
         <div className="page-actions">
@@ -202,7 +204,7 @@ export function AuditLogPage() {
               />
             )}
           </Field>
-          <Field label="From" error={fieldErrors.from}>
+          <Field label="From" error={fieldErrors.from} hint={`Your time zone: ${zone}`}>
             {(p) => (
               <input
                 {...p}
@@ -214,7 +216,7 @@ export function AuditLogPage() {
               />
             )}
           </Field>
-          <Field label="To" error={fieldErrors.to}>
+          <Field label="To" error={fieldErrors.to} hint={`Your time zone: ${zone}`}>
             {(p) => (
               <input
                 {...p}
@@ -339,13 +341,15 @@ export function AuditLogPage() {
             data-testid="audit-table"
             aria-busy={first.loading}
           >
-            <caption className="visually-hidden">Audit records, newest first</caption>
+            <caption className="visually-hidden">Audit records, newest first by time</caption>
             <thead>
               <tr>
                 <th scope="col" className="col-toggle">
                   <span className="visually-hidden">Details</span>
                 </th>
-                <th scope="col">Date</th>
+                <th scope="col" data-testid="audit-time-header">
+                  Time (UTC)
+                </th>
                 <th scope="col">Author</th>
                 <th scope="col">Category</th>
                 <th scope="col">Summary</th>
@@ -386,8 +390,14 @@ export function AuditLogPage() {
                           </span>
                         </button>
                       </td>
-                      <td data-label="Date" className="nowrap">
-                        {formatDateTimeSeconds(r.time)}
+                      <td data-label="Time (UTC)" className="nowrap">
+                        <time
+                          dateTime={r.time}
+                          title={`Your time: ${formatDateTimeZone(r.time)}`}
+                          data-testid="audit-time"
+                        >
+                          {formatUtc(r.time)}
+                        </time>
                       </td>
                       <td data-label="Author" data-testid="audit-author-cell">
                         {r.author}

@@ -4,9 +4,9 @@ import { Empty, ErrorState, Notice } from '../components/States';
 import { plural } from '../format';
 import { useSession } from '../session';
 import { useAsync } from '../useAsync';
-import { DeleteTokenDialog } from './tokens/DeleteTokenDialog';
 import { NewTokenDialog } from './tokens/NewTokenDialog';
 import { RenameTokenDialog } from './tokens/RenameTokenDialog';
+import { RevokeTokenDialog } from './tokens/RevokeTokenDialog';
 import { RotateTokenDialog } from './tokens/RotateTokenDialog';
 import { TokenFormDialog } from './tokens/TokenFormDialog';
 import { TokenTable } from './tokens/TokenTable';
@@ -15,7 +15,7 @@ type Dialogs =
   | { kind: 'none' }
   | { kind: 'create' }
   | { kind: 'created'; created: CreatedToken }
-  | { kind: 'delete'; token: Token }
+  | { kind: 'revoke'; token: Token }
   | { kind: 'rename'; token: Token }
   | { kind: 'rotate'; token: Token };
 
@@ -71,7 +71,7 @@ export function MyTokensPage() {
         </p>
       ) : atLimit ? (
         <p id="create-blocked" className="field-hint">
-          You have {plural(active, 'active token')}, the most allowed. Delete one to create another.
+          You have {plural(active, 'active token')}, the most allowed. Revoke one to create another.
         </p>
       ) : null}
       {notice ? (
@@ -150,12 +150,12 @@ export function MyTokensPage() {
                   className="button button-small button-danger-outline"
                   onClick={() => {
                     setNotice(null);
-                    setDialog({ kind: 'delete', token: t });
+                    setDialog({ kind: 'revoke', token: t });
                   }}
-                  aria-label={`Delete token ${t.description}`}
-                  data-testid="token-delete"
+                  aria-label={`Revoke token ${t.description}`}
+                  data-testid="token-revoke"
                 >
-                  Delete
+                  Revoke
                 </button>
               ) : null}
             </>
@@ -174,13 +174,15 @@ export function MyTokensPage() {
         />
       ) : null}
       {dialog.kind === 'created' ? <NewTokenDialog created={dialog.created} onClose={close} /> : null}
-      {dialog.kind === 'delete' ? (
-        <DeleteTokenDialog
+      {dialog.kind === 'revoke' ? (
+        <RevokeTokenDialog
           tokens={[dialog.token]}
           revoke={(t) => api.revokeToken(t.id)}
           onClose={close}
           onDone={() => {
-            setNotice(`Token “${dialog.token.description}” deleted. It no longer works.`);
+            setNotice(
+              `Token “${dialog.token.description}” revoked. It no longer works; it stays listed as revoked.`,
+            );
             close();
             tokens.reload();
           }}

@@ -5,8 +5,8 @@ import { Empty, ErrorState, Notice } from '../components/States';
 import { plural } from '../format';
 import { useSession } from '../session';
 import { useAsync } from '../useAsync';
-import { DeleteTokenDialog } from './tokens/DeleteTokenDialog';
 import { NewTokenDialog } from './tokens/NewTokenDialog';
+import { RevokeTokenDialog } from './tokens/RevokeTokenDialog';
 import { RevokeUserTokensDialog } from './tokens/RevokeUserTokensDialog';
 import { RotateTokenDialog } from './tokens/RotateTokenDialog';
 import { EMPTY_FILTER, TokenFilterForm, toFilter, type FilterDraft } from './tokens/TokenFilterForm';
@@ -17,11 +17,11 @@ type Dialogs =
   | { kind: 'none' }
   | { kind: 'create' }
   | { kind: 'created'; created: CreatedToken }
-  | { kind: 'delete'; tokens: Token[] }
+  | { kind: 'revoke'; tokens: Token[] }
   | { kind: 'rotate'; token: Token }
   | { kind: 'revoke-user' };
 
-/** Every user's tokens: search, page, create for someone, delete one, several or all of a user. */
+/** Every user's tokens: search, page, create for someone, revoke one, several or all of a user. */
 export function TokenManagerPage() {
   const { me, policy } = useSession();
   const [draft, setDraft] = useState<FilterDraft>(EMPTY_FILTER);
@@ -74,7 +74,7 @@ export function TokenManagerPage() {
         <div>
           <h1 id="manager-title">Token manager</h1>
           <p className="muted">
-            Every user's tokens. Find, create, rotate and delete tokens on anyone's behalf.
+            Every user's tokens. Find, create, rotate and revoke tokens on anyone's behalf.
           </p>
         </div>
         <div className="page-actions">
@@ -82,9 +82,9 @@ export function TokenManagerPage() {
             type="button"
             className="button"
             onClick={() => setDialog({ kind: 'revoke-user' })}
-            data-testid="manager-delete-user"
+            data-testid="manager-revoke-user"
           >
-            Delete all tokens of a user…
+            Revoke all tokens of a user…
           </button>
           <button
             type="button"
@@ -122,10 +122,10 @@ export function TokenManagerPage() {
             type="button"
             className="button button-danger-outline"
             disabled={selectedTokens.length === 0}
-            onClick={() => setDialog({ kind: 'delete', tokens: selectedTokens })}
-            data-testid="manager-delete-selected"
+            onClick={() => setDialog({ kind: 'revoke', tokens: selectedTokens })}
+            data-testid="manager-revoke-selected"
           >
-            Delete selected{selectedTokens.length > 0 ? ` (${selectedTokens.length})` : ''}
+            Revoke selected{selectedTokens.length > 0 ? ` (${selectedTokens.length})` : ''}
           </button>
         </div>
         <div className="toolbar-field">
@@ -198,11 +198,11 @@ export function TokenManagerPage() {
                 <button
                   type="button"
                   className="button button-small button-danger-outline"
-                  onClick={() => setDialog({ kind: 'delete', tokens: [t] })}
-                  aria-label={`Delete token ${t.description} of ${t.user}`}
-                  data-testid="token-delete"
+                  onClick={() => setDialog({ kind: 'revoke', tokens: [t] })}
+                  aria-label={`Revoke token ${t.description} of ${t.user}`}
+                  data-testid="token-revoke"
                 >
-                  Delete
+                  Revoke
                 </button>
               ) : null}
             </>
@@ -252,12 +252,12 @@ export function TokenManagerPage() {
         />
       ) : null}
       {dialog.kind === 'created' ? <NewTokenDialog created={dialog.created} onClose={close} /> : null}
-      {dialog.kind === 'delete' ? (
-        <DeleteTokenDialog
+      {dialog.kind === 'revoke' ? (
+        <RevokeTokenDialog
           tokens={dialog.tokens}
           revoke={(t) => api.revokeAnyToken(t.id)}
           onClose={close}
-          onDone={(n) => afterChange(`${plural(n, 'token')} deleted.`)}
+          onDone={(n) => afterChange(`${plural(n, 'token')} revoked. They stay listed as revoked.`)}
         />
       ) : null}
       {dialog.kind === 'rotate' ? (
@@ -278,7 +278,7 @@ export function TokenManagerPage() {
           onClose={close}
           onDone={(user, n) =>
             afterChange(
-              n === 0 ? `${user} had no tokens to delete.` : `${plural(n, 'token')} of ${user} deleted.`,
+              n === 0 ? `${user} had no tokens to revoke.` : `${plural(n, 'token')} of ${user} revoked.`,
             )
           }
         />

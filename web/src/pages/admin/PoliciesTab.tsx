@@ -25,7 +25,7 @@ const PERMISSIONS = [
   {
     key: 'permissions.manageAllTokens',
     label: 'Manage all tokens',
-    what: "may list, create and delete every user's tokens in the token manager",
+    what: "may list, create, rotate and revoke every user's tokens in the token manager",
   },
 ] as const;
 type PermissionKey = (typeof PERMISSIONS)[number]['key'];

@@ -1,5 +1,5 @@
 import type { AuditRecord } from '../../api';
-import { formatDateTimeSeconds } from '../../format';
+import { formatDateTimeZone, localZoneName } from '../../format';
 
 function show(v: unknown): string {
   if (v === null || v === undefined) return '—';
@@ -17,8 +17,8 @@ export function AuditDetails({ record: r }: { record: AuditRecord }) {
         <dl className="details">
           <dt>Time (UTC)</dt>
           <dd className="mono">{r.time}</dd>
-          <dt>Local time</dt>
-          <dd>{formatDateTimeSeconds(r.time)}</dd>
+          <dt>Your time ({localZoneName()})</dt>
+          <dd>{formatDateTimeZone(r.time)}</dd>
           <dt>Action</dt>
           <dd className="mono">{r.action}</dd>
           <dt>Outcome</dt>

@@ -13,7 +13,7 @@ interface Props {
   onClose: () => void;
 }
 
-/** Deletes every token of one user at once (a lost laptop), after showing which tokens that is. */
+/** Revokes every token of one user at once (a lost laptop), after showing which tokens that is. */
 export function RevokeUserTokensDialog({ initialUser = '', users, onDone, onClose }: Props) {
   const [user, setUser] = useState(initialUser);
   const [preview, setPreview] = useState<{ user: string; tokens: Token[]; more: boolean } | null>(null);
@@ -65,7 +65,7 @@ export function RevokeUserTokensDialog({ initialUser = '', users, onDone, onClos
 
   return (
     <Dialog
-      title="Delete all tokens of a user"
+      title="Revoke all tokens of a user"
       onClose={onClose}
       busy={busy}
       testId="revoke-user-dialog"
@@ -88,8 +88,8 @@ export function RevokeUserTokensDialog({ initialUser = '', users, onDone, onClos
               data-testid="confirm-revoke-user"
             >
               {busy
-                ? 'Deleting…'
-                : `Delete ${preview.more ? 'all' : plural(preview.tokens.length, 'token')} of ${preview.user}`}
+                ? 'Revoking…'
+                : `Revoke ${preview.more ? 'all' : plural(preview.tokens.length, 'token')} of ${preview.user}`}
             </button>
           ) : (
             <button
@@ -108,7 +108,7 @@ export function RevokeUserTokensDialog({ initialUser = '', users, onDone, onClos
       {formError ? <Notice kind="error">{formError}</Notice> : null}
       {preview ? (
         preview.tokens.length === 0 ? (
-          <Notice kind="info">{preview.user} has no tokens that can still be deleted.</Notice>
+          <Notice kind="info">{preview.user} has no tokens that can still be revoked.</Notice>
         ) : (
           <>
             <p>

@@ -45,7 +45,7 @@ export function TokenTable({
               <th scope="col" className="col-check">
                 <input
                   type="checkbox"
-                  aria-label="Select all tokens on this page that can be deleted"
+                  aria-label="Select all tokens on this page that can be revoked"
                   checked={allSelected}
                   disabled={selectableIds.length === 0}
                   onChange={(e) => onSelectAll?.(e.target.checked)}
@@ -134,6 +134,12 @@ export function TokenTable({
               </td>
               <td data-label="Status">
                 <StatusBadge status={t.status} />
+                {t.revokedAt ? (
+                  <span className="cell-sub" title={formatDateTime(t.revokedAt)} data-testid="token-revoked">
+                    revoked {formatRelative(t.revokedAt)}
+                    {t.revokedBy ? ` by ${t.revokedBy}` : ''}
+                  </span>
+                ) : null}
               </td>
               <td className="col-actions" data-label="Actions">
                 <div className="row-actions">{actions(t)}</div>

@@ -6,7 +6,7 @@ import { plural } from '../../format';
 import { errorMessage } from '../../useAsync';
 import { TokenDetails } from './TokenDetails';
 
-interface DeleteTokenDialogProps {
+interface RevokeTokenDialogProps {
   tokens: Token[];
   /** Revokes one token; called for each. */
   revoke: (token: Token) => Promise<void>;
@@ -14,8 +14,11 @@ interface DeleteTokenDialogProps {
   onClose: () => void;
 }
 
-/** Confirms deleting (revoking) one or several tokens, showing what they are first. */
-export function DeleteTokenDialog({ tokens, revoke, onDone, onClose }: DeleteTokenDialogProps) {
+/**
+ * Confirms revoking one or several tokens, showing what they are first. Revoked, not deleted: the API
+ * keeps a revoked token, listed as revoked, with its history.
+ */
+export function RevokeTokenDialog({ tokens, revoke, onDone, onClose }: RevokeTokenDialogProps) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const single = tokens.length === 1 ? tokens[0] : undefined;
@@ -32,16 +35,16 @@ export function DeleteTokenDialog({ tokens, revoke, onDone, onClose }: DeleteTok
       onDone(done);
     } catch (e) {
       setBusy(false);
-      setError(`${done > 0 ? `${plural(done, 'token')} deleted, then: ` : ''}${errorMessage(e)}`);
+      setError(`${done > 0 ? `${plural(done, 'token')} revoked, then: ` : ''}${errorMessage(e)}`);
     }
   };
 
   return (
     <Dialog
-      title={single ? 'Delete this token?' : `Delete ${plural(tokens.length, 'token')}?`}
+      title={single ? 'Revoke this token?' : `Revoke ${plural(tokens.length, 'token')}?`}
       onClose={onClose}
       busy={busy}
-      testId="delete-dialog"
+      testId="revoke-dialog"
       footer={
         <>
           <button
@@ -49,7 +52,7 @@ export function DeleteTokenDialog({ tokens, revoke, onDone, onClose }: DeleteTok
             className="button"
             onClick={onClose}
             disabled={busy}
-            data-testid="cancel-delete"
+            data-testid="cancel-revoke"
           >
             Cancel
           </button>
@@ -58,23 +61,24 @@ export function DeleteTokenDialog({ tokens, revoke, onDone, onClose }: DeleteTok
             className="button button-danger"
             onClick={() => void confirm()}
             disabled={busy}
-            data-testid="confirm-delete"
+            data-testid="confirm-revoke"
           >
-            {busy ? 'Deleting…' : single ? 'Delete token' : `Delete ${plural(tokens.length, 'token')}`}
+            {busy ? 'Revoking…' : single ? 'Revoke token' : `Revoke ${plural(tokens.length, 'token')}`}
           </button>
         </>
       }
     >
       <p>
         {single ? 'The token stops working at once' : 'The tokens stop working at once'}, for every script
-        that uses {single ? 'it' : 'them'}. {single ? 'It stays' : 'They stay'} listed as <em>revoked</em>, so
-        you can still see when {single ? 'it was' : 'they were'} last used. This cannot be undone.
+        that uses {single ? 'it' : 'them'}. {single ? 'It stays' : 'They stay'} listed with the status{' '}
+        <strong>Revoked</strong>, so you can still see when {single ? 'it was' : 'they were'} last used.
+        Revoking cannot be undone.
       </p>
       {error ? <Notice kind="error">{error}</Notice> : null}
       {single ? (
         <TokenDetails token={single} />
       ) : (
-        <ul className="plain-list" data-testid="delete-list">
+        <ul className="plain-list" data-testid="revoke-list">
           {tokens.map((t) => (
             <li key={t.id}>
               <strong>{t.description}</strong>{' '}
