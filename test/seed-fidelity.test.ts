@@ -330,6 +330,33 @@ describe('the management and compatibility APIs log and audit authentication lik
   });
 });
 
+describe('a client outside auth.allowedIps on the management API', () => {
+  let t: TestNode;
+  before(async () => {
+    t = await startTestNode(null);
+  });
+  after(async () => {
+    await t.close();
+  });
+
+  it('cannot tell a right password from a wrong one: both are 403, before the password is checked', async () => {
+    await t.settings({ 'auth.allowedIps': ['10.0.0.0/8'] });
+    try {
+      const statuses: number[] = [];
+      for (const password of ['admin-password-1', 'wrong-password-1']) {
+        const r = await fetch(`${t.adminUrl}/_tokengate/api/v1/me`, {
+          headers: { authorization: basicAuth('admin', password) },
+        });
+        statuses.push(r.status);
+        await r.arrayBuffer();
+      }
+      assert.deepEqual(statuses, [403, 403]);
+    } finally {
+      await t.settings({ 'auth.allowedIps': [] });
+    }
+  });
+});
+
 describe('changes get an INFO line too, not only an audit record', () => {
   let t: TestNode;
   before(async () => {

@@ -5,8 +5,7 @@ import type { GatewayDenial } from '../domain/gateway-decision.js';
 import type { Settings } from '../domain/settings.js';
 import type { AuthEvent } from '../gateway/gateway.js';
 import { DENIAL_TEXT } from '../gateway/messages.js';
-import { parseToken } from '../domain/token-format.js';
-import { USERNAME_PATTERN } from '../domain/user.js';
+import { claimedUsername } from '../domain/user.js';
 
 /** The selectable authentication events, by the setting that turns each on. */
 export type AuthEventSetting =
@@ -42,14 +41,12 @@ const ACTION_BY_SETTING: Record<AuthEventSetting, string> = {
 };
 
 /**
- * A user name as the client claimed it goes into a record only when it is a valid directory name.
- * Anything else (a token pasted as the user name, 80 characters of junk, a spreadsheet formula)
- * is replaced, so no secret lands in the tamper-evident log and no column overflows.
+ * A user name as the client claimed it goes into a record as the directory user it stands for
+ * (`ADMIN` is admin, so a search for admin's failed logins finds it), and only when a user could
+ * have it. Anything else (a token pasted as the user name, 80 characters of junk, a spreadsheet
+ * formula) is left out, so no secret lands in the tamper-evident log and no column overflows.
  */
-function claimedUser(name: string | null): string | null {
-  if (name === null) return null;
-  return USERNAME_PATTERN.test(name) && parseToken(name) === null ? name : null;
-}
+const claimedUser = claimedUsername;
 
 const METHOD = /^[A-Z][A-Z-]{0,15}$/;
 

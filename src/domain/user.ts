@@ -1,3 +1,5 @@
+import { parseToken } from './token-format.js';
+
 /** A user of the local directory. The password hash never leaves the service layer. */
 export interface User {
   username: string;
@@ -51,6 +53,20 @@ export const MAX_PASSWORD_LENGTH = 1024;
  */
 export function asciiLower(name: string): string {
   return name.replace(/[A-Z]+/g, (s) => s.toLowerCase());
+}
+
+/**
+ * The directory user a name a client sent (Basic, web sign-in) stands for, lower-cased: one the
+ * directory could hold, or null. Lower-cased whatever auth.caseSensitiveUsernames says, so that
+ * ADMIN, Admin and aDmIn share admin's budget of guesses (brute force) and are found under admin in
+ * the audit log, instead of each being someone else. Anything else (a token pasted as the user name,
+ * junk) names no user: it must not become a key (or, in Redis, be stored), nor an audit field.
+ */
+export function claimedUsername(name: string | null): string | null {
+  if (name === null) return null;
+  const lower = asciiLower(name);
+  if (!USERNAME_PATTERN.test(lower) || parseToken(name) !== null) return null;
+  return lower;
 }
 
 /**

@@ -13,6 +13,7 @@ import {
   foundTokenMessage,
   MALFORMED_MESSAGE,
   passedOnMessage,
+  passwordFailedMessage,
   rateLimitedMessage,
 } from './messages.js';
 
@@ -313,5 +314,16 @@ describe('no message contains the secret', () => {
       const m = foundTokenMessage(authenticated({ description }), ENDPOINT);
       assert.ok(m.startsWith(`Found a matching token "${description}" with `), description);
     }
+  });
+});
+
+describe('claimed user names in lines', () => {
+  it('a name with spaces or quotes is quoted, so it cannot pass for words of the sentence', () => {
+    assert.equal(
+      passwordFailedMessage('admin failed', '/x'),
+      'Authentication for user "admin failed" failed: the user name or password is wrong. REST endpoint: /x',
+    );
+    assert.match(passedOnMessage('a"b', '/x'), /^User "a\\"b" presented/);
+    assert.match(passedOnMessage('alice', '/x', 'seed'), /^User alice tried to authenticate/);
   });
 });

@@ -29,6 +29,14 @@ export const DENIAL_TEXT: Record<GatewayDenial, string> = {
 export const MALFORMED_MESSAGE =
   'The Authorization header is malformed or holds a malformed token: send "Basic base64(user:password)" or "Bearer <token>" with one space after the scheme, and a whole token (check for a typo or a truncated copy)';
 
+/**
+ * A user name as a line shows it: as sent when it is one word, else quoted as JSON, so that a claimed
+ * name such as `admin failed` cannot pass for words of the sentence around it.
+ */
+function shown(name: string): string {
+  return /^[^\s"\\]{1,128}$/u.test(name) ? name : JSON.stringify(name.slice(0, 128));
+}
+
 const SCOPE_NAMES: Record<Scope, string> = { read: 'Read Only', write: 'Read & Write' };
 
 const CREATED = new Intl.DateTimeFormat('en-US', {
@@ -129,7 +137,7 @@ export function deniedMessage(
   passwordsOn: boolean,
   style: LogStyle = 'tokengate',
 ): string {
-  return `Token verification for user ${o.username ?? 'anonymous'} failed: ${denialReason(o.reason, method, clientIp, passwordsOn, style)}. REST endpoint: ${path}`;
+  return `Token verification for user ${o.username === null ? 'anonymous' : shown(o.username)} failed: ${denialReason(o.reason, method, clientIp, passwordsOn, style)}. REST endpoint: ${path}`;
 }
 
 export function passedOnMessage(
@@ -138,10 +146,10 @@ export function passedOnMessage(
   style: LogStyle = 'tokengate',
 ): string {
   if (style === 'seed')
-    return `User ${username ?? 'anonymous'} tried to authenticate with an invalid token or regular password. Passing the request further to the default authenticator. REST endpoint: ${path}`;
+    return `User ${username === null ? 'anonymous' : shown(username)} tried to authenticate with an invalid token or regular password. Passing the request further to the default authenticator. REST endpoint: ${path}`;
   return username === null
     ? `A credential that is not an API token (a foreign Bearer value or another scheme) was presented. Passing the request further to the default authenticator. REST endpoint: ${path}`
-    : `User ${username} presented a regular password, not an API token. Passing the request further to the default authenticator. REST endpoint: ${path}`;
+    : `User ${shown(username)} presented a regular password, not an API token. Passing the request further to the default authenticator. REST endpoint: ${path}`;
 }
 
 export function rateLimitedMessage(username: string, d: RateDecision): string {
@@ -160,7 +168,7 @@ export function denialForClient(
 
 /** The management API is its own default authenticator: a wrong directory password ends there. */
 export function passwordFailedMessage(username: string, path: string): string {
-  return `Authentication for user ${username} failed: the user name or password is wrong. REST endpoint: ${path}`;
+  return `Authentication for user ${shown(username)} failed: the user name or password is wrong. REST endpoint: ${path}`;
 }
 
 /** `client IP address 203.0.113.9` or `user alice`: what a block is on. */

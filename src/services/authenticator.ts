@@ -197,6 +197,13 @@ export class ManagementAuthenticator {
         unauthorized('password authentication is disabled (auth.basicPasswords); use a token'),
       );
     }
+    // Refused before the password is checked, so that a client outside the allow-list cannot tell a
+    // right password (it would get 403) from a wrong one (401), and costs no scrypt.
+    if (!allowedIps.matches(clientIp))
+      return refused(
+        denial('password-ip-denied', 403, creds.username),
+        new AppError('forbidden', `the client IP ${clientIp} is not allowed (auth.allowedIps)`),
+      );
     // Refused before the password is hashed: a blocked guesser costs no scrypt.
     const userBlock = bf?.checkPassword(clientIp, creds.username, this.now());
     if (userBlock) return refused({ kind: 'blocked', block: userBlock }, blockedError(userBlock));
@@ -208,11 +215,6 @@ export class ManagementAuthenticator {
         unauthorized('invalid user name or password'),
       );
     }
-    if (!allowedIps.matches(clientIp))
-      return refused(
-        denial('password-ip-denied', 403, user.username),
-        new AppError('forbidden', `the client IP ${clientIp} is not allowed (auth.allowedIps)`),
-      );
     return {
       outcome: { kind: 'password', user },
       error: null,

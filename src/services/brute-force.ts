@@ -2,8 +2,7 @@ import type ipaddr from 'ipaddr.js';
 import type { IpMatcher } from '../domain/ip-rules.js';
 import { parseIp } from '../domain/ip-rules.js';
 import type { Settings } from '../domain/settings.js';
-import { parseToken } from '../domain/token-format.js';
-import { asciiLower, USERNAME_PATTERN } from '../domain/user.js';
+import { claimedUsername } from '../domain/user.js';
 import { LruCache } from './lru.js';
 
 /**
@@ -145,18 +144,8 @@ export function ipKey(ip: string): string {
   return `${parts.map((p) => p.toString(16)).join(':')}::/64`;
 }
 
-/**
- * A user name worth counting, lower-cased: one the directory could hold. Lower-cased whatever
- * auth.caseSensitiveUsernames says, so that ADMIN, Admin and aDmIn share admin's budget of guesses
- * instead of each getting a fresh one. Anything else (a token pasted as the user name, junk) cannot
- * be a user to protect, and must not become a key (or, in Redis, be stored).
- */
-export function countedUser(name: string | null): string | null {
-  if (name === null) return null;
-  const lower = asciiLower(name);
-  if (!USERNAME_PATTERN.test(lower) || parseToken(name) !== null) return null;
-  return lower;
-}
+/** A user name worth counting: see {@link claimedUsername}. */
+export const countedUser = claimedUsername;
 
 /** Separates the user name from the client address in a user block's key; in neither a name nor an IP. */
 const USER_KEY_SEPARATOR = '|';

@@ -58,6 +58,20 @@ export class SessionService {
     ip: string,
     call: CallContext = { proxyIp: null, requestId: null, endpoint: null },
   ): Promise<{ cookie: string; info: SessionInfo }> {
+    return this.open(await this.checkPassword(username, password, ip, call), ip);
+  }
+
+  /**
+   * The sign-in's password check without a session (also for a user confirming their current
+   * password): a blocked client IP or user name gets 429 before the password is hashed, and a wrong
+   * password counts against both (401).
+   */
+  async checkPassword(
+    username: string,
+    password: string,
+    ip: string,
+    call: CallContext = { proxyIp: null, requestId: null, endpoint: null },
+  ): Promise<StoredUser> {
     const block = this.bruteForce?.checkPassword(ip, username, this.deps.now());
     if (block) throw blockedError(block);
     const user = await this.users.verifyPassword(username, password);
@@ -65,6 +79,11 @@ export class SessionService {
       this.bruteForce?.failed({ clientIp: ip, username, method: 'POST', ...call }, this.deps.now());
       throw new AppError('unauthorized', 'invalid user name or password');
     }
+    return user;
+  }
+
+  /** A new session for a user whose credentials were just checked. */
+  async open(user: StoredUser, ip: string): Promise<{ cookie: string; info: SessionInfo }> {
     const now = this.deps.now();
     const cookie = randomBytes(32).toString('base64url');
     const session: StoredSession = {

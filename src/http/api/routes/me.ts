@@ -112,8 +112,8 @@ export function meRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
         };
         await deps.users.changeOwnPassword(p, requestContext(req), newPassword, async () => {
           // The web sign-in's check: a blocked client or user name is refused before scrypt, and a
-          // wrong password counts against both. Its session is thrown away with the user's others.
-          await deps.sessions.signIn(p.username, currentPassword, ip, call).catch((err: unknown) => {
+          // wrong password counts against both.
+          await deps.sessions.checkPassword(p.username, currentPassword, ip, call).catch((err: unknown) => {
             if (err instanceof AppError && err.code === 'unauthorized')
               throw new AppError('forbidden', `currentPassword: ${WRONG_CURRENT}`, [
                 { field: 'currentPassword', message: WRONG_CURRENT },
@@ -124,10 +124,11 @@ export function meRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
             throw err;
           });
         });
-        const user = toPublicUser(await deps.users.get(p, p.username));
+        const stored = await deps.users.get(p, p.username);
+        const user = toPublicUser(stored);
         if (p.via !== 'session') return { user, session: null };
-        // The session this request came with has ended with the others: sign the caller in again.
-        const renewed = await deps.sessions.signIn(p.username, newPassword, ip, call).catch(() => null);
+        // The session this request came with has ended with the others: it is replaced by a new one.
+        const renewed = await deps.sessions.open(stored, ip).catch(() => null);
         if (!renewed) return { user, session: null };
         void reply.header(
           'set-cookie',
