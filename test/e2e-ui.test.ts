@@ -1,18 +1,19 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { CLI_PRINCIPAL } from '../src/domain/permissions.js';
-import { launchChromium, requireChromium } from './support/browser.js';
+import { requireChromium } from './support/browser.js';
 import { cli, startEchoUpstream, startTestNode, type TestNode } from './support/node.js';
 import {
   absent,
-  BrowserWatch,
+  type BrowserWatch,
   ensureWebBuild,
+  nav,
   publishScreenshots,
   screenshot,
   settled,
+  UiBrowser,
   until,
-  WAIT_MS,
 } from './support/ui.js';
 
 const ADMIN_PASSWORD = 'admin-password-1';
@@ -37,54 +38,10 @@ const chromium = requireChromium();
 describe('web UI end to end (Chromium)', { skip: 'skip' in chromium ? chromium.skip : false }, () => {
   let up: Awaited<ReturnType<typeof startEchoUpstream>> | undefined;
   let t: TestNode;
-  let browser: Browser | undefined;
   let origin: string;
-  const contexts: BrowserContext[] = [];
-  const watches: BrowserWatch[] = [];
-
-  /** A fresh browser context (one per user) with its own watch. */
-  const open = async (
-    viewport: { width: number; height: number },
-    mobile = false,
-  ): Promise<{ page: Page; watch: BrowserWatch }> => {
-    if (!browser) throw new Error('no browser');
-    const context = await browser.newContext({
-      viewport,
-      ...(mobile ? { isMobile: true, hasTouch: true, deviceScaleFactor: 2 } : {}),
-      locale: 'en-GB',
-      timezoneId: 'UTC',
-      colorScheme: 'light',
-    });
-    context.setDefaultTimeout(WAIT_MS);
-    context.setDefaultNavigationTimeout(WAIT_MS);
-    contexts.push(context);
-    const watch = new BrowserWatch(context, origin);
-    watches.push(watch);
-    // Opening the UI without a session probes GET /session, which answers 401: the sign-in page.
-    watch.expect(401, `${API}/session`);
-    return { page: await context.newPage(), watch };
-  };
+  const ui = new UiBrowser();
 
   const testId = (page: Page, id: string) => page.getByTestId(id);
-
-  const signIn = async (page: Page, username: string, password: string): Promise<void> => {
-    await page.goto(`${origin}/_tokengate/`);
-    await page.getByLabel('User name').fill(username);
-    await page.getByLabel('Password').fill(password);
-    await testId(page, 'signin-submit').click();
-    // Attached, not visible: on a phone the user menu is folded into the navigation.
-    await testId(page, 'current-user').waitFor({ state: 'attached' });
-  };
-
-  /** Goes to a page by its main navigation entry, opening the menu first on narrow screens. */
-  const nav = async (page: Page, id: string): Promise<void> => {
-    const toggle = testId(page, 'nav-toggle');
-    if (await toggle.isVisible()) {
-      if ((await toggle.getAttribute('aria-expanded')) !== 'true') await toggle.click();
-    }
-    await testId(page, id).click();
-    await settled(page);
-  };
 
   const gateway = (token: string, path: string) =>
     fetch(`${t.url}${path}`, { headers: { authorization: `Bearer ${token}` } });
@@ -99,12 +56,11 @@ describe('web UI end to end (Chromium)', { skip: 'skip' in chromium ? chromium.s
     assert.match(origin, /^http:\/\/127\.0\.0\.1:\d+$/, 'loopback only');
     assert.notEqual(origin, t.url);
     await seed(t);
-    browser = await launchChromium(chromium.path);
+    await ui.launch(chromium.path, origin);
   });
 
   after(async () => {
-    for (const c of contexts) await c.close().catch(() => undefined);
-    await browser?.close();
+    await ui.close();
     await t?.close();
     await up?.close();
   });
@@ -116,7 +72,7 @@ describe('web UI end to end (Chromium)', { skip: 'skip' in chromium ? chromium.s
   const description = 'deploy script (e2e)';
 
   it('signs the administrator in through the form, whose fields have labels', STEP, async () => {
-    admin = await open(DESKTOP);
+    admin = await ui.open(DESKTOP);
     const { page } = admin;
     await page.goto(`${origin}/_tokengate/`);
     const user = page.getByLabel('User name');
@@ -307,7 +263,7 @@ describe('web UI end to end (Chromium)', { skip: 'skip' in chromium ? chromium.s
   });
 
   it('keeps a plain user out of the administration pages and their API', STEP, async () => {
-    const { page, watch } = await open(DESKTOP);
+    const { page, watch } = await ui.open(DESKTOP);
     await page.goto(`${origin}/_tokengate/`);
     // Keyboard only: the user name field has the focus, a wrong password shows an error, Enter submits.
     await page.locator('[data-testid="signin-username"]:focus').waitFor();
@@ -350,8 +306,8 @@ describe('web UI end to end (Chromium)', { skip: 'skip' in chromium ? chromium.s
   });
 
   it('stays usable on a phone: the menu folds away, nothing overflows', STEP, async () => {
-    const { page } = await open(PHONE, true);
-    await signIn(page, 'admin', ADMIN_PASSWORD);
+    const { page } = await ui.open(PHONE, true);
+    await ui.signIn(page, 'admin', ADMIN_PASSWORD);
     const toggle = testId(page, 'nav-toggle');
     await toggle.waitFor();
     assert.equal(await testId(page, 'nav-tokens').isVisible(), false, 'the menu starts folded');
@@ -364,9 +320,9 @@ describe('web UI end to end (Chromium)', { skip: 'skip' in chromium ? chromium.s
   });
 
   it('made no console errors, failed requests or requests to another origin', STEP, () => {
-    const problems = watches.flatMap((w) => w.problems);
+    const problems = ui.watches.flatMap((w) => w.problems);
     assert.deepEqual(problems, []);
-    const requests = watches.flatMap((w) => w.requests);
+    const requests = ui.watches.flatMap((w) => w.requests);
     assert.ok(requests.length > 0);
     assert.deepEqual(
       requests.filter((u) => !u.startsWith(`${origin}/`)),

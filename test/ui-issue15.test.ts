@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { auditEvent } from '../src/domain/audit.js';
 import { CLI_PRINCIPAL } from '../src/domain/permissions.js';
 import { systemContext } from '../src/services/context.js';
-import { launchChromium, requireChromium } from './support/browser.js';
+import { requireChromium } from './support/browser.js';
 import { cli, startTestNode, type TestNode } from './support/node.js';
-import { absent, BrowserWatch, ensureWebBuild, screenshot, settled, WAIT_MS } from './support/ui.js';
+import { absent, ensureWebBuild, nav, screenshot, settled, UiBrowser } from './support/ui.js';
 
 const ADMIN_PASSWORD = 'admin-password-1';
 const USER = 'uma';
@@ -31,44 +31,11 @@ const chromium = requireChromium();
  */
 describe('web UI, issue 15 (Chromium)', { skip: 'skip' in chromium ? chromium.skip : false }, () => {
   let t: TestNode;
-  let browser: Browser | undefined;
   let origin: string;
-  const contexts: BrowserContext[] = [];
-  const watches: BrowserWatch[] = [];
-
-  const open = async (): Promise<{ page: Page; watch: BrowserWatch }> => {
-    if (!browser) throw new Error('no browser');
-    const context = await browser.newContext({
-      viewport: VIEWPORT,
-      locale: 'en-GB',
-      // Not UTC: a time shown in the browser's zone would differ from the UTC one.
-      timezoneId: 'Asia/Kolkata',
-      colorScheme: 'light',
-    });
-    context.setDefaultTimeout(WAIT_MS);
-    context.setDefaultNavigationTimeout(WAIT_MS);
-    contexts.push(context);
-    const watch = new BrowserWatch(context, origin);
-    watches.push(watch);
-    watch.expect(401, `${API}/session`);
-    return { page: await context.newPage(), watch };
-  };
+  // Not UTC: a time shown in the browser's zone would differ from the UTC one.
+  const ui = new UiBrowser('Asia/Kolkata');
 
   const testId = (page: Page, id: string) => page.getByTestId(id);
-
-  const signIn = async (page: Page, username: string, password: string): Promise<void> => {
-    await page.goto(`${origin}/_tokengate/`);
-    await page.getByLabel('User name').fill(username);
-    await page.getByLabel('Password', { exact: true }).fill(password);
-    await testId(page, 'signin-submit').click();
-    await testId(page, 'current-user').waitFor({ state: 'attached' });
-    await settled(page);
-  };
-
-  const nav = async (page: Page, id: string): Promise<void> => {
-    await testId(page, id).click();
-    await settled(page);
-  };
 
   before(async () => {
     if ('skip' in chromium) return;
@@ -100,19 +67,18 @@ describe('web UI, issue 15 (Chromium)', { skip: 'skip' in chromium ? chromium.sk
     await t.node.ctx.store.transaction((tx) =>
       tx.audit.append([record(now - 120_000, 'auth.success', QUEUED_SUMMARY)]),
     );
-    browser = await launchChromium(chromium.path);
+    await ui.launch(chromium.path, origin);
   });
 
   after(async () => {
-    for (const c of contexts) await c.close().catch(() => undefined);
-    await browser?.close();
+    await ui.close();
     await t?.close();
-    for (const w of watches) assert.deepEqual(w.problems, [], 'the browser saw no errors');
+    for (const w of ui.watches) assert.deepEqual(w.problems, [], 'the browser saw no errors');
   });
 
   it('every navigation link leaves the page heading in view below the sticky top bar', STEP, async () => {
-    const { page } = await open();
-    await signIn(page, 'admin', ADMIN_PASSWORD);
+    const { page } = await ui.open(VIEWPORT);
+    await ui.signIn(page, 'admin', ADMIN_PASSWORD);
     const links = ['nav-tokens', 'nav-manager', 'nav-audit', 'nav-admin', 'nav-dashboard', 'nav-manager'];
     // From the top of a page (the issue's 51 px), then from a page scrolled down (a long list read).
     for (const [link, from] of [
@@ -135,8 +101,8 @@ describe('web UI, issue 15 (Chromium)', { skip: 'skip' in chromium ? chromium.sk
     }
   });
   it('says Revoke, not Delete, for tokens, and keeps a revoked token listed as revoked', STEP, async () => {
-    const { page } = await open();
-    await signIn(page, USER, USER_PASSWORD);
+    const { page } = await ui.open(VIEWPORT);
+    await ui.signIn(page, USER, USER_PASSWORD);
     await nav(page, 'nav-tokens');
     const main = page.locator('main');
     const row = page.locator('[data-testid="token-row"]').filter({ hasText: 'uma job 0' });
@@ -169,8 +135,8 @@ describe('web UI, issue 15 (Chromium)', { skip: 'skip' in chromium ? chromium.sk
   });
 
   it('says Revoke in the token manager: one, several and all tokens of a user', STEP, async () => {
-    const { page } = await open();
-    await signIn(page, 'admin', ADMIN_PASSWORD);
+    const { page } = await ui.open(VIEWPORT);
+    await ui.signIn(page, 'admin', ADMIN_PASSWORD);
     await nav(page, 'nav-manager');
     const main = page.locator('main');
     await testId(page, 'manager-table').waitFor();
@@ -214,12 +180,12 @@ describe('web UI, issue 15 (Chromium)', { skip: 'skip' in chromium ? chromium.sk
   });
 
   it('lets a user change their own password, with clear errors, and keeps them signed in', STEP, async () => {
-    const elsewhere = await open();
-    await signIn(elsewhere.page, USER, USER_PASSWORD);
-    const { page, watch } = await open();
+    const elsewhere = await ui.open(VIEWPORT);
+    await ui.signIn(elsewhere.page, USER, USER_PASSWORD);
+    const { page, watch } = await ui.open(VIEWPORT);
     // The wrong current password is refused by the server on purpose.
     watch.expect(403, `${API}/me/password`);
-    await signIn(page, USER, USER_PASSWORD);
+    await ui.signIn(page, USER, USER_PASSWORD);
     await testId(page, 'change-password').click();
     const dialog = testId(page, 'password-dialog');
     await dialog.waitFor();
@@ -269,12 +235,12 @@ describe('web UI, issue 15 (Chromium)', { skip: 'skip' in chromium ? chromium.sk
     await page.getByLabel('Password', { exact: true }).fill(USER_PASSWORD);
     await testId(page, 'signin-submit').click();
     await testId(page, 'signin-error').waitFor();
-    await signIn(page, USER, USER_NEW_PASSWORD);
+    await ui.signIn(page, USER, USER_NEW_PASSWORD);
   });
 
   it('labels audit times with their zone and lists records by time', STEP, async () => {
-    const { page } = await open();
-    await signIn(page, 'admin', ADMIN_PASSWORD);
+    const { page } = await ui.open(VIEWPORT);
+    await ui.signIn(page, 'admin', ADMIN_PASSWORD);
     await nav(page, 'nav-audit');
     await testId(page, 'audit-table').waitFor();
     assert.equal((await testId(page, 'audit-time-header').textContent())?.trim(), 'Time (UTC)');

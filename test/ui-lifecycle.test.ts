@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import type { Locator, Page } from 'playwright-core';
 import { CLI_PRINCIPAL } from '../src/domain/permissions.js';
-import { launchChromium, requireChromium } from './support/browser.js';
+import { requireChromium } from './support/browser.js';
 import { cli, startEchoUpstream, startTestNode, type TestNode } from './support/node.js';
-import { absent, BrowserWatch, ensureWebBuild, screenshot, settled, WAIT_MS } from './support/ui.js';
+import { absent, type BrowserWatch, ensureWebBuild, nav, screenshot, UiBrowser } from './support/ui.js';
 
 const ADMIN_PASSWORD = 'admin-password-1';
 const USER = 'rosa';
@@ -31,53 +31,16 @@ const chromium = requireChromium();
 describe('UI token lifecycle (Chromium)', { skip: 'skip' in chromium ? chromium.skip : false }, () => {
   let up: Awaited<ReturnType<typeof startEchoUpstream>> | undefined;
   let t: TestNode;
-  let browser: Browser | undefined;
   let origin: string;
-  const contexts: BrowserContext[] = [];
-  const watches: BrowserWatch[] = [];
+  const ui = new UiBrowser();
   /** The ids of the tokens made in before(). */
   const ids = { soon: '', later: '', spare: '' };
   /** The secrets the soon-expiring token has had, oldest first. */
   const secrets: string[] = [];
 
-  const open = async (viewport: { width: number; height: number }, mobile = false) => {
-    if (!browser) throw new Error('no browser');
-    const context = await browser.newContext({
-      viewport,
-      ...(mobile ? { isMobile: true, hasTouch: true, deviceScaleFactor: 2 } : {}),
-      locale: 'en-GB',
-      timezoneId: 'UTC',
-      colorScheme: 'light',
-    });
-    context.setDefaultTimeout(WAIT_MS);
-    context.setDefaultNavigationTimeout(WAIT_MS);
-    contexts.push(context);
-    const watch = new BrowserWatch(context, origin);
-    watches.push(watch);
-    watch.expect(401, `${API}/session`);
-    return { page: await context.newPage(), watch };
-  };
-
   const testId = (page: Page | Locator, id: string) => page.getByTestId(id);
   const row = (page: Page | Locator, id: string) =>
     page.locator(`[data-testid="token-row"][data-token-id="${id}"]`);
-
-  const signIn = async (page: Page, username: string, password: string): Promise<void> => {
-    await page.goto(`${origin}/_tokengate/`);
-    await page.getByLabel('User name').fill(username);
-    await page.getByLabel('Password').fill(password);
-    await testId(page, 'signin-submit').click();
-    await testId(page, 'current-user').waitFor({ state: 'attached' });
-  };
-
-  const nav = async (page: Page, id: string): Promise<void> => {
-    const toggle = testId(page, 'nav-toggle');
-    if (await toggle.isVisible()) {
-      if ((await toggle.getAttribute('aria-expanded')) !== 'true') await toggle.click();
-    }
-    await testId(page, id).click();
-    await settled(page);
-  };
 
   const gateway = async (token: string, via: string): Promise<number> => {
     const r = await fetch(`${t.url}/projects/7?via=${via}`, {
@@ -129,12 +92,11 @@ describe('UI token lifecycle (Chromium)', { skip: 'skip' in chromium ? chromium.
     ids.later = (await t.tokenFor(USER, { description: LATER, validityDays: 60 })).id;
     ids.spare = (await t.tokenFor(USER, { description: SPARE, validityDays: 30 })).id;
     secrets.push(soon.token);
-    browser = await launchChromium(chromium.path);
+    await ui.launch(chromium.path, origin);
   });
 
   after(async () => {
-    for (const c of contexts) await c.close().catch(() => undefined);
-    await browser?.close();
+    await ui.close();
     await t?.close();
     await up?.close();
   });
@@ -142,9 +104,9 @@ describe('UI token lifecycle (Chromium)', { skip: 'skip' in chromium ? chromium.
   let user: { page: Page; watch: BrowserWatch };
 
   it('shows "expires soon" on the token expiring in 2 days, not on the one in 60 days', STEP, async () => {
-    user = await open(DESKTOP);
+    user = await ui.open(DESKTOP);
     const { page } = user;
-    await signIn(page, USER, USER_PASSWORD);
+    await ui.signIn(page, USER, USER_PASSWORD);
     await nav(page, 'nav-tokens');
     const soon = row(page, ids.soon);
     await soon.waitFor();
@@ -257,8 +219,8 @@ describe('UI token lifecycle (Chromium)', { skip: 'skip' in chromium ? chromium.
     'the token manager lists the badge and the Rotate action too, and rotates for the user',
     STEP,
     async () => {
-      const { page } = await open(DESKTOP);
-      await signIn(page, 'admin', ADMIN_PASSWORD);
+      const { page } = await ui.open(DESKTOP);
+      await ui.signIn(page, 'admin', ADMIN_PASSWORD);
       await nav(page, 'nav-manager');
       const table = testId(page, 'manager-table');
       const soon = row(table, ids.soon);
@@ -280,8 +242,8 @@ describe('UI token lifecycle (Chromium)', { skip: 'skip' in chromium ? chromium.
   );
 
   it('stays usable on a phone: three actions per row, nothing overflows', STEP, async () => {
-    const { page } = await open(PHONE, true);
-    await signIn(page, USER, USER_PASSWORD);
+    const { page } = await ui.open(PHONE, true);
+    await ui.signIn(page, USER, USER_PASSWORD);
     await nav(page, 'nav-tokens');
     const soon = row(page, ids.soon);
     await soon.waitFor();
@@ -294,10 +256,10 @@ describe('UI token lifecycle (Chromium)', { skip: 'skip' in chromium ? chromium.
 
   it('made no console errors, failed requests or requests to another origin', STEP, () => {
     assert.deepEqual(
-      watches.flatMap((w) => w.problems),
+      ui.watches.flatMap((w) => w.problems),
       [],
     );
-    const requests = watches.flatMap((w) => w.requests);
+    const requests = ui.watches.flatMap((w) => w.requests);
     assert.ok(requests.length > 0);
     assert.deepEqual(
       requests.filter((u) => !u.startsWith(`${origin}/`)),

@@ -2,9 +2,10 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { BrowserContext, Locator, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import { launchChromium } from './browser.js';
 
-/** Helpers for the browser tests of the web UI (test/e2e-ui.test.ts). */
+/** Helpers for the browser tests of the web UI (test/e2e-ui.test.ts and the other ui-*.test.ts). */
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const WEB_INDEX = join(ROOT, 'web', 'dist', 'index.html');
@@ -85,6 +86,76 @@ export class BrowserWatch {
   private isExpected(status: number, url: string): boolean {
     return this.expected.some((e) => e.status === status && url.split('?')[0] === `${this.origin}${e.path}`);
   }
+}
+
+/** The sign-in probe every fresh context makes: GET /session answers 401 and the UI shows the sign-in page. */
+const SESSION_PATH = '/_tokengate/api/v1/session';
+
+/**
+ * One test file's Chromium against one node's web UI: each open() is a fresh context (one per user)
+ * with its own BrowserWatch; close() closes them all and the browser.
+ */
+export class UiBrowser {
+  readonly watches: BrowserWatch[] = [];
+  private readonly contexts: BrowserContext[] = [];
+  private browser: Browser | undefined;
+  private origin = '';
+
+  /** @param timezoneId the browsers' time zone: a zone other than UTC tells UTC times from local ones. */
+  constructor(private readonly timezoneId = 'UTC') {}
+
+  async launch(chromiumPath: string, origin: string): Promise<void> {
+    this.origin = origin;
+    this.browser = await launchChromium(chromiumPath);
+  }
+
+  /** A fresh browser context, a phone's when `mobile`, with its own watch. */
+  async open(
+    viewport: { width: number; height: number },
+    mobile = false,
+  ): Promise<{ page: Page; watch: BrowserWatch }> {
+    if (!this.browser) throw new Error('no browser');
+    const context = await this.browser.newContext({
+      viewport,
+      ...(mobile ? { isMobile: true, hasTouch: true, deviceScaleFactor: 2 } : {}),
+      locale: 'en-GB',
+      timezoneId: this.timezoneId,
+      colorScheme: 'light',
+    });
+    context.setDefaultTimeout(WAIT_MS);
+    context.setDefaultNavigationTimeout(WAIT_MS);
+    this.contexts.push(context);
+    const watch = new BrowserWatch(context, this.origin);
+    this.watches.push(watch);
+    watch.expect(401, SESSION_PATH);
+    return { page: await context.newPage(), watch };
+  }
+
+  /** Signs in through the form and waits for the first page to settle. */
+  async signIn(page: Page, username: string, password: string): Promise<void> {
+    await page.goto(`${this.origin}/_tokengate/`);
+    await page.getByLabel('User name').fill(username);
+    await page.getByLabel('Password', { exact: true }).fill(password);
+    await page.getByTestId('signin-submit').click();
+    // Attached, not visible: on a phone the user menu is folded into the navigation.
+    await page.getByTestId('current-user').waitFor({ state: 'attached' });
+    await settled(page);
+  }
+
+  async close(): Promise<void> {
+    for (const c of this.contexts) await c.close().catch(() => undefined);
+    await this.browser?.close();
+  }
+}
+
+/** Goes to a page by its main navigation entry, opening the menu first on narrow screens. */
+export async function nav(page: Page, id: string): Promise<void> {
+  const toggle = page.getByTestId('nav-toggle');
+  if (await toggle.isVisible()) {
+    if ((await toggle.getAttribute('aria-expanded')) !== 'true') await toggle.click();
+  }
+  await page.getByTestId(id).click();
+  await settled(page);
 }
 
 /** Polls `probe` until it returns something other than undefined/false, for at most `timeoutMs`. */

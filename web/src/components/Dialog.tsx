@@ -65,3 +65,48 @@ export function Dialog({ title, onClose, children, footer, size = 'medium', test
     </dialog>
   );
 }
+
+interface FormButtonsProps {
+  /** The id of the <form> the submit button sends. */
+  form: string;
+  onCancel: () => void;
+  busy: boolean;
+  /** The submit button's text, and its text while the form is being sent. */
+  label: string;
+  busyLabel: string;
+  /** The submit button's test id. */
+  testId: string;
+  cancelTestId?: string;
+  /** Buttons before Cancel. */
+  children?: ReactNode;
+}
+
+/** A form dialog's footer: Cancel, then the primary button that submits the form. */
+export function FormButtons({
+  form,
+  onCancel,
+  busy,
+  label,
+  busyLabel,
+  testId,
+  cancelTestId,
+  children,
+}: FormButtonsProps) {
+  return (
+    <>
+      {children}
+      <button type="button" className="button" onClick={onCancel} disabled={busy} data-testid={cancelTestId}>
+        Cancel
+      </button>
+      <button
+        type="submit"
+        form={form}
+        className="button button-primary"
+        disabled={busy}
+        data-testid={testId}
+      >
+        {busy ? busyLabel : label}
+      </button>
+    </>
+  );
+}

@@ -103,5 +103,53 @@ export function CheckboxField({
   );
 }
 
+interface PasswordFieldProps {
+  label: ReactNode;
+  value: string;
+  onChange: (value: string) => void;
+  /** The input's test id; its error's is `<testId>-error`. */
+  testId: string;
+  error?: string | undefined | null;
+  hint?: ReactNode;
+  optional?: boolean;
+  /** `current-password` where the user types the one they have. */
+  autoComplete?: 'current-password' | 'new-password';
+  /** The field the dialog focuses first. */
+  autoFocus?: boolean;
+  name?: string;
+}
+
+/** A labelled password input. */
+export function PasswordField({
+  label,
+  value,
+  onChange,
+  testId,
+  error,
+  hint,
+  optional,
+  autoComplete = 'new-password',
+  autoFocus,
+  name,
+}: PasswordFieldProps) {
+  return (
+    <Field label={label} error={error} hint={hint} optional={optional} testId={testId}>
+      {(p) => (
+        <input
+          {...p}
+          className="input"
+          type="password"
+          name={name}
+          autoComplete={autoComplete}
+          value={value}
+          onChange={(e) => onChange(e.target.value)}
+          data-autofocus={autoFocus || undefined}
+          data-testid={testId}
+        />
+      )}
+    </Field>
+  );
+}
+
 /** Problems keyed by field name, from an API error or from client-side checks. */
 export type FieldErrors = Record<string, string>;

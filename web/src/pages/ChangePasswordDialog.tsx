@@ -1,7 +1,7 @@
 import { useState, type SyntheticEvent } from 'react';
 import { api, ApiError } from '../api';
-import { Dialog } from '../components/Dialog';
-import { Field, type FieldErrors } from '../components/Field';
+import { Dialog, FormButtons } from '../components/Dialog';
+import { PasswordField, type FieldErrors } from '../components/Field';
 import { Notice } from '../components/States';
 import { errorMessage } from '../useAsync';
 
@@ -105,20 +105,14 @@ export function ChangePasswordDialog({ onClose, onSignedOut }: Props) {
       busy={busy}
       testId="password-dialog"
       footer={
-        <>
-          <button type="button" className="button" onClick={onClose} disabled={busy}>
-            Cancel
-          </button>
-          <button
-            type="submit"
-            form="password-form"
-            className="button button-primary"
-            disabled={busy}
-            data-testid="password-submit"
-          >
-            {busy ? 'Changing…' : 'Change password'}
-          </button>
-        </>
+        <FormButtons
+          form="password-form"
+          onCancel={onClose}
+          busy={busy}
+          label="Change password"
+          busyLabel="Changing…"
+          testId="password-submit"
+        />
       }
     >
       {formError ? (
@@ -127,51 +121,30 @@ export function ChangePasswordDialog({ onClose, onSignedOut }: Props) {
         </Notice>
       ) : null}
       <form id="password-form" onSubmit={(e) => void submit(e)} noValidate>
-        <Field label="Current password" error={errors.current} testId="password-current">
-          {(p) => (
-            <input
-              {...p}
-              className="input"
-              type="password"
-              autoComplete="current-password"
-              value={current}
-              onChange={(e) => setCurrent(e.target.value)}
-              data-autofocus
-              data-testid="password-current"
-            />
-          )}
-        </Field>
-        <Field
+        <PasswordField
+          label="Current password"
+          value={current}
+          onChange={setCurrent}
+          error={errors.current}
+          autoComplete="current-password"
+          autoFocus
+          testId="password-current"
+        />
+        <PasswordField
           label="New password"
+          value={next}
+          onChange={setNext}
           error={errors.next}
           hint={`At least ${MIN_PASSWORD_LENGTH} characters.`}
           testId="password-new"
-        >
-          {(p) => (
-            <input
-              {...p}
-              className="input"
-              type="password"
-              autoComplete="new-password"
-              value={next}
-              onChange={(e) => setNext(e.target.value)}
-              data-testid="password-new"
-            />
-          )}
-        </Field>
-        <Field label="Repeat the new password" error={errors.repeat} testId="password-repeat">
-          {(p) => (
-            <input
-              {...p}
-              className="input"
-              type="password"
-              autoComplete="new-password"
-              value={repeat}
-              onChange={(e) => setRepeat(e.target.value)}
-              data-testid="password-repeat"
-            />
-          )}
-        </Field>
+        />
+        <PasswordField
+          label="Repeat the new password"
+          value={repeat}
+          onChange={setRepeat}
+          error={errors.repeat}
+          testId="password-repeat"
+        />
         <p className="field-hint">Changing it signs you out everywhere else. Your API tokens keep working.</p>
       </form>
     </Dialog>

@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState, type SyntheticEvent } from 'react';
 import { api, ApiError, type Me } from '../api';
-import { Field, type FieldErrors } from '../components/Field';
+import { Field, PasswordField, type FieldErrors } from '../components/Field';
 import { Notice } from '../components/States';
 import { errorMessage } from '../useAsync';
 
@@ -86,20 +86,15 @@ export function SignInPage({
               />
             )}
           </Field>
-          <Field label="Password" error={errors.password}>
-            {(p) => (
-              <input
-                {...p}
-                className="input"
-                type="password"
-                name="password"
-                autoComplete="current-password"
-                value={password}
-                onChange={(e) => setPassword(e.target.value)}
-                data-testid="signin-password"
-              />
-            )}
-          </Field>
+          <PasswordField
+            label="Password"
+            name="password"
+            value={password}
+            onChange={setPassword}
+            error={errors.password}
+            autoComplete="current-password"
+            testId="signin-password"
+          />
           <button
             type="submit"
             className="button button-primary button-block"

@@ -1,7 +1,7 @@
 import { useState, type SyntheticEvent } from 'react';
 import { api, ApiError, type User } from '../../api';
-import { Dialog } from '../../components/Dialog';
-import { Field, type FieldErrors } from '../../components/Field';
+import { Dialog, FormButtons } from '../../components/Dialog';
+import { Field, PasswordField, type FieldErrors } from '../../components/Field';
 import { Notice } from '../../components/States';
 import { errorMessage } from '../../useAsync';
 
@@ -102,20 +102,14 @@ export function UserFormDialog({
       busy={busy}
       testId="user-dialog"
       footer={
-        <>
-          <button type="button" className="button" onClick={onClose} disabled={busy}>
-            Cancel
-          </button>
-          <button
-            type="submit"
-            form="user-form"
-            className="button button-primary"
-            disabled={busy}
-            data-testid="user-submit"
-          >
-            {busy ? 'Saving…' : editing ? 'Save' : 'Add user'}
-          </button>
-        </>
+        <FormButtons
+          form="user-form"
+          onCancel={onClose}
+          busy={busy}
+          label={editing ? 'Save' : 'Add user'}
+          busyLabel="Saving…"
+          testId="user-submit"
+        />
       }
     >
       <form id="user-form" onSubmit={(e) => void submit(e)} noValidate className="form-grid">
@@ -184,24 +178,15 @@ export function UserFormDialog({
           )}
         </Field>
         {!editing ? (
-          <Field
+          <PasswordField
             label="Password"
+            value={password}
+            onChange={setPassword}
             error={errors.password}
             optional
             hint={`At least ${MIN_PASSWORD} characters. Without one, the user can only use tokens a token manager creates for them.`}
-          >
-            {(p) => (
-              <input
-                {...p}
-                type="password"
-                autoComplete="new-password"
-                className="input"
-                value={password}
-                onChange={(e) => setPassword(e.target.value)}
-                data-testid="user-password"
-              />
-            )}
-          </Field>
+            testId="user-password"
+          />
         ) : null}
       </form>
     </Dialog>
@@ -254,7 +239,14 @@ export function PasswordDialog({
       size="small"
       testId="password-dialog"
       footer={
-        <>
+        <FormButtons
+          form="password-form"
+          onCancel={onClose}
+          busy={busy}
+          label="Set password"
+          busyLabel="Saving…"
+          testId="password-submit"
+        >
           {user.hasPassword ? (
             <button
               type="button"
@@ -266,19 +258,7 @@ export function PasswordDialog({
               Remove password
             </button>
           ) : null}
-          <button type="button" className="button" onClick={onClose} disabled={busy}>
-            Cancel
-          </button>
-          <button
-            type="submit"
-            form="password-form"
-            className="button button-primary"
-            disabled={busy}
-            data-testid="password-submit"
-          >
-            {busy ? 'Saving…' : 'Set password'}
-          </button>
-        </>
+        </FormButtons>
       }
     >
       <form id="password-form" onSubmit={submit} noValidate className="form-grid">
@@ -286,33 +266,21 @@ export function PasswordDialog({
         <p className="muted">
           The old password stops working at once. Tell the user the new one through a safe channel.
         </p>
-        <Field label="New password" error={errors.password}>
-          {(p) => (
-            <input
-              {...p}
-              type="password"
-              autoComplete="new-password"
-              className="input"
-              value={password}
-              onChange={(e) => setPassword(e.target.value)}
-              data-autofocus
-              data-testid="password-new"
-            />
-          )}
-        </Field>
-        <Field label="Repeat the new password" error={errors.repeat}>
-          {(p) => (
-            <input
-              {...p}
-              type="password"
-              autoComplete="new-password"
-              className="input"
-              value={repeat}
-              onChange={(e) => setRepeat(e.target.value)}
-              data-testid="password-repeat"
-            />
-          )}
-        </Field>
+        <PasswordField
+          label="New password"
+          value={password}
+          onChange={setPassword}
+          error={errors.password}
+          autoFocus
+          testId="password-new"
+        />
+        <PasswordField
+          label="Repeat the new password"
+          value={repeat}
+          onChange={setRepeat}
+          error={errors.repeat}
+          testId="password-repeat"
+        />
       </form>
     </Dialog>
   );

@@ -1,6 +1,6 @@
 import { useState, type SyntheticEvent } from 'react';
 import { api, ApiError, type Token } from '../../api';
-import { Dialog } from '../../components/Dialog';
+import { Dialog, FormButtons } from '../../components/Dialog';
 import { Field } from '../../components/Field';
 import { errorMessage } from '../../useAsync';
 
@@ -44,20 +44,14 @@ export function RenameTokenDialog({
       size="small"
       testId="rename-dialog"
       footer={
-        <>
-          <button type="button" className="button" onClick={onClose} disabled={busy}>
-            Cancel
-          </button>
-          <button
-            type="submit"
-            form="rename-form"
-            className="button button-primary"
-            disabled={busy}
-            data-testid="rename-submit"
-          >
-            {busy ? 'Saving…' : 'Save'}
-          </button>
-        </>
+        <FormButtons
+          form="rename-form"
+          onCancel={onClose}
+          busy={busy}
+          label="Save"
+          busyLabel="Saving…"
+          testId="rename-submit"
+        />
       }
     >
       <form id="rename-form" onSubmit={(e) => void submit(e)} noValidate>

@@ -1,6 +1,6 @@
 import { useState, type SyntheticEvent } from 'react';
 import { ApiError, type CreatedToken, type RotateTokenBody, type Token } from '../../api';
-import { Dialog } from '../../components/Dialog';
+import { Dialog, FormButtons } from '../../components/Dialog';
 import { Field } from '../../components/Field';
 import { Notice } from '../../components/States';
 import { formatDuration } from '../../format';
@@ -80,26 +80,15 @@ export function RotateTokenDialog({ token, rotate, onRotated, onClose }: RotateT
       busy={busy}
       testId="rotate-dialog"
       footer={
-        <>
-          <button
-            type="button"
-            className="button"
-            onClick={onClose}
-            disabled={busy}
-            data-testid="rotate-cancel"
-          >
-            Cancel
-          </button>
-          <button
-            type="submit"
-            form="rotate-form"
-            className="button button-primary"
-            disabled={busy}
-            data-testid="rotate-submit"
-          >
-            {busy ? 'Rotating…' : 'Rotate token'}
-          </button>
-        </>
+        <FormButtons
+          form="rotate-form"
+          onCancel={onClose}
+          busy={busy}
+          label="Rotate token"
+          busyLabel="Rotating…"
+          testId="rotate-submit"
+          cancelTestId="rotate-cancel"
+        />
       }
     >
       <p>

@@ -1,6 +1,6 @@
 import { useMemo, useState, type SyntheticEvent } from 'react';
 import { api, ApiError, type CreatedToken, type CreateTokenBody, type Policy, type Scope } from '../../api';
-import { Dialog } from '../../components/Dialog';
+import { Dialog, FormButtons } from '../../components/Dialog';
 import { CheckboxField, Field, type FieldErrors } from '../../components/Field';
 import { IpListField } from '../../components/IpListField';
 import { Notice } from '../../components/States';
@@ -130,26 +130,15 @@ export function TokenFormDialog({
       busy={busy}
       testId="token-dialog"
       footer={
-        <>
-          <button
-            type="button"
-            className="button"
-            onClick={onClose}
-            disabled={busy}
-            data-testid="token-cancel"
-          >
-            Cancel
-          </button>
-          <button
-            type="submit"
-            form="token-form"
-            className="button button-primary"
-            disabled={busy}
-            data-testid="token-submit"
-          >
-            {busy ? 'Creating…' : 'Create token'}
-          </button>
-        </>
+        <FormButtons
+          form="token-form"
+          onCancel={onClose}
+          busy={busy}
+          label="Create token"
+          busyLabel="Creating…"
+          testId="token-submit"
+          cancelTestId="token-cancel"
+        />
       }
     >
       <form id="token-form" onSubmit={(e) => void submit(e)} noValidate className="form-grid">
