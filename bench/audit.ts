@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { CompiledQuery } from 'kysely';
+import { CompiledQuery } from '../src/store/kysely.js';
 import pg from 'pg';
 import { AuditQueue } from '../src/audit/queue.js';
 import { openAuditWriter, storeAuditWriter, type AuditWriter } from '../src/audit/writer.js';

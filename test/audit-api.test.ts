@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { CompiledQuery } from 'kysely';
+import { CompiledQuery } from '../src/store/kysely.js';
 import { after, before, describe, it } from 'node:test';
 import {
   AUDIT_CSV_COLUMNS,

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Worker } from 'node:worker_threads';
-import { sql } from 'kysely';
+import { sql } from '../src/store/kysely.js';
 import { AuditQueue } from '../src/audit/queue.js';
 import { verifyAuditChain } from '../src/audit/verify.js';
 import { openAuditWriter, ThreadAuditWriter, WRITER_GONE, type AuditWriter } from '../src/audit/writer.js';

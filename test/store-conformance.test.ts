@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import SQLite from 'better-sqlite3';
-import { Kysely, SqliteDialect } from 'kysely';
+import { Kysely, SqliteDialect } from '../src/store/kysely.js';
 import type { AuditEvent } from '../src/domain/audit.js';
 import type { StoredToken } from '../src/domain/token.js';
 import type { StoredUser } from '../src/domain/user.js';

@@ -4,7 +4,7 @@
  * queue can tell a full disk or a held lock (retry) from an event the database refused.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { sql } from 'kysely';
+import { sql } from '../store/kysely.js';
 import { openDatabase } from '../store/database.js';
 import { Store } from '../store/store.js';
 import type { WriterReply, WriterRequest } from './writer-protocol.js';

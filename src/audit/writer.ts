@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import { sql } from 'kysely';
+import { sql } from '../store/kysely.js';
 import type { AuditEvent, PurgeRequest, PurgeResult } from '../domain/audit.js';
 import { SQLITE_WAL_AUTOCHECKPOINT_PAGES, type DatabaseHandle } from '../store/database.js';
 import type { Store } from '../store/store.js';

@@ -1,4 +1,5 @@
-import { CompiledQuery, sql, type Kysely, type Selectable } from 'kysely';
+import type { Kysely, Selectable } from 'kysely';
+import { CompiledQuery, sql } from './kysely.js';
 import {
   purgeEvent,
   type AuditCategory,

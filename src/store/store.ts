@@ -1,4 +1,5 @@
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
+import { sql } from './kysely.js';
 import type { AuditEvent } from '../domain/audit.js';
 import { AuditRepo } from './audit-repo.js';
 import { ChangeRepo } from './change-repo.js';
