@@ -2,23 +2,18 @@ import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from 
 import { dirname, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import SQLite from 'better-sqlite3';
-import {
-  sql,
-  CompiledQuery,
-  Kysely,
-  Migrator,
-  PostgresDialect,
-  SqliteDialect,
-  type SqliteDatabase,
-  type DatabaseConnection,
-  type Dialect,
-  type Driver,
-  type Migration,
-  type MigrationProvider,
-  type MigrationResultSet,
-  type QueryResult,
+import type {
+  SqliteDatabase,
+  DatabaseConnection,
+  Dialect,
+  Driver,
+  Migration,
+  MigrationProvider,
+  MigrationResultSet,
+  QueryResult,
 } from 'kysely';
 import type pgModule from 'pg';
+import { sql, CompiledQuery, Kysely, Migrator, PostgresDialect, SqliteDialect } from './kysely.js';
 import * as m0001 from './migrations/0001_initial.js';
 import * as m0002 from './migrations/0002_audit_chain.js';
 import * as m0003 from './migrations/0003_sessions_stats.js';
