@@ -32,14 +32,15 @@ import type { Settings } from './domain/settings.js';
 import { createAuditShipper } from './audit/shipper.js';
 import { Metrics } from './metrics/registry.js';
 import { connectRedis } from './cluster/redis.js';
+import { HEARTBEAT_MS } from './cluster/heartbeat.js';
 import { VERSION } from './version.js';
 import { AuthStatsRecorder } from './services/auth-stats.js';
 
 /** How often a node drops change-feed entries that every process has long read. */
 const CHANGE_PRUNE_INTERVAL_MS = 10 * 60_000;
 
-/** How often a node announces itself in the nodes table. */
-export const HEARTBEAT_MS = 10_000;
+/** Defined in cluster/heartbeat.ts, so that `cluster status` reads it without loading the server. */
+export { HEARTBEAT_MS };
 
 /** How often dashboard counts reach the database. */
 const STATS_FLUSH_MS = 10_000;

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { HEARTBEAT_MS } from '../../cluster/heartbeat.js';
 import { withApp, type GlobalOptions } from '../context.js';
 import { printJson, printTable, shortDate, type Io } from '../output.js';
 
@@ -9,8 +10,6 @@ export function clusterCommands(program: Command, io: Io, globals: () => GlobalO
     .description('list the nodes: id, version, started, last heartbeat, live or stale, Redis')
     .option('--json', 'print JSON')
     .action(async (o: { json?: boolean }) => {
-      // HEARTBEAT_MS lives beside the heartbeat, in the server (loaded only for this command).
-      const { HEARTBEAT_MS } = await import('../../node.js');
       /** A node is live while its last heartbeat is newer than three beats. */
       const liveMs = 3 * HEARTBEAT_MS;
       await withApp(io, globals(), async (ctx) => {
