@@ -4,10 +4,11 @@
  *
  *   npm run bench:cli                          # builds dist/, 15 runs per command
  *   npm run bench:cli -- --runs 40
- *   npm run bench:cli -- --bin ../old/bin/tokengate.js --no-build   # another checkout, for before/after
+ *   npm run bench:cli -- --bin ../old/bin/tokengate.js --no-build   # another checkout
+ *   npm run bench:cli -- --bin ../old/bin/tokengate.js --bin bin/tokengate.js   # before/after, interleaved
  *
- * Commands run in interleaved rounds (one run of each per round), so that a burst of load from other
- * processes is spread over all of them. Reported per command: median and p90 wall ms, and the mean CPU
+ * Commands run in interleaved rounds (one run of each per round, of each binary when several are
+ * given), so that a burst of load from other processes is spread over all of them. Reported per command: median and p90 wall ms, and the mean CPU
  * time of the process (user + system, from /proc on Linux), which other processes' load disturbs
  * less than the wall time. `node -e 0` is measured the same way: the floor no command can go below.
  * As a module (bench/run.ts): runCliStartupBench, then printCliStartup. Every loop is bounded.
@@ -140,22 +141,45 @@ function summarise(command: string, samples: { wallMs: number; cpuMs: number | n
 
 /** Runs each command `runs` times (after one unmeasured warm-up run each) against a temporary data directory. */
 export async function runCliStartupBench(opts: { runs: number; bin?: string }): Promise<CliStartupResult> {
+  const [result] = await compareCliStartup({ runs: opts.runs, bins: [opts.bin ?? DEFAULT_BIN] });
+  if (!result) throw new Error('no result');
+  return result;
+}
+
+/**
+ * The same for several binaries (a checkout before a change and after it), in the same rounds and
+ * against the same data directory, so that they meet the same load. `node -e 0` runs once per round.
+ */
+export async function compareCliStartup(opts: {
+  runs: number;
+  bins: readonly string[];
+}): Promise<CliStartupResult[]> {
   if (!Number.isInteger(opts.runs) || opts.runs < 1 || opts.runs > MAX_RUNS)
     throw new Error(`runs must be an integer from 1 to ${MAX_RUNS}`);
-  const bin = resolve(opts.bin ?? DEFAULT_BIN);
-  if (!existsSync(bin)) throw new Error(`no such file: ${bin}`);
+  const bins = opts.bins.map((b) => resolve(b));
+  if (bins.length === 0) throw new Error('no binary to measure');
+  for (const bin of bins) if (!existsSync(bin)) throw new Error(`no such file: ${bin}`);
   const dir = await makeDataDir();
   try {
-    const all = [['-e', '0'], ...CLI_COMMANDS.map((c) => [bin, '--data-dir', dir, ...c])];
+    const all = [
+      ['-e', '0'],
+      ...bins.flatMap((bin) => CLI_COMMANDS.map((c) => [bin, '--data-dir', dir, ...c])),
+    ];
     const samples = all.map(() => [] as { wallMs: number; cpuMs: number | null }[]);
     for (const args of all) timeOnce(args);
     for (let round = 0; round < opts.runs; round++)
       all.forEach((args, i) => samples[i]?.push(timeOnce(args)));
-    const [node, ...commands] = samples.map((s, i) =>
-      summarise(i === 0 ? 'node -e 0' : `tokengate ${CLI_COMMANDS[i - 1]?.join(' ') ?? ''}`, s),
-    );
-    if (!node) throw new Error('no samples');
-    return { bin, runs: opts.runs, node, commands };
+    const [nodeSamples, ...commandSamples] = samples;
+    if (!nodeSamples) throw new Error('no samples');
+    const node = summarise('node -e 0', nodeSamples);
+    return bins.map((bin, b) => ({
+      bin,
+      runs: opts.runs,
+      node,
+      commands: CLI_COMMANDS.map((c, i) =>
+        summarise(`tokengate ${c.join(' ')}`, commandSamples[b * CLI_COMMANDS.length + i] ?? []),
+      ),
+    }));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -174,7 +198,7 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       runs: { type: 'string', default: '15' },
-      bin: { type: 'string' },
+      bin: { type: 'string', multiple: true },
       'no-build': { type: 'boolean', default: false },
     },
   });
@@ -189,11 +213,8 @@ async function main(): Promise<void> {
       },
     );
   }
-  const r = await runCliStartupBench({
-    runs: Number(values.runs),
-    ...(values.bin ? { bin: values.bin } : {}),
-  });
-  printCliStartup(r);
+  const results = await compareCliStartup({ runs: Number(values.runs), bins: values.bin ?? [DEFAULT_BIN] });
+  for (const r of results) printCliStartup(r);
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) await main();
