@@ -63,9 +63,9 @@ export function restrictMode(path: string, mode: number): string | null {
 
 /**
  * Creates the SQLite file 0600 before SQLite opens it (SQLite gives -wal and -shm the database
- * file's mode), or tightens an existing one and its -wal and -shm. Returns the WARN lines.
+ * file's mode), or, with `create` false, checks that it exists.
  */
-function prepareSqliteFile(path: string, create: boolean): string[] {
+function prepareSqliteFile(path: string, create: boolean): void {
   if (create) {
     mkdirSync(dirname(path), { recursive: true, mode: PRIVATE_DIR_MODE });
     // 'a' creates the file when missing and never truncates one that another process just created.
@@ -73,6 +73,10 @@ function prepareSqliteFile(path: string, create: boolean): string[] {
   } else if (!existsSync(path)) {
     throw new MissingDatabaseError(resolve(path), `no database at ${resolve(path)}`);
   }
+}
+
+/** Tightens tokengate's SQLite file and its -wal and -shm to 0600. Returns the WARN lines. */
+function restrictSqliteModes(path: string): string[] {
   return [path, `${path}-wal`, `${path}-shm`]
     .map((p) => restrictMode(p, PRIVATE_FILE_MODE))
     .filter((m): m is string => m !== null);
@@ -296,7 +300,7 @@ function openSqliteFile(url: string, mustExist: boolean): { sqlite: SQLite.Datab
   const existing = mustExist && url !== ':memory:';
   let sqlite: SQLite.Database | undefined;
   try {
-    const notices = url === ':memory:' ? [] : prepareSqliteFile(url, !existing);
+    if (url !== ':memory:') prepareSqliteFile(url, !existing);
     sqlite = new SQLite(url, { fileMustExist: existing });
     sqlite.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
     if (existing && sqlite.prepare(MIGRATIONS_TABLE_SQLITE).get() === undefined)
@@ -304,6 +308,8 @@ function openSqliteFile(url: string, mustExist: boolean): { sqlite: SQLite.Datab
         resolve(url),
         `no tokengate database at ${resolve(url)} (the file has no tokengate tables)`,
       );
+    // Only once the file is known to be tokengate's (or was just created by it) are its modes tightened.
+    const notices = url === ':memory:' ? [] : restrictSqliteModes(url);
     return { sqlite, notices };
   } catch (err) {
     sqlite?.close();
