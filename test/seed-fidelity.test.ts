@@ -73,6 +73,19 @@ function read(rule: Rule, line: string): Record<string, string> | null {
   return { user: frame.groups.user ?? '', level: frame.groups.level ?? '', ...body.groups };
 }
 
+/** The lines a node wrote since the last call (the first call: since `skip()`, or since start). */
+function lineReader(node: () => TestNode): (() => Promise<string[]>) & { skip(): void } {
+  let mark = 0;
+  const read = async (): Promise<string[]> => {
+    const t = node();
+    await t.node.logs.flush();
+    const lines = t.lines.slice(mark).map((l) => l.trimEnd());
+    mark = t.lines.length;
+    return lines;
+  };
+  return Object.assign(read, { skip: () => void (mark = node().lines.length) });
+}
+
 /** The log4j ConversionPattern of the seed document, unchanged. */
 const SEED_PATTERN =
   '%d{yyyy-MM-dd HH:mm:ss,SSSZ} %t %p %X{jira.username} %X{jira.request.id} %X{jira.request.assession.id} %X{jira.request.ipaddr} %X{jira.request.url} [%q{2}] %m%n';
@@ -91,13 +104,7 @@ for (const pattern of [null, SEED_PATTERN]) {
   describe(`log.style seed reproduces the seed's examples on its own paths (log.pattern ${pattern === null ? 'default' : 'the seed ConversionPattern'})`, () => {
     let t: TestNode;
     let up: Awaited<ReturnType<typeof startEchoUpstream>>;
-    let mark = 0;
-    const newLines = async (): Promise<string[]> => {
-      await t.node.logs.flush();
-      const lines = t.lines.slice(mark).map((l) => l.trimEnd());
-      mark = t.lines.length;
-      return lines;
-    };
+    const newLines = lineReader(() => t);
     /** The one new line a rule matches, read; fails when none or several match. */
     const expectLine = async (rule: Rule): Promise<Record<string, string>> => {
       const lines = await newLines();
@@ -132,7 +139,7 @@ for (const pattern of [null, SEED_PATTERN]) {
         username: 'automation-user',
         password: 'automation-password-1',
       });
-      mark = t.lines.length;
+      newLines.skip();
     });
     after(async () => {
       await t.close();
@@ -223,13 +230,7 @@ for (const pattern of [null, SEED_PATTERN]) {
 
 describe('the management and compatibility APIs log and audit authentication like the gateway', () => {
   let t: TestNode;
-  let mark = 0;
-  const newLines = async (): Promise<string[]> => {
-    await t.node.logs.flush();
-    const lines = t.lines.slice(mark).map((l) => l.trimEnd());
-    mark = t.lines.length;
-    return lines;
-  };
+  const newLines = lineReader(() => t);
   const records = async (action: string) => {
     await t.node.runtime.auditQueue.flush();
     const all = await t.node.ctx.store.audit.search({ category: 'authentication' }, 1000);
@@ -244,7 +245,7 @@ describe('the management and compatibility APIs log and audit authentication lik
       'audit.events.authFailedVerification': true,
       'audit.events.permissionDenied': true,
     });
-    mark = t.lines.length;
+    newLines.skip();
   });
   after(async () => {
     await t.close();
