@@ -35,6 +35,7 @@ import { connectRedis } from './cluster/redis.js';
 import { HEARTBEAT_MS } from './cluster/heartbeat.js';
 import { VERSION } from './version.js';
 import { AuthStatsRecorder } from './services/auth-stats.js';
+import { Jobs } from './services/jobs.js';
 
 /** How often a node drops change-feed entries that every process has long read. */
 const CHANGE_PRUNE_INTERVAL_MS = 10 * 60_000;
@@ -163,10 +164,15 @@ export async function startRuntime(config: Config, opts: StartNodeOptions): Prom
   }
 
   const serverLog = logs.logger('server');
+  // The node's periodic work, on one scheduler (services/jobs.ts): close() stops it in one call.
+  // The jobs catch and log their own failures; this catches what escapes them.
+  const jobs = new Jobs({
+    onError: (name, err) => serverLog.warn(`the periodic job "${name}" failed`, undefined, err),
+  });
   const lastUsed = new LastUsedRecorder(ctx.store, (err) =>
     serverLog.warn('writing last-used times failed; will retry', undefined, err),
   );
-  lastUsed.start(config.lastUsedFlushMs);
+  lastUsed.start(config.lastUsedFlushMs, jobs);
   const metrics = new Metrics(config.nodeId, opts.defaultMetrics ?? true);
   // Without Redis there is nothing to be up or down: do not report a 0 that would trip alerts.
   if (!config.redis) metrics.registry.removeSingleMetric('tokengate_redis_up');
@@ -175,8 +181,7 @@ export async function startRuntime(config: Config, opts: StartNodeOptions): Prom
     ? await connectRedis(config.redis, config.nodeId, ctx, metrics, clusterLog)
     : null;
   const rateLimits = redis?.rateLimits ?? new MemoryRateLimitStore();
-  const sweeper = setInterval(() => rateLimits.sweep(ctx.now()), RATE_SWEEP_MS);
-  sweeper.unref();
+  jobs.every('rate-limit sweep', RATE_SWEEP_MS, () => void rateLimits.sweep(ctx.now()));
 
   const auditLog = logs.logger('audit');
   // On a SQLite file, audit writes and purges run on a thread of their own (writer.ts).
@@ -190,7 +195,7 @@ export async function startRuntime(config: Config, opts: StartNodeOptions): Prom
     metrics,
     ctx.now,
   );
-  auditQueue.start();
+  auditQueue.start(jobs);
   const retention = new AuditRetention(auditWriter, ctx.settings, auditLog, ctx.now, {
     floorDays: config.audit.retentionFloorDays,
     nodeId: config.nodeId,
@@ -198,7 +203,7 @@ export async function startRuntime(config: Config, opts: StartNodeOptions): Prom
     // The floor-held warning and the anchor lines ignore log.levels: an admin cannot silence them.
     floorLog: logs.unfiltered('audit'),
   });
-  retention.start(AUDIT_RETENTION_INTERVAL_MS);
+  retention.start(AUDIT_RETENTION_INTERVAL_MS, jobs);
   // The chain head, outside the database, at intervals and at shutdown (anchors.ts).
   const anchors = new AnchorWriter({
     file: config.audit.anchorFile,
@@ -208,7 +213,7 @@ export async function startRuntime(config: Config, opts: StartNodeOptions): Prom
     log: logs.unfiltered(ANCHOR_LOGGER),
     now: ctx.now,
   });
-  anchors.start();
+  anchors.start(jobs);
   // A lowered retention takes effect within a change-poll interval, not at the next scheduled run.
   const retentionLimits = (s: Settings): string => `${s['audit.retentionDays']}/${s['audit.maxRows']}`;
   let limits = retentionLimits(ctx.settings.current);
@@ -238,7 +243,7 @@ export async function startRuntime(config: Config, opts: StartNodeOptions): Prom
     (err) => serverLog.warn('writing dashboard statistics failed; will retry', undefined, err),
     ctx.now,
   );
-  authStats.start(STATS_FLUSH_MS);
+  authStats.start(STATS_FLUSH_MS, jobs);
   // Reuse of a rotated secret after its grace period: always audited, the owner told, and with
   // tokens.revokeOnReuse the token revoked (src/services/rotation-reuse.ts).
   const notifier: Notifier = createNotifier(config.notifications, logs.logger('notify'));
@@ -263,6 +268,7 @@ export async function startRuntime(config: Config, opts: StartNodeOptions): Prom
     now: ctx.now,
     feed: ctx.feed,
     intervalMs: TOKEN_LIFECYCLE_INTERVAL_MS,
+    jobs,
   });
   const onEvent = (event: AuthEvent): void => {
     countOutcome(event.result.outcome.kind);
@@ -328,7 +334,7 @@ export async function startRuntime(config: Config, opts: StartNodeOptions): Prom
     now: ctx.now,
     bruteForce,
   });
-  await ctx.feed.start(config.changePollMs);
+  await ctx.feed.start(config.changePollMs, jobs);
   const startedAt = ctx.now();
   const beat = (): Promise<void> =>
     ctx.store.nodes.heartbeat({
@@ -340,19 +346,19 @@ export async function startRuntime(config: Config, opts: StartNodeOptions): Prom
       redis: redis?.rateLimits.isHealthy ?? false,
     });
   await beat().catch((err: unknown) => clusterLog.warn('node heartbeat failed', undefined, err));
-  const heartbeat = setInterval(() => {
-    beat().catch((err: unknown) => clusterLog.warn('node heartbeat failed', undefined, err));
-  }, HEARTBEAT_MS);
-  heartbeat.unref();
-  const pruner = setInterval(() => {
-    ctx.sessions
-      .prune()
-      .catch((err: unknown) => serverLog.warn('pruning expired sessions failed', undefined, err));
-    ctx.feed
-      .prune(ctx.now())
-      .catch((err: unknown) => serverLog.warn('pruning the change feed failed', undefined, err));
-  }, CHANGE_PRUNE_INTERVAL_MS);
-  pruner.unref();
+  jobs.every('node heartbeat', HEARTBEAT_MS, () =>
+    beat().catch((err: unknown) => clusterLog.warn('node heartbeat failed', undefined, err)),
+  );
+  jobs.every('session and change-feed pruning', CHANGE_PRUNE_INTERVAL_MS, async () => {
+    await Promise.all([
+      ctx.sessions
+        .prune()
+        .catch((err: unknown) => serverLog.warn('pruning expired sessions failed', undefined, err)),
+      ctx.feed
+        .prune(ctx.now())
+        .catch((err: unknown) => serverLog.warn('pruning the change feed failed', undefined, err)),
+    ]);
+  });
   return {
     ctx,
     logs,
@@ -363,10 +369,10 @@ export async function startRuntime(config: Config, opts: StartNodeOptions): Prom
     bruteForce,
     notifier,
     close: async () => {
-      clearInterval(sweeper);
-      clearInterval(pruner);
-      clearInterval(heartbeat);
       stopRetentionWatch();
+      // Every timer cleared, runs in flight awaited (a purge or life-cycle pass ends after its
+      // current batch or token); the final flushes below stay in their order.
+      await jobs.stop();
       await retention.stop();
       await lifecycle.stop();
       await auditQueue.stop();

@@ -1,6 +1,7 @@
 import { appendFile, chmod, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Logger } from '../log/logger.js';
+import { Jobs, type Job, type Scheduler } from '../services/jobs.js';
 
 /**
  * Chain-head anchors, after AWS CloudTrail's digest files: the database's chain head (seq, hash) is
@@ -39,25 +40,24 @@ const HASH = /^[0-9a-f]{64}$/;
 
 /** Writes an anchor every `intervalMs` when the head moved, and one at stop (the shutdown anchor). */
 export class AnchorWriter {
-  private timer: NodeJS.Timeout | undefined;
+  private job: Job | undefined;
   private last = '';
   private prepared = false;
   private running: Promise<Anchor | null> | null = null;
 
   constructor(private readonly o: AnchorWriterOptions) {}
 
-  start(): void {
-    this.timer = setInterval(
-      () => void this.anchor().catch((err: unknown) => this.failed(err)),
-      this.o.intervalMs,
-    );
-    this.timer.unref();
+  /** Anchors every intervalMs on `jobs` (the node's scheduler; by default one of its own). */
+  start(jobs: Scheduler = new Jobs({ onError: (_, err) => this.failed(err) })): void {
+    this.job = jobs.every('audit chain anchor', this.o.intervalMs, async () => {
+      await this.anchor().catch((err: unknown) => this.failed(err));
+    });
   }
 
   /** Stops the timer and writes the last anchor. */
   async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
+    this.job?.cancel();
+    this.job = undefined;
     await this.anchor().catch((err: unknown) => this.failed(err));
   }
 

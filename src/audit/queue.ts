@@ -2,6 +2,7 @@ import type { AuditEvent } from '../domain/audit.js';
 import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/registry.js';
 import { isDatabaseUnavailable } from '../store/db-errors.js';
+import { Jobs, type Job, type Scheduler } from '../services/jobs.js';
 import { WRITER_GONE, type AuditWriter } from './writer.js';
 
 export interface AuditQueueOptions {
@@ -37,7 +38,7 @@ const DROP_LOG_INTERVAL_MS = 10_000;
  */
 export class AuditQueue {
   private events: AuditEvent[] = [];
-  private timer: NodeJS.Timeout | undefined;
+  private job: Job | undefined;
   private flushing: Promise<void> | null = null;
   private droppedSinceLog = 0;
   private lastDropLog = Number.NEGATIVE_INFINITY;
@@ -77,15 +78,19 @@ export class AuditQueue {
     return this.events.length;
   }
 
-  start(): void {
-    this.timer = setInterval(() => void this.flush(), this.opts.flushIntervalMs);
-    this.timer.unref();
+  /** Flushes every flushIntervalMs on `jobs` (the node's scheduler; by default one of its own). */
+  start(
+    jobs: Scheduler = new Jobs({
+      onError: (name, err) => this.log.error(`${name} failed; retrying on the next flush`, err),
+    }),
+  ): void {
+    this.job = jobs.every('audit queue flush', this.opts.flushIntervalMs, () => this.flush());
   }
 
   /** Stops the timer and writes everything still queued. */
   async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
+    this.job?.cancel();
+    this.job = undefined;
     await this.flush();
     if (this.events.length > 0) await this.flush();
   }

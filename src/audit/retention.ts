@@ -1,6 +1,7 @@
 import type { PurgeResult } from '../domain/audit.js';
 import type { Logger } from '../log/logger.js';
 import type { SettingsService } from '../services/settings-service.js';
+import { Jobs, type Job, type Scheduler } from '../services/jobs.js';
 import type { AuditWriter } from './writer.js';
 
 const DAY_MS = 86_400_000;
@@ -39,7 +40,7 @@ export interface RetentionOptions {
  * config file sets: at the cap the log grows past maxRows instead, with a throttled WARN and a gauge.
  */
 export class AuditRetention {
-  private timer: NodeJS.Timeout | undefined;
+  private job: Job | undefined;
   private running: Promise<number> | null = null;
   private stopped = false;
   private lastHeldWarning = -Infinity;
@@ -52,15 +53,24 @@ export class AuditRetention {
     private readonly options: RetentionOptions,
   ) {}
 
-  start(intervalMs: number): void {
-    this.timer = setInterval(() => void this.run(), intervalMs);
-    this.timer.unref();
+  /**
+   * Purges every `intervalMs` on `jobs` (the node's scheduler; by default one of its own). When the
+   * scheduler stops, a pass under way ends after its current batch, as with stop().
+   */
+  start(
+    intervalMs: number,
+    jobs: Scheduler = new Jobs({
+      onError: (_, err) => this.log.error('the audit retention purge failed; it runs again later', err),
+    }),
+  ): void {
+    this.job = jobs.every('audit retention', intervalMs, async () => {
+      await this.run();
+    });
   }
 
   /** Stops the timer, and a pass under way after its current batch. */
   async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
+    this.job?.cancel();
     this.stopped = true;
     await this.running;
   }
@@ -92,7 +102,7 @@ export class AuditRetention {
           floorDays,
         });
         total += last.purged;
-        if (last.purged < PURGE_BATCH || this.stopped) break;
+        if (last.purged < PURGE_BATCH || this.stopped || this.job?.stopped === true) break;
         await new Promise((r) => setTimeout(r, PAUSE_MS));
       }
     } catch (err) {

@@ -1,4 +1,5 @@
 import type { StatsRepo } from '../store/stats-repo.js';
+import { Jobs, type Job, type Scheduler } from './jobs.js';
 
 const MINUTE = 60_000;
 /** Dashboard history kept in the database. */
@@ -10,7 +11,7 @@ const KEEP_MS = 31 * 86_400_000;
  */
 export class AuthStatsRecorder {
   private counts = new Map<string, number>();
-  private timer: NodeJS.Timeout | undefined;
+  private job: Job | undefined;
 
   constructor(
     private readonly repo: StatsRepo,
@@ -24,14 +25,14 @@ export class AuthStatsRecorder {
     this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
   }
 
-  start(intervalMs = MINUTE): void {
-    this.timer = setInterval(() => void this.flush(), intervalMs);
-    this.timer.unref();
+  /** Flushes every `intervalMs` on `jobs` (the node's scheduler; by default one of its own). */
+  start(intervalMs = MINUTE, jobs: Scheduler = new Jobs({ onError: (_, err) => this.onError(err) })): void {
+    this.job = jobs.every('dashboard statistics flush', intervalMs, () => this.flush());
   }
 
   async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
+    this.job?.cancel();
+    this.job = undefined;
     await this.flush();
   }
 

@@ -1,5 +1,6 @@
 import type { Change, ChangeKind } from '../store/change-repo.js';
 import type { Store } from '../store/store.js';
+import { Jobs, type Job, type Scheduler } from './jobs.js';
 
 export type ChangeListener = (change: Pick<Change, 'kind' | 'ref'>) => void;
 
@@ -15,7 +16,7 @@ const RETENTION_MS = 3_600_000;
  */
 export class ChangeFeed {
   private lastSeq = 0;
-  private timer: NodeJS.Timeout | undefined;
+  private job: Job | undefined;
   private readonly listeners = new Set<ChangeListener>();
   /** The poll in progress, so that stop() can wait for it; null between polls. */
   private polling: Promise<number> | null = null;
@@ -49,15 +50,20 @@ export class ChangeFeed {
     for (const ref of refs) this.emit({ kind, ref });
   }
 
-  async start(intervalMs: number): Promise<void> {
+  /** Polls every `intervalMs` on `jobs` (the node's scheduler; by default one of its own). */
+  async start(
+    intervalMs: number,
+    jobs: Scheduler = new Jobs({ onError: (_, err) => this.onError(err) }),
+  ): Promise<void> {
     this.lastSeq = await this.store.changes.latestSeq();
-    this.timer = setInterval(() => void this.poll(), intervalMs);
-    this.timer.unref();
+    this.job = jobs.every('change feed poll', intervalMs, async () => {
+      await this.poll();
+    });
   }
 
   stop(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
+    this.job?.cancel();
+    this.job = undefined;
   }
 
   /**

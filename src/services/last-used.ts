@@ -1,5 +1,6 @@
 import type { LastUsed } from '../store/token-repo.js';
 import type { Store } from '../store/store.js';
+import { Jobs, type Job, type Scheduler } from './jobs.js';
 
 /** Most tokens remembered between flushes; past it, new ones wait for the next flush's room. */
 const MAX_PENDING = 100_000;
@@ -10,7 +11,7 @@ const MAX_PENDING = 100_000;
  */
 export class LastUsedRecorder {
   private pending = new Map<string, LastUsed>();
-  private timer: NodeJS.Timeout | undefined;
+  private job: Job | undefined;
   private flushing: Promise<void> | null = null;
 
   constructor(
@@ -32,14 +33,14 @@ export class LastUsedRecorder {
     }
   }
 
-  start(intervalMs: number): void {
-    this.timer = setInterval(() => void this.flush(), intervalMs);
-    this.timer.unref();
+  /** Flushes every `intervalMs` on `jobs` (the node's scheduler; by default one of its own). */
+  start(intervalMs: number, jobs: Scheduler = new Jobs({ onError: (_, err) => this.onError(err) })): void {
+    this.job = jobs.every('last-used flush', intervalMs, () => this.flush());
   }
 
   async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
+    this.job?.cancel();
+    this.job = undefined;
     await this.flush();
   }
 

@@ -2,6 +2,7 @@ import type { Logger } from '../log/logger.js';
 import type { Notifier } from '../notify/notifier.js';
 import type { Store } from '../store/store.js';
 import type { ChangeFeed } from './change-feed.js';
+import { Jobs, type Job, type Scheduler } from './jobs.js';
 import { makeAudit, systemContext } from './context.js';
 import type { SettingsService } from './settings-service.js';
 import type { TokenService } from './token-service.js';
@@ -35,6 +36,11 @@ export interface TokenLifecycleDeps {
   batchSize?: number;
   /** Delay of the first run. Default: random, below min(intervalMs, 60 s). */
   firstRunDelayMs?: number;
+  /**
+   * Where the timer runs: the node's scheduler (when it stops, a pass under way ends after its
+   * current token, as with stop()); by default one of its own.
+   */
+  jobs?: Scheduler;
 }
 
 export interface LifecycleRun {
@@ -74,6 +80,8 @@ export function startTokenLifecycle(deps: TokenLifecycleDeps): TokenLifecycle {
   const ctx = systemContext(LIFECYCLE_AUTHOR);
   let running: Promise<LifecycleRun> | null = null;
   let stopped = false;
+  /** The timer's job; a pass also ends early when its scheduler stops. */
+  let job: Job | undefined;
   let toldNoChannel = false;
 
   async function warn(now: number): Promise<number> {
@@ -91,7 +99,7 @@ export function startTokenLifecycle(deps: TokenLifecycleDeps): TokenLifecycle {
     const due = await deps.store.lifecycle.dueForWarning(now, now + days * DAY_MS, batch);
     let warned = 0;
     for (const t of due) {
-      if (stopped) break;
+      if (stopped || job?.stopped === true) break;
       const channels = configured?.filter((c) => c !== 'email' || (t.owner.email ?? '') !== '');
       const claimed = await deps.store.transaction(async (tx) => {
         if (!(await tx.lifecycle.claimWarning(t.id, now))) return false;
@@ -133,7 +141,7 @@ export function startTokenLifecycle(deps: TokenLifecycleDeps): TokenLifecycle {
     const expired = await deps.store.lifecycle.expiredBefore(cutoff, batch);
     let pruned = 0;
     for (const t of expired) {
-      if (stopped) break;
+      if (stopped || job?.stopped === true) break;
       const expiredAt = iso(t.expiresAt ?? cutoff);
       const deleted = await deps.store.transaction(async (tx) => {
         if (!(await tx.lifecycle.deleteExpired(t.id, cutoff))) return false;
@@ -165,7 +173,7 @@ export function startTokenLifecycle(deps: TokenLifecycleDeps): TokenLifecycle {
     const unused = await deps.store.lifecycle.unusedSince(cutoff, now, batch);
     let revoked = 0;
     for (const t of unused) {
-      if (stopped) break;
+      if (stopped || job?.stopped === true) break;
       const lastUsedAt = t.lastUsedAt === null ? null : iso(t.lastUsedAt);
       const summary =
         lastUsedAt === null
@@ -212,25 +220,24 @@ export function startTokenLifecycle(deps: TokenLifecycleDeps): TokenLifecycle {
     return running;
   };
 
-  let first: NodeJS.Timeout | undefined;
-  let timer: NodeJS.Timeout | undefined;
   if (deps.intervalMs > 0) {
     const delay = deps.firstRunDelayMs ?? Math.random() * Math.min(deps.intervalMs, FIRST_RUN_SPREAD_MS);
-    first = setTimeout(() => {
-      if (stopped) return;
-      void runOnce();
-      timer = setInterval(() => void runOnce(), deps.intervalMs);
-      timer.unref();
-    }, delay);
-    first.unref();
+    const jobs = deps.jobs ?? new Jobs({ onError: (name, err) => deps.log.error(`${name} failed`, err) });
+    job = jobs.every(
+      'token lifecycle',
+      deps.intervalMs,
+      async () => {
+        await runOnce();
+      },
+      { firstRunMs: delay },
+    );
   }
 
   return {
     runOnce,
     stop: async () => {
       stopped = true;
-      clearTimeout(first);
-      clearInterval(timer);
+      job?.cancel();
       await running;
     },
   };
