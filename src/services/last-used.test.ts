@@ -2,6 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Store } from '../store/store.js';
 import type { LastUsed } from '../store/token-repo.js';
+import { Jobs, type JobTimers } from './jobs.js';
 import { LastUsedRecorder } from './last-used.js';
 
 const T = Date.UTC(2030, 5, 1);
@@ -288,5 +289,31 @@ describe('LastUsedRecorder', () => {
     await Promise.all([flushing, stopping]);
     assert.equal(stopped, true);
     assert.equal(f.writes.length, 1);
+  });
+
+  it('flushes on the scheduler start() is given; stop() leaves it no timer', async () => {
+    const f = fakeStore();
+    const { r } = recorder(f.store);
+    const pending = new Set<() => void>();
+    const timers: JobTimers = {
+      setTimeout: (fn) => {
+        pending.add(fn);
+        return fn;
+      },
+      clearTimeout: (handle) => void pending.delete(handle as () => void),
+    };
+    const jobs = new Jobs({ onError: (_, err) => assert.fail(err as Error), timers });
+    r.start(3_600_000, jobs);
+    assert.deepEqual(jobs.names, ['last-used flush']);
+    r.record('tok_a', T, '192.0.2.1');
+    const tick = [...pending][0];
+    pending.clear();
+    tick?.();
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(f.writes.length, 1);
+    await r.stop();
+    assert.equal(pending.size, 0);
+    assert.deepEqual(jobs.names, []);
+    await jobs.stop();
   });
 });
