@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { ConfigError, loadConfig, type Config } from './config.js';
+import type { Fields } from './readers.js';
+import { SECTIONS, TOP_LEVEL_KEYS } from './schema.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tg-config-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -111,6 +113,147 @@ describe('config file key log.pattern', () => {
           return true;
         },
       );
+    }
+  });
+});
+
+/** Every key of the config file, dotted (`audit.file.dir`), from the declarations; a nested section is listed with its keys. */
+function declaredKeys(prefix = '', fields: Fields = SECTIONS as unknown as Fields): string[] {
+  const keys: string[] = prefix ? [] : [...TOP_LEVEL_KEYS];
+  for (const [key, f] of Object.entries(fields)) {
+    const name = `${prefix}${key}`;
+    if (!prefix && !f.fields) {
+      // A top-level section: its value is a declaration of keys, not a field.
+      keys.push(...declaredKeys(`${name}.`, f as unknown as Fields));
+      continue;
+    }
+    keys.push(name);
+    if (f.fields) keys.push(...declaredKeys(`${name}.`, f.fields));
+  }
+  return keys;
+}
+
+/** The keys in docs/configuration.md's config-file tables (up to the runtime settings). */
+function documentedKeys(): string[] {
+  const doc = readFileSync(new URL('../../docs/configuration.md', import.meta.url), 'utf8');
+  const startUp = doc.slice(doc.indexOf('## Start-up configuration'), doc.indexOf('## Runtime settings'));
+  return [...startUp.matchAll(/^\| `([A-Za-z]+(?:\.[A-Za-z]+)*)` +\|/gm)].map((m) => m[1] ?? '');
+}
+
+/** `{a: {b: value}}` for the key `a.b`, merged into `into`. */
+function setKey(into: Record<string, unknown>, key: string, value: unknown): Record<string, unknown> {
+  const parts = key.split('.');
+  let at = into;
+  for (const part of parts.slice(0, -1)) at = (at[part] ??= {}) as Record<string, unknown>;
+  at[parts.at(-1) ?? ''] = value;
+  return into;
+}
+
+function getKey(from: unknown, key: string): unknown {
+  return key.split('.').reduce((at, part) => (at as Record<string, unknown>)[part], from);
+}
+
+/** A mis-spelling one edit away: a letter in the middle dropped, or one added to a short key. */
+const misspell = (key: string): string => (key.length > 3 ? key.slice(0, 2) + key.slice(3) : `${key}x`);
+
+describe('config file keys: one declaration each, unknown ones refused', () => {
+  it('refuses a misspelt key in every section, naming it in full and suggesting the right one', () => {
+    for (const [yaml, message] of [
+      ['cache:\n  maxEntrys: 5', 'unknown key "cache.maxEntrys"; did you mean "cache.maxEntries"?'],
+      ['proxy:\n  conections: 5', 'unknown key "proxy.conections"; did you mean "proxy.connections"?'],
+      ['prot: 1', 'unknown key "prot"; did you mean "port"?'],
+      [
+        'audit:\n  file:\n    enable: true',
+        'unknown key "audit.file.enable"; did you mean "audit.file.enabled"?',
+      ],
+    ] as const) {
+      assert.throws(
+        () => fromFile(yaml),
+        (err: unknown) => err instanceof ConfigError && err.message.endsWith(message),
+        yaml,
+      );
+    }
+    const keys = declaredKeys();
+    for (const key of keys) {
+      const parts = key.split('.');
+      const wrong = [...parts.slice(0, -1), misspell(parts.at(-1) ?? '')].join('.');
+      const yaml = JSON.stringify(setKey({}, wrong, 1));
+      assert.throws(
+        () => fromFile(yaml),
+        (err: unknown) => {
+          assert.ok(err instanceof ConfigError, String(err));
+          assert.ok(
+            err.message.includes(`unknown key "${wrong}"; did you mean "${key}"?`),
+            `${key}: ${err.message}`,
+          );
+          return true;
+        },
+      );
+    }
+    // Far from every key: refused, with no suggestion.
+    assert.throws(
+      () => fromFile('cache:\n  somethingElse: 1'),
+      (err: unknown) =>
+        err instanceof ConfigError &&
+        /unknown key "cache\.somethingElse"$/.test(err.message) &&
+        err.message.includes(join(dir, 'config-')),
+    );
+  });
+
+  it('declares every key the docs list, and the docs list every declared key', () => {
+    const declared = declaredKeys();
+    const documented = documentedKeys();
+    assert.ok(documented.length > 60, `only ${documented.length} keys found in docs/configuration.md`);
+    for (const key of documented) assert.ok(declared.includes(key), `${key} is documented but not declared`);
+    // Described in their section's row rather than in rows of their own.
+    const inTheirSectionsRow = new Set([
+      'notifications.smtp.host',
+      'notifications.smtp.user',
+      'notifications.smtp.password',
+      'notifications.webhook.url',
+      'notifications.webhook.secret',
+      'audit.file',
+      'audit.syslog',
+    ]);
+    for (const key of declared) {
+      if (!inTheirSectionsRow.has(key))
+        assert.ok(documented.includes(key), `${key} is declared but not in docs/configuration.md`);
+    }
+  });
+
+  it('accepts every documented key, with its default or an example value', () => {
+    // The defaults, with the sections that are off unless present turned on.
+    const defaults = fromFile(
+      JSON.stringify({
+        notifications: {
+          smtp: { host: 'smtp.example.com' },
+          webhook: { url: 'https://hooks.example.com/t', secret: 'sixteen-chars-ok' },
+        },
+      }),
+    );
+    const examples: Record<string, unknown> = {
+      adminHostName: 'admin.example.com',
+      upstream: 'http://127.0.0.1:3000',
+      redis: 'redis://127.0.0.1:6379',
+      adminPassword: 'a-password',
+      'log.pattern': '%d %p %m%n',
+      'log.style': 'seed',
+      'notifications.smtp': { host: 'smtp.example.com' },
+      'notifications.webhook': { url: 'https://hooks.example.com/t', secret: 'sixteen-chars-ok' },
+      'secretScanning.publicKeys': [{ id: 'k1', pem: '-----BEGIN PUBLIC KEY-----\nAA==' }],
+    };
+    for (const key of documentedKeys()) {
+      const value = key in examples ? examples[key] : getKey(defaults, key);
+      assert.notEqual(value, null, `${key} needs an example value`);
+      const file = setKey({}, key, value);
+      // The sections that are off unless present need their required keys.
+      if (key.startsWith('notifications.smtp.')) setKey(file, 'notifications.smtp.host', 'smtp.example.com');
+      if (key.startsWith('notifications.webhook.')) {
+        setKey(file, 'notifications.webhook.url', 'https://hooks.example.com/t');
+        setKey(file, 'notifications.webhook.secret', 'sixteen-chars-ok');
+      }
+      const config = fromFile(JSON.stringify(file));
+      if (!(key in examples) && key !== 'nodeId') assert.deepEqual(getKey(config, key), value, key);
     }
   });
 });
