@@ -5,7 +5,7 @@ import type { AuditRecord } from '../domain/audit.js';
 import { describeError } from '../log/layout.js';
 import { RotatingFileSink } from '../log/rotating-file.js';
 import { auditJsonLine } from './export.js';
-import type { AuditOutput } from './shipper.js';
+import type { AuditOutput } from './output.js';
 
 export const AUDIT_FILE_NAME = 'audit.jsonl';
 

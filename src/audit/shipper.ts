@@ -1,24 +1,14 @@
 import { hostname } from 'node:os';
 import type { Kysely } from 'kysely';
 import type { Config } from '../config/config.js';
-import type { AuditRecord } from '../domain/audit.js';
 import { describeError } from '../log/layout.js';
 import { AuditShippingRepo } from '../store/audit-shipping-repo.js';
 import type { Database } from '../store/schema.js';
 import { AuditFile } from './audit-file.js';
+import type { AuditOutput } from './output.js';
 import { SyslogOutput, SyslogSender } from './syslog.js';
 
-/** A place the audit records are copied to for a SIEM: the audit file, syslog. */
-export interface AuditOutput {
-  /** The key of this output's cursor in audit_shipping: `file`, `syslog`. */
-  readonly name: string;
-  /**
-   * Delivers the records, in order. Resolves only once they are handed over (written to the file,
-   * given to the OS); rejects otherwise, and the same records come again.
-   */
-  write(records: readonly AuditRecord[]): Promise<void>;
-  close(): Promise<void>;
-}
+export type { AuditOutput } from './output.js';
 
 export interface AuditShipperOptions {
   repo: AuditShippingRepo;

@@ -3,7 +3,7 @@ import { lookup } from 'node:dns/promises';
 import { connect, isIP, type Socket } from 'node:net';
 import type { AuditRecord } from '../domain/audit.js';
 import { describeError } from '../log/layout.js';
-import type { AuditOutput } from './shipper.js';
+import type { AuditOutput } from './output.js';
 
 /**
  * The SD-ID of our structured data. 32473 is the private enterprise number RFC 5612 sets aside for

@@ -1,6 +1,6 @@
 import { normalizeCidrList } from './ip-rules.js';
 import { parseReadRule } from './read-rules.js';
-import { isLogLevel, LOG_LEVELS, type LogLevel } from '../log/levels.js';
+import { isLogLevel, LOG_LEVELS, type LogLevel } from './log-level.js';
 import { fail, ok, type Result } from './result.js';
 import { DEFAULT_TOKEN_PREFIX, PREFIX_PATTERN } from './token-format.js';
 

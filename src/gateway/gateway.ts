@@ -13,7 +13,6 @@ import type { CredentialCache } from '../services/credential-cache.js';
 import type { LastUsedRecorder } from '../services/last-used.js';
 import type { SettingsService } from '../services/settings-service.js';
 import { blockReason, denialForClient } from './messages.js';
-import type { AuthReporter } from './report.js';
 
 /** What the edges know about a request; nothing else reaches the decision. */
 export interface AuthRequest {
@@ -73,8 +72,11 @@ export interface GatewayDeps {
   settings: SettingsService;
   rateLimits: RateLimitStore;
   lastUsed: LastUsedRecorder;
-  /** Writes each outcome's log lines and hands the event to the audit log and metrics. */
-  reporter: AuthReporter;
+  /**
+   * Writes each outcome's log lines and hands the event to the audit log and metrics: an AuthReporter
+   * (report.ts), named by shape here because report.ts imports AuthEvent from this file (no cycle).
+   */
+  reporter: { report(event: AuthEvent): void };
   now: () => number;
   /** Counts failed token checks per client IP and user name, and refuses blocked clients. */
   bruteForce?: BruteForceGuard;

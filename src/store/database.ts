@@ -22,12 +22,13 @@ import * as m0005 from './migrations/0005_audit_search_indexes.js';
 import * as m0006 from './migrations/0006_token_lifecycle.js';
 import * as m0007 from './migrations/0007_secret_issuer.js';
 import * as m0008 from './migrations/0008_audit_time_order_indexes.js';
+import type { DialectName } from './dialect.js';
 import type { Database } from './schema.js';
 import { isPostgresUrl } from './url.js';
 
 export { isPostgresUrl };
 
-export type DialectName = 'sqlite' | 'postgres';
+export type { DialectName } from './dialect.js';
 
 export interface DatabaseHandle {
   db: Kysely<Database>;

@@ -1,6 +1,3 @@
-import { toPublicToken, type PublicToken, type TokenRecord } from '../../domain/token.js';
-import type { Config } from '../../config/config.js';
-import type { Notifier } from '../../notify/notifier.js';
 import { compatResolutionRoutes, COMPAT_RESOLUTION_PATH } from './routes/compat-resolution.js';
 import { secretScanningRoutes } from './routes/secret-scanning.js';
 import { randomBytes } from 'node:crypto';
@@ -8,15 +5,10 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
-import { maskTokens, type RequestContext } from '../../domain/audit.js';
+import { maskTokens } from '../../domain/audit.js';
 import type { Principal } from '../../domain/permissions.js';
-import type { Metrics } from '../../metrics/registry.js';
-import type { ManagementAuthenticator } from '../../services/authenticator.js';
-import type { SettingsService } from '../../services/settings-service.js';
-import type { TokenService } from '../../services/token-service.js';
-import type { UserService } from '../../services/user-service.js';
-import type { Store } from '../../store/store.js';
 import { resolveClientAddress, type ClientAddress } from '../client-ip.js';
+import type { ApiDeps } from './context.js';
 import { errorHandler, sendError, toAppError } from './errors.js';
 import { AppError } from '../../domain/errors.js';
 import { adminAuditRoutes } from './routes/admin-audit.js';
@@ -25,7 +17,6 @@ import { sessionRoutes } from './routes/session.js';
 import { adminStatsRoutes } from './routes/admin-stats.js';
 import { uiRoutes } from './routes/ui.js';
 import { crossOriginReason, readSessionCookie } from '../cookies.js';
-import type { SessionService } from '../../services/session-service.js';
 import { adminSettingsRoutes } from './routes/admin-settings.js';
 import { adminTokenRoutes } from './routes/admin-tokens.js';
 import { adminUserRoutes } from './routes/admin-users.js';
@@ -35,46 +26,14 @@ import { meRoutes } from './routes/me.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { makeValidatorCompiler } from './validation.js';
 
+// The routes' shared pieces live in context.ts (no import cycle); re-exported for existing importers.
+export type { ApiDeps, Plane } from './context.js';
+
 export const BASE_PATH = '/_tokengate';
 export const API_PATH = `${BASE_PATH}/api/v1`;
 
 /** Largest JSON body the management API accepts, unless `bodyLimit` says otherwise (config `server.maxApiBodyBytes`). */
 export const API_BODY_LIMIT = 64 * 1024;
-
-export interface ApiDeps {
-  store: Store;
-  tokens: TokenService;
-  users: UserService;
-  settings: SettingsService;
-  authenticator: ManagementAuthenticator;
-  sessions: SessionService;
-  nodeId: string;
-  version: string;
-  now: () => number;
-  /** Where the built web UI is (tests point it elsewhere). */
-  uiDir?: string;
-  /** Prometheus metrics of this process, when a runtime collects them. */
-  metrics?: Metrics;
-  /** Where faults (never client errors) are reported. */
-  logError: (message: string, err: unknown) => void;
-  /** Largest request body in bytes; default {@link API_BODY_LIMIT}. */
-  bodyLimit?: number;
-  /** Tells token owners about leaked and reused tokens; default: nobody. */
-  notifier?: Notifier;
-  /** The secret-scanning alert endpoint; default off. */
-  secretScanning?: Config['secretScanning'];
-  /** The seed app's REST API under {@link COMPAT_RESOLUTION_PATH} (gateway plane only); default off. */
-  compatResolutionApi?: boolean;
-  /**
-   * Which routes this instance serves. `management` (default): the web UI, sign-in, the management API
-   * and metrics, for the admin listener. `gateway`: what the proxied application's origin may show,
-   * health, the secret-scanning endpoint and the compatibility API, with no session cookie accepted
-   * and no call a browser made (docs/security.md, "the management plane").
-   */
-  plane?: Plane;
-}
-
-export type Plane = 'management' | 'gateway';
 
 /**
  * Headers only browsers send: Fetch Metadata (every current browser sends Sec-Fetch-Site and
@@ -88,18 +47,6 @@ const BROWSER_HEADERS = ['sec-fetch-site', 'sec-fetch-dest', 'sec-fetch-user', '
 export function browserMark(headers: FastifyRequest['headers']): string | null {
   for (const name of BROWSER_HEADERS) if (headers[name] !== undefined) return name;
   return null;
-}
-
-declare module 'fastify' {
-  interface FastifyRequest {
-    /** Set for every authenticated route before its handler runs. */
-    principal: Principal;
-    client: ClientAddress;
-  }
-  interface FastifyContextConfig {
-    /** Routes that need no credentials (health, the OpenAPI document). */
-    public?: boolean;
-  }
 }
 
 export type Api = FastifyInstance<
@@ -146,23 +93,7 @@ function refuseCrossOrigin(req: FastifyRequest): void {
   if (why !== null) throw new AppError('forbidden', `cross-origin request refused: ${why}`);
 }
 
-/** The audit context of a request: who, from where, which request. */
-export function requestContext(req: FastifyRequest): RequestContext {
-  return {
-    author: req.principal.username,
-    sourceIp: req.client.clientIp,
-    proxyIp: req.client.proxyIp,
-    requestId: req.id,
-    method: req.method,
-    endpoint: req.routeOptions.url ?? req.url.split('?')[0] ?? null,
-  };
-}
-
 /** Builds the management API. Call `ready()` before routing requests to it. */
-/** A token as the API shows it; `expiresSoon` follows tokens.expiryWarningDays. */
-export function publicToken(deps: Pick<ApiDeps, 'now' | 'settings'>, t: TokenRecord): PublicToken {
-  return toPublicToken(t, deps.now(), deps.settings.current['tokens.expiryWarningDays']);
-}
 
 export function buildApi(deps: ApiDeps): Api {
   const plane = deps.plane ?? 'management';

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { DialectName } from '../database.js';
+import type { DialectName } from '../dialect.js';
 
 /** Users, tokens, settings, the audit log and the change feed. */
 export async function up(db: Kysely<unknown>, dialect: DialectName): Promise<void> {

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { DialectName } from '../database.js';
+import type { DialectName } from '../dialect.js';
 
 /**
  * Web UI sessions (stored hashed, like tokens), per-minute authentication outcome counts for the

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { DialectName } from '../database.js';
+import type { DialectName } from '../dialect.js';
 
 /** Serving nodes announce themselves here, for `tokengate cluster status`. */
 export async function up(db: Kysely<unknown>, _dialect: DialectName): Promise<void> {

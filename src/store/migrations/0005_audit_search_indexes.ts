@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import { sql } from '../kysely.js';
-import type { DialectName } from '../database.js';
+import type { DialectName } from '../dialect.js';
 
 /**
  * Audit search indexes that serve a page (50 records, newest first) without reading the table:

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { DialectName } from '../database.js';
+import type { DialectName } from '../dialect.js';
 
 /**
  * The token life cycle (docs/tokens.md, "Life cycle"):

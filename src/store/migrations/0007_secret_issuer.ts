@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import { sql } from '../kysely.js';
-import type { DialectName } from '../database.js';
+import type { DialectName } from '../dialect.js';
 
 /**
  * Who was handed each secret (docs/tokens.md, "Management powers"), so that a token never gains

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import { sql } from '../kysely.js';
-import type { DialectName } from '../database.js';
+import type { DialectName } from '../dialect.js';
 
 /**
  * The audit search lists records newest first by time (`ts desc, seq desc`), no longer by seq (issue

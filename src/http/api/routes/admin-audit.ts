@@ -15,7 +15,7 @@ import { parseIp } from '../../../domain/ip-rules.js';
 import { isAdmin } from '../../../domain/permissions.js';
 import type { AuditFilter, AuditPosition } from '../../../store/audit-repo.js';
 import { normalizeSocketIp } from '../../client-ip.js';
-import type { ApiDeps } from '../app.js';
+import type { ApiDeps } from '../context.js';
 import { ErrorResponses } from '../schemas.js';
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T, description: string) =>

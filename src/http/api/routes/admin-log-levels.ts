@@ -4,7 +4,7 @@ import { AppError, invalidField } from '../../../domain/errors.js';
 import { isAdmin } from '../../../domain/permissions.js';
 import { LOGGER_NAME_PATTERN } from '../../../domain/settings.js';
 import { LOG_LEVELS, parseLogLevel } from '../../../log/levels.js';
-import { requestContext, type ApiDeps } from '../app.js';
+import { requestContext, type ApiDeps } from '../context.js';
 import { ErrorResponses } from '../schemas.js';
 
 const Levels = Type.Object({

@@ -3,7 +3,7 @@ import { AppError } from '../../../domain/errors.js';
 import { isAdmin } from '../../../domain/permissions.js';
 import { SETTING_DEFINITIONS } from '../../../domain/settings.js';
 import { Type } from 'typebox';
-import { requestContext, type ApiDeps } from '../app.js';
+import { requestContext, type ApiDeps } from '../context.js';
 import { SettingsObject, SettingsPatch, ErrorResponses } from '../schemas.js';
 
 /** Runtime settings, stored in the database and shared by every node. Admin group only. */

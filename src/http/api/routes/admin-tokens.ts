@@ -3,7 +3,7 @@ import { Type } from 'typebox';
 import { AppError, invalidField } from '../../../domain/errors.js';
 import { hasPermission, type Principal } from '../../../domain/permissions.js';
 import type { TokenCursor, TokenFilter } from '../../../store/token-repo.js';
-import { publicToken, requestContext, type ApiDeps } from '../app.js';
+import { publicToken, requestContext, type ApiDeps } from '../context.js';
 import { createToken, noBodyIsEmpty, ROTATE_DESCRIPTION, rotateToken } from './tokens.js';
 import {
   CreatedTokenResponse,

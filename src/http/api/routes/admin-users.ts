@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { toPublicUser } from '../../../domain/user.js';
-import { requestContext, type ApiDeps } from '../app.js';
+import { requestContext, type ApiDeps } from '../context.js';
 import { CreateUserBody, PatchUserBody, UserList, UserParams, UserView, ErrorResponses } from '../schemas.js';
 
 /** The user directory, for the admin group. */

@@ -5,7 +5,7 @@ import { AppError } from '../../../domain/errors.js';
 import { hasPermission } from '../../../domain/permissions.js';
 import { checkDescription } from '../../../domain/token-policy.js';
 import type { TokenRecord, TokenStatus } from '../../../domain/token.js';
-import { requestContext, type ApiDeps } from '../app.js';
+import { requestContext, type ApiDeps } from '../context.js';
 import { sendError, toAppError } from '../errors.js';
 import {
   newestFirst,

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { ApiDeps } from '../app.js';
+import type { ApiDeps } from '../context.js';
 import { Health } from '../schemas.js';
 
 /** `GET /_tokengate/health`: for load balancers. 503 when the database does not answer. */

@@ -5,7 +5,7 @@ import { hasPermission, isAdmin } from '../../../domain/permissions.js';
 import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, toPublicUser } from '../../../domain/user.js';
 import { SESSION_TTL_MS } from '../../../services/session-service.js';
 import { sessionCookie } from '../../cookies.js';
-import { requestContext, type ApiDeps } from '../app.js';
+import { requestContext, type ApiDeps } from '../context.js';
 import { ErrorResponse, ErrorResponses, MeResponse, UserView } from '../schemas.js';
 import { isHttps } from './session.js';
 

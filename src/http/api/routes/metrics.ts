@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { AppError } from '../../../domain/errors.js';
 import { isAdmin } from '../../../domain/permissions.js';
-import type { ApiDeps } from '../app.js';
+import type { ApiDeps } from '../context.js';
 
 /**
  * `GET /_tokengate/metrics`: Prometheus text format, for the admin group (scrape it with an admin's

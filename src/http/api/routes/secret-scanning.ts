@@ -12,7 +12,7 @@ import {
   MAX_ALERT_ENTRIES,
   SIGNATURE_HEADER,
 } from '../../../services/leak-response.js';
-import type { ApiDeps } from '../app.js';
+import type { ApiDeps } from '../context.js';
 import { ErrorResponse } from '../schemas.js';
 
 const LeakLabels = Type.Array(

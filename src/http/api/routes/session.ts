@@ -7,7 +7,7 @@ import { SESSION_TTL_MS, type SessionInfo } from '../../../services/session-serv
 import type { IpMatcher } from '../../../domain/ip-rules.js';
 import { normalizeSocketIp } from '../../client-ip.js';
 import { clearSessionCookie, readSessionCookie, sessionCookie } from '../../cookies.js';
-import type { ApiDeps } from '../app.js';
+import type { ApiDeps } from '../context.js';
 import { ErrorResponses, UserView } from '../schemas.js';
 
 const SessionView = Type.Object({
