@@ -171,7 +171,7 @@ for (const pattern of [null, SEED_PATTERN]) {
     it('a password while basic auth with passwords is disabled', async () => {
       await t.settings({ 'auth.basicPasswords': false });
       try {
-        assert.equal(await call(SEED_PATH, 'GET', basicAuth('admin', 'not-a-token')), 401);
+        assert.equal(await call(SEED_PATH, 'GET', basicAuth('admin', 'a-regular-password-2')), 401);
         const r = await expectLine('noValidToken');
         assert.deepEqual([r.user, r.subject, r.endpoint], ['anonymous', 'admin', SEED_PATH]);
       } finally {
