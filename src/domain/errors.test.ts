@@ -1,7 +1,16 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { AppError, ERROR_CATALOGUE, errorBody, invalidField, type ErrorCode } from './errors.js';
+import {
+  AppError,
+  codeForStatus,
+  ERROR_CATALOGUE,
+  errorBody,
+  errorHeaders,
+  invalidField,
+  WWW_AUTHENTICATE,
+  type ErrorCode,
+} from './errors.js';
 
 const CODES = Object.keys(ERROR_CATALOGUE) as ErrorCode[];
 
@@ -25,6 +34,71 @@ describe('ERROR_CATALOGUE', () => {
     assert.equal(ERROR_CATALOGUE.forbidden.status, 403);
     assert.equal(ERROR_CATALOGUE.rate_limited.status, 429);
     assert.equal(ERROR_CATALOGUE.internal.status, 500);
+  });
+});
+
+describe('errorHeaders', () => {
+  it('gives a 401 the challenges and a 503 Retry-After: 5, and no other code any header', () => {
+    for (const code of CODES) {
+      const expected =
+        code === 'unauthorized'
+          ? { 'www-authenticate': WWW_AUTHENTICATE }
+          : code === 'unavailable'
+            ? { 'retry-after': '5' }
+            : {};
+      assert.deepEqual(errorHeaders(code), expected, code);
+    }
+    assert.deepEqual(WWW_AUTHENTICATE, [
+      'Basic realm="tokengate", charset="UTF-8"',
+      'Bearer realm="tokengate"',
+    ]);
+  });
+
+  it('leaves the challenge out when asked, and nothing else', () => {
+    assert.deepEqual(errorHeaders('unauthorized', { challenge: false }), {});
+    assert.deepEqual(errorHeaders('unavailable', { challenge: false }), { 'retry-after': '5' });
+    assert.deepEqual(errorHeaders('unauthorized', { challenge: true }), {
+      'www-authenticate': WWW_AUTHENTICATE,
+    });
+  });
+
+  it('hands out a copy of the challenges', () => {
+    const headers = errorHeaders('unauthorized');
+    (headers['www-authenticate'] as string[]).push('Digest');
+    assert.equal(WWW_AUTHENTICATE.length, 2);
+  });
+});
+
+describe('codeForStatus', () => {
+  it('maps each status to the first code in the catalogue with it', () => {
+    assert.deepEqual(
+      [400, 401, 403, 404, 408, 409, 413, 415, 429, 500, 502, 503, 504].map((s) => [s, codeForStatus(s)]),
+      [
+        [400, 'invalid_request'],
+        [401, 'unauthorized'],
+        [403, 'forbidden'],
+        [404, 'not_found'],
+        [408, 'request_timeout'],
+        [409, 'conflict'],
+        [413, 'payload_too_large'],
+        [415, 'unsupported_media_type'],
+        [429, 'rate_limited'],
+        [500, 'internal'],
+        [502, 'bad_gateway'],
+        [503, 'unavailable'],
+        [504, 'gateway_timeout'],
+      ],
+    );
+  });
+
+  it('gives every code back its status, and nothing for a status the catalogue lacks', () => {
+    for (const code of CODES) {
+      const { status } = ERROR_CATALOGUE[code];
+      const back = codeForStatus(status);
+      assert.ok(back !== undefined && ERROR_CATALOGUE[back].status === status, `${code}: ${back}`);
+    }
+    for (const status of [0, 200, 405, 418, 431, 501])
+      assert.equal(codeForStatus(status), undefined, String(status));
   });
 });
 

@@ -1,7 +1,18 @@
+/** One entry of the catalogue: what an error response with its code looks like, whoever sends it. */
+interface CatalogueEntry {
+  status: number;
+  summary: string;
+  /** The response carries the authentication challenges, WWW_AUTHENTICATE. */
+  challenge?: true;
+  /** The response asks the client to retry after this many seconds (Retry-After). */
+  retryAfterSeconds?: number;
+}
+
 /**
  * The one error catalogue. Every error the management API or the gateway returns has a code from this
- * list; the status and the documentation follow from the code. A test checks the catalogue against
- * docs/api.md.
+ * list; the status, the headers the code implies (errorHeaders) and the documentation follow from the
+ * code. Both renderers, the raw-HTTP one (http/respond.ts) and the management API's (http/api/errors.ts),
+ * take them from here. A test checks the catalogue against docs/api.md.
  */
 export const ERROR_CATALOGUE = {
   invalid_request: {
@@ -15,6 +26,7 @@ export const ERROR_CATALOGUE = {
   unauthorized: {
     status: 401,
     summary: 'No valid credentials were presented. The response carries WWW-Authenticate.',
+    challenge: true,
   },
   forbidden: {
     status: 403,
@@ -40,11 +52,44 @@ export const ERROR_CATALOGUE = {
   unavailable: {
     status: 503,
     summary: 'A dependency such as the database is unavailable. Retrying later can help.',
+    retryAfterSeconds: 5,
   },
   gateway_timeout: { status: 504, summary: 'The upstream did not answer in time.' },
-} as const satisfies Record<string, { status: number; summary: string }>;
+} as const satisfies Record<string, CatalogueEntry>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;
+
+/** The challenges a 401 carries: on the management API, the proxy, forward-auth and the middleware. */
+export const WWW_AUTHENTICATE = ['Basic realm="tokengate", charset="UTF-8"', 'Bearer realm="tokengate"'];
+
+/**
+ * The headers an error response carries because of its code: WWW-Authenticate on a 401, Retry-After on
+ * a 503. `challenge: false` leaves the challenge out (a script of the web UI: a challenge would make the
+ * browser pop up its login box).
+ */
+export function errorHeaders(
+  code: ErrorCode,
+  opts: { challenge?: boolean } = {},
+): Record<string, string | string[]> {
+  const entry: CatalogueEntry = ERROR_CATALOGUE[code];
+  const headers: Record<string, string | string[]> = {};
+  if (entry.challenge && opts.challenge !== false) headers['www-authenticate'] = [...WWW_AUTHENTICATE];
+  if (entry.retryAfterSeconds !== undefined) headers['retry-after'] = String(entry.retryAfterSeconds);
+  return headers;
+}
+
+const CODE_BY_STATUS: ReadonlyMap<number, ErrorCode> = new Map(
+  (Object.keys(ERROR_CATALOGUE) as ErrorCode[]).reverse().map((code) => [ERROR_CATALOGUE[code].status, code]),
+);
+
+/**
+ * The code a bare HTTP status stands for (a framework's error, an authentication result): the first
+ * code in the catalogue with that status, so 400 is invalid_request, not policy_violation. undefined
+ * for a status the catalogue has no code for.
+ */
+export function codeForStatus(status: number): ErrorCode | undefined {
+  return CODE_BY_STATUS.get(status);
+}
 
 /** One problem with one field of the request, e.g. `{ field: 'body.description', message: '…' }`. */
 export interface FieldProblem {

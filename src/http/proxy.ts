@@ -114,10 +114,7 @@ function declaredLength(req: IncomingMessage): number | null {
   return req.headers['transfer-encoding'] === undefined && length !== undefined ? Number(length) : null;
 }
 
-/**
- * 408 and close, as node answers a request past `server.requestTimeoutMs`. The error catalogue has
- * no 408 code yet, so no catalogue body either.
- */
+/** 408 (request_timeout) and close, as node answers a request past `server.requestTimeoutMs`. */
 function sendBodyTimeout(res: ServerResponse, requestId: string): void {
   if (res.headersSent) {
     res.destroy();
@@ -218,9 +215,7 @@ export class Proxy {
             requestContext(req),
           );
         }
-        sendError(res, 'unavailable', 'authentication is unavailable; try again shortly', {
-          'retry-after': '5',
-        });
+        sendError(res, 'unavailable', 'authentication is unavailable; try again shortly');
         return;
       }
       this.log.error(`proxying ${req.method ?? '?'} failed`, err);

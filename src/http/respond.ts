@@ -1,17 +1,52 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { AppError, errorBody, type ErrorCode } from '../domain/errors.js';
+import {
+  AppError,
+  codeForStatus,
+  errorBody,
+  errorHeaders,
+  type ErrorBody,
+  type ErrorCode,
+} from '../domain/errors.js';
 import { isGitSmartHttp } from '../domain/read-rules.js';
-import { WWW_AUTHENTICATE } from '../services/authenticator.js';
 import type { AuthResult } from '../gateway/gateway.js';
 import { rateLimitHeaders } from './headers.js';
 
-/** Seconds a client is asked to wait before retrying a 503 (the management API says the same). */
-const RETRY_AFTER_SECONDS = '5';
+/** How an error response is represented, raw or through Fastify. */
+const ERROR_REPRESENTATION = {
+  'content-type': 'application/json; charset=utf-8',
+  'cache-control': 'no-store',
+};
+
+/** An error response, before it is written: what both renderers send. */
+export interface ErrorResponse {
+  status: number;
+  headers: Record<string, string | string[]>;
+  body: ErrorBody;
+}
 
 /**
- * Writes a catalogue error as JSON, on the raw (non-Fastify) paths. A 503 always carries
- * Retry-After, whoever sends it (the proxy, forward-auth).
+ * The one rendering of a catalogue error, used by the raw-HTTP paths (sendError below: the proxy,
+ * forward-auth, the middleware, the listeners) and by the management API (http/api/errors.ts): the
+ * status and the code's headers (WWW-Authenticate on a 401, Retry-After on a 503) come from the
+ * catalogue, then the caller's `headers` (which may override them), then the JSON representation's.
+ * `challenge: false` leaves out the 401's challenge (see errorHeaders).
  */
+export function errorResponse(
+  err: AppError,
+  opts: { headers?: Record<string, string | string[]>; challenge?: boolean } = {},
+): ErrorResponse {
+  return {
+    status: err.status,
+    headers: {
+      ...errorHeaders(err.code, { challenge: opts.challenge }),
+      ...opts.headers,
+      ...ERROR_REPRESENTATION,
+    },
+    body: errorBody(err),
+  };
+}
+
+/** Writes a catalogue error as JSON, on the raw (non-Fastify) paths. */
 export function sendError(
   res: ServerResponse,
   code: ErrorCode,
@@ -22,23 +57,11 @@ export function sendError(
     res.destroy();
     return;
   }
-  const error = new AppError(code, message);
-  const body = JSON.stringify(errorBody(error));
-  res.writeHead(error.status, {
-    ...(error.status === 503 ? { 'retry-after': RETRY_AFTER_SECONDS } : {}),
-    ...headers,
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': Buffer.byteLength(body),
-    'cache-control': 'no-store',
-  });
+  const r = errorResponse(new AppError(code, message), { headers });
+  const body = JSON.stringify(r.body);
+  res.writeHead(r.status, { ...r.headers, 'content-length': Buffer.byteLength(body) });
   res.end(body);
 }
-
-const CODE_BY_STATUS: Record<number, ErrorCode> = {
-  401: 'unauthorized',
-  403: 'forbidden',
-  429: 'rate_limited',
-};
 
 /** Said to git after a read token's refused push: its message alone would only name the method. */
 const GIT_READ_ONLY_HINT = 'This token is read-only: it can clone and fetch, but a push needs a write token.';
@@ -67,11 +90,11 @@ function sendGitDenial(res: ServerResponse, r: AuthResult, headers: Record<strin
 
 /** Renders a refused authentication: 401 with the challenges, 403, or 429 with Retry-After and RateLimit headers. */
 export function sendDenial(res: ServerResponse, r: AuthResult, extra: Record<string, string> = {}): void {
-  const headers: Record<string, string | string[]> = { ...extra };
-  if (r.status === 401) headers['www-authenticate'] = WWW_AUTHENTICATE;
+  const code = codeForStatus(r.status) ?? 'forbidden';
+  const headers: Record<string, string | string[]> = { ...extra, ...errorHeaders(code) };
   if (r.rate) Object.assign(headers, rateLimitHeaders(r.rate));
   // A response object made by hand (tests, adapters) may have no request.
   const url = (res.req as IncomingMessage | undefined)?.url;
   if (url !== undefined && isGitSmartHttp(url)) sendGitDenial(res, r, headers);
-  else sendError(res, CODE_BY_STATUS[r.status] ?? 'forbidden', r.message, headers);
+  else sendError(res, code, r.message, headers);
 }

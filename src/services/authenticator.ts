@@ -17,9 +17,6 @@ import { LruCache } from './lru.js';
 import type { SettingsService } from './settings-service.js';
 import type { UserService } from './user-service.js';
 
-/** The challenges a 401 from the management API carries. */
-export const WWW_AUTHENTICATE = ['Basic realm="tokengate", charset="UTF-8"', 'Bearer realm="tokengate"'];
-
 /** Verified passwords are remembered this long, so a script's burst of calls costs one scrypt. */
 const PASSWORD_CACHE_MS = 60_000;
 

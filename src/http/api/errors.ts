@@ -1,20 +1,8 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { AppError, errorBody, invalidField, type ErrorCode } from '../../domain/errors.js';
-import { WWW_AUTHENTICATE } from '../../services/authenticator.js';
+import { AppError, codeForStatus, invalidField } from '../../domain/errors.js';
 import { isDatabaseUnavailable } from '../../store/db-errors.js';
+import { errorResponse } from '../respond.js';
 import { fieldProblems } from './validation.js';
-
-const CODE_BY_STATUS: Record<number, ErrorCode> = {
-  400: 'invalid_request',
-  401: 'unauthorized',
-  403: 'forbidden',
-  404: 'not_found',
-  409: 'conflict',
-  413: 'payload_too_large',
-  415: 'unsupported_media_type',
-  429: 'rate_limited',
-  503: 'unavailable',
-};
 
 /** Maps any error to the catalogue. Faults become a bare 500: the details go to the log, never to the client. */
 export function toAppError(err: unknown): AppError {
@@ -34,7 +22,7 @@ export function toAppError(err: unknown): AppError {
   }
   const status = fe.statusCode ?? 500;
   if (status >= 400 && status < 500) {
-    const code = CODE_BY_STATUS[status] ?? 'invalid_request';
+    const code = codeForStatus(status) ?? 'invalid_request';
     const message =
       fe.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || (fe.code === undefined && err instanceof SyntaxError)
         ? 'body: is not valid JSON'
@@ -49,21 +37,23 @@ export function toAppError(err: unknown): AppError {
   return new AppError('internal', 'internal error; the server log has the details');
 }
 
-/** `extra`: fields beside `error` in the body (the compat API's `errorMessage`). */
+/**
+ * The Fastify adapter of the one error renderer (errorResponse in ../respond.ts): the same status,
+ * headers and body as on the raw paths. `extra`: fields beside `error` in the body (the compat API's
+ * `errorMessage`).
+ */
 export function sendError(
   reply: FastifyReply,
   err: AppError,
   extra: Record<string, unknown> = {},
 ): FastifyReply {
   // A script from our own web UI says so; a challenge would make the browser pop up its login box.
-  if (err.status === 401 && reply.request.headers['x-requested-with'] !== 'XMLHttpRequest') {
-    void reply.header('www-authenticate', WWW_AUTHENTICATE);
-  }
-  if (err.status === 503) void reply.header('retry-after', '5');
+  const challenge = reply.request.headers['x-requested-with'] !== 'XMLHttpRequest';
+  const r = errorResponse(err, { challenge });
   return reply
-    .code(err.status)
-    .type('application/json; charset=utf-8')
-    .send({ ...extra, ...errorBody(err) });
+    .code(r.status)
+    .headers(r.headers)
+    .send({ ...extra, ...r.body });
 }
 
 export function errorHandler(
