@@ -1,0 +1,172 @@
+import type { AppContext } from '../../app.js';
+import { authAuditEvent, blockAuditEvent, noAuthEventsOn } from '../../audit/auth-events.js';
+import type { AuditQueue } from '../../audit/queue.js';
+import type { RedisRuntime } from '../../cluster/redis.js';
+import type { Config } from '../../config/config.js';
+import type { RateLimitStore } from '../../domain/rate-limit.js';
+import { Gateway, type AuthEvent } from '../../gateway/gateway.js';
+import { blockedMessage } from '../../gateway/messages.js';
+import { AuthReporter } from '../../gateway/report.js';
+import type { LogManager } from '../../log/log-manager.js';
+import type { Metrics } from '../../metrics/registry.js';
+import type { Notifier } from '../../notify/notifier.js';
+import { AuthStatsRecorder } from '../../services/auth-stats.js';
+import { BruteForceGuard, MemoryFailureCounter, type BlockNotice } from '../../services/brute-force.js';
+import type { Scheduler } from '../../services/jobs.js';
+import { LastUsedRecorder } from '../../services/last-used.js';
+import { RotationReuse } from '../../services/rotation-reuse.js';
+import type { Runtime } from '../runtime.js';
+
+/** How often dashboard counts reach the database. */
+const STATS_FLUSH_MS = 10_000;
+
+/**
+ * The dashboard's outcome of an authentication: it tells failed authentication (401) from denied
+ * requests (403), and counts the management API's password checks with the token checks.
+ */
+function dashboardOutcome(o: AuthEvent['result']['outcome']): string {
+  if (o.kind === 'denied') return o.status === 401 ? 'failed' : 'denied';
+  if (o.kind === 'password') return 'authenticated';
+  if (o.kind === 'password-failed') return 'failed';
+  return o.kind;
+}
+
+export interface AuthDeps {
+  config: Pick<Config, 'nodeId' | 'lastUsedFlushMs' | 'log'>;
+  ctx: Pick<
+    AppContext,
+    'store' | 'settings' | 'tokens' | 'users' | 'cache' | 'authenticator' | 'sessions' | 'now'
+  >;
+  logs: Pick<LogManager, 'logger'>;
+  metrics: Metrics;
+  jobs: Scheduler;
+  auditQueue: Pick<AuditQueue, 'offer'>;
+  notifier: Notifier;
+  redis: RedisRuntime | null;
+  rateLimits: RateLimitStore;
+  /** Hears every authentication outcome, after the node's own handling. */
+  onAuthEvent?: (event: AuthEvent) => void;
+}
+
+export interface AuthModules {
+  gateway: Gateway;
+  bruteForce: BruteForceGuard;
+}
+
+/**
+ * The authentication step and what it feeds, each a module of `runtime`: the last-used recorder and
+ * the dashboard statistics (both flush when they stop), then the gateway with its brute-force guard,
+ * reporter and reuse detection (nothing of their own to stop).
+ */
+export async function startAuth(runtime: Pick<Runtime, 'start'>, deps: AuthDeps): Promise<AuthModules> {
+  const { config, ctx, logs, auditQueue, redis } = deps;
+  const serverLog = logs.logger('server');
+  const { lastUsed } = await runtime.start('last-used times', () => {
+    const recorder = new LastUsedRecorder(ctx.store, (err) =>
+      serverLog.warn('writing last-used times failed; will retry', undefined, err),
+    );
+    recorder.start(config.lastUsedFlushMs, deps.jobs);
+    return { lastUsed: recorder, stop: () => recorder.stop() };
+  });
+  const { authStats } = await runtime.start('dashboard statistics', () => {
+    const recorder = new AuthStatsRecorder(
+      ctx.store.stats,
+      config.nodeId,
+      (err) => serverLog.warn('writing dashboard statistics failed; will retry', undefined, err),
+      ctx.now,
+    );
+    recorder.start(STATS_FLUSH_MS, deps.jobs);
+    return { authStats: recorder, stop: () => recorder.stop() };
+  });
+  return runtime.start('gateway', async () => {
+    const authLog = logs.logger('auth');
+    const clusterLog = logs.logger('cluster');
+    const outcomeCounters = new Map<string, { inc(): void }>();
+    const countOutcome = (kind: string): void => {
+      let c = outcomeCounters.get(kind);
+      if (!c) {
+        c = deps.metrics.authOutcomes.labels(kind);
+        outcomeCounters.set(kind, c);
+      }
+      c.inc();
+    };
+    // Reuse of a rotated secret after its grace period: always audited, the owner told, and with
+    // tokens.revokeOnReuse the token revoked (src/services/rotation-reuse.ts).
+    const reuse = new RotationReuse({
+      settings: ctx.settings,
+      tokens: ctx.tokens,
+      users: ctx.users,
+      notifier: deps.notifier,
+      record: (e) => auditQueue.offer(e),
+      log: authLog,
+      nodeId: config.nodeId,
+      now: ctx.now,
+    });
+    const onEvent = (event: AuthEvent): void => {
+      countOutcome(event.result.outcome.kind);
+      const o = event.result.outcome;
+      if (o.kind === 'denied' && o.reason === 'rotated' && o.token) {
+        reuse.detected(o.token, {
+          clientIp: event.result.client.clientIp,
+          proxyIp: event.result.client.proxyIp,
+          username: o.token.user,
+          requestId: event.request.requestId,
+          method: event.request.method,
+          endpoint: event.request.path,
+        });
+      }
+      authStats.record(dashboardOutcome(o), event.at);
+      const settings = ctx.settings.current;
+      if (!noAuthEventsOn(settings)) {
+        const record = authAuditEvent(event, settings, config.nodeId);
+        if (record) auditQueue.offer(record);
+      }
+      deps.onAuthEvent?.(event);
+    };
+    // Brute-force blocks: counted in Redis when there is one (shared by every node), else in memory.
+    const onBlock = (n: BlockNotice): void => {
+      authLog.warn(blockedMessage(n), {
+        username: n.subject === 'user' ? n.value : 'anonymous',
+        ...(n.attempt.requestId !== null ? { requestId: n.attempt.requestId } : {}),
+        ip: n.attempt.clientIp,
+        ...(n.attempt.endpoint !== null ? { url: n.attempt.endpoint } : {}),
+      });
+      // Always on, whatever audit.events.* say; queued, so the request that crossed the line never waits.
+      auditQueue.offer(blockAuditEvent(n, config.nodeId));
+      // A user block is keyed by user and address (`key`): other nodes learn exactly that block.
+      redis?.blocks.publish(n.subject, n.key, n.until - n.at);
+    };
+    const bruteForce = new BruteForceGuard({
+      counter: redis?.failures ?? new MemoryFailureCounter(),
+      settings: ctx.settings,
+      onBlock,
+      onError: (err) => authLog.warn('counting a failed authentication failed', undefined, err),
+    });
+    await redis?.blocks
+      .listen((subject, value, ms) => bruteForce.learn(subject, value, ms, ctx.now()))
+      .catch((err: unknown) => clusterLog.warn('subscribing to Redis blocks failed', undefined, err));
+    // The authenticator and the sessions are built with the database (app.ts), before the guard
+    // and the reporter exist: they still take them with setters (services/, issue 16).
+    ctx.authenticator.useBruteForce(bruteForce);
+    ctx.sessions.useBruteForce(bruteForce);
+    // One reporter writes the lines and the audit records of every authentication: the gateway's,
+    // forward-auth's, the middleware's and those of the management and compatibility APIs.
+    const reporter = new AuthReporter({
+      log: { auth: authLog, filter: logs.logger('auth.filter'), ratelimit: logs.logger('ratelimit') },
+      settings: ctx.settings,
+      style: config.log.style,
+      onEvent,
+    });
+    ctx.authenticator.useReporter(reporter);
+    const gateway = new Gateway({
+      cache: ctx.cache,
+      settings: ctx.settings,
+      rateLimits: deps.rateLimits,
+      lastUsed,
+      reporter,
+      now: ctx.now,
+      bruteForce,
+    });
+    return { gateway, bruteForce, stop: () => undefined };
+  });
+}
