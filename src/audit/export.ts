@@ -1,5 +1,6 @@
-import { isAuditCategory, type AuditCategory, type AuditRecord } from '../domain/audit.js';
+import { isAuditCategory, type AuditRecord } from '../domain/audit.js';
 import { canonicalJson } from '../domain/audit-chain.js';
+import { AUDIT_RECORD_FIELDS, type AuditField, type AuditRecordViewFields } from '../domain/audit-record.js';
 import type { AuditFilter, AuditPosition } from '../store/audit-repo.js';
 import type { Store } from '../store/store.js';
 
@@ -24,78 +25,22 @@ export function isAuditExportFormat(s: string): s is AuditExportFormat {
   return (AUDIT_EXPORT_FORMATS as readonly string[]).includes(s);
 }
 
-/** Column order of the CSV export; the JSON view uses the same names. */
-export const AUDIT_CSV_COLUMNS = [
-  'seq',
-  'id',
-  'time',
-  'category',
-  'action',
-  'summary',
-  'author',
-  'affectedUser',
-  'tokenId',
-  'tokenDescription',
-  'sourceIp',
-  'proxyIp',
-  'nodeId',
-  'requestId',
-  'method',
-  'endpoint',
-  'outcome',
-  'details',
-  'prevHash',
-  'hash',
-] as const;
+/** Column order of the CSV export; the JSON view uses the same names (src/domain/audit-record.ts). */
+export const AUDIT_CSV_COLUMNS = AUDIT_RECORD_FIELDS.map((f) => f.view) as ReadonlyArray<AuditField['view']>;
 
 /** An audit record as the API, the JSON lines export and `audit list --json` show it. */
-export interface AuditRecordView {
-  seq: number;
-  id: number;
-  /** ISO 8601, UTC, milliseconds. */
-  time: string;
-  category: AuditCategory;
-  action: string;
-  summary: string;
-  author: string;
-  affectedUser: string | null;
-  tokenId: string | null;
-  tokenDescription: string | null;
-  sourceIp: string | null;
-  proxyIp: string | null;
-  nodeId: string | null;
-  requestId: string | null;
-  method: string | null;
-  endpoint: string | null;
-  outcome: string | null;
-  details: Record<string, unknown> | null;
-  prevHash: string;
-  hash: string;
+export type AuditRecordView = AuditRecordViewFields;
+
+/** The field's value in the view: `time` as ISO 8601 UTC with milliseconds. */
+function viewValue(f: AuditField, r: AuditRecord): unknown {
+  const v = r[f.name];
+  return f.kind === 'time' ? new Date(v as number).toISOString() : v;
 }
 
 export function auditRecordView(r: AuditRecord): AuditRecordView {
-  return {
-    seq: r.seq,
-    id: r.id,
-    time: new Date(r.ts).toISOString(),
-    category: r.category,
-    action: r.action,
-    summary: r.summary,
-    author: r.author,
-    affectedUser: r.affectedUser,
-    tokenId: r.tokenId,
-    tokenDescription: r.tokenDescription,
-    sourceIp: r.sourceIp,
-    proxyIp: r.proxyIp,
-    nodeId: r.nodeId,
-    requestId: r.requestId,
-    method: r.method,
-    endpoint: r.endpoint,
-    outcome: r.outcome,
-    details: r.details,
-    prevHash: r.prevHash,
-    hash: r.hash,
-  };
+  const view: Record<string, unknown> = {};
+  for (const f of AUDIT_RECORD_FIELDS) view[f.view] = viewValue(f, r);
+  return view as AuditRecordView;
 }
 
 /** One JSON lines record, with its newline. */
@@ -127,28 +72,10 @@ export function auditCsvHeader(): string {
 
 /** One CSV row, with its CRLF. */
 export function auditCsvRow(r: AuditRecord): string {
-  const cells: Array<string | number | null> = [
-    r.seq,
-    r.id,
-    new Date(r.ts).toISOString(),
-    r.category,
-    r.action,
-    r.summary,
-    r.author,
-    r.affectedUser,
-    r.tokenId,
-    r.tokenDescription,
-    r.sourceIp,
-    r.proxyIp,
-    r.nodeId,
-    r.requestId,
-    r.method,
-    r.endpoint,
-    r.outcome,
-    r.details === null ? null : canonicalJson(r.details),
-    r.prevHash,
-    r.hash,
-  ];
+  const cells = AUDIT_RECORD_FIELDS.map((f): string | number | null => {
+    if (f.kind === 'json') return r[f.name] === null ? null : canonicalJson(r[f.name]);
+    return viewValue(f, r) as string | number | null;
+  });
   return `${cells.map(csvField).join(',')}\r\n`;
 }
 
@@ -268,10 +195,64 @@ const ISO_UTC_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 /** Records written before the chain existed have empty hashes; every other hash is 64 hex digits. */
 const HASH = /^([0-9a-f]{64})?$/;
 
+/** A cell's text without the apostrophe csvField put before formula-like text; null for an empty field. */
+function cellText(c: Cell): string | null {
+  if (c.text === '' && !c.quoted) return null;
+  return c.text.startsWith("'") ? c.text.slice(1) : c.text;
+}
+
+/** One field of a CSV row as the record's value, checked strictly. */
+function parseField(f: AuditField, c: Cell, line: number): unknown {
+  const name = f.view;
+  if (f.kind === 'integer') {
+    const n = Number(c.text);
+    if (c.quoted || !/^(0|[1-9]\d*)$/.test(c.text) || !Number.isSafeInteger(n)) {
+      throw new AuditCsvError(line, `${name} is not an integer: ${JSON.stringify(c.text)}`);
+    }
+    return n;
+  }
+  const text = cellText(c);
+  if (text === null) {
+    if (f.nullable) return null;
+    throw new AuditCsvError(line, `${name} is empty`);
+  }
+  switch (f.kind) {
+    case 'time': {
+      const ts = Date.parse(text);
+      if (!ISO_UTC_MS.test(text) || Number.isNaN(ts)) {
+        throw new AuditCsvError(line, `${name} is not an ISO 8601 UTC time with milliseconds: ${text}`);
+      }
+      return ts;
+    }
+    case 'category':
+      if (!isAuditCategory(text)) throw new AuditCsvError(line, `unknown category ${text}`);
+      return text;
+    case 'json': {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        throw new AuditCsvError(line, `${name} is not JSON`);
+      }
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+        throw new AuditCsvError(line, `${name} is not a JSON object`);
+      }
+      if (canonicalJson(parsed) !== text) throw new AuditCsvError(line, `${name} is not canonical JSON`);
+      return parsed;
+    }
+    case 'hash':
+      if (!HASH.test(text)) throw new AuditCsvError(line, `${name} must be 64 hex digits or empty`);
+      return text;
+    case 'string':
+      return text;
+  }
+}
+
 /**
  * Reads an audit CSV export back into records, strictly: the exact header, 20 fields per row,
  * integers where integers belong, ISO time, a known category, hashes, and details that are canonical
- * JSON objects. Throws AuditCsvError naming the line of the first problem.
+ * JSON objects. Throws AuditCsvError naming the line of the first problem (the first field, in
+ * column order, that is wrong).
  */
 export function parseAuditCsv(text: string): AuditRecord[] {
   const rows = splitCsv(text);
@@ -280,82 +261,13 @@ export function parseAuditCsv(text: string): AuditRecord[] {
     throw new AuditCsvError(1, `the header must be ${AUDIT_CSV_COLUMNS.join(',')}`);
   }
   return rows.map(({ line, cells }) => {
-    if (cells.length !== AUDIT_CSV_COLUMNS.length) {
-      throw new AuditCsvError(line, `${cells.length} fields where ${AUDIT_CSV_COLUMNS.length} belong`);
+    if (cells.length !== AUDIT_RECORD_FIELDS.length) {
+      throw new AuditCsvError(line, `${cells.length} fields where ${AUDIT_RECORD_FIELDS.length} belong`);
     }
-    const cell = (name: (typeof AUDIT_CSV_COLUMNS)[number]): Cell => {
-      const c = cells[AUDIT_CSV_COLUMNS.indexOf(name)];
-      if (!c) throw new AuditCsvError(line, `no ${name}`);
-      return c;
-    };
-    const nullable = (name: (typeof AUDIT_CSV_COLUMNS)[number]): string | null => {
-      const c = cell(name);
-      if (c.text === '' && !c.quoted) return null;
-      return c.text.startsWith("'") ? c.text.slice(1) : c.text;
-    };
-    const required = (name: (typeof AUDIT_CSV_COLUMNS)[number]): string => {
-      const v = nullable(name);
-      if (v === null) throw new AuditCsvError(line, `${name} is empty`);
-      return v;
-    };
-    const integer = (name: 'seq' | 'id'): number => {
-      const c = cell(name);
-      const n = Number(c.text);
-      if (c.quoted || !/^(0|[1-9]\d*)$/.test(c.text) || !Number.isSafeInteger(n)) {
-        throw new AuditCsvError(line, `${name} is not an integer: ${JSON.stringify(c.text)}`);
-      }
-      return n;
-    };
-    const time = required('time');
-    const ts = Date.parse(time);
-    if (!ISO_UTC_MS.test(time) || Number.isNaN(ts)) {
-      throw new AuditCsvError(line, `time is not an ISO 8601 UTC time with milliseconds: ${time}`);
-    }
-    const category = required('category');
-    if (!isAuditCategory(category)) throw new AuditCsvError(line, `unknown category ${category}`);
-    const detailsText = nullable('details');
-    let details: Record<string, unknown> | null = null;
-    if (detailsText !== null) {
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(detailsText);
-      } catch {
-        throw new AuditCsvError(line, 'details is not JSON');
-      }
-      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-        throw new AuditCsvError(line, 'details is not a JSON object');
-      }
-      if (canonicalJson(parsed) !== detailsText) {
-        throw new AuditCsvError(line, 'details is not canonical JSON');
-      }
-      details = parsed as Record<string, unknown>;
-    }
-    const prevHash = required('prevHash');
-    const hash = required('hash');
-    if (!HASH.test(prevHash) || !HASH.test(hash)) {
-      throw new AuditCsvError(line, 'prevHash and hash must be 64 hex digits or empty');
-    }
-    return {
-      id: integer('id'),
-      seq: integer('seq'),
-      ts,
-      category,
-      action: required('action'),
-      summary: required('summary'),
-      author: required('author'),
-      affectedUser: nullable('affectedUser'),
-      tokenId: nullable('tokenId'),
-      tokenDescription: nullable('tokenDescription'),
-      sourceIp: nullable('sourceIp'),
-      proxyIp: nullable('proxyIp'),
-      nodeId: nullable('nodeId'),
-      requestId: nullable('requestId'),
-      method: nullable('method'),
-      endpoint: nullable('endpoint'),
-      outcome: nullable('outcome'),
-      details,
-      prevHash,
-      hash,
-    };
+    const record: Record<string, unknown> = {};
+    AUDIT_RECORD_FIELDS.forEach((f, k) => {
+      record[f.name] = parseField(f, cells[k] as Cell, line);
+    });
+    return record as AuditRecord;
   });
 }

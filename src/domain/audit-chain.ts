@@ -1,5 +1,6 @@
 import { hash } from 'node:crypto';
 import { parsePurgeDetails, type AuditEvent, type PurgeDetails } from './audit.js';
+import { AUDIT_CHAIN_FIELDS, chainKey, type AuditChainFields } from './audit-record.js';
 
 /**
  * Tamper evidence for the audit log: one hash chain over every record. Each record stores
@@ -26,47 +27,49 @@ export function canonicalJson(value: unknown): string {
   return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
 }
 
-/** The hashed content of a record, exactly as stored (details as its stored canonical text). */
-export interface ChainContent {
-  ts: number;
-  category: string;
-  action: string;
-  summary: string;
-  author: string;
-  affectedUser: string | null;
-  tokenId: string | null;
-  tokenDescription: string | null;
-  sourceIp: string | null;
-  proxyIp: string | null;
-  nodeId: string | null;
-  requestId: string | null;
-  method: string | null;
-  endpoint: string | null;
-  outcome: string | null;
-  detailsText: string | null;
-}
+/**
+ * The hashed content of a record, exactly as stored (details as its stored canonical text): the
+ * `inChain` fields of src/domain/audit-record.ts, `details` as `detailsText`.
+ */
+export type ChainContent = AuditChainFields;
+
+/** The hashed fields, in their order, each with its key in ChainContent and in the event. */
+const CHAIN = AUDIT_CHAIN_FIELDS.map((f) => ({ name: f.name, key: chainKey(f), json: f.kind === 'json' }));
+const CHAIN_KEYS = CHAIN.map((f) => f.key);
+
+/** The position of the details' text among the hashed values. */
+const DETAILS_INDEX = CHAIN_KEYS.indexOf('detailsText');
 
 export function chainContent(e: AuditEvent): ChainContent {
-  // Field by field: a rest spread (`{ details, ...rest }`) is several times slower, and this runs
-  // once per audit event.
-  return {
-    ts: e.ts,
-    category: e.category,
-    action: e.action,
-    summary: e.summary,
-    author: e.author,
-    affectedUser: e.affectedUser,
-    tokenId: e.tokenId,
-    tokenDescription: e.tokenDescription,
-    sourceIp: e.sourceIp,
-    proxyIp: e.proxyIp,
-    nodeId: e.nodeId,
-    requestId: e.requestId,
-    method: e.method,
-    endpoint: e.endpoint,
-    outcome: e.outcome,
-    detailsText: e.details === null ? null : canonicalJson(e.details),
-  };
+  const c: Record<string, unknown> = {};
+  for (const f of CHAIN) {
+    const v = e[f.name];
+    c[f.key] = f.json && v !== null ? canonicalJson(v) : v;
+  }
+  return c as ChainContent;
+}
+
+type ChainValue = ChainContent[keyof ChainContent];
+
+/** The hashed values of a record, in their fixed order. */
+export function chainValues(c: ChainContent): ChainValue[] {
+  const values = new Array<ChainValue>(CHAIN.length);
+  for (let i = 0; i < CHAIN.length; i++) values[i] = c[CHAIN_KEYS[i] as keyof ChainContent];
+  return values;
+}
+
+/**
+ * An event's hashed values, in their fixed order, and its details' canonical text: chainValues of
+ * chainContent, without building the content object (appends run it once per event).
+ */
+export function eventChainValues(e: AuditEvent): { values: ChainValue[]; detailsText: string | null } {
+  const values = new Array<ChainValue>(CHAIN.length);
+  for (let i = 0; i < CHAIN.length; i++) {
+    const f = CHAIN[i] as (typeof CHAIN)[number];
+    const v = e[f.name];
+    values[i] = f.json && v !== null ? canonicalJson(v) : (v as ChainValue);
+  }
+  return { values, detailsText: values[DETAILS_INDEX] as string | null };
 }
 
 /**
@@ -74,24 +77,7 @@ export function chainContent(e: AuditEvent): ChainContent {
  * fields serialized (the PostgreSQL insert) reuse this text instead of serializing twice.
  */
 export function chainFieldsJson(c: ChainContent): string {
-  return JSON.stringify([
-    c.ts,
-    c.category,
-    c.action,
-    c.summary,
-    c.author,
-    c.affectedUser,
-    c.tokenId,
-    c.tokenDescription,
-    c.sourceIp,
-    c.proxyIp,
-    c.nodeId,
-    c.requestId,
-    c.method,
-    c.endpoint,
-    c.outcome,
-    c.detailsText,
-  ]);
+  return JSON.stringify(chainValues(c));
 }
 
 /** SHA-256 over the previous hash, a newline and the fields' JSON (see chainFieldsJson). */

@@ -1,10 +1,6 @@
-/** Audit categories and actions. The audit issue extends this list; names are part of the export format. */
-export const AUDIT_CATEGORIES = ['tokens', 'users', 'settings', 'authentication', 'logging'] as const;
-export type AuditCategory = (typeof AUDIT_CATEGORIES)[number];
+import type { AuditEventFields, AuditRecordFields } from './audit-record.js';
 
-export function isAuditCategory(s: string): s is AuditCategory {
-  return (AUDIT_CATEGORIES as readonly string[]).includes(s);
-}
+export { AUDIT_CATEGORIES, isAuditCategory, type AuditCategory } from './audit-record.js';
 
 /**
  * Always-on security events that no change caused. `security.blocked`: a client IP or a user name was
@@ -12,35 +8,18 @@ export function isAuditCategory(s: string): s is AuditCategory {
  */
 export const SECURITY_BLOCKED = 'security.blocked';
 
-/** One audit record, before storage assigns its id. Never holds a secret or a token hash. */
-export interface AuditEvent {
-  ts: number;
-  category: AuditCategory;
-  action: string;
-  summary: string;
-  /** The real authenticated user, `@cli` for the command line, or `anonymous`. */
-  author: string;
-  affectedUser: string | null;
-  tokenId: string | null;
-  tokenDescription: string | null;
-  sourceIp: string | null;
-  proxyIp: string | null;
-  nodeId: string | null;
-  requestId: string | null;
-  method: string | null;
-  endpoint: string | null;
-  outcome: string | null;
-  details: Record<string, unknown> | null;
-}
+/**
+ * One audit record, before storage assigns its id: the fields of src/domain/audit-record.ts that are
+ * `inChain`. Never holds a secret or a token hash. `author` is the real authenticated user, `@cli` for
+ * the command line, or `anonymous`.
+ */
+export type AuditEvent = AuditEventFields;
 
-/** A stored record: the event, its place in the hash chain and its row id. */
-export interface AuditRecord extends AuditEvent {
-  id: number;
-  /** Position in the chain: 1, 2, 3… with no gaps. Newest-first paging uses it. */
-  seq: number;
-  prevHash: string;
-  hash: string;
-}
+/**
+ * A stored record: the event, its place in the hash chain (`seq`: 1, 2, 3… with no gaps, which
+ * newest-first paging uses; `prevHash`, `hash`) and its row id.
+ */
+export type AuditRecord = AuditRecordFields;
 
 /** Where a change came from: who, and the request it arrived in, if any. */
 export interface RequestContext {

@@ -1,8 +1,7 @@
-import type { Kysely, Selectable } from 'kysely';
+import type { Kysely } from 'kysely';
 import { CompiledQuery, sql } from './kysely.js';
 import {
   purgeEvent,
-  type AuditCategory,
   type AuditEvent,
   type AuditRecord,
   type PurgeDetails,
@@ -10,179 +9,36 @@ import {
   type PurgeResult,
 } from '../domain/audit.js';
 import {
-  chainContent,
-  chainFieldsJson,
   chainHash,
+  eventChainValues,
   GENESIS_HASH,
   type ChainRow,
   type ChainStart,
 } from '../domain/audit-chain.js';
 import type { DialectName } from './database.js';
-import type { AuditTable, Database } from './schema.js';
+import type { Database } from './schema.js';
+import { auditSearchQuery, type AuditFilter, type AuditPosition } from './audit-search.js';
 
-/** Filters of the audit search and export. Time bounds are epoch ms, inclusive. */
-export interface AuditFilter {
-  from?: number;
-  to?: number;
-  author?: string;
-  category?: AuditCategory;
-  action?: string;
-  affectedUser?: string;
-  tokenId?: string;
-  /** The client or the proxy IP. */
-  ip?: string;
-  nodeId?: string;
-  /** Case-insensitive text in the summary, the token description, the users or the details. */
-  q?: string;
-}
+import {
+  LINK_FIELDS,
+  PG_APPEND_SQL,
+  SQLITE_ROWS_PER_INSERT,
+  sqliteInsert,
+  storedRecord,
+  toAuditRecord,
+  toChainRow,
+  wellFormedJson,
+  type ChainedEvent,
+} from './audit-rows.js';
 
-/**
- * A place in the search's order (newest first by `ts`, then by `seq`): the last record of a page, to
- * continue after it. Any AuditRecord is one.
- */
-export interface AuditPosition {
-  ts: number;
-  seq: number;
-}
-
-/** A stored row as an AuditRecord (details parsed). */
-export function toAuditRecord(r: Selectable<AuditTable>): AuditRecord {
-  return {
-    id: Number(r.id),
-    seq: Number(r.seq),
-    ts: Number(r.ts),
-    category: r.category as AuditCategory,
-    action: r.action,
-    summary: r.summary,
-    author: r.author,
-    affectedUser: r.affected_user,
-    tokenId: r.token_id,
-    tokenDescription: r.token_description,
-    sourceIp: r.source_ip,
-    proxyIp: r.proxy_ip,
-    nodeId: r.node_id,
-    requestId: r.request_id,
-    method: r.method,
-    endpoint: r.endpoint,
-    outcome: r.outcome,
-    details: r.details === null ? null : (JSON.parse(r.details) as Record<string, unknown>),
-    prevHash: r.prev_hash ?? '',
-    hash: r.hash ?? '',
-  };
-}
-
-/** An event placed in the chain, ready to be written. */
-interface ChainedEvent {
-  event: AuditEvent;
-  detailsText: string | null;
-  /** The hashed fields as JSON (chainFieldsJson). */
-  fieldsJson: string;
-  seq: number;
-  prevHash: string;
-  hash: string;
-}
-
-/** The record an append stored: the same fields toAuditRecord reads back. */
-function storedRecord(r: ChainedEvent, id: number): AuditRecord {
-  const e = r.event;
-  return {
-    id,
-    seq: r.seq,
-    ts: e.ts,
-    category: e.category,
-    action: e.action,
-    summary: e.summary,
-    author: e.author,
-    affectedUser: e.affectedUser,
-    tokenId: e.tokenId,
-    tokenDescription: e.tokenDescription,
-    sourceIp: e.sourceIp,
-    proxyIp: e.proxyIp,
-    nodeId: e.nodeId,
-    requestId: e.requestId,
-    method: e.method,
-    endpoint: e.endpoint,
-    outcome: e.outcome,
-    details: r.detailsText === null ? null : (JSON.parse(r.detailsText) as Record<string, unknown>),
-    prevHash: r.prevHash,
-    hash: r.hash,
-  };
-}
-
-/** The columns an append writes, in the order of its values. */
-const APPEND_COLUMNS = [
-  'ts',
-  'category',
-  'action',
-  'summary',
-  'author',
-  'affected_user',
-  'token_id',
-  'token_description',
-  'source_ip',
-  'proxy_ip',
-  'node_id',
-  'request_id',
-  'method',
-  'endpoint',
-  'outcome',
-  'details',
-  'seq',
-  'prev_hash',
-  'hash',
-] as const;
-
-/**
- * Rows per SQLite INSERT: SQLite binds at most 32766 parameters, 19 per row here. Kysely's SQLite
- * driver prepares every statement anew, and preparing costs about the same per row at any size.
- */
-const SQLITE_ROWS_PER_INSERT = 500;
-
-const SQLITE_ROW_PLACEHOLDER = `(${APPEND_COLUMNS.map(() => '?').join(',')})`;
-const sqliteInsertText = new Map<number, string>();
-
-/** `insert into audit_log (…) values (?,…),(?,…)…` for n rows; the texts are built once. */
-function sqliteInsert(n: number): string {
-  let text = sqliteInsertText.get(n);
-  if (text === undefined) {
-    text = `insert into audit_log (${APPEND_COLUMNS.join(', ')}) values ${new Array<string>(n).fill(SQLITE_ROW_PLACEHOLDER).join(',')}`;
-    // Batches are mostly full; remember the other sizes only while they are few.
-    if (n === SQLITE_ROWS_PER_INSERT || sqliteInsertText.size < 16) sqliteInsertText.set(n, text);
-  }
-  return text;
-}
-
-/** The batch as `[[ts, category, …, seq, prev_hash, hash], …]` in one jsonb parameter. */
-const PG_APPEND_SQL = `insert into audit_log (${APPEND_COLUMNS.join(', ')}) select ${APPEND_COLUMNS.map(
-  (c, k) => (c === 'ts' || c === 'seq' ? `(r->>${k})::bigint` : `r->>${k}`),
-).join(', ')} from jsonb_array_elements($1::jsonb) as t(r) returning id, seq`;
-
-/**
- * JSON.stringify writes a lone UTF-16 surrogate as a `\udXXX` escape, which PostgreSQL's jsonb
- * refuses; sent as a plain parameter it became U+FFFD. Rewrites such escapes to `\ufffd`, so a
- * record stores what it stored before. Escaped backslashes (`\\`) are consumed as pairs.
- */
-function wellFormedJson(json: string): string {
-  if (!/\\ud[89a-f]/.test(json)) return json;
-  return json.replace(/\\(ud[89a-f][0-9a-f]{2}|[^])/g, (m, esc: string) =>
-    esc.length === 5 ? '\\ufffd' : m,
-  );
-}
+export type { AuditFilter, AuditPosition } from './audit-search.js';
+export { toAuditRecord } from './audit-rows.js';
 
 /** Rows per DELETE of a SQLite purge batch. */
 const SQLITE_DELETE_ROWS = 1_000;
 
 /** Advisory lock id of the retention purge ("tgap" in ASCII). */
 const PURGE_LOCK_ID = 0x74676170;
-
-/** The search's order: newest first by time, the chain position breaking ties within a millisecond. */
-function newestFirst<Q extends { orderBy(column: 'ts' | 'seq', direction: 'desc'): Q }>(q: Q): Q {
-  return q.orderBy('ts', 'desc').orderBy('seq', 'desc');
-}
-
-function escapeLike(s: string): string {
-  return s.replace(/[\\%_]/g, (c) => `\\${c}`);
-}
 
 export class AuditRepo {
   constructor(
@@ -206,11 +62,12 @@ export class AuditRepo {
     const rows: ChainedEvent[] = new Array<ChainedEvent>(events.length);
     for (let i = 0; i < events.length; i++) {
       const event = events[i] as AuditEvent;
-      const content = chainContent(event);
-      const fieldsJson = chainFieldsJson(content);
+      const { values, detailsText } = eventChainValues(event);
+      // The same text as chainFieldsJson(chainContent(event)).
+      const fieldsJson = JSON.stringify(values);
       const hash = chainHash(prev, fieldsJson);
       seq++;
-      rows[i] = { event, detailsText: content.detailsText, fieldsJson, seq, prevHash: prev, hash };
+      rows[i] = { event, detailsText, values, fieldsJson, seq, prevHash: prev, hash };
       prev = hash;
     }
     const ids = this.dialect === 'postgres' ? await this.insertPostgres(rows) : await this.insertSqlite(rows);
@@ -227,29 +84,10 @@ export class AuditRepo {
       if (i > 0) await new Promise((resolve) => setImmediate(resolve));
       const chunk = rows.slice(i, i + SQLITE_ROWS_PER_INSERT);
       const params: unknown[] = [];
+      // The hashed values, then the links: the order of APPEND_COLUMNS.
       for (const r of chunk) {
-        const e = r.event;
-        params.push(
-          e.ts,
-          e.category,
-          e.action,
-          e.summary,
-          e.author,
-          e.affectedUser,
-          e.tokenId,
-          e.tokenDescription,
-          e.sourceIp,
-          e.proxyIp,
-          e.nodeId,
-          e.requestId,
-          e.method,
-          e.endpoint,
-          e.outcome,
-          r.detailsText,
-          r.seq,
-          r.prevHash,
-          r.hash,
-        );
+        params.push(...r.values);
+        for (const f of LINK_FIELDS) params.push(r[f.name]);
       }
       const result = await this.db.executeQuery(CompiledQuery.raw(sqliteInsert(chunk.length), params));
       // One statement, one writer, AUTOINCREMENT: the rows got consecutive ids ending at the last one.
@@ -268,8 +106,10 @@ export class AuditRepo {
     const parts: string[] = new Array<string>(rows.length);
     for (let i = 0; i < rows.length; i++) {
       const r = rows[i] as ChainedEvent;
-      // The hashed fields' array, extended by seq, prev_hash and hash (both hex).
-      parts[i] = `${r.fieldsJson.slice(0, -1)},${r.seq},"${r.prevHash}","${r.hash}"]`;
+      // The hashed fields' array, extended by the links (seq, prev_hash and hash).
+      let json = r.fieldsJson.slice(0, -1);
+      for (const f of LINK_FIELDS) json += `,${JSON.stringify(r[f.name])}`;
+      parts[i] = `${json}]`;
     }
     const result = await this.db.executeQuery<{ id: number; seq: number }>(
       CompiledQuery.raw(PG_APPEND_SQL, [wellFormedJson(`[${parts.join(',')}]`)]),
@@ -292,53 +132,15 @@ export class AuditRepo {
 
   /** The search's query, unexecuted: bench/audit.ts compiles it to show the database's plan. */
   searchQuery(filter: AuditFilter, limit: number, after?: AuditPosition) {
-    const ip = filter.ip;
-    if (ip === undefined) return newestFirst(this.filtered(filter, after)).limit(limit);
-    // `source_ip = ip or proxy_ip = ip` makes SQLite collect every match of both indexes and sort
-    // them (it cannot merge two index orders), and a proxy's IP matches every record through it.
-    // The newest `limit` by each index, then the newest `limit` of those, is the same page.
-    const newest = (column: 'source_ip' | 'proxy_ip', alias: string) =>
-      this.db
-        .selectFrom(
-          newestFirst(this.filtered(filter, after).where(column, '=', ip))
-            .limit(limit)
-            .as(alias),
-        )
-        .selectAll();
-    return newestFirst(
-      this.db
-        .selectFrom(newest('source_ip', 'by_source').union(newest('proxy_ip', 'by_proxy')).as('by_ip'))
-        .selectAll(),
-    ).limit(limit);
-  }
-
-  /** The search's filters but the IP, and the paging cursor. */
-  private filtered(filter: AuditFilter, after: AuditPosition | undefined) {
-    let q = this.db.selectFrom('audit_log').selectAll();
-    if (filter.from !== undefined) q = q.where('ts', '>=', filter.from);
-    if (filter.to !== undefined) q = q.where('ts', '<=', filter.to);
-    if (filter.author !== undefined) q = q.where('author', '=', filter.author);
-    if (filter.category !== undefined) q = q.where('category', '=', filter.category);
-    if (filter.action !== undefined) q = q.where('action', '=', filter.action);
-    if (filter.affectedUser !== undefined) q = q.where('affected_user', '=', filter.affectedUser);
-    if (filter.tokenId !== undefined) q = q.where('token_id', '=', filter.tokenId);
-    if (filter.nodeId !== undefined) q = q.where('node_id', '=', filter.nodeId);
-    if (filter.q !== undefined && filter.q.length > 0) {
-      const p = `%${escapeLike(filter.q.toLowerCase())}%`;
-      q = q.where(
-        sql<boolean>`(lower(summary) like ${p} escape '\\' or lower(coalesce(token_description, '')) like ${p} escape '\\' or lower(coalesce(details, '')) like ${p} escape '\\' or lower(author) like ${p} escape '\\' or lower(coalesce(affected_user, '')) like ${p} escape '\\')`,
-      );
-    }
-    if (after !== undefined) {
-      // (ts, seq) < (after.ts, after.seq), spelled so that the `ts` bound alone can use an index.
-      const { ts, seq } = after;
-      q = q.where('ts', '<=', ts).where((eb) => eb.or([eb('ts', '<', ts), eb('seq', '<', seq)]));
-    }
-    return q;
+    return auditSearchQuery(this.db, filter, limit, after);
   }
 
   /** Kept for callers of the first release: the newest records, optionally of one category or token. */
-  async list(q: { limit: number; category?: AuditCategory; tokenId?: string }): Promise<AuditRecord[]> {
+  async list(q: {
+    limit: number;
+    category?: AuditFilter['category'];
+    tokenId?: string;
+  }): Promise<AuditRecord[]> {
     return this.search(
       { ...(q.category ? { category: q.category } : {}), ...(q.tokenId ? { tokenId: q.tokenId } : {}) },
       q.limit,
@@ -354,27 +156,7 @@ export class AuditRepo {
       .orderBy('seq')
       .limit(limit)
       .execute();
-    return rows.map((r) => ({
-      seq: Number(r.seq),
-      prevHash: r.prev_hash ?? '',
-      hash: r.hash ?? '',
-      ts: Number(r.ts),
-      category: r.category,
-      action: r.action,
-      summary: r.summary,
-      author: r.author,
-      affectedUser: r.affected_user,
-      tokenId: r.token_id,
-      tokenDescription: r.token_description,
-      sourceIp: r.source_ip,
-      proxyIp: r.proxy_ip,
-      nodeId: r.node_id,
-      requestId: r.request_id,
-      method: r.method,
-      endpoint: r.endpoint,
-      outcome: r.outcome,
-      detailsText: r.details,
-    }));
+    return rows.map(toChainRow);
   }
 
   async head(): Promise<ChainStart | null> {

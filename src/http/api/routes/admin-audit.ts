@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Type, type Static, type TLiteral } from 'typebox';
+import { Type, type Static, type TLiteral, type TSchema, type TUnsafe } from 'typebox';
 import {
   AUDIT_CSV_COLUMNS,
   AUDIT_EXPORT_FORMATS,
@@ -10,6 +10,11 @@ import {
 } from '../../../audit/export.js';
 import { describePurge, verifyAuditChain } from '../../../audit/verify.js';
 import { AUDIT_CATEGORIES } from '../../../domain/audit.js';
+import {
+  AUDIT_RECORD_FIELDS,
+  type AuditField,
+  type AuditRecordViewFields,
+} from '../../../domain/audit-record.js';
 import { AppError, invalidField } from '../../../domain/errors.js';
 import { parseIp } from '../../../domain/ip-rules.js';
 import { isAdmin } from '../../../domain/permissions.js';
@@ -32,48 +37,27 @@ const Category = Type.Union(literals(AUDIT_CATEGORIES), {
   description: `The area of the event: ${AUDIT_CATEGORIES.join(', ')}.`,
 });
 
+/** A field's schema in the view, from its declaration (src/domain/audit-record.ts). */
+function viewFieldSchema(f: AuditField): TSchema {
+  const { description } = f;
+  switch (f.kind) {
+    case 'integer':
+      return Type.Integer({ description });
+    case 'time':
+      return Type.String({ format: 'date-time', description });
+    case 'category':
+      return Type.Union(literals(AUDIT_CATEGORIES), { description });
+    case 'string':
+    case 'hash':
+      return f.nullable ? Nullable(Type.String(), description) : Type.String({ description });
+    case 'json':
+      return Nullable(Type.Record(Type.String(), Type.Unknown()), description);
+  }
+}
+
 export const AuditRecordView = Type.Object(
-  {
-    seq: Type.Integer({
-      description:
-        'Position in the hash chain: 1, 2, 3… in commit order, without gaps. Breaks ties between records of the same millisecond.',
-    }),
-    id: Type.Integer({ description: 'Row id in the database.' }),
-    time: Type.String({
-      format: 'date-time',
-      description: 'When it happened: ISO 8601, UTC, milliseconds. Lists are ordered by it, newest first.',
-    }),
-    category: Category,
-    action: Type.String({ description: 'What happened, such as `token.created` or `settings.changed`.' }),
-    summary: Type.String({ description: 'One human-readable sentence.' }),
-    author: Type.String({
-      description:
-        'The authenticated user who acted, `@cli` for the command line, or `anonymous` when nobody was authenticated.',
-    }),
-    affectedUser: Nullable(Type.String(), 'The user the event is about.'),
-    tokenId: Nullable(Type.String(), 'The token the event is about (its public id, never the secret).'),
-    tokenDescription: Nullable(Type.String(), "That token's description when the event happened."),
-    sourceIp: Nullable(
-      Type.String(),
-      'The client IP, as far as trusted proxies vouch for it (settings trustedProxies).',
-    ),
-    proxyIp: Nullable(
-      Type.String(),
-      'The trusted proxy or load balancer that connected to tokengate; null for a direct client.',
-    ),
-    nodeId: Nullable(Type.String(), 'The tokengate node that recorded the event.'),
-    requestId: Nullable(Type.String(), 'The request id (the X-Request-Id response header).'),
-    method: Nullable(Type.String(), 'HTTP method of the request.'),
-    endpoint: Nullable(Type.String(), 'The route or path of the request.'),
-    outcome: Nullable(Type.String(), 'The outcome or the reason, such as `success` or `expired`.'),
-    details: Nullable(
-      Type.Record(Type.String(), Type.Unknown()),
-      'Event details, such as old and new setting values, the scope, or the rate limit.',
-    ),
-    prevHash: Type.String({ description: "SHA-256 (hex) of the previous record's hash: the chain link." }),
-    hash: Type.String({
-      description: 'SHA-256 (hex) over prevHash and this record’s canonical content.',
-    }),
+  Object.fromEntries(AUDIT_RECORD_FIELDS.map((f) => [f.view, viewFieldSchema(f)])) as {
+    [K in keyof AuditRecordViewFields]: TUnsafe<AuditRecordViewFields[K]>;
   },
   { $id: 'AuditRecord', description: 'One audit record. It never holds a secret or a token hash.' },
 );
