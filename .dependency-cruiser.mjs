@@ -34,12 +34,14 @@ export default {
       name: 'domain-is-pure',
       comment:
         'src/domain holds the decisions shared by the proxy, forward-auth, the middleware and the API, ' +
-        'and the web client may import it: it imports only src/domain and pure libraries (ipaddr.js; ' +
+        'and the web client may import it: it imports only src/domain and pure libraries (ipaddr.js, typebox; ' +
         'node:crypto for hashing, which is computation, not I/O). No fs/net/http, no fastify, kysely, ' +
         'pg, ioredis, no logging, no store.',
       severity: 'error',
       from: { path: '^src/domain/', pathNot: TEST_FILE },
-      to: { pathNot: ['^src/domain/', '^node_modules/ipaddr\\.js/', '^(node:)?crypto$'] },
+      to: {
+        pathNot: ['^src/domain/', '^node_modules/ipaddr\\.js/', '^node_modules/typebox/', '^(node:)?crypto$'],
+      },
     },
     {
       name: 'store-only-store-and-domain',
