@@ -16,7 +16,7 @@ const BELOW_AUTH_TO_GATEWAY = ['^src/services/authenticator\\.ts$', '^src/audit/
 /** The folders below the edges: none of them may import an edge or start-up. */
 const INNER = '^src/(domain|store|log|services|gateway|audit|cluster|notify|metrics|config)/';
 /** The edges (HTTP servers, the proxy, the embeddable middleware, the CLI) and start-up. */
-const EDGES_AND_STARTUP = ['^src/(http|cli|middleware)/', '^src/(node|app)\\.ts$'];
+const EDGES_AND_STARTUP = ['^src/(http|cli|middleware|main)/', '^src/(node|app)\\.ts$'];
 
 export default {
   forbidden: [

@@ -83,7 +83,7 @@ function valuesFor(d: SettingDefinition): fc.Arbitrary<unknown> {
 }
 
 describe('setting values (properties)', () => {
-  for (const d of SETTING_DEFINITIONS as readonly SettingDefinition[]) {
+  for (const d of SETTING_DEFINITIONS) {
     it(`${d.key}: any JSON value is accepted and round-trips, or refused with a message`, () => {
       const validate = ajv.compile(d.schema);
       fc.assert(
@@ -108,9 +108,7 @@ describe('setting values (properties)', () => {
 
   it('a change to any key either applies or names the key in a problem; it never throws', () => {
     const keyed = fc.oneof(
-      ...(SETTING_DEFINITIONS as readonly SettingDefinition[]).map((d) =>
-        valuesFor(d).map((value) => ({ key: d.key, value })),
-      ),
+      ...SETTING_DEFINITIONS.map((d) => valuesFor(d).map((value) => ({ key: d.key, value }))),
       fc.record({ key: fc.string({ maxLength: 20 }), value: fc.jsonValue({ maxDepth: 2 }) }),
     );
     fc.assert(
@@ -118,7 +116,7 @@ describe('setting values (properties)', () => {
         const change = Object.fromEntries([[key, value]]) as Record<string, unknown>;
         const r = applySettingsChange(defaultSettings(), change);
         if (r.ok) {
-          const def = (SETTING_DEFINITIONS as readonly SettingDefinition[]).find((d) => d.key === key);
+          const def = SETTING_DEFINITIONS.find((d) => d.key === key);
           assert.ok(def, `unknown key ${key} was accepted`);
           const parsed = def.parse(value);
           assert.ok(parsed.ok);
