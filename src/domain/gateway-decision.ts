@@ -2,7 +2,7 @@ import type { Credentials } from './credentials.js';
 import type { IpMatcher } from './ip-rules.js';
 import type { ReadRules } from './read-rules.js';
 import type { Settings } from './settings.js';
-import { claimedUser, decideToken, type TokenDenial } from './token-decision.js';
+import { namedBasicUser, decideToken, type TokenDenial } from './token-decision.js';
 import { claimedPrefix, tokenPrefix } from './token-format.js';
 import type { StoredToken } from './token.js';
 import type { User } from './user.js';
@@ -208,7 +208,7 @@ function decidePresented(i: GatewayInput, p: Presented): GatewayOutcome {
         kind: 'denied',
         status: d.status,
         reason: d.reason,
-        username: claimedUser(p.basicUser, settings) ?? d.token?.user ?? null,
+        username: namedBasicUser(p.basicUser, settings) ?? d.token?.user ?? null,
         token: d.token,
       };
     }

@@ -83,7 +83,7 @@ function namesOwner(basicUser: string, owner: string, s: Settings): boolean {
  * The user a Basic user name sent with a token claims to be, for a denial's log line, audit record and
  * brute-force count: null for Bearer and for a placeholder (x-token-auth, oauth2, ''), which names nobody.
  */
-export function claimedUser(basicUser: string | null, s: Settings): string | null {
+export function namedBasicUser(basicUser: string | null, s: Settings): string | null {
   return basicUser !== null && !isUsernamePlaceholder(basicUser, s['auth.tokenUsernamePlaceholders'])
     ? basicUser
     : null;

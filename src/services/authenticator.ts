@@ -2,7 +2,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { parseAuthorization } from '../domain/credentials.js';
 import { AppError } from '../domain/errors.js';
 import type { Principal } from '../domain/permissions.js';
-import { claimedUser, DENIAL_MESSAGES, decideToken } from '../domain/token-decision.js';
+import { namedBasicUser, DENIAL_MESSAGES, decideToken } from '../domain/token-decision.js';
 import { classify, type GatewayDenial } from '../domain/gateway-decision.js';
 import { hashToken } from '../domain/token-hash.js';
 import { READ_METHODS, type StoredToken } from '../domain/token.js';
@@ -173,7 +173,7 @@ export class ManagementAuthenticator {
     });
     if (presented.kind === 'token') {
       const { basicUser } = presented;
-      const claimed = claimedUser(basicUser, settings);
+      const claimed = namedBasicUser(basicUser, settings);
       return this.byToken(presented.secret, basicUser, claimed, method, clientIp, () => attempt(claimed));
     }
     if (creds.kind === 'other')

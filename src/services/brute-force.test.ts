@@ -6,12 +6,12 @@ import { generateToken } from '../domain/token-format.js';
 import {
   blockRules,
   BruteForceGuard,
-  countedUser,
   ipKey,
   MemoryFailureCounter,
   type BlockNotice,
   type FailedAttempt,
 } from './brute-force.js';
+import { claimedUsername } from '../domain/user.js';
 
 /** A guard over the memory counter with a hand-driven clock and settings. */
 function setup(change: Partial<Settings> = {}, trusted: string[] = [], maxKeys?: number) {
@@ -141,12 +141,12 @@ describe('brute-force tracker', () => {
   });
 
   it('counts nothing per user for names that cannot be users (a token pasted as the name, junk)', () => {
-    assert.equal(countedUser('alice'), 'alice');
-    assert.equal(countedUser('Alice'), 'alice');
-    assert.equal(countedUser('x'.repeat(65)), null);
-    assert.equal(countedUser(null), null);
+    assert.equal(claimedUsername('alice'), 'alice');
+    assert.equal(claimedUsername('Alice'), 'alice');
+    assert.equal(claimedUsername('x'.repeat(65)), null);
+    assert.equal(claimedUsername(null), null);
     const token = generateToken();
-    assert.equal(countedUser(token), null);
+    assert.equal(claimedUsername(token), null);
     const { guard, counter } = setup({ 'bruteForce.userMaxFailures': 1 });
     guard.failed(attempt('192.0.2.1', token), T0);
     assert.equal(counter.size.users, 0);

@@ -144,9 +144,6 @@ export function ipKey(ip: string): string {
   return `${parts.map((p) => p.toString(16)).join(':')}::/64`;
 }
 
-/** A user name worth counting: see {@link claimedUsername}. */
-export const countedUser = claimedUsername;
-
 /** Separates the user name from the client address in a user block's key; in neither a name nor an IP. */
 const USER_KEY_SEPARATOR = '|';
 
@@ -225,7 +222,7 @@ export class BruteForceGuard {
     if (ip) return ip;
     if (this.blocks.user.size === 0 || !this.opts.settings.snapshot.settings['bruteForce.enabled'])
       return null;
-    const user = countedUser(username);
+    const user = claimedUsername(username);
     return user === null ? null : this.blockOf('user', userKey(user, clientIp), now);
   }
 
@@ -238,7 +235,7 @@ export class BruteForceGuard {
     const rules = blockRules(this.opts.settings.snapshot.settings);
     if (!rules) return;
     if (!this.trusted(attempt.clientIp)) this.count('ip', ipKey(attempt.clientIp), rules.ip, attempt, now);
-    const user = countedUser(attempt.username);
+    const user = claimedUsername(attempt.username);
     if (user !== null) this.count('user', userKey(user, attempt.clientIp), rules.user, attempt, now);
   }
 
