@@ -1,6 +1,6 @@
 import type { GatewayDenial, GatewayOutcome } from '../domain/gateway-decision.js';
 import { describeWindow, type RateDecision } from '../domain/rate-limit.js';
-import type { LogStyle } from '../domain/settings.js';
+import type { LogStyle, Settings } from '../domain/settings.js';
 import type { Scope } from '../domain/token.js';
 import type { Block, BlockNotice } from '../services/brute-force.js';
 import { DENIAL_MESSAGES } from '../domain/token-decision.js';
@@ -62,6 +62,11 @@ export function seedCreatedDate(ms: number): string {
   return createdDate(ms)
     .replace(/^(\w{3} \d{1,2}, \d{4}), /, '$1 ')
     .replace(/ UTC$/, '');
+}
+
+/** The style a node writes in: the config file's `log.style` pins it, else the runtime setting decides. */
+export function effectiveLogStyle(pinned: LogStyle | null | undefined, settings: Settings): LogStyle {
+  return pinned ?? settings['log.style'];
 }
 
 /**

@@ -5,6 +5,7 @@ import type { SettingsService } from '../services/settings-service.js';
 import type { AuthEvent } from './gateway.js';
 import {
   AUTHENTICATED_MESSAGE,
+  effectiveLogStyle,
   blockRefusedMessage,
   deniedMessage,
   foundTokenMessage,
@@ -42,7 +43,7 @@ export class AuthReporter {
 
   /** The style lines are written in now. */
   style(): LogStyle {
-    return this.deps.style ?? this.deps.settings.current['log.style'];
+    return effectiveLogStyle(this.deps.style, this.deps.settings.current);
   }
 
   report(e: AuthEvent): void {

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { Config } from '../../config/config.js';
 import { changeContext, changeMessage } from '../../audit/change-lines.js';
 import type { Settings } from '../../domain/settings.js';
-import { SEED_LOGGER_CATEGORIES } from '../../gateway/messages.js';
+import { effectiveLogStyle, SEED_LOGGER_CATEGORIES } from '../../gateway/messages.js';
 import { compileLayout, DEFAULT_PATTERN, jsonLayout } from '../../log/layout.js';
 import type { LogLevel } from '../../log/levels.js';
 import { LogManager } from '../../log/log-manager.js';
@@ -69,7 +69,7 @@ export function followLogSettings(deps: LogSettingsDeps): { stop(): void } {
   const { logs } = deps;
   const apply = (s: Settings): void => {
     logs.setLevels(toManagerLevels(s['log.levels']));
-    logs.setCategories((deps.style ?? s['log.style']) === 'seed' ? SEED_LOGGER_CATEGORIES : {});
+    logs.setCategories(effectiveLogStyle(deps.style, s) === 'seed' ? SEED_LOGGER_CATEGORIES : {});
   };
   apply(deps.settings.current);
   deps.settings.onChange((snap) => apply(snap.settings));
