@@ -1,29 +1,24 @@
 import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
 import { mkdir, mkdtemp, readFile, readdir, rename, rm, rmdir, writeFile } from 'node:fs/promises';
-import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { AUDIT_FILE_NAME, AuditFile } from '../src/audit/audit-file.js';
 import { AuditShipper, createAuditShipper, type AuditOutput } from '../src/audit/shipper.js';
-import { formatSyslog, SyslogOutput, SyslogSender, type SyslogFormat } from '../src/audit/syslog.js';
+import { formatSyslog, SyslogOutput, SyslogSender } from '../src/audit/syslog.js';
 import { ConfigError, loadConfig } from '../src/config/config.js';
 import type { AuditEvent, AuditRecord } from '../src/domain/audit.js';
 import { AuditShippingRepo } from '../src/store/audit-shipping-repo.js';
 import { openDatabase, type DatabaseHandle } from '../src/store/database.js';
 import { Store } from '../src/store/store.js';
+import { CHAIN_FIELD_NAMES, SYSLOG_FORMAT, TcpReceiver } from './support/audit-fixtures.js';
 import { testDatabases } from './support/databases.js';
 
 const T0 = Date.UTC(2026, 2, 1, 12, 0, 0, 5);
 const ME = 'node-a';
 const OTHER = 'node-b';
-const FORMAT: SyslogFormat = {
-  appName: 'tokengate',
-  hostname: 'gw1.example.test',
-  facility: 10,
-  procId: '77',
-};
+const FORMAT = SYSLOG_FORMAT;
 
 let n = 0;
 function event(nodeId: string, extra: Partial<AuditEvent> = {}): AuditEvent {
@@ -58,25 +53,11 @@ function mixed(count: number): AuditEvent[] {
   );
 }
 
+/** The fields of an audit file line: the hashed ones (the time as `time`), with id, seq and the hashes. */
 const FIELDS = [
   'id',
   'seq',
-  'time',
-  'category',
-  'action',
-  'summary',
-  'author',
-  'affectedUser',
-  'tokenId',
-  'tokenDescription',
-  'sourceIp',
-  'proxyIp',
-  'nodeId',
-  'requestId',
-  'method',
-  'endpoint',
-  'outcome',
-  'details',
+  ...CHAIN_FIELD_NAMES.map((f) => (f === 'ts' ? 'time' : f)),
   'prevHash',
   'hash',
 ].sort();
@@ -108,43 +89,6 @@ async function waitFor<T>(get: () => T[] | Promise<T[]>, count: number, what: st
 
 function mine(records: AuditRecord[], nodeId = ME): AuditRecord[] {
   return records.filter((r) => r.nodeId === nodeId);
-}
-
-/** An octet-counted (RFC 6587) syslog receiver on loopback that can be stopped and restarted on its port. */
-class TcpReceiver {
-  readonly messages: string[] = [];
-  private server: Server | undefined;
-  private readonly sockets = new Set<Socket>();
-  port = 0;
-
-  async start(): Promise<void> {
-    const server = createServer((socket) => {
-      this.sockets.add(socket);
-      socket.on('close', () => this.sockets.delete(socket));
-      let buf = Buffer.alloc(0);
-      socket.on('data', (chunk) => {
-        buf = Buffer.concat([buf, chunk]);
-        for (;;) {
-          const sp = buf.indexOf(0x20);
-          if (sp < 0) break;
-          const len = Number(buf.subarray(0, sp).toString('ascii'));
-          if (buf.length < sp + 1 + len) break;
-          this.messages.push(buf.subarray(sp + 1, sp + 1 + len).toString('utf8'));
-          buf = buf.subarray(sp + 1 + len);
-        }
-      });
-    });
-    await new Promise<void>((resolve) => server.listen(this.port, '127.0.0.1', resolve));
-    this.port = (server.address() as AddressInfo).port;
-    this.server = server;
-  }
-
-  async stop(): Promise<void> {
-    for (const s of this.sockets) s.destroy();
-    const server = this.server;
-    this.server = undefined;
-    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
-  }
 }
 
 describe('audit outputs', () => {

@@ -9,27 +9,11 @@ import { compileLayout, DEFAULT_PATTERN } from '../src/log/layout.js';
 import { Metrics } from '../src/metrics/registry.js';
 import { openDatabase } from '../src/store/database.js';
 import { Store } from '../src/store/store.js';
+import { authEvent } from './support/audit-fixtures.js';
 
-function event(i: number): AuditEvent {
-  return {
-    ts: 1_800_000_000_000 + i,
-    category: 'authentication',
-    action: 'auth.success',
-    summary: `event ${i}`,
-    author: 'ann',
-    affectedUser: 'ann',
-    tokenId: 'tok_q',
-    tokenDescription: 'q',
-    sourceIp: '192.0.2.1',
-    proxyIp: null,
-    nodeId: 'n1',
-    requestId: `r${i}`,
-    method: 'GET',
-    endpoint: '/x',
-    outcome: 'success',
-    details: null,
-  };
-}
+/** Queue events carry their own token and address (the writer tests' defaults otherwise). */
+const event = (i: number): AuditEvent =>
+  authEvent(i, { tokenId: 'tok_q', tokenDescription: 'q', sourceIp: '192.0.2.1', details: null });
 
 async function setup(capacity: number) {
   const handle = await openDatabase({ url: ':memory:' });

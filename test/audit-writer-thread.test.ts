@@ -13,6 +13,7 @@ import { silentLogger } from '../src/log/logger.js';
 import { Metrics } from '../src/metrics/registry.js';
 import { openDatabase, type DatabaseHandle } from '../src/store/database.js';
 import { Store } from '../src/store/store.js';
+import { authEvent } from './support/audit-fixtures.js';
 
 /**
  * The audit writer thread (src/audit/writer.ts): on a SQLite file, the queue's appends and the
@@ -22,26 +23,7 @@ import { Store } from '../src/store/store.js';
  * thread dies.
  */
 
-function event(i: number, ts = 1_800_000_000_000 + i): AuditEvent {
-  return {
-    ts,
-    category: 'authentication',
-    action: 'auth.success',
-    summary: `event ${i}`,
-    author: 'ann',
-    affectedUser: 'ann',
-    tokenId: 'tok_w',
-    tokenDescription: 'w',
-    sourceIp: '192.0.2.7',
-    proxyIp: null,
-    nodeId: 'n1',
-    requestId: `r${i}`,
-    method: 'GET',
-    endpoint: '/x',
-    outcome: 'success',
-    details: { n: i },
-  };
-}
+const event = (i: number, ts = 1_800_000_000_000 + i): AuditEvent => authEvent(i, { ts });
 
 const autocheckpoint = async (h: DatabaseHandle): Promise<number> =>
   Number(

@@ -6,10 +6,10 @@ import { after, before, describe, it } from 'node:test';
 import { simpleParser, type AddressObject, type ParsedMail } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
 import type { Config } from '../src/config/config.js';
-import type { Logger } from '../src/log/logger.js';
 import { createNotifier } from '../src/notify/index.js';
 import type { TokenNotice } from '../src/notify/notifier.js';
 import { recordArtifact, recordSecret } from './support/artifacts.js';
+import { collectingLogger, type CollectingLogger } from './support/notify-fixtures.js';
 
 /**
  * The notifier against real receivers on loopback: an SMTP server (the `smtp-server` package) and a
@@ -25,23 +25,6 @@ const FAKE_TOKEN = 'tg_AbCdEfGhIjKlMnOpQrStUvWxYz0123456789';
 recordSecret('password', SMTP_PASSWORD);
 recordSecret('password', HOOK_SECRET);
 recordSecret('token', FAKE_TOKEN);
-
-interface Collected extends Logger {
-  lines: string[];
-}
-
-function collectingLogger(): Collected {
-  const lines: string[] = [];
-  return {
-    lines,
-    info: (m) => lines.push(`INFO ${m}`),
-    warn: (m) => lines.push(`WARN ${m}`),
-    error: (m, err) =>
-      lines.push(
-        `ERROR ${m}${err instanceof Error ? `: ${err.message}` : err === undefined ? '' : ': (error)'}`,
-      ),
-  };
-}
 
 function notice(over: Partial<TokenNotice> = {}): TokenNotice {
   const at = Date.UTC(2026, 3, 26, 14, 0);
@@ -168,8 +151,8 @@ function addresses(a: AddressObject | AddressObject[] | undefined): string[] {
   return list.flatMap((x) => x.value.map((v) => v.address ?? ''));
 }
 
-const logs: Collected[] = [];
-function logger(): Collected {
+const logs: CollectingLogger[] = [];
+function logger(): CollectingLogger {
   const l = collectingLogger();
   logs.push(l);
   return l;

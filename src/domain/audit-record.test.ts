@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { AuditEvent } from './audit.js';
 import { chainContent, chainFieldsJson, eventChainValues, GENESIS_HASH, recordHash } from './audit-chain.js';
+import { CHAIN_FIELD_NAMES } from '../../test/support/audit-fixtures.js';
 import { AUDIT_CHAIN_FIELDS, AUDIT_RECORD_FIELDS } from './audit-record.js';
 
 /**
@@ -82,24 +83,7 @@ describe('audit record fields', () => {
     }
     assert.deepEqual(
       AUDIT_CHAIN_FIELDS.map((f) => f.name),
-      [
-        'ts',
-        'category',
-        'action',
-        'summary',
-        'author',
-        'affectedUser',
-        'tokenId',
-        'tokenDescription',
-        'sourceIp',
-        'proxyIp',
-        'nodeId',
-        'requestId',
-        'method',
-        'endpoint',
-        'outcome',
-        'details',
-      ],
+      CHAIN_FIELD_NAMES,
     );
   });
 });

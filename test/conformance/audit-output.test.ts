@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { mkdir, mkdtemp, readFile, rm, rmdir } from 'node:fs/promises';
-import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { AUDIT_FILE_NAME, AuditFile } from '../../src/audit/audit-file.js';
 import type { AuditOutput } from '../../src/audit/output.js';
-import { SyslogOutput, SyslogSender, type SyslogFormat } from '../../src/audit/syslog.js';
+import { SyslogOutput, SyslogSender } from '../../src/audit/syslog.js';
 import type { AuditRecord } from '../../src/domain/audit.js';
+import { SYSLOG_FORMAT, TcpReceiver } from '../support/audit-fixtures.js';
 
 /**
  * The same AuditOutput contract (src/audit/output.ts) from every output: the audit file
@@ -21,12 +21,7 @@ import type { AuditRecord } from '../../src/domain/audit.js';
  * UDP (RFC 5426) cannot tell a lost datagram: it is exempt from the failure cases, and says so.
  */
 
-const FORMAT: SyslogFormat = {
-  appName: 'tokengate',
-  hostname: 'gw1.example.test',
-  facility: 10,
-  procId: '77',
-};
+const FORMAT = SYSLOG_FORMAT;
 const T0 = Date.UTC(2026, 2, 1, 12, 0, 0, 5);
 
 let seq = 0;
@@ -92,46 +87,6 @@ interface Harness {
   /** The failures the output reported through its onError. */
   errors: string[];
   dispose(): Promise<void>;
-}
-
-/** An octet-counted (RFC 6587) syslog receiver on loopback that can be stopped and started again on its port. */
-class TcpReceiver {
-  readonly messages: string[] = [];
-  private server: Server | undefined;
-  private readonly sockets = new Set<Socket>();
-  port = 0;
-
-  async start(): Promise<void> {
-    const server = createServer((socket) => {
-      this.sockets.add(socket);
-      socket.on('close', () => this.sockets.delete(socket));
-      let buf = Buffer.alloc(0);
-      socket.on('data', (chunk) => {
-        buf = Buffer.concat([buf, chunk]);
-        for (;;) {
-          const sp = buf.indexOf(0x20);
-          if (sp < 0) break;
-          const len = Number(buf.subarray(0, sp).toString('ascii'));
-          if (buf.length < sp + 1 + len) break;
-          this.messages.push(buf.subarray(sp + 1, sp + 1 + len).toString('utf8'));
-          buf = buf.subarray(sp + 1 + len);
-        }
-      });
-    });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.port, '127.0.0.1', resolve);
-    });
-    this.port = (server.address() as AddressInfo).port;
-    this.server = server;
-  }
-
-  async stop(): Promise<void> {
-    for (const s of this.sockets) s.destroy();
-    const server = this.server;
-    this.server = undefined;
-    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
-  }
 }
 
 const collect =

@@ -14,6 +14,7 @@ import type { AuditEvent } from '../../src/domain/audit.js';
 import { openDatabase, type DatabaseHandle } from '../../src/store/database.js';
 import { isDatabaseUnavailable } from '../../src/store/db-errors.js';
 import { Store } from '../../src/store/store.js';
+import { authEvent } from '../support/audit-fixtures.js';
 import { openPostgres, testDatabases } from '../support/databases.js';
 
 /**
@@ -32,6 +33,24 @@ interface Fixture {
 const dbs = await testDatabases();
 const postgres = dbs.find((d) => d.name === 'postgres');
 
+/** Closing a fixture closes its writer, then its database, then removes what it left. */
+function fixture(
+  store: Store,
+  writer: AuditWriter,
+  handle: DatabaseHandle,
+  cleanup = (): void => {},
+): Fixture {
+  return {
+    store,
+    writer,
+    close: async () => {
+      await writer.close();
+      await handle.close();
+      cleanup();
+    },
+  };
+}
+
 async function onSqliteFile(thread: boolean): Promise<Fixture> {
   const dir = mkdtempSync(join(tmpdir(), 'tg-writer-conf-'));
   const handle: DatabaseHandle = await openDatabase({ url: join(dir, 'audit.db') });
@@ -39,15 +58,7 @@ async function onSqliteFile(thread: boolean): Promise<Fixture> {
   const writer = thread
     ? await ThreadAuditWriter.start(handle, (err) => assert.fail(`the writer thread exited: ${err.message}`))
     : storeAuditWriter(store);
-  return {
-    store,
-    writer,
-    close: async () => {
-      await writer.close();
-      await handle.close();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+  return fixture(store, writer, handle, () => rmSync(dir, { recursive: true, force: true }));
 }
 
 const WRITERS: Array<{ name: string; skip: string | false; open: () => Promise<Fixture> }> = [
@@ -58,15 +69,7 @@ const WRITERS: Array<{ name: string; skip: string | false; open: () => Promise<F
     open: async () => {
       const handle = await openPostgres();
       const store = Store.from(handle);
-      const writer = storeAuditWriter(store);
-      return {
-        store,
-        writer,
-        close: async () => {
-          await writer.close();
-          await handle.close();
-        },
-      };
+      return fixture(store, storeAuditWriter(store), handle);
     },
   },
   { name: 'worker thread, SQLite file', skip: false, open: () => onSqliteFile(true) },
@@ -75,25 +78,7 @@ const WRITERS: Array<{ name: string; skip: string | false; open: () => Promise<F
 const T0 = Date.UTC(2026, 0, 1);
 
 function event(i: number, extra: Partial<AuditEvent> = {}): AuditEvent {
-  return {
-    ts: T0 + i,
-    category: 'authentication',
-    action: 'auth.success',
-    summary: `event ${i}`,
-    author: 'ann',
-    affectedUser: 'ann',
-    tokenId: 'tok_w',
-    tokenDescription: 'w',
-    sourceIp: '192.0.2.7',
-    proxyIp: null,
-    nodeId: 'n1',
-    requestId: `r${i}`,
-    method: 'GET',
-    endpoint: '/x',
-    outcome: 'success',
-    details: { n: i },
-    ...extra,
-  };
+  return authEvent(i, { ts: T0 + i, ...extra });
 }
 
 const batch = (from: number, n: number): AuditEvent[] => Array.from({ length: n }, (_, i) => event(from + i));

@@ -10,6 +10,7 @@ import { emailChannel } from '../../src/notify/email.js';
 import type { TokenNotice } from '../../src/notify/notifier.js';
 import { webhookChannel } from '../../src/notify/webhook.js';
 import { recordArtifact, recordSecret } from '../support/artifacts.js';
+import { collectingLogger, type CollectingLogger } from '../support/notify-fixtures.js';
 
 /**
  * The same Channel contract (src/notify/channel.ts) from both channels: e-mail over SMTP
@@ -56,19 +57,7 @@ interface Harness {
   dispose(): Promise<void>;
 }
 
-interface Lines extends Logger {
-  lines: string[];
-}
-
-function logger(): Lines {
-  const lines: string[] = [];
-  return {
-    lines,
-    info: (m) => lines.push(`INFO ${m}`),
-    warn: (m) => lines.push(`WARN ${m}`),
-    error: (m, err) => lines.push(`ERROR ${m}${err instanceof Error ? `: ${err.message}` : ''}`),
-  };
-}
+const logger = collectingLogger;
 
 /** The value after `label` in the e-mail's token lines (src/notify/messages.ts). */
 function line(text: string, label: string): string {
@@ -79,6 +68,38 @@ function line(text: string, label: string): string {
 function addresses(a: AddressObject | AddressObject[] | undefined): string[] {
   const list = Array.isArray(a) ? a : a ? [a] : [];
   return list.flatMap((x) => x.value.map((v) => v.address ?? ''));
+}
+
+/** A harness around a channel and its receiver; `closeServer` runs once, on the first stop. */
+function harness(
+  channel: Channel,
+  received: Received[],
+  attempts: () => number,
+  h: { answer: (n: number) => Answer },
+  closeServer: () => Promise<void>,
+): Harness {
+  let stopped = false;
+  const stop = async (): Promise<void> => {
+    if (stopped) return;
+    stopped = true;
+    await closeServer();
+  };
+  return {
+    channel,
+    received,
+    attempts,
+    get answer() {
+      return h.answer;
+    },
+    set answer(f) {
+      h.answer = f;
+    },
+    stop,
+    dispose: async () => {
+      await channel.close();
+      await stop();
+    },
+  };
 }
 
 async function emailHarness(log: Logger): Promise<Harness> {
@@ -140,28 +161,13 @@ async function emailHarness(log: Logger): Promise<Harness> {
     log,
     { backoffMs: 1 },
   );
-  let stopped = false;
-  const stop = async (): Promise<void> => {
-    if (stopped) return;
-    stopped = true;
-    await new Promise<void>((r) => server.close(() => r()));
-  };
-  return {
+  return harness(
     channel,
     received,
-    attempts: () => attempts,
-    get answer() {
-      return h.answer;
-    },
-    set answer(f) {
-      h.answer = f;
-    },
-    stop,
-    dispose: async () => {
-      await channel.close();
-      await stop();
-    },
-  };
+    () => attempts,
+    h,
+    () => new Promise<void>((r) => server.close(() => r())),
+  );
 }
 
 async function webhookHarness(log: Logger): Promise<Harness> {
@@ -201,29 +207,16 @@ async function webhookHarness(log: Logger): Promise<Harness> {
     backoffMs: 1,
     now: Date.now,
   });
-  let stopped = false;
-  const stop = async (): Promise<void> => {
-    if (stopped) return;
-    stopped = true;
-    server.closeAllConnections();
-    await new Promise<void>((r) => server.close(() => r()));
-  };
-  return {
+  return harness(
     channel,
     received,
-    attempts: () => attempts,
-    get answer() {
-      return h.answer;
+    () => attempts,
+    h,
+    () => {
+      server.closeAllConnections();
+      return new Promise<void>((r) => server.close(() => r()));
     },
-    set answer(f) {
-      h.answer = f;
-    },
-    stop,
-    dispose: async () => {
-      await channel.close();
-      await stop();
-    },
-  };
+  );
 }
 
 const CHANNELS: Array<{ name: string; open: (log: Logger) => Promise<Harness> }> = [
@@ -250,7 +243,7 @@ function assertNoSecret(text: string, where: string): void {
 
 for (const c of CHANNELS) {
   describe(`notification channel conformance: ${c.name}`, () => {
-    let log: Lines;
+    let log: CollectingLogger;
     let h: Harness;
     beforeEach(async () => {
       log = logger();

@@ -1,0 +1,99 @@
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import type { SyslogFormat } from '../../src/audit/syslog.js';
+import type { AuditEvent } from '../../src/domain/audit.js';
+
+/**
+ * Shared audit test fixtures: the syslog header the output tests send with, an `auth.success` event
+ * for the writer and queue tests, the chain fields in their hashed order, and a loopback syslog
+ * receiver over TCP.
+ */
+
+export const SYSLOG_FORMAT: SyslogFormat = {
+  appName: 'tokengate',
+  hostname: 'gw1.example.test',
+  facility: 10,
+  procId: '77',
+};
+
+/** The hashed fields of a record, in the chain order (src/domain/audit-chain.ts). */
+export const CHAIN_FIELD_NAMES: readonly string[] = [
+  'ts',
+  'category',
+  'action',
+  'summary',
+  'author',
+  'affectedUser',
+  'tokenId',
+  'tokenDescription',
+  'sourceIp',
+  'proxyIp',
+  'nodeId',
+  'requestId',
+  'method',
+  'endpoint',
+  'outcome',
+  'details',
+];
+
+/** The i-th `auth.success` event (summary `event i`), as the writer and queue tests append it. */
+export function authEvent(i: number, extra: Partial<AuditEvent> = {}): AuditEvent {
+  return {
+    ts: 1_800_000_000_000 + i,
+    category: 'authentication',
+    action: 'auth.success',
+    summary: `event ${i}`,
+    author: 'ann',
+    affectedUser: 'ann',
+    tokenId: 'tok_w',
+    tokenDescription: 'w',
+    sourceIp: '192.0.2.7',
+    proxyIp: null,
+    nodeId: 'n1',
+    requestId: `r${i}`,
+    method: 'GET',
+    endpoint: '/x',
+    outcome: 'success',
+    details: { n: i },
+    ...extra,
+  };
+}
+
+/** An octet-counted (RFC 6587) syslog receiver on loopback that can be stopped and started again on its port. */
+export class TcpReceiver {
+  readonly messages: string[] = [];
+  private server: Server | undefined;
+  private readonly sockets = new Set<Socket>();
+  port = 0;
+
+  async start(): Promise<void> {
+    const server = createServer((socket) => {
+      this.sockets.add(socket);
+      socket.on('close', () => this.sockets.delete(socket));
+      let buf = Buffer.alloc(0);
+      socket.on('data', (chunk) => {
+        buf = Buffer.concat([buf, chunk]);
+        for (;;) {
+          const sp = buf.indexOf(0x20);
+          if (sp < 0) break;
+          const len = Number(buf.subarray(0, sp).toString('ascii'));
+          if (buf.length < sp + 1 + len) break;
+          this.messages.push(buf.subarray(sp + 1, sp + 1 + len).toString('utf8'));
+          buf = buf.subarray(sp + 1 + len);
+        }
+      });
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.port, '127.0.0.1', resolve);
+    });
+    this.port = (server.address() as AddressInfo).port;
+    this.server = server;
+  }
+
+  async stop(): Promise<void> {
+    for (const s of this.sockets) s.destroy();
+    const server = this.server;
+    this.server = undefined;
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+}
