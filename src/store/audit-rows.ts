@@ -74,20 +74,38 @@ export interface ChainedEvent {
   hash: string;
 }
 
-/** The record an append stored: the same fields toAuditRecord reads back. */
+/**
+ * The record an append stored: the same fields toAuditRecord reads back, in the declaration's order.
+ * Written out rather than looped over the declaration: appends build one per event, and an object
+ * filled key by key from a list is several times slower. The compiler holds the literal to
+ * AuditRecord, which derives from the declaration, so a field added there is an error here until
+ * it is written.
+ */
 export function storedRecord(r: ChainedEvent, id: number): AuditRecord {
-  const record: Record<string, unknown> = {};
-  for (const f of AUDIT_RECORD_FIELDS) {
-    if (f.inChain) {
-      record[f.name] =
-        f.kind !== 'json'
-          ? r.event[f.name]
-          : r.detailsText === null
-            ? null
-            : (JSON.parse(r.detailsText) as unknown);
-    } else record[f.name] = f.generated ? id : r[f.name];
-  }
-  return record as AuditRecord;
+  const e = r.event;
+  const record: AuditRecord = {
+    seq: r.seq,
+    id,
+    ts: e.ts,
+    category: e.category,
+    action: e.action,
+    summary: e.summary,
+    author: e.author,
+    affectedUser: e.affectedUser,
+    tokenId: e.tokenId,
+    tokenDescription: e.tokenDescription,
+    sourceIp: e.sourceIp,
+    proxyIp: e.proxyIp,
+    nodeId: e.nodeId,
+    requestId: e.requestId,
+    method: e.method,
+    endpoint: e.endpoint,
+    outcome: e.outcome,
+    details: r.detailsText === null ? null : (JSON.parse(r.detailsText) as AuditRecord['details']),
+    prevHash: r.prevHash,
+    hash: r.hash,
+  };
+  return record;
 }
 
 /** The columns an append writes, in the order of its values: the hashed fields, then the links. */
