@@ -12,10 +12,16 @@ import type { AuditEvent, AuditRecord } from '../src/domain/audit.js';
 import { AuditShippingRepo } from '../src/store/audit-shipping-repo.js';
 import { openDatabase, type DatabaseHandle } from '../src/store/database.js';
 import { Store } from '../src/store/store.js';
-import { CHAIN_FIELD_NAMES, SYSLOG_FORMAT, TcpReceiver } from './support/audit-fixtures.js';
+import {
+  CHAIN_FIELD_NAMES,
+  OUTPUT_T0,
+  SYSLOG_FORMAT,
+  TcpReceiver,
+  tokenCreatedEvent,
+} from './support/audit-fixtures.js';
 import { testDatabases } from './support/databases.js';
 
-const T0 = Date.UTC(2026, 2, 1, 12, 0, 0, 5);
+const T0 = OUTPUT_T0;
 const ME = 'node-a';
 const OTHER = 'node-b';
 const FORMAT = SYSLOG_FORMAT;
@@ -23,25 +29,7 @@ const FORMAT = SYSLOG_FORMAT;
 let n = 0;
 function event(nodeId: string, extra: Partial<AuditEvent> = {}): AuditEvent {
   n++;
-  return {
-    ts: T0 + n,
-    category: 'tokens',
-    action: 'token.created',
-    summary: `alice created token "t${n}" for bob`,
-    author: 'alice',
-    affectedUser: 'bob',
-    tokenId: `tok_${n}`,
-    tokenDescription: `t${n} ünïcode`,
-    sourceIp: '203.0.113.7',
-    proxyIp: '10.0.0.2',
-    nodeId,
-    requestId: `req-${n}`,
-    method: 'POST',
-    endpoint: '/_tokengate/api/v1/tokens',
-    outcome: 'success',
-    details: { scope: 'read', nested: { list: [1, 2], n } },
-    ...extra,
-  };
+  return tokenCreatedEvent(n, nodeId, { details: { scope: 'read', nested: { list: [1, 2], n } }, ...extra });
 }
 
 /** Interleaved events of this node and another; every third is the other node's. */

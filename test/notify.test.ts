@@ -3,13 +3,17 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { simpleParser, type AddressObject, type ParsedMail } from 'mailparser';
-import { SMTPServer } from 'smtp-server';
+import type { AddressObject } from 'mailparser';
 import type { Config } from '../src/config/config.js';
 import { createNotifier } from '../src/notify/index.js';
 import type { TokenNotice } from '../src/notify/notifier.js';
 import { recordArtifact, recordSecret } from './support/artifacts.js';
-import { collectingLogger, type CollectingLogger } from './support/notify-fixtures.js';
+import {
+  collectingLogger,
+  startSmtp,
+  type CollectingLogger,
+  type SmtpListener,
+} from './support/notify-fixtures.js';
 
 /**
  * The notifier against real receivers on loopback: an SMTP server (the `smtp-server` package) and a
@@ -37,54 +41,8 @@ function notice(over: Partial<TokenNotice> = {}): TokenNotice {
   };
 }
 
-interface Smtp {
-  port: number;
-  mails: ParsedMail[];
-  raw: string[];
-  logins: string[];
-  close(): Promise<void>;
-}
-
-async function startSmtp(): Promise<Smtp> {
-  const mails: ParsedMail[] = [];
-  const raw: string[] = [];
-  const logins: string[] = [];
-  const server = new SMTPServer({
-    // Plain SMTP on loopback: no certificate to trust, so no STARTTLS.
-    disabledCommands: ['STARTTLS'],
-    allowInsecureAuth: true,
-    authOptional: true,
-    logger: false,
-    onAuth(auth, _session, cb) {
-      if (auth.username === SMTP_USER && auth.password === SMTP_PASSWORD) {
-        logins.push(auth.username ?? '');
-        cb(null, { user: auth.username });
-      } else cb(new Error('Invalid username or password'));
-    },
-    onData(stream, _session, cb) {
-      const chunks: Buffer[] = [];
-      stream.on('data', (c: Buffer) => chunks.push(c));
-      stream.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        raw.push(text);
-        simpleParser(text)
-          .then((m) => {
-            mails.push(m);
-            cb();
-          })
-          .catch((err: unknown) => cb(err as Error));
-      });
-    },
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return {
-    port: (server.server.address() as AddressInfo).port,
-    mails,
-    raw,
-    logins,
-    close: () => new Promise<void>((r) => server.close(() => r())),
-  };
-}
+/** The SMTP server the notifier is configured for. */
+const smtpServer = (): Promise<SmtpListener> => startSmtp(SMTP_USER, SMTP_PASSWORD);
 
 interface Hit {
   at: number;
@@ -164,9 +122,9 @@ function assertNoSecret(text: string, where: string): void {
 }
 
 describe('notifications: e-mail over SMTP', () => {
-  let smtp: Smtp;
+  let smtp: SmtpListener;
   before(async () => {
-    smtp = await startSmtp();
+    smtp = await smtpServer();
   });
   after(async () => {
     for (const [i, m] of smtp.raw.entries()) recordArtifact('log', `notify.test e-mail ${i}`, m);
@@ -256,7 +214,7 @@ describe('notifications: e-mail over SMTP', () => {
 
   it('a mail server that is away is retried, then given up and logged', async () => {
     const log = logger();
-    const closed = await startSmtp();
+    const closed = await smtpServer();
     await closed.close();
     const n = createNotifier({ smtp: smtpConfig(closed.port), webhook: null }, log, { backoffMs: 10 });
     await n.notify(notice());

@@ -8,7 +8,7 @@ import { AUDIT_FILE_NAME, AuditFile } from '../../src/audit/audit-file.js';
 import type { AuditOutput } from '../../src/audit/output.js';
 import { SyslogOutput, SyslogSender } from '../../src/audit/syslog.js';
 import type { AuditRecord } from '../../src/domain/audit.js';
-import { SYSLOG_FORMAT, TcpReceiver } from '../support/audit-fixtures.js';
+import { SYSLOG_FORMAT, TcpReceiver, tokenCreatedEvent } from '../support/audit-fixtures.js';
 
 /**
  * The same AuditOutput contract (src/audit/output.ts) from every output: the audit file
@@ -22,7 +22,6 @@ import { SYSLOG_FORMAT, TcpReceiver } from '../support/audit-fixtures.js';
  */
 
 const FORMAT = SYSLOG_FORMAT;
-const T0 = Date.UTC(2026, 2, 1, 12, 0, 0, 5);
 
 let seq = 0;
 function record(extra: Partial<AuditRecord> = {}): AuditRecord {
@@ -30,22 +29,7 @@ function record(extra: Partial<AuditRecord> = {}): AuditRecord {
   return {
     id: seq,
     seq,
-    ts: T0 + seq,
-    category: 'tokens',
-    action: 'token.created',
-    summary: `alice created token "t${seq}" for bob`,
-    author: 'alice',
-    affectedUser: 'bob',
-    tokenId: `tok_${seq}`,
-    tokenDescription: `t${seq} ünïcode`,
-    sourceIp: '203.0.113.7',
-    proxyIp: '10.0.0.2',
-    nodeId: 'node-a',
-    requestId: `req-${seq}`,
-    method: 'POST',
-    endpoint: '/_tokengate/api/v1/tokens',
-    outcome: 'success',
-    details: { scope: 'read' },
+    ...tokenCreatedEvent(seq, 'node-a'),
     prevHash: (seq - 1).toString(16).padStart(64, '0'),
     hash: seq.toString(16).padStart(64, '0'),
     ...extra,

@@ -2,15 +2,19 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { simpleParser, type AddressObject } from 'mailparser';
-import { SMTPServer } from 'smtp-server';
+import type { AddressObject } from 'mailparser';
 import type { Logger } from '../../src/log/logger.js';
 import type { Channel } from '../../src/notify/channel.js';
 import { emailChannel } from '../../src/notify/email.js';
 import type { TokenNotice } from '../../src/notify/notifier.js';
 import { webhookChannel } from '../../src/notify/webhook.js';
 import { recordArtifact, recordSecret } from '../support/artifacts.js';
-import { collectingLogger, type CollectingLogger } from '../support/notify-fixtures.js';
+import {
+  collectingLogger,
+  startSmtp,
+  type CollectingLogger,
+  type SmtpAnswer,
+} from '../support/notify-fixtures.js';
 
 /**
  * The same Channel contract (src/notify/channel.ts) from both channels: e-mail over SMTP
@@ -29,7 +33,7 @@ recordSecret('password', HOOK_SECRET);
 const SECRETS = [SMTP_PASSWORD, HOOK_SECRET];
 
 /** How the receiver answers the n-th attempt (0-based). */
-type Answer = 'ok' | 'try-later' | 'refuse';
+type Answer = SmtpAnswer;
 
 /** The facts of a notice that every channel's message carries. */
 interface Facts {
@@ -103,52 +107,22 @@ function harness(
 }
 
 async function emailHarness(log: Logger): Promise<Harness> {
-  let attempts = 0;
   const received: Received[] = [];
-  const h = { answer: (_n: number): Answer => 'ok' };
-  const server = new SMTPServer({
-    disabledCommands: ['STARTTLS'],
-    allowInsecureAuth: true,
-    authOptional: true,
-    logger: false,
-    onAuth(auth, _session, cb) {
-      if (auth.username === SMTP_USER && auth.password === SMTP_PASSWORD) cb(null, { user: auth.username });
-      else cb(new Error('Invalid username or password'));
-    },
-    onData(stream, _session, cb) {
-      const n = attempts++;
-      const chunks: Buffer[] = [];
-      stream.on('data', (c: Buffer) => chunks.push(c));
-      stream.on('end', () => {
-        const answer = h.answer(n);
-        if (answer !== 'ok') {
-          const code = answer === 'try-later' ? 451 : 550;
-          cb(Object.assign(new Error(`${code} not now`), { responseCode: code }));
-          return;
-        }
-        const raw = Buffer.concat(chunks).toString('utf8');
-        simpleParser(raw)
-          .then((mail) => {
-            const text = mail.text ?? '';
-            const event = mail.headers.get('x-tokengate-event');
-            received.push({
-              raw,
-              facts: {
-                kind: typeof event === 'string' ? event : '',
-                tokenId: line(text, 'Id'),
-                description: line(text, 'Token'),
-                scope: line(text, 'Scope'),
-                to: addresses(mail.to).join(','),
-              },
-            });
-            cb();
-          })
-          .catch((err: unknown) => cb(err as Error));
-      });
-    },
+  const smtp = await startSmtp(SMTP_USER, SMTP_PASSWORD, (mail, raw) => {
+    const text = mail.text ?? '';
+    const event = mail.headers.get('x-tokengate-event');
+    received.push({
+      raw,
+      facts: {
+        kind: typeof event === 'string' ? event : '',
+        tokenId: line(text, 'Id'),
+        description: line(text, 'Token'),
+        scope: line(text, 'Scope'),
+        to: addresses(mail.to).join(','),
+      },
+    });
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.server.address() as AddressInfo).port;
+  const port = smtp.port;
   const channel = emailChannel(
     {
       host: '127.0.0.1',
@@ -161,13 +135,7 @@ async function emailHarness(log: Logger): Promise<Harness> {
     log,
     { backoffMs: 1 },
   );
-  return harness(
-    channel,
-    received,
-    () => attempts,
-    h,
-    () => new Promise<void>((r) => server.close(() => r())),
-  );
+  return harness(channel, received, smtp.attempts, smtp, smtp.close);
 }
 
 async function webhookHarness(log: Logger): Promise<Harness> {

@@ -58,6 +58,32 @@ export function authEvent(i: number, extra: Partial<AuditEvent> = {}): AuditEven
   };
 }
 
+/** The time of the output tests' first event. */
+export const OUTPUT_T0 = Date.UTC(2026, 2, 1, 12, 0, 0, 5);
+
+/** The n-th `token.created` event of the output tests (alice creates token `tok_n` for bob). */
+export function tokenCreatedEvent(n: number, nodeId: string, extra: Partial<AuditEvent> = {}): AuditEvent {
+  return {
+    ts: OUTPUT_T0 + n,
+    category: 'tokens',
+    action: 'token.created',
+    summary: `alice created token "t${n}" for bob`,
+    author: 'alice',
+    affectedUser: 'bob',
+    tokenId: `tok_${n}`,
+    tokenDescription: `t${n} ünïcode`,
+    sourceIp: '203.0.113.7',
+    proxyIp: '10.0.0.2',
+    nodeId,
+    requestId: `req-${n}`,
+    method: 'POST',
+    endpoint: '/_tokengate/api/v1/tokens',
+    outcome: 'success',
+    details: { scope: 'read' },
+    ...extra,
+  };
+}
+
 /** An octet-counted (RFC 6587) syslog receiver on loopback that can be stopped and started again on its port. */
 export class TcpReceiver {
   readonly messages: string[] = [];
