@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { createSocket } from 'node:dgram';
 import { mkdir, mkdtemp, readFile, readdir, rename, rm, rmdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +14,7 @@ import { Store } from '../src/store/store.js';
 import {
   CHAIN_FIELD_NAMES,
   OUTPUT_T0,
+  startUdpReceiver,
   SYSLOG_FORMAT,
   TcpReceiver,
   tokenCreatedEvent,
@@ -240,11 +240,9 @@ describe('audit outputs', () => {
   });
 
   it("sends this node's records as RFC 5424 datagrams to a UDP receiver", async () => {
-    const server = createSocket('udp4');
-    const got: string[] = [];
-    server.on('message', (m) => got.push(m.toString('utf8')));
-    await new Promise<void>((resolve) => server.bind(0, '127.0.0.1', resolve));
-    const sender = new SyslogSender({ transport: 'udp', host: '127.0.0.1', port: server.address().port });
+    const server = await startUdpReceiver();
+    const got = server.messages;
+    const sender = new SyslogSender({ transport: 'udp', host: '127.0.0.1', port: server.port });
     const shipper = new AuditShipper({
       repo,
       nodeId: ME,
@@ -270,7 +268,7 @@ describe('audit outputs', () => {
       assert.deepEqual(await shipper.shipNow(), { syslog: 0 });
     } finally {
       await shipper.stop();
-      server.close();
+      await server.close();
     }
     assert.deepEqual(errors, []);
   });
@@ -362,10 +360,8 @@ describe('audit outputs', () => {
   });
 
   it('createAuditShipper builds the outputs the configuration enables', async () => {
-    const server = createSocket('udp4');
-    const got: string[] = [];
-    server.on('message', (m) => got.push(m.toString('utf8')));
-    await new Promise<void>((resolve) => server.bind(0, '127.0.0.1', resolve));
+    const server = await startUdpReceiver();
+    const got = server.messages;
     const configPath = join(dir, 'tokengate.yaml');
     await writeFile(
       configPath,
@@ -374,7 +370,7 @@ describe('audit outputs', () => {
         'nodeId: node-a',
         'audit:',
         '  file: { enabled: true }',
-        `  syslog: { enabled: true, host: 127.0.0.1, port: ${server.address().port}, facility: 4 }`,
+        `  syslog: { enabled: true, host: 127.0.0.1, port: ${server.port}, facility: 4 }`,
       ].join('\n'),
     );
     const config = loadConfig({ config: configPath }, {});
@@ -392,7 +388,7 @@ describe('audit outputs', () => {
         assert.match(m, /^<37>1 \S+ \S+ tokengate \d+ token\.created \[tokengate@32473 /);
     } finally {
       await shipper?.stop();
-      server.close();
+      await server.close();
     }
     assert.equal(createAuditShipper(loadConfig({ dataDir: dir }, {}), handle.db), null);
   });

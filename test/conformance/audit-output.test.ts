@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { mkdir, mkdtemp, readFile, rm, rmdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,7 +7,12 @@ import { AUDIT_FILE_NAME, AuditFile } from '../../src/audit/audit-file.js';
 import type { AuditOutput } from '../../src/audit/output.js';
 import { SyslogOutput, SyslogSender } from '../../src/audit/syslog.js';
 import type { AuditRecord } from '../../src/domain/audit.js';
-import { SYSLOG_FORMAT, TcpReceiver, tokenCreatedEvent } from '../support/audit-fixtures.js';
+import {
+  startUdpReceiver,
+  SYSLOG_FORMAT,
+  TcpReceiver,
+  tokenCreatedEvent,
+} from '../support/audit-fixtures.js';
 
 /**
  * The same AuditOutput contract (src/audit/output.ts) from every output: the audit file
@@ -153,21 +157,18 @@ const OUTPUTS: Array<{ name: string; open: (dir: string) => Promise<Harness> }> 
   {
     name: 'syslog over UDP',
     open: async () => {
-      const messages: string[] = [];
-      const socket: UdpSocket = createSocket('udp4');
-      socket.on('message', (m) => messages.push(m.toString('utf8')));
-      await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
-      const sender = new SyslogSender({ transport: 'udp', host: '127.0.0.1', port: socket.address().port });
+      const receiver = await startUdpReceiver();
+      const sender = new SyslogSender({ transport: 'udp', host: '127.0.0.1', port: receiver.port });
       const output = new SyslogOutput(sender, FORMAT);
       return {
         output,
         errors: [],
-        received: () => Promise.resolve(messages.map(fromSyslog)),
+        received: () => Promise.resolve(receiver.messages.map(fromSyslog)),
         breakIt: null,
         heal: () => Promise.resolve(),
         dispose: async () => {
           await output.close();
-          await new Promise<void>((resolve) => socket.close(() => resolve()));
+          await receiver.close();
         },
       };
     },

@@ -1,3 +1,4 @@
+import { createSocket } from 'node:dgram';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import type { SyslogFormat } from '../../src/audit/syslog.js';
 import type { AuditEvent } from '../../src/domain/audit.js';
@@ -122,4 +123,23 @@ export class TcpReceiver {
     this.server = undefined;
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
   }
+}
+
+/** A syslog receiver over UDP (RFC 5426) on loopback: each datagram is one message. */
+export interface UdpReceiver {
+  port: number;
+  readonly messages: string[];
+  close(): Promise<void>;
+}
+
+export async function startUdpReceiver(): Promise<UdpReceiver> {
+  const messages: string[] = [];
+  const socket = createSocket('udp4');
+  socket.on('message', (m) => messages.push(m.toString('utf8')));
+  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+  return {
+    port: socket.address().port,
+    messages,
+    close: () => new Promise<void>((resolve) => socket.close(() => resolve())),
+  };
 }
