@@ -17,6 +17,7 @@ import {
   startUdpReceiver,
   SYSLOG_FORMAT,
   TcpReceiver,
+  tcpSyslogSender,
   tokenCreatedEvent,
 } from './support/audit-fixtures.js';
 import { testDatabases } from './support/databases.js';
@@ -276,14 +277,7 @@ describe('audit outputs', () => {
   it('sends octet-counted frames to a TCP receiver, and again after it restarts', async () => {
     const receiver = new TcpReceiver();
     await receiver.start();
-    const sender = new SyslogSender({
-      transport: 'tcp',
-      host: '127.0.0.1',
-      port: receiver.port,
-      minBackoffMs: 10,
-      maxBackoffMs: 100,
-      onError,
-    });
+    const sender = tcpSyslogSender(receiver, onError, 100);
     const shipper = new AuditShipper({
       repo,
       nodeId: ME,

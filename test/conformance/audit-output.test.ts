@@ -11,6 +11,7 @@ import {
   startUdpReceiver,
   SYSLOG_FORMAT,
   TcpReceiver,
+  tcpSyslogSender,
   tokenCreatedEvent,
 } from '../support/audit-fixtures.js';
 
@@ -122,14 +123,7 @@ const OUTPUTS: Array<{ name: string; open: (dir: string) => Promise<Harness> }> 
       const errors: string[] = [];
       const receiver = new TcpReceiver();
       await receiver.start();
-      const sender = new SyslogSender({
-        transport: 'tcp',
-        host: '127.0.0.1',
-        port: receiver.port,
-        minBackoffMs: 10,
-        maxBackoffMs: 50,
-        onError: collect(errors),
-      });
+      const sender = tcpSyslogSender(receiver, collect(errors), 50);
       const output = new SyslogOutput(sender, FORMAT);
       return {
         output,

@@ -1,6 +1,6 @@
 import { createSocket } from 'node:dgram';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import type { SyslogFormat } from '../../src/audit/syslog.js';
+import { SyslogSender, type SyslogFormat } from '../../src/audit/syslog.js';
 import type { AuditEvent } from '../../src/domain/audit.js';
 
 /**
@@ -142,4 +142,20 @@ export async function startUdpReceiver(): Promise<UdpReceiver> {
     messages,
     close: () => new Promise<void>((resolve) => socket.close(() => resolve())),
   };
+}
+
+/** A syslog sender over TCP to `receiver`, reconnecting quickly (10 ms up to `maxBackoffMs`). */
+export function tcpSyslogSender(
+  receiver: TcpReceiver,
+  onError: (message: string, err?: unknown) => void,
+  maxBackoffMs: number,
+): SyslogSender {
+  return new SyslogSender({
+    transport: 'tcp',
+    host: '127.0.0.1',
+    port: receiver.port,
+    minBackoffMs: 10,
+    maxBackoffMs,
+    onError,
+  });
 }
