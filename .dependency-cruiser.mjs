@@ -6,15 +6,11 @@
 /** Tests beside the code (src/**\/*.test.ts) are test code: they may use node:test, fixtures, fs. */
 const TEST_FILE = '\\.test\\.ts$';
 
-/** Known: the gateway resolves the client address with http/client-ip.ts (pure; belongs below). */
-const GATEWAY_TO_HTTP = '^src/gateway/gateway\\.ts$';
 /** Known: the Redis adapter is handed the whole start-up AppContext (issue 16, narrow dependencies). */
 const CLUSTER_TO_STARTUP = '^src/cluster/redis\\.ts$';
-/** Known: the management authenticator and the audit's auth events import the gateway's types and messages. */
-const BELOW_AUTH_TO_GATEWAY = ['^src/services/authenticator\\.ts$', '^src/audit/auth-events\\.ts$'];
 
 /** The folders below the edges: none of them may import an edge or start-up. */
-const INNER = '^src/(domain|store|log|services|gateway|audit|cluster|notify|metrics|config)/';
+const INNER = '^src/(domain|ports|store|log|services|auth|audit|cluster|notify|metrics|config)/';
 /** The edges (HTTP servers, the proxy, the embeddable middleware, the CLI) and start-up. */
 const EDGES_AND_STARTUP = ['^src/(http|cli|middleware|main)/', '^src/(node|app)\\.ts$'];
 
@@ -51,6 +47,15 @@ export default {
       severity: 'error',
       from: { path: '^src/store/' },
       to: { path: '^src/', pathNot: ['^src/store/', '^src/domain/'] },
+    },
+    {
+      name: 'ports-only-ports-and-domain',
+      comment:
+        'src/ports holds the interfaces that have more than one implementation (memory and Redis, …) ' +
+        'and their in-process defaults: it imports only ports and domain, so every adapter can import it.',
+      severity: 'error',
+      from: { path: '^src/ports/', pathNot: TEST_FILE },
+      to: { path: '^src/', pathNot: ['^src/ports/', '^src/domain/'] },
     },
     {
       name: 'log-only-log-and-domain',
@@ -90,42 +95,32 @@ export default {
       name: 'inner-not-to-edges',
       comment:
         'Layering: edges (src/http, src/cli, src/middleware) and start-up (src/node.ts, src/app.ts) ' +
-        'import the layers below them (auth: src/gateway; services, audit, cluster, store, domain), ' +
+        'import the layers below them (auth: src/auth; services, audit, cluster, store, domain), ' +
         'never the other way.',
       severity: 'error',
-      from: { path: INNER, pathNot: [TEST_FILE, GATEWAY_TO_HTTP, CLUSTER_TO_STARTUP] },
+      from: { path: INNER, pathNot: [TEST_FILE, CLUSTER_TO_STARTUP] },
       to: { path: EDGES_AND_STARTUP },
     },
     {
       name: 'known-inner-to-edges',
       comment:
-        'Known violations of inner-not-to-edges, still to fix (issue 16): gateway/gateway.ts imports ' +
-        'http/client-ip.ts; cluster/redis.ts imports the AppContext type from app.ts.',
+        'Known violation of inner-not-to-edges, still to fix (issue 16): ' +
+        'cluster/redis.ts imports the AppContext type from app.ts.',
       severity: 'warn',
-      from: { path: [GATEWAY_TO_HTTP, CLUSTER_TO_STARTUP] },
+      from: { path: CLUSTER_TO_STARTUP },
       to: { path: EDGES_AND_STARTUP },
     },
     {
-      name: 'below-auth-not-to-gateway',
+      name: 'below-auth-not-to-auth',
       comment:
-        'Layering: the auth step (src/gateway) uses services, store and domain; the layers below it ' +
-        'do not import it back.',
+        'Layering: the authentication step (src/auth) uses services, audit, store and domain; the ' +
+        'layers below it do not import it back.',
       severity: 'error',
       from: {
-        path: '^src/(domain|store|log|services|audit|cluster|notify|metrics|config)/',
-        pathNot: [TEST_FILE, ...BELOW_AUTH_TO_GATEWAY],
+        path: '^src/(domain|ports|store|log|services|audit|cluster|notify|metrics|config)/',
+        pathNot: TEST_FILE,
       },
-      to: { path: '^src/gateway/' },
-    },
-    {
-      name: 'known-below-auth-to-gateway',
-      comment:
-        'Known violations of below-auth-not-to-gateway, still to fix (issue 16): ' +
-        'services/authenticator.ts (the AuthReporter type, one message constant, the Gateway) and ' +
-        'audit/auth-events.ts (the AuthEvent type and block messages).',
-      severity: 'warn',
-      from: { path: BELOW_AUTH_TO_GATEWAY },
-      to: { path: '^src/gateway/' },
+      to: { path: '^src/auth/' },
     },
     {
       name: 'not-to-unresolvable',

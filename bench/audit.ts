@@ -21,7 +21,7 @@ import pg from 'pg';
 import { AuditQueue } from '../src/audit/queue.js';
 import { openAuditWriter, storeAuditWriter, type AuditWriter } from '../src/audit/writer.js';
 import { AuditRetention, PURGE_BATCH } from '../src/audit/retention.js';
-import type { AuditEvent } from '../src/domain/audit.js';
+import type { AuditEvent } from '../src/domain/audit/audit.js';
 import { defaultSettings } from '../src/domain/settings.js';
 import type { Logger } from '../src/log/logger.js';
 import { Metrics } from '../src/metrics/registry.js';

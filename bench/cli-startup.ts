@@ -21,8 +21,8 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { bootstrap, openApp } from '../src/app.js';
 import { loadConfig } from '../src/config/config.js';
-import { auditEvent } from '../src/domain/audit.js';
-import { CLI_PRINCIPAL } from '../src/domain/permissions.js';
+import { auditEvent } from '../src/domain/audit/audit.js';
+import { CLI_PRINCIPAL } from '../src/domain/auth/permissions.js';
 import { silentLogger } from '../src/log/logger.js';
 import { systemContext } from '../src/services/context.js';
 

@@ -18,11 +18,11 @@ import { Redis } from 'ioredis';
 import { openApp, type AppContext } from '../src/app.js';
 import { RedisRateLimitStore } from '../src/cluster/redis-rate-limit.js';
 import { loadConfig } from '../src/config/config.js';
-import { decideRequest } from '../src/domain/gateway-decision.js';
-import { lookupCredentials } from '../src/gateway/gateway.js';
-import { CLI_PRINCIPAL } from '../src/domain/permissions.js';
-import { MemoryRateLimitStore, type RateLimitPolicy } from '../src/domain/rate-limit.js';
-import { hashToken } from '../src/domain/token-hash.js';
+import { decideRequest } from '../src/domain/auth/decide.js';
+import { lookupCredentials } from '../src/auth/gateway.js';
+import { CLI_PRINCIPAL } from '../src/domain/auth/permissions.js';
+import { MemoryRateLimitStore, type RateLimitPolicy } from '../src/domain/auth/rate-limit.js';
+import { hashToken } from '../src/domain/token/hash.js';
 import { silentLogger } from '../src/log/logger.js';
 import { systemContext } from '../src/services/context.js';
 

@@ -8,8 +8,8 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { AppContext } from '../src/app.js';
-import { CLI_PRINCIPAL } from '../src/domain/permissions.js';
-import { generateToken } from '../src/domain/token-format.js';
+import { CLI_PRINCIPAL } from '../src/domain/auth/permissions.js';
+import { generateToken } from '../src/domain/token/format.js';
 import { systemContext } from '../src/services/context.js';
 import { assertLoopback } from './lib/load.js';
 

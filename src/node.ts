@@ -3,12 +3,12 @@ import type { AuditQueue } from './audit/queue.js';
 import type { AuditRetention } from './audit/retention.js';
 import { HEARTBEAT_MS } from './cluster/heartbeat.js';
 import type { Config } from './config/config.js';
-import type { AuthEvent, Gateway } from './gateway/gateway.js';
-import { forwardAuthHandler } from './http/forward-auth.js';
-import { Proxy } from './http/proxy.js';
+import type { AuthEvent, Gateway } from './auth/gateway.js';
+import { forwardAuthHandler } from './http/edge/forward-auth.js';
+import { Proxy } from './http/edge/proxy.js';
 import { requestIds } from './http/request-id.js';
 import { startServer, type RunningServer } from './http/server.js';
-import { startWhoami } from './http/whoami.js';
+import { startWhoami } from './http/edge/whoami.js';
 import type { LogManager } from './log/log-manager.js';
 import type { LogSink } from './log/sinks.js';
 import { startAudit } from './main/modules/audit.js';
@@ -27,7 +27,7 @@ import { startScheduler } from './main/modules/scheduler.js';
 import { Runtime } from './main/runtime.js';
 import type { Metrics } from './metrics/registry.js';
 import type { Notifier } from './notify/notifier.js';
-import type { BruteForceGuard } from './services/brute-force.js';
+import type { BruteForceGuard } from './auth/brute-force.js';
 
 /** Defined in cluster/heartbeat.ts, so that `cluster status` reads it without loading the server. */
 export { HEARTBEAT_MS };

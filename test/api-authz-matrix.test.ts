@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { buildApi } from '../src/http/api/app.js';
-import { CLI_PRINCIPAL } from '../src/domain/permissions.js';
+import { CLI_PRINCIPAL } from '../src/domain/auth/permissions.js';
 import { VERSION } from '../src/version.js';
 import { basicAuth, cli, startTestNode, type TestNode } from './support/node.js';
 import { WEB_INDEX } from './support/ui.js';

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import type { InjectOptions } from 'fastify';
 import { ERROR_CATALOGUE, type ErrorCode } from '../src/domain/errors.js';
-import { CLI_PRINCIPAL } from '../src/domain/permissions.js';
+import { CLI_PRINCIPAL } from '../src/domain/auth/permissions.js';
 import { defaultSettings, SETTING_DEFINITIONS } from '../src/domain/settings.js';
 import { systemContext } from '../src/services/context.js';
 import { basic, harness, type Harness } from './support/harness.js';

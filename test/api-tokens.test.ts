@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { CLI_PRINCIPAL } from '../src/domain/permissions.js';
-import { isWellFormedToken } from '../src/domain/token-format.js';
-import { hashToken } from '../src/domain/token-hash.js';
+import { CLI_PRINCIPAL } from '../src/domain/auth/permissions.js';
+import { isWellFormedToken } from '../src/domain/token/format.js';
+import { hashToken } from '../src/domain/token/hash.js';
 import { systemContext } from '../src/services/context.js';
 import { ADMIN_PASSWORD, basic, bearer, call, harness, type Harness } from './support/harness.js';
 

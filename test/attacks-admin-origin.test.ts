@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { after, before, describe, it } from 'node:test';
-import { CLI_PRINCIPAL } from '../src/domain/permissions.js';
+import { CLI_PRINCIPAL } from '../src/domain/auth/permissions.js';
 import { SESSION_COOKIE } from '../src/http/cookies.js';
 import { recordAuthorization } from './support/artifacts.js';
 import { ADMIN_PASSWORD } from './support/harness.js';

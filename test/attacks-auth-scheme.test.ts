@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { request } from 'node:http';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { parseAuthorization } from '../src/domain/credentials.js';
-import { classify } from '../src/domain/gateway-decision.js';
-import { CLI_PRINCIPAL } from '../src/domain/permissions.js';
-import { BODY_LENGTH, checksum, generateToken } from '../src/domain/token-format.js';
+import { parseAuthorization } from '../src/domain/auth/credentials.js';
+import { classify } from '../src/domain/auth/decide.js';
+import { CLI_PRINCIPAL } from '../src/domain/auth/permissions.js';
+import { BODY_LENGTH, checksum, generateToken } from '../src/domain/token/format.js';
 import { recordAuthorization, recordSecret } from './support/artifacts.js';
 import { call, harness, type Harness } from './support/harness.js';
 import {

@@ -4,10 +4,11 @@ import { request } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { RedisFailureCounter } from '../src/cluster/redis-brute-force.js';
-import { compileIpMatcher } from '../src/domain/ip-rules.js';
+import { compileIpMatcher } from '../src/domain/auth/ip-rules.js';
 import { settingsFromStored } from '../src/domain/settings.js';
-import { checksum } from '../src/domain/token-format.js';
-import { BruteForceGuard, MemoryFailureCounter, type FailureCounter } from '../src/services/brute-force.js';
+import { checksum } from '../src/domain/token/format.js';
+import { BruteForceGuard } from '../src/auth/brute-force.js';
+import { MemoryFailureCounter, type FailureCounter } from '../src/ports/failure-counter.js';
 import { basicAuth, startEchoUpstream, startTestNode, type TestNode } from './support/node.js';
 import { requireRedis } from './support/redis.js';
 

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { CLI_PRINCIPAL } from '../src/domain/permissions.js';
+import { CLI_PRINCIPAL } from '../src/domain/auth/permissions.js';
 import { createTokengate, type Tokengate } from '../src/middleware/index.js';
 import { recordAuthorization } from './support/artifacts.js';
 import { cli, startEchoUpstream, startTestNode, type TestNode } from './support/node.js';

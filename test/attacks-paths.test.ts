@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { after, before, describe, it } from 'node:test';
-import { checkRequestTarget } from '../src/domain/request-target.js';
+import { checkRequestTarget } from '../src/domain/auth/request-target.js';
 import { startEchoUpstream, startTestNode, type TestNode } from './support/node.js';
 
 /**

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { hashToken } from '../src/domain/token-hash.js';
+import { hashToken } from '../src/domain/token/hash.js';
 import { ADMIN_PASSWORD, API, basic, bearer, call, harness, type Harness } from './support/harness.js';
 
 /**

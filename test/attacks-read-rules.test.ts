@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { decideRequest, type GatewayPolicy } from '../src/domain/gateway-decision.js';
-import { compileIpMatcher } from '../src/domain/ip-rules.js';
-import * as readRules from '../src/domain/read-rules.js';
+import { decideRequest, type GatewayPolicy } from '../src/domain/auth/decide.js';
+import { compileIpMatcher } from '../src/domain/auth/ip-rules.js';
+import * as readRules from '../src/domain/auth/read-rules.js';
 import { defaultSettings } from '../src/domain/settings.js';
-import { generateToken } from '../src/domain/token-format.js';
+import { generateToken } from '../src/domain/token/format.js';
 import { ownerFixture, tokenFixture } from './support/domain-fixtures.js';
 
 /**

@@ -3,8 +3,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { CLI_PRINCIPAL } from '../src/domain/permissions.js';
-import { checksum } from '../src/domain/token-format.js';
+import { CLI_PRINCIPAL } from '../src/domain/auth/permissions.js';
+import { checksum } from '../src/domain/token/format.js';
 import { basicAuth, cli, startEchoUpstream, startTestNode, type TestNode } from './support/node.js';
 
 /**

@@ -11,9 +11,9 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { AuditRecord } from '../src/domain/audit.js';
-import { CLI_PRINCIPAL } from '../src/domain/permissions.js';
-import { checksum } from '../src/domain/token-format.js';
+import type { AuditRecord } from '../src/domain/audit/audit.js';
+import { CLI_PRINCIPAL } from '../src/domain/auth/permissions.js';
+import { checksum } from '../src/domain/token/format.js';
 import { createTokengate, type Tokengate } from '../src/middleware/index.js';
 import { basicAuth, cli, startTestNode, type TestNode } from './support/node.js';
 

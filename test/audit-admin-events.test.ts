@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { AuditRecord } from '../src/domain/audit.js';
-import { CLI_PRINCIPAL } from '../src/domain/permissions.js';
+import type { AuditRecord } from '../src/domain/audit/audit.js';
+import { CLI_PRINCIPAL } from '../src/domain/auth/permissions.js';
 import { systemContext } from '../src/services/context.js';
 import { ADMIN_PASSWORD, basic, call, harness, type Harness } from './support/harness.js';
 

@@ -11,7 +11,7 @@ import {
   parseAuditCsv,
   type AuditRecordView,
 } from '../src/audit/export.js';
-import { auditEvent, type AuditEvent, type AuditRecord } from '../src/domain/audit.js';
+import { auditEvent, type AuditEvent, type AuditRecord } from '../src/domain/audit/audit.js';
 import { systemContext } from '../src/services/context.js';
 import type { AuditFilter, AuditPosition } from '../src/store/audit-repo.js';
 import { openDatabase, type DatabaseHandle } from '../src/store/database.js';

@@ -8,7 +8,7 @@ import { openApp } from '../src/app.js';
 import { auditRecordView, parseAuditCsv, type AuditRecordView } from '../src/audit/export.js';
 import { Progress } from '../src/cli/commands/audit.js';
 import { loadConfig } from '../src/config/config.js';
-import { auditEvent, type AuditEvent } from '../src/domain/audit.js';
+import { auditEvent, type AuditEvent } from '../src/domain/audit/audit.js';
 import { silentLogger } from '../src/log/logger.js';
 import { systemContext } from '../src/services/context.js';
 import { inProcessCli } from './support/cli.js';

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import type { AuditRecord } from '../src/domain/audit.js';
-import { CLI_PRINCIPAL } from '../src/domain/permissions.js';
-import { checksum } from '../src/domain/token-format.js';
+import type { AuditRecord } from '../src/domain/audit/audit.js';
+import { CLI_PRINCIPAL } from '../src/domain/auth/permissions.js';
+import { checksum } from '../src/domain/token/format.js';
 import { basicAuth, cli, startEchoUpstream, startTestNode, type TestNode } from './support/node.js';
 
 const EVENTS = [

@@ -7,7 +7,7 @@ import { AUDIT_FILE_NAME, AuditFile } from '../src/audit/audit-file.js';
 import { AuditShipper, createAuditShipper, type AuditOutput } from '../src/audit/shipper.js';
 import { formatSyslog, SyslogOutput, SyslogSender } from '../src/audit/syslog.js';
 import { ConfigError, loadConfig } from '../src/config/config.js';
-import type { AuditEvent, AuditRecord } from '../src/domain/audit.js';
+import type { AuditEvent, AuditRecord } from '../src/domain/audit/audit.js';
 import { AuditShippingRepo } from '../src/store/audit-shipping-repo.js';
 import { openDatabase, type DatabaseHandle } from '../src/store/database.js';
 import { Store } from '../src/store/store.js';

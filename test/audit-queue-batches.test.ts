@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { AuditQueue } from '../src/audit/queue.js';
 import { storeAuditWriter } from '../src/audit/writer.js';
 import { verifyAuditChain } from '../src/audit/verify.js';
-import type { AuditEvent } from '../src/domain/audit.js';
+import type { AuditEvent } from '../src/domain/audit/audit.js';
 import { silentLogger } from '../src/log/logger.js';
 import { Metrics } from '../src/metrics/registry.js';
 import { openDatabase } from '../src/store/database.js';

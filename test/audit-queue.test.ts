@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { AuditQueue } from '../src/audit/queue.js';
 import { storeAuditWriter } from '../src/audit/writer.js';
-import type { AuditEvent } from '../src/domain/audit.js';
+import type { AuditEvent } from '../src/domain/audit/audit.js';
 import { memorySink } from '../src/log/sinks.js';
 import { LogManager } from '../src/log/log-manager.js';
 import { compileLayout, DEFAULT_PATTERN } from '../src/log/layout.js';

@@ -4,7 +4,7 @@ import { AuditRetention } from '../src/audit/retention.js';
 import { storeAuditWriter } from '../src/audit/writer.js';
 import { verifyAuditChain } from '../src/audit/verify.js';
 import { silentLogger } from '../src/log/logger.js';
-import type { AuditEvent } from '../src/domain/audit.js';
+import type { AuditEvent } from '../src/domain/audit/audit.js';
 import type { Config } from '../src/config/config.js';
 import { startTestNode } from './support/node.js';
 

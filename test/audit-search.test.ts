@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { AuditEvent, AuditRecord } from '../src/domain/audit.js';
+import type { AuditEvent, AuditRecord } from '../src/domain/audit/audit.js';
 import type { AuditFilter, AuditPosition } from '../src/store/audit-repo.js';
 import type { DatabaseHandle } from '../src/store/database.js';
 import { Store } from '../src/store/store.js';

@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { AuditFile } from '../src/audit/audit-file.js';
-import type { AuditRecord } from '../src/domain/audit.js';
-import { CLI_PRINCIPAL } from '../src/domain/permissions.js';
+import type { AuditRecord } from '../src/domain/audit/audit.js';
+import { CLI_PRINCIPAL } from '../src/domain/auth/permissions.js';
 import { systemContext } from '../src/services/context.js';
 import { startTestNode } from './support/node.js';
 

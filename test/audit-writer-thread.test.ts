@@ -8,7 +8,7 @@ import { sql } from '../src/store/kysely.js';
 import { AuditQueue } from '../src/audit/queue.js';
 import { verifyAuditChain } from '../src/audit/verify.js';
 import { openAuditWriter, ThreadAuditWriter, WRITER_GONE, type AuditWriter } from '../src/audit/writer.js';
-import type { AuditEvent } from '../src/domain/audit.js';
+import type { AuditEvent } from '../src/domain/audit/audit.js';
 import { silentLogger } from '../src/log/logger.js';
 import { Metrics } from '../src/metrics/registry.js';
 import { openDatabase, type DatabaseHandle } from '../src/store/database.js';

@@ -4,8 +4,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { AuditRecord } from '../src/domain/audit.js';
-import { CLI_PRINCIPAL } from '../src/domain/permissions.js';
+import type { AuditRecord } from '../src/domain/audit/audit.js';
+import { CLI_PRINCIPAL } from '../src/domain/auth/permissions.js';
 import { gitAsync, makeBareRepo, requireGit, startGitServer, type GitServer } from './support/git-server.js';
 import { basicAuth, cli, startEchoUpstream, startTestNode, type TestNode } from './support/node.js';
 

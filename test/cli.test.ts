@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { runCli } from '../src/cli/main.js';
-import { isWellFormedToken } from '../src/domain/token-format.js';
+import { isWellFormedToken } from '../src/domain/token/format.js';
 import { inProcessCli } from './support/cli.js';
 
 const BIN = new URL('../bin/tokengate.js', import.meta.url).pathname;

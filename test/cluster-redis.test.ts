@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { runCli } from '../src/cli/main.js';
 import { loadConfig } from '../src/config/config.js';
-import { CLI_PRINCIPAL } from '../src/domain/permissions.js';
+import { CLI_PRINCIPAL } from '../src/domain/auth/permissions.js';
 import { startNode, type RunningNode } from '../src/node.js';
 import { PG_URL, testDatabases } from './support/databases.js';
 import { cli, startEchoUpstream } from './support/node.js';

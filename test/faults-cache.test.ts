@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { StoredToken } from '../src/domain/token.js';
+import type { StoredToken } from '../src/domain/token/token.js';
 import type { StoredUser } from '../src/domain/user.js';
 import { ChangeFeed } from '../src/services/change-feed.js';
-import { CredentialCache, type CachedToken } from '../src/services/credential-cache.js';
+import { CredentialCache, type CachedToken } from '../src/auth/credential-cache.js';
 import { isDatabaseUnavailable } from '../src/store/db-errors.js';
 import type { Store } from '../src/store/store.js';
 import { ownerFixture, tokenFixture } from './support/domain-fixtures.js';

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import SQLite from 'better-sqlite3';
-import { CLI_PRINCIPAL } from '../src/domain/permissions.js';
-import { hashToken } from '../src/domain/token-hash.js';
+import { CLI_PRINCIPAL } from '../src/domain/auth/permissions.js';
+import { hashToken } from '../src/domain/token/hash.js';
 import { basicAuth, cli, startEchoUpstream, startTestNode, type TestNode } from './support/node.js';
 
 /**

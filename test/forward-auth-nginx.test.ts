@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { CLI_PRINCIPAL } from '../src/domain/permissions.js';
-import { checksum } from '../src/domain/token-format.js';
+import { CLI_PRINCIPAL } from '../src/domain/auth/permissions.js';
+import { checksum } from '../src/domain/token/format.js';
 import { requireNginx, startNginx, type NginxHandle } from './support/nginx.js';
 import {
   basicAuth,

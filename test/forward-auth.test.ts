@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { CLI_PRINCIPAL } from '../src/domain/permissions.js';
+import { CLI_PRINCIPAL } from '../src/domain/auth/permissions.js';
 import { cli, startTestNode, type TestNode } from './support/node.js';
 
 /** /_tokengate/auth called the way Traefik and Caddy call it (X-Forwarded-Method / X-Forwarded-Uri). */
@@ -74,7 +74,7 @@ describe('forward-auth endpoint', () => {
   });
 
   it('answers 401 with WWW-Authenticate for an unknown token, and 200 without identity for anonymous', async () => {
-    const { checksum } = await import('../src/domain/token-format.js');
+    const { checksum } = await import('../src/domain/token/format.js');
     const r = await auth({ authorization: `Bearer tgp_${'C'.repeat(30)}${checksum('C'.repeat(30))}` });
     assert.equal(r.status, 401);
     assert.match(String(r.headers.get('www-authenticate')), /Basic realm="tokengate"/);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { after, before, describe, it } from 'node:test';
-import { CLI_PRINCIPAL } from '../src/domain/permissions.js';
+import { CLI_PRINCIPAL } from '../src/domain/auth/permissions.js';
 import { basicAuth, cli, startEchoUpstream, startTestNode, type TestNode } from './support/node.js';
 
 /** Raw HTTP, so the request target reaches the gateway exactly as written (fetch would normalise it). */

@@ -3,7 +3,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createServer, request, type Server } from 'node:http';
 import { connect, type AddressInfo, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { Proxy, type ProxyOptions } from '../src/http/proxy.js';
+import { Proxy, type ProxyOptions } from '../src/http/edge/proxy.js';
 import { requestIds } from '../src/http/request-id.js';
 import { startTestNode, type TestNode } from './support/node.js';
 

@@ -4,7 +4,7 @@ import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
-import { CLI_PRINCIPAL } from '../src/domain/permissions.js';
+import { CLI_PRINCIPAL } from '../src/domain/auth/permissions.js';
 import { cli, startTestNode, type TestNode } from './support/node.js';
 
 const MB = 1024 * 1024;

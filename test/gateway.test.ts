@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { CLI_PRINCIPAL } from '../src/domain/permissions.js';
+import { CLI_PRINCIPAL } from '../src/domain/auth/permissions.js';
 import {
   authLines,
   basicAuth,
@@ -205,7 +205,7 @@ describe('gateway outcomes', () => {
 
   it('treats a token-shaped secret that matches nothing as a failed token, never as a password', async () => {
     const fake = `tgp_${'A'.repeat(30)}`;
-    const { checksum } = await import('../src/domain/token-format.js');
+    const { checksum } = await import('../src/domain/token/format.js');
     const forged = `${fake}${checksum('A'.repeat(30))}`;
     const r = await send('/x', { headers: { authorization: basicAuth('alice', forged) } });
     assert.equal(r.status, 401);

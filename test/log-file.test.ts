@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { CLI_PRINCIPAL } from '../src/domain/permissions.js';
+import { CLI_PRINCIPAL } from '../src/domain/auth/permissions.js';
 import { startEchoUpstream, startTestNode, cli } from './support/node.js';
 import { loadConfig } from '../src/config/config.js';
 import { startNode } from '../src/node.js';

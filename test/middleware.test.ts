@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import express from 'express';
 import Fastify from 'fastify';
-import { CLI_PRINCIPAL } from '../src/domain/permissions.js';
+import { CLI_PRINCIPAL } from '../src/domain/auth/permissions.js';
 import { createTokengate, type Tokengate, type TokengateRequestInfo } from '../src/middleware/index.js';
 import { cli } from './support/node.js';
 
@@ -142,7 +142,7 @@ describe('embeddable middleware', () => {
       });
 
       it('answers 401 with WWW-Authenticate to a token-shaped secret that matches nothing', async () => {
-        const { checksum } = await import('../src/domain/token-format.js');
+        const { checksum } = await import('../src/domain/token/format.js');
         const forged = `tgp_${'B'.repeat(30)}${checksum('B'.repeat(30))}`;
         const r = await fetch(`${base}/api/items`, { headers: { authorization: `Bearer ${forged}` } });
         assert.equal(r.status, 401);

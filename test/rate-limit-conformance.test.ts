@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { after, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { RedisRateLimitStore } from '../src/cluster/redis-rate-limit.js';
-import { MemoryRateLimitStore, type RateLimitStore } from '../src/domain/rate-limit.js';
+import { MemoryRateLimitStore, type RateLimitStore } from '../src/domain/auth/rate-limit.js';
 import { requireRedis } from './support/redis.js';
 
 /**

@@ -4,7 +4,7 @@ import { connect, type AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../src/config/config.js';
-import { generateToken } from '../src/domain/token-format.js';
+import { generateToken } from '../src/domain/token/format.js';
 import { basicAuth, startTestNode, type TestNode } from './support/node.js';
 
 /**

@@ -6,7 +6,7 @@ import { delimiter, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { RedisRateLimitStore } from '../src/cluster/redis-rate-limit.js';
-import { CLI_PRINCIPAL } from '../src/domain/permissions.js';
+import { CLI_PRINCIPAL } from '../src/domain/auth/permissions.js';
 import type { ChangeKind } from '../src/store/change-repo.js';
 import { cli, startEchoUpstream, startTestNode, type TestNode } from './support/node.js';
 

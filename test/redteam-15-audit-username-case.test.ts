@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { AuditRecord } from '../src/domain/audit.js';
-import { generateToken } from '../src/domain/token-format.js';
+import type { AuditRecord } from '../src/domain/audit/audit.js';
+import { generateToken } from '../src/domain/token/format.js';
 import { basicAuth, startTestNode, type TestNode } from './support/node.js';
 
 const API = '/_tokengate/api/v1';

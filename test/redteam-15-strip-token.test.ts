@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import express from 'express';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { CLI_PRINCIPAL } from '../src/domain/permissions.js';
+import { CLI_PRINCIPAL } from '../src/domain/auth/permissions.js';
 import { createTokengate, type Tokengate, type TokengateRequestInfo } from '../src/middleware/index.js';
 import { cli } from './support/node.js';
 

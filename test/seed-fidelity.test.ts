@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { CLI_PRINCIPAL } from '../src/domain/permissions.js';
+import { CLI_PRINCIPAL } from '../src/domain/auth/permissions.js';
 import type { Config } from '../src/config/config.js';
 import { COMPAT_RESOLUTION_PATH } from '../src/http/api/routes/compat-resolution.js';
 import { basicAuth, cli, startEchoUpstream, startTestNode, type TestNode } from './support/node.js';
@@ -252,7 +252,7 @@ describe('the management and compatibility APIs log and audit authentication lik
   });
 
   it('token guessing against the management API leaves an INFO line and an audit record, with the path', async () => {
-    const { generateToken } = await import('../src/domain/token-format.js');
+    const { generateToken } = await import('../src/domain/token/format.js');
     const guess = generateToken();
     const r = await fetch(`${t.adminUrl}/_tokengate/api/v1/tokens`, {
       headers: { authorization: `Bearer ${guess}` },

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
-import { auditEvent } from '../src/domain/audit.js';
-import { CLI_PRINCIPAL } from '../src/domain/permissions.js';
+import { auditEvent } from '../src/domain/audit/audit.js';
+import { CLI_PRINCIPAL } from '../src/domain/auth/permissions.js';
 import { systemContext } from '../src/services/context.js';
 import { requireChromium } from './support/browser.js';
 import { cli, startTestNode, type TestNode } from './support/node.js';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Locator, Page } from 'playwright-core';
-import { CLI_PRINCIPAL } from '../src/domain/permissions.js';
+import { CLI_PRINCIPAL } from '../src/domain/auth/permissions.js';
 import { requireChromium } from './support/browser.js';
 import { cli, startEchoUpstream, startTestNode, type TestNode } from './support/node.js';
 import { absent, type BrowserWatch, ensureWebBuild, nav, screenshot, UiBrowser } from './support/ui.js';

@@ -1,7 +1,7 @@
 import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import { chmod, open } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { AuditRecord } from '../domain/audit.js';
+import type { AuditRecord } from '../domain/audit/audit.js';
 import { describeError } from '../log/layout.js';
 import { RotatingFileSink } from '../log/rotating-file.js';
 import { auditJsonLine } from './export.js';

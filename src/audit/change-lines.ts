@@ -1,4 +1,4 @@
-import type { AuditEvent } from '../domain/audit.js';
+import type { AuditEvent } from '../domain/audit/audit.js';
 import type { LogContext } from '../log/layout.js';
 
 /**

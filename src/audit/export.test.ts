@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { AuditRecord } from '../domain/audit.js';
+import type { AuditRecord } from '../domain/audit/audit.js';
 import { auditCsvHeader, auditCsvRow, parseAuditCsv } from './export.js';
 
 const record: AuditRecord = {

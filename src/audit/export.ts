@@ -1,6 +1,6 @@
-import { isAuditCategory, type AuditRecord } from '../domain/audit.js';
-import { canonicalJson } from '../domain/audit-chain.js';
-import { AUDIT_RECORD_FIELDS, type AuditField, type AuditRecordViewFields } from '../domain/audit-record.js';
+import { isAuditCategory, type AuditRecord } from '../domain/audit/audit.js';
+import { canonicalJson } from '../domain/audit/chain.js';
+import { AUDIT_RECORD_FIELDS, type AuditField, type AuditRecordViewFields } from '../domain/audit/record.js';
 import type { AuditFilter, AuditPosition } from '../store/audit-repo.js';
 import type { Store } from '../store/store.js';
 
@@ -25,7 +25,7 @@ export function isAuditExportFormat(s: string): s is AuditExportFormat {
   return (AUDIT_EXPORT_FORMATS as readonly string[]).includes(s);
 }
 
-/** Column order of the CSV export; the JSON view uses the same names (src/domain/audit-record.ts). */
+/** Column order of the CSV export; the JSON view uses the same names (src/domain/audit/record.ts). */
 export const AUDIT_CSV_COLUMNS = AUDIT_RECORD_FIELDS.map((f) => f.view) as ReadonlyArray<AuditField['view']>;
 
 /** An audit record as the API, the JSON lines export and `audit list --json` show it. */

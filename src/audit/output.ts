@@ -1,4 +1,4 @@
-import type { AuditRecord } from '../domain/audit.js';
+import type { AuditRecord } from '../domain/audit/audit.js';
 
 // Its own module so that the outputs (audit-file.ts, syslog.ts), which shipper.ts imports, need not
 // import shipper.ts back (no import cycle).

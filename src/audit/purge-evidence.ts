@@ -1,4 +1,4 @@
-import type { AnchorPoint, ChainProblem, PurgeNote } from '../domain/audit-chain.js';
+import type { AnchorPoint, ChainProblem, PurgeNote } from '../domain/audit/chain.js';
 
 /**
  * Is a purge record telling the truth? Whoever can write the database can delete records, leave a

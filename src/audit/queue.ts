@@ -1,4 +1,4 @@
-import type { AuditEvent } from '../domain/audit.js';
+import type { AuditEvent } from '../domain/audit/audit.js';
 import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/registry.js';
 import { isDatabaseUnavailable } from '../store/db-errors.js';

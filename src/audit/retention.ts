@@ -1,4 +1,4 @@
-import type { PurgeResult } from '../domain/audit.js';
+import type { PurgeResult } from '../domain/audit/audit.js';
 import type { Logger } from '../log/logger.js';
 import type { SettingsService } from '../services/settings-service.js';
 import { Jobs, type Job, type Scheduler } from '../services/jobs.js';

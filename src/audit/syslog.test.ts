@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
 import { createServer, type AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
-import type { AuditRecord } from '../domain/audit.js';
+import type { AuditRecord } from '../domain/audit/audit.js';
 import {
   formatSyslog,
   octetCountedFrame,

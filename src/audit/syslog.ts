@@ -1,7 +1,7 @@
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { lookup } from 'node:dns/promises';
 import { connect, isIP, type Socket } from 'node:net';
-import type { AuditRecord } from '../domain/audit.js';
+import type { AuditRecord } from '../domain/audit/audit.js';
 import { describeError } from '../log/layout.js';
 import type { AuditOutput } from './output.js';
 

@@ -1,4 +1,4 @@
-import { ChainVerifier, type AnchorPoint, type ChainProblem, type PurgeNote } from '../domain/audit-chain.js';
+import { ChainVerifier, type AnchorPoint, type ChainProblem, type PurgeNote } from '../domain/audit/chain.js';
 import type { Store } from '../store/store.js';
 import type { Anchor } from './anchors.js';
 import { checkHeld, purgedAnchors, PurgeEvidence } from './purge-evidence.js';

@@ -1,4 +1,4 @@
-import type { AuditEvent, PurgeRequest, PurgeResult } from '../domain/audit.js';
+import type { AuditEvent, PurgeRequest, PurgeResult } from '../domain/audit/audit.js';
 
 /** Messages to the audit writer thread (writer-thread.ts). Id 0 is the start-up answer and `close`. */
 export type WriterRequest =

@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { sql } from '../store/kysely.js';
-import type { AuditEvent, PurgeRequest, PurgeResult } from '../domain/audit.js';
+import type { AuditEvent, PurgeRequest, PurgeResult } from '../domain/audit/audit.js';
 import { SQLITE_WAL_AUTOCHECKPOINT_PAGES, type DatabaseHandle } from '../store/database.js';
 import type { Store } from '../store/store.js';
 import type { WriterReply, WriterRequest } from './writer-protocol.js';

@@ -5,7 +5,7 @@ import {
   type BlockSubject,
   type FailResult,
   type FailureCounter,
-} from '../services/brute-force.js';
+} from '../ports/failure-counter.js';
 import { RedisHealth } from './redis-health.js';
 
 /**

@@ -4,12 +4,12 @@ import {
   type RateDecision,
   type RateLimitPolicy,
   type RateLimitStore,
-} from '../domain/rate-limit.js';
+} from '../domain/auth/rate-limit.js';
 import { RedisHealth } from './redis-health.js';
 
 /**
  * GCRA in one Lua script, so each decision is atomic across every node: the same algorithm as
- * `gcra()` in src/domain/rate-limit.ts (a burst of `requests`, then one every `windowMs/requests`),
+ * `gcra()` in src/domain/auth/rate-limit.ts (a burst of `requests`, then one every `windowMs/requests`),
  * with the TAT kept in Redis. Time comes from the caller, in ms, so all nodes judge by their clocks
  * consistently with the memory store; keep node clocks in sync (NTP).
  *

@@ -1,4 +1,4 @@
-import { parseToken } from './token-format.js';
+import { parseToken } from './token/format.js';
 
 /** A user of the local directory. The password hash never leaves the service layer. */
 export interface User {

@@ -6,8 +6,8 @@ import type { AppContext } from '../app.js';
 import type { Config } from '../config/config.js';
 import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/registry.js';
-import { sendError } from './respond.js';
-import { duplicateHeader } from './headers.js';
+import { sendError } from './edge/respond.js';
+import { duplicateHeader } from './edge/headers.js';
 import { VERSION } from '../version.js';
 import { BASE_PATH, buildApi, type Api, type Plane } from './api/app.js';
 

@@ -1,6 +1,6 @@
 import { afterEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { generateToken } from '../domain/token-format.js';
+import { generateToken } from '../domain/token/format.js';
 import {
   CONTINUATION_INDENT,
   DEFAULT_PATTERN,

@@ -1,12 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { hostname } from 'node:os';
 import { loadConfig, type Config, type ConfigFlags } from '../config/config.js';
-import type { AuthResult, Identity } from '../gateway/gateway.js';
-import { duplicateHeader, rateLimitHeaders } from '../http/headers.js';
+import type { AuthResult, Identity } from '../auth/gateway.js';
+import { duplicateHeader, rateLimitHeaders } from '../http/edge/headers.js';
 import { requestIds } from '../http/request-id.js';
-import { normalizeSocketIp } from '../http/client-ip.js';
-import { checkRequestTarget } from '../domain/request-target.js';
-import { sendDenial } from '../http/respond.js';
+import { normalizeSocketIp } from '../domain/auth/client-ip.js';
+import { checkRequestTarget } from '../domain/auth/request-target.js';
+import { sendDenial } from '../http/edge/respond.js';
 import { startRuntime, type GatewayRuntime } from '../node.js';
 
 /**
@@ -221,5 +221,5 @@ export async function createTokengate(opts: TokengateOptions = {}): Promise<Toke
   return { authenticate, express, fastify, runtime, close: () => runtime.close() };
 }
 
-export type { AuthResult, Identity } from '../gateway/gateway.js';
+export type { AuthResult, Identity } from '../auth/gateway.js';
 export type { Config } from '../config/config.js';

@@ -1,5 +1,5 @@
-import type { AuditEvent, RequestContext } from '../domain/audit.js';
-import { auditEvent } from '../domain/audit.js';
+import type { AuditEvent, RequestContext } from '../domain/audit/audit.js';
+import { auditEvent } from '../domain/audit/audit.js';
 import type { Store } from '../store/store.js';
 import type { ChangeFeed } from './change-feed.js';
 

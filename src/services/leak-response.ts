@@ -1,9 +1,9 @@
 import { createPublicKey, verify, type KeyObject } from 'node:crypto';
-import { maskTokens, type RequestContext } from '../domain/audit.js';
+import { maskTokens, type RequestContext } from '../domain/audit/audit.js';
 import { AppError, invalidField, type FieldProblem } from '../domain/errors.js';
-import { tokenPrefix } from '../domain/token-format.js';
-import { hashToken } from '../domain/token-hash.js';
-import type { StoredToken } from '../domain/token.js';
+import { tokenPrefix } from '../domain/token/format.js';
+import { hashToken } from '../domain/token/hash.js';
+import type { StoredToken } from '../domain/token/token.js';
 import type { User } from '../domain/user.js';
 import type { Notifier } from '../notify/notifier.js';
 import type { TokenService } from './token-service.js';

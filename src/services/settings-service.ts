@@ -1,8 +1,8 @@
-import type { RequestContext } from '../domain/audit.js';
+import type { RequestContext } from '../domain/audit/audit.js';
 import { AppError } from '../domain/errors.js';
-import { compileIpMatcher, type IpMatcher } from '../domain/ip-rules.js';
-import { isAdmin, type Principal } from '../domain/permissions.js';
-import { compileReadRules, type ReadRules } from '../domain/read-rules.js';
+import { compileIpMatcher, type IpMatcher } from '../domain/auth/ip-rules.js';
+import { isAdmin, type Principal } from '../domain/auth/permissions.js';
+import { compileReadRules, type ReadRules } from '../domain/auth/read-rules.js';
 import type { LogLevel } from '../log/levels.js';
 import {
   applySettingsChange,

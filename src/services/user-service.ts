@@ -1,7 +1,7 @@
-import type { RequestContext } from '../domain/audit.js';
+import type { RequestContext } from '../domain/audit/audit.js';
 import { AppError, invalidField } from '../domain/errors.js';
-import { generatePassword, hashPassword, verifyPassword } from '../domain/password.js';
-import { isAdmin, type Principal } from '../domain/permissions.js';
+import { generatePassword, hashPassword, verifyPassword } from '../domain/auth/password.js';
+import { isAdmin, type Principal } from '../domain/auth/permissions.js';
 import { GROUP_NAME_PATTERN, type Settings } from '../domain/settings.js';
 import {
   ADMIN_GROUP,

@@ -7,14 +7,14 @@ import {
   type PurgeDetails,
   type PurgeRequest,
   type PurgeResult,
-} from '../domain/audit.js';
+} from '../domain/audit/audit.js';
 import {
   chainHash,
   eventChainValues,
   GENESIS_HASH,
   type ChainRow,
   type ChainStart,
-} from '../domain/audit-chain.js';
+} from '../domain/audit/chain.js';
 import type { DialectName } from './database.js';
 import type { Database } from './schema.js';
 import { auditSearchQuery, type AuditFilter, type AuditPosition } from './audit-search.js';

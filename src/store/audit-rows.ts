@@ -1,17 +1,17 @@
 import type { Selectable } from 'kysely';
-import type { AuditEvent, AuditRecord } from '../domain/audit.js';
-import type { ChainRow } from '../domain/audit-chain.js';
+import type { AuditEvent, AuditRecord } from '../domain/audit/audit.js';
+import type { ChainRow } from '../domain/audit/chain.js';
 import {
   AUDIT_CHAIN_FIELDS,
   AUDIT_RECORD_FIELDS,
   chainKey,
   type AuditField,
-} from '../domain/audit-record.js';
+} from '../domain/audit/record.js';
 import type { AuditTable } from './schema.js';
 
 /**
  * The audit_log table's rows and the records, derived from the fields' declaration
- * (src/domain/audit-record.ts): reading a row back as a record or as the verifier's chain row, and
+ * (src/domain/audit/record.ts): reading a row back as a record or as the verifier's chain row, and
  * the columns and statements an append writes (AuditRepo.append).
  */
 

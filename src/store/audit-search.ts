@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import { sql } from './kysely.js';
-import type { AuditCategory } from '../domain/audit.js';
+import type { AuditCategory } from '../domain/audit/audit.js';
 import type { Database } from './schema.js';
 
 /** Filters of the audit search and export. Time bounds are epoch ms, inclusive. */

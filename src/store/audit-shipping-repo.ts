@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { AuditRecord } from '../domain/audit.js';
+import type { AuditRecord } from '../domain/audit/audit.js';
 import { toAuditRecord as toRecord } from './audit-repo.js';
 import type { Database } from './schema.js';
 

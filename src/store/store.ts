@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import { sql } from './kysely.js';
-import type { AuditEvent } from '../domain/audit.js';
+import type { AuditEvent } from '../domain/audit/audit.js';
 import { AuditRepo } from './audit-repo.js';
 import { ChangeRepo } from './change-repo.js';
 import type { DatabaseHandle, DialectName } from './database.js';

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { Scope } from '../domain/token.js';
+import type { Scope } from '../domain/token/token.js';
 import type { Database } from './schema.js';
 
 /** A token due for a warning, with what the notice needs of its owner. */

@@ -1,6 +1,6 @@
 import type { Kysely, Selectable } from 'kysely';
 import { sql } from './kysely.js';
-import type { Scope, StoredToken, TokenStatus } from '../domain/token.js';
+import type { Scope, StoredToken, TokenStatus } from '../domain/token/token.js';
 import type { Database, TokensTable } from './schema.js';
 
 /** Filters of the token manager. Time bounds are epoch ms, inclusive. */

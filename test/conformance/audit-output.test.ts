@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import { AUDIT_FILE_NAME, AuditFile } from '../../src/audit/audit-file.js';
 import type { AuditOutput } from '../../src/audit/output.js';
 import { SyslogOutput, SyslogSender } from '../../src/audit/syslog.js';
-import type { AuditRecord } from '../../src/domain/audit.js';
+import type { AuditRecord } from '../../src/domain/audit/audit.js';
 import {
   startUdpReceiver,
   SYSLOG_FORMAT,

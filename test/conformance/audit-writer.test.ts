@@ -10,7 +10,7 @@ import {
   WRITER_GONE,
   type AuditWriter,
 } from '../../src/audit/writer.js';
-import type { AuditEvent } from '../../src/domain/audit.js';
+import type { AuditEvent } from '../../src/domain/audit/audit.js';
 import { openDatabase, type DatabaseHandle } from '../../src/store/database.js';
 import { isDatabaseUnavailable } from '../../src/store/db-errors.js';
 import { Store } from '../../src/store/store.js';

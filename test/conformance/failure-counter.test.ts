@@ -3,20 +3,18 @@ import { randomBytes } from 'node:crypto';
 import { after, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { RedisFailureCounter } from '../../src/cluster/redis-brute-force.js';
-import { compileIpMatcher } from '../../src/domain/ip-rules.js';
+import { compileIpMatcher } from '../../src/domain/auth/ip-rules.js';
 import { defaultSettings } from '../../src/domain/settings.js';
+import { BruteForceGuard, type BlockNotice, type FailedAttempt } from '../../src/auth/brute-force.js';
 import {
-  BruteForceGuard,
   MemoryFailureCounter,
-  type BlockNotice,
   type BlockRule,
-  type FailedAttempt,
   type FailureCounter,
-} from '../../src/services/brute-force.js';
+} from '../../src/ports/failure-counter.js';
 import { requireRedis } from '../support/redis.js';
 
 /**
- * The same failure-counting contract from every FailureCounter (src/services/brute-force.ts): the
+ * The same failure-counting contract from every FailureCounter (src/ports/failure-counter.ts): the
  * memory counter of a single node and the Redis counter of a cluster (src/cluster/redis-brute-force.ts,
  * one Lua script per failure). The memory counter's window runs on the `now` it is given, Redis's on
  * its own TTLs; so every call here passes the real clock, and expiry is waited for (bounded), never timed.

@@ -1,7 +1,7 @@
 import { createSocket } from 'node:dgram';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { SyslogSender, type SyslogFormat } from '../../src/audit/syslog.js';
-import type { AuditEvent } from '../../src/domain/audit.js';
+import type { AuditEvent } from '../../src/domain/audit/audit.js';
 
 /**
  * Shared audit test fixtures: the syslog header the output tests send with, an `auth.success` event
@@ -16,7 +16,7 @@ export const SYSLOG_FORMAT: SyslogFormat = {
   procId: '77',
 };
 
-/** The hashed fields of a record, in the chain order (src/domain/audit-chain.ts). */
+/** The hashed fields of a record, in the chain order (src/domain/audit/chain.ts). */
 export const CHAIN_FIELD_NAMES: readonly string[] = [
   'ts',
   'category',

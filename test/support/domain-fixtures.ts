@@ -1,4 +1,4 @@
-import type { StoredToken } from '../../src/domain/token.js';
+import type { StoredToken } from '../../src/domain/token/token.js';
 import type { User } from '../../src/domain/user.js';
 
 /** A stored token owned by alice, valid around `now`; the pure decision tests vary one field at a time. */

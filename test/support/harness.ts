@@ -1,7 +1,7 @@
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { bootstrap, openApp, type AppContext } from '../../src/app.js';
 import { loadConfig } from '../../src/config/config.js';
-import { CLI_PRINCIPAL } from '../../src/domain/permissions.js';
+import { CLI_PRINCIPAL } from '../../src/domain/auth/permissions.js';
 import type { Api } from '../../src/http/api/app.js';
 import { createApi } from '../../src/http/server.js';
 import { silentLogger } from '../../src/log/logger.js';

@@ -1,7 +1,7 @@
-import { MAX_CIDR_ENTRIES, normalizeCidr } from '../../src/domain/ip-rules';
+import { MAX_CIDR_ENTRIES, normalizeCidr } from '../../src/domain/auth/ip-rules';
 
 /**
- * Client-side check of IP allow-list entries, with the server's own rules (src/domain/ip-rules.ts),
+ * Client-side check of IP allow-list entries, with the server's own rules (src/domain/auth/ip-rules.ts),
  * so that an entry accepted here is accepted there, in the canonical form the server stores.
  */
 

@@ -13,10 +13,10 @@ import {
 } from '../../audit/export.js';
 import { parseAnchors, type Anchor } from '../../audit/anchors.js';
 import { describePurge, describePurgedAnchors, verifyAuditChain } from '../../audit/verify.js';
-import { AUDIT_CATEGORIES, isAuditCategory, type AuditRecord } from '../../domain/audit.js';
+import { AUDIT_CATEGORIES, isAuditCategory, type AuditRecord } from '../../domain/audit/audit.js';
 import { invalidField } from '../../domain/errors.js';
-import { parseIp } from '../../domain/ip-rules.js';
-import { normalizeSocketIp } from '../../http/client-ip.js';
+import { parseIp } from '../../domain/auth/ip-rules.js';
+import { normalizeSocketIp } from '../../domain/auth/client-ip.js';
 import type { AuditFilter } from '../../store/audit-repo.js';
 import { withApp, type GlobalOptions } from '../context.js';
 import { printTable, processIo, type Io } from '../output.js';

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { invalidField } from '../../domain/errors.js';
-import { CLI_PRINCIPAL } from '../../domain/permissions.js';
+import { CLI_PRINCIPAL } from '../../domain/auth/permissions.js';
 import { LOGGER_NAME_PATTERN } from '../../domain/settings.js';
 import { LOG_LEVELS, parseLogLevel } from '../../log/levels.js';
 import { systemContext } from '../../services/context.js';

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { invalidField } from '../../domain/errors.js';
-import { CLI_PRINCIPAL } from '../../domain/permissions.js';
+import { CLI_PRINCIPAL } from '../../domain/auth/permissions.js';
 import { LOG_STYLES, type LogStyle } from '../../domain/settings.js';
 import { systemContext } from '../../services/context.js';
 import { withApp, type GlobalOptions } from '../context.js';

@@ -1,10 +1,15 @@
 import type { Command } from 'commander';
-import { CLI_PRINCIPAL } from '../../domain/permissions.js';
+import { CLI_PRINCIPAL } from '../../domain/auth/permissions.js';
 import { invalidField } from '../../domain/errors.js';
 import { MAX_GRACE_SECONDS } from '../../domain/settings.js';
-import { toPublicToken, type PublicToken, type TokenRecord, type TokenStatus } from '../../domain/token.js';
+import {
+  toPublicToken,
+  type PublicToken,
+  type TokenRecord,
+  type TokenStatus,
+} from '../../domain/token/token.js';
 import type { AppContext } from '../../app.js';
-import type { TokenRequest } from '../../domain/token-policy.js';
+import type { TokenRequest } from '../../domain/token/policy.js';
 import { systemContext } from '../../services/context.js';
 import { withApp, type GlobalOptions } from '../context.js';
 import { printJson, printTable, shortDate, type Io } from '../output.js';

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { CLI_PRINCIPAL } from '../../domain/permissions.js';
+import { CLI_PRINCIPAL } from '../../domain/auth/permissions.js';
 import { invalidField } from '../../domain/errors.js';
 import { toPublicUser } from '../../domain/user.js';
 import type { UserChange } from '../../services/user-service.js';

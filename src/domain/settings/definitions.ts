@@ -1,5 +1,5 @@
 import type { Static, TSchema } from 'typebox';
-import { DEFAULT_TOKEN_PREFIX, PREFIX_PATTERN } from '../token-format.js';
+import { DEFAULT_TOKEN_PREFIX, PREFIX_PATTERN } from '../token/format.js';
 import type { Result } from '../result.js';
 import {
   boolean,

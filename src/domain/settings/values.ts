@@ -1,9 +1,9 @@
 import type { TArray, TBoolean, TEnum, TInteger, TSchema, TString, TUnsafe } from 'typebox';
-import { MAX_CIDR_ENTRIES, normalizeCidrList } from '../ip-rules.js';
+import { MAX_CIDR_ENTRIES, normalizeCidrList } from '../auth/ip-rules.js';
 import { isLogLevel, LOG_LEVELS, type LogLevel } from '../log-level.js';
-import { parseReadRule } from '../read-rules.js';
+import { parseReadRule } from '../auth/read-rules.js';
 import { fail, ok, type Result } from '../result.js';
-import { PREFIX_PATTERN } from '../token-format.js';
+import { PREFIX_PATTERN } from '../token/format.js';
 
 /**
  * The building blocks of the settings table (definitions.ts): TypeBox schemas for the shapes that

@@ -1,17 +1,17 @@
 import type { FastifyRequest } from 'fastify';
 import type { Config } from '../../config/config.js';
-import type { RequestContext } from '../../domain/audit.js';
-import type { Principal } from '../../domain/permissions.js';
-import { toPublicToken, type PublicToken, type TokenRecord } from '../../domain/token.js';
+import type { RequestContext } from '../../domain/audit/audit.js';
+import type { Principal } from '../../domain/auth/permissions.js';
+import { toPublicToken, type PublicToken, type TokenRecord } from '../../domain/token/token.js';
 import type { Metrics } from '../../metrics/registry.js';
 import type { Notifier } from '../../notify/notifier.js';
-import type { ManagementAuthenticator } from '../../services/authenticator.js';
-import type { SessionService } from '../../services/session-service.js';
+import type { ManagementAuthenticator } from '../../auth/management.js';
+import type { SessionService } from '../../auth/sessions.js';
 import type { SettingsService } from '../../services/settings-service.js';
 import type { TokenService } from '../../services/token-service.js';
 import type { UserService } from '../../services/user-service.js';
 import type { Store } from '../../store/store.js';
-import type { ClientAddress } from '../client-ip.js';
+import type { ClientAddress } from '../../domain/auth/client-ip.js';
 
 // What the route files share with app.ts: the dependencies, the request's decorations, and the helpers
 // they call at run time. Here rather than in app.ts, which imports every route (no import cycle).

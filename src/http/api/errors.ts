@@ -1,7 +1,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, codeForStatus, invalidField } from '../../domain/errors.js';
 import { isDatabaseUnavailable } from '../../store/db-errors.js';
-import { errorResponse } from '../respond.js';
+import { errorResponse } from '../edge/respond.js';
 import { fieldProblems } from './validation.js';
 
 /** Maps any error to the catalogue. Faults become a bare 500: the details go to the log, never to the client. */

@@ -1,8 +1,8 @@
 import { Type, type Static } from 'typebox';
 import { ERROR_CATALOGUE } from '../../domain/errors.js';
 import { MAX_GRACE_SECONDS, SETTING_DEFINITIONS } from '../../domain/settings.js';
-import { PREFIX_PATTERN } from '../../domain/token-format.js';
-import { MAX_DESCRIPTION_LENGTH } from '../../domain/token.js';
+import { PREFIX_PATTERN } from '../../domain/token/format.js';
+import { MAX_DESCRIPTION_LENGTH } from '../../domain/token/token.js';
 
 /** JSON schemas of the management API. They validate requests, shape responses and feed the OpenAPI document. */
 

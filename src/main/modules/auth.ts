@@ -1,20 +1,21 @@
 import type { AppContext } from '../../app.js';
-import { authAuditEvent, blockAuditEvent, noAuthEventsOn } from '../../audit/auth-events.js';
+import { authAuditEvent, blockAuditEvent, noAuthEventsOn } from '../../auth/audit-events.js';
 import type { AuditQueue } from '../../audit/queue.js';
 import type { RedisRuntime } from '../../cluster/redis.js';
 import type { Config } from '../../config/config.js';
-import type { RateLimitStore } from '../../domain/rate-limit.js';
-import { Gateway, type AuthEvent } from '../../gateway/gateway.js';
-import { blockedMessage } from '../../gateway/messages.js';
-import { AuthReporter } from '../../gateway/report.js';
+import type { RateLimitStore } from '../../domain/auth/rate-limit.js';
+import { Gateway, type AuthEvent } from '../../auth/gateway.js';
+import { blockedMessage } from '../../auth/messages.js';
+import { AuthReporter } from '../../auth/report.js';
 import type { LogManager } from '../../log/log-manager.js';
 import type { Metrics } from '../../metrics/registry.js';
 import type { Notifier } from '../../notify/notifier.js';
-import { AuthStatsRecorder } from '../../services/auth-stats.js';
-import { BruteForceGuard, MemoryFailureCounter, type BlockNotice } from '../../services/brute-force.js';
+import { AuthStatsRecorder } from '../../auth/auth-stats.js';
+import { BruteForceGuard, type BlockNotice } from '../../auth/brute-force.js';
+import { MemoryFailureCounter } from '../../ports/failure-counter.js';
 import type { Scheduler } from '../../services/jobs.js';
-import { LastUsedRecorder } from '../../services/last-used.js';
-import { RotationReuse } from '../../services/rotation-reuse.js';
+import { LastUsedRecorder } from '../../auth/last-used.js';
+import { RotationReuse } from '../../auth/rotation-reuse.js';
 import type { Runtime } from '../runtime.js';
 
 /** How often dashboard counts reach the database. */
@@ -91,7 +92,7 @@ export async function startAuth(runtime: Pick<Runtime, 'start'>, deps: AuthDeps)
       c.inc();
     };
     // Reuse of a rotated secret after its grace period: always audited, the owner told, and with
-    // tokens.revokeOnReuse the token revoked (src/services/rotation-reuse.ts).
+    // tokens.revokeOnReuse the token revoked (src/auth/rotation-reuse.ts).
     const reuse = new RotationReuse({
       settings: ctx.settings,
       tokens: ctx.tokens,

@@ -1,7 +1,7 @@
 import type { AppContext } from '../../app.js';
 import { HEARTBEAT_MS } from '../../cluster/heartbeat.js';
 import { connectRedis, type RedisRuntime } from '../../cluster/redis.js';
-import { MemoryRateLimitStore, type RateLimitStore } from '../../domain/rate-limit.js';
+import { MemoryRateLimitStore, type RateLimitStore } from '../../domain/auth/rate-limit.js';
 import type { NamedLogger } from '../../log/log-manager.js';
 import type { Metrics } from '../../metrics/registry.js';
 import type { Scheduler } from '../../services/jobs.js';

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { Config } from '../../config/config.js';
 import { changeContext, changeMessage } from '../../audit/change-lines.js';
 import type { Settings } from '../../domain/settings.js';
-import { effectiveLogStyle, SEED_LOGGER_CATEGORIES } from '../../gateway/messages.js';
+import { effectiveLogStyle, SEED_LOGGER_CATEGORIES } from '../../auth/messages.js';
 import { compileLayout, DEFAULT_PATTERN, jsonLayout } from '../../log/layout.js';
 import type { LogLevel } from '../../log/levels.js';
 import { LogManager } from '../../log/log-manager.js';

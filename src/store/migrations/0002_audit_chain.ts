@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import { sql } from '../kysely.js';
-import { canonicalJson, GENESIS_HASH, recordHash } from '../../domain/audit-chain.js';
+import { canonicalJson, GENESIS_HASH, recordHash } from '../../domain/audit/chain.js';
 import type { DialectName } from '../dialect.js';
 
 interface OldRow {

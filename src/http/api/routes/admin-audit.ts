@@ -9,17 +9,17 @@ import {
   iterateAudit,
 } from '../../../audit/export.js';
 import { describePurge, verifyAuditChain } from '../../../audit/verify.js';
-import { AUDIT_CATEGORIES } from '../../../domain/audit.js';
+import { AUDIT_CATEGORIES } from '../../../domain/audit/audit.js';
 import {
   AUDIT_RECORD_FIELDS,
   type AuditField,
   type AuditRecordViewFields,
-} from '../../../domain/audit-record.js';
+} from '../../../domain/audit/record.js';
 import { AppError, invalidField } from '../../../domain/errors.js';
-import { parseIp } from '../../../domain/ip-rules.js';
-import { isAdmin } from '../../../domain/permissions.js';
+import { parseIp } from '../../../domain/auth/ip-rules.js';
+import { isAdmin } from '../../../domain/auth/permissions.js';
 import type { AuditFilter, AuditPosition } from '../../../store/audit-repo.js';
-import { normalizeSocketIp } from '../../client-ip.js';
+import { normalizeSocketIp } from '../../../domain/auth/client-ip.js';
 import type { ApiDeps } from '../context.js';
 import { ErrorResponses } from '../schemas.js';
 
@@ -37,7 +37,7 @@ const Category = Type.Union(literals(AUDIT_CATEGORIES), {
   description: `The area of the event: ${AUDIT_CATEGORIES.join(', ')}.`,
 });
 
-/** A field's schema in the view, from its declaration (src/domain/audit-record.ts). */
+/** A field's schema in the view, from its declaration (src/domain/audit/record.ts). */
 function viewFieldSchema(f: AuditField): TSchema {
   const { description } = f;
   switch (f.kind) {

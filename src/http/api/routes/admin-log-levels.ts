@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { AppError, invalidField } from '../../../domain/errors.js';
-import { isAdmin } from '../../../domain/permissions.js';
+import { isAdmin } from '../../../domain/auth/permissions.js';
 import { LOGGER_NAME_PATTERN } from '../../../domain/settings.js';
 import { LOG_LEVELS, parseLogLevel } from '../../../log/levels.js';
 import { requestContext, type ApiDeps } from '../context.js';

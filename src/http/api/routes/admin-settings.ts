@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { AppError } from '../../../domain/errors.js';
-import { isAdmin } from '../../../domain/permissions.js';
+import { isAdmin } from '../../../domain/auth/permissions.js';
 import { SETTING_DEFINITIONS } from '../../../domain/settings.js';
 import { Type } from 'typebox';
 import { requestContext, type ApiDeps } from '../context.js';

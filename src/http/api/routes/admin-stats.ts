@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { AppError } from '../../../domain/errors.js';
-import { hasPermission } from '../../../domain/permissions.js';
+import { hasPermission } from '../../../domain/auth/permissions.js';
 import { publicToken, type ApiDeps } from '../context.js';
 import { ErrorResponses, TokenView } from '../schemas.js';
 

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { AppError, invalidField } from '../../../domain/errors.js';
-import { hasPermission, type Principal } from '../../../domain/permissions.js';
+import { hasPermission, type Principal } from '../../../domain/auth/permissions.js';
 import type { TokenCursor, TokenFilter } from '../../../store/token-repo.js';
 import { publicToken, requestContext, type ApiDeps } from '../context.js';
 import { createToken, noBodyIsEmpty, ROTATE_DESCRIPTION, rotateToken } from './tokens.js';

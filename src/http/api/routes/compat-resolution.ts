@@ -1,10 +1,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { maskTokens } from '../../../domain/audit.js';
+import { maskTokens } from '../../../domain/audit/audit.js';
 import { AppError } from '../../../domain/errors.js';
-import { hasPermission } from '../../../domain/permissions.js';
-import { checkDescription } from '../../../domain/token-policy.js';
-import type { TokenRecord, TokenStatus } from '../../../domain/token.js';
+import { hasPermission } from '../../../domain/auth/permissions.js';
+import { checkDescription } from '../../../domain/token/policy.js';
+import type { TokenRecord, TokenStatus } from '../../../domain/token/token.js';
 import { requestContext, type ApiDeps } from '../context.js';
 import { sendError, toAppError } from '../errors.js';
 import {

@@ -1,9 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { AppError } from '../../../domain/errors.js';
-import { hasPermission, isAdmin } from '../../../domain/permissions.js';
+import { hasPermission, isAdmin } from '../../../domain/auth/permissions.js';
 import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, toPublicUser } from '../../../domain/user.js';
-import { SESSION_TTL_MS } from '../../../services/session-service.js';
+import { SESSION_TTL_MS } from '../../../auth/sessions.js';
 import { sessionCookie } from '../../cookies.js';
 import { requestContext, type ApiDeps } from '../context.js';
 import { ErrorResponse, ErrorResponses, MeResponse, UserView } from '../schemas.js';

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { AppError } from '../../../domain/errors.js';
-import { isAdmin } from '../../../domain/permissions.js';
+import { isAdmin } from '../../../domain/auth/permissions.js';
 import type { ApiDeps } from '../context.js';
 
 /**

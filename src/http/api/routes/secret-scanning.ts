@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import type { RequestContext } from '../../../domain/audit.js';
+import type { RequestContext } from '../../../domain/audit/audit.js';
 import { AppError } from '../../../domain/errors.js';
 import { systemContext } from '../../../services/context.js';
 import {

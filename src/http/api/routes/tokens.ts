@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { FastifyRequest } from 'fastify';
-import type { PublicToken } from '../../../domain/token.js';
+import type { PublicToken } from '../../../domain/token/token.js';
 import { publicToken, requestContext, type ApiDeps } from '../context.js';
 import {
   CreatedTokenResponse,

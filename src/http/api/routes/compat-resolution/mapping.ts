@@ -1,6 +1,6 @@
 import { invalidField } from '../../../../domain/errors.js';
-import { parseIsoInstant } from '../../../../domain/token-policy.js';
-import type { Scope, TokenRecord } from '../../../../domain/token.js';
+import { parseIsoInstant } from '../../../../domain/token/policy.js';
+import type { Scope, TokenRecord } from '../../../../domain/token/token.js';
 import type { TokenFilter } from '../../../../store/token-repo.js';
 import type { CompatCreateBody, CompatFilterQuery } from './schemas.js';
 

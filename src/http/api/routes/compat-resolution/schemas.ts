@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox';
-import { MAX_DESCRIPTION_LENGTH } from '../../../../domain/token.js';
+import { MAX_DESCRIPTION_LENGTH } from '../../../../domain/token/token.js';
 import { TokenIdParams } from '../../schemas.js';
 
 /**

@@ -1,0 +1,135 @@
+import { randomBytes } from 'node:crypto';
+import { AppError } from '../domain/errors.js';
+import { constantTimeEqual, hashToken } from '../domain/token/hash.js';
+import type { StoredUser } from '../domain/user.js';
+import type { StoredSession } from '../store/session-repo.js';
+import { blockedError, type CallContext } from './management.js';
+import type { BruteForceGuard } from './brute-force.js';
+import type { ChangeFeed } from '../services/change-feed.js';
+import type { CredentialCache } from './credential-cache.js';
+import { LruCache } from '../domain/lru.js';
+import type { ServiceDeps } from '../services/context.js';
+import type { UserService } from '../services/user-service.js';
+
+/** A web UI session lasts this long from sign-in. */
+export const SESSION_TTL_MS = 8 * 3_600_000;
+/** Sessions are remembered in memory this long before being re-read (sign-out elsewhere reaches us via the feed). */
+const CACHE_MS = 60_000;
+
+export interface SessionInfo {
+  user: StoredUser;
+  csrfToken: string;
+  expiresAt: number;
+}
+
+/**
+ * Sign-in for the web UI. The cookie value is 32 random bytes; only its SHA-256 is stored. Each
+ * session has its own CSRF token, which the UI must echo in X-CSRF-Token on every state change.
+ */
+export class SessionService {
+  private readonly cache = new LruCache<string, StoredSession | null>(10_000, CACHE_MS);
+  private bruteForce: BruteForceGuard | null = null;
+
+  constructor(
+    private readonly deps: ServiceDeps,
+    private readonly users: UserService,
+    private readonly credentials: CredentialCache,
+    feed: ChangeFeed,
+  ) {
+    feed.subscribe((c) => {
+      if (c.kind === 'session') this.cache.delete(c.ref);
+      // A user change may have deleted that user's sessions (disabled, new password): forget them all.
+      else if (c.kind === 'user') this.cache.clear();
+    });
+  }
+
+  /** Counts failed sign-ins and refuses blocked clients and user names (a serving node turns this on). */
+  useBruteForce(guard: BruteForceGuard): void {
+    this.bruteForce = guard;
+  }
+
+  /**
+   * Checks the directory password; returns the new session's cookie value and its details. A blocked
+   * client IP or user name gets 429 before the password is hashed.
+   */
+  async signIn(
+    username: string,
+    password: string,
+    ip: string,
+    call: CallContext = { proxyIp: null, requestId: null, endpoint: null },
+  ): Promise<{ cookie: string; info: SessionInfo }> {
+    return this.open(await this.checkPassword(username, password, ip, call), ip);
+  }
+
+  /**
+   * The sign-in's password check without a session (also for a user confirming their current
+   * password): a blocked client IP or user name gets 429 before the password is hashed, and a wrong
+   * password counts against both (401).
+   */
+  async checkPassword(
+    username: string,
+    password: string,
+    ip: string,
+    call: CallContext = { proxyIp: null, requestId: null, endpoint: null },
+  ): Promise<StoredUser> {
+    const block = this.bruteForce?.checkPassword(ip, username, this.deps.now());
+    if (block) throw blockedError(block);
+    const user = await this.users.verifyPassword(username, password);
+    if (!user) {
+      this.bruteForce?.failed({ clientIp: ip, username, method: 'POST', ...call }, this.deps.now());
+      throw new AppError('unauthorized', 'invalid user name or password');
+    }
+    return user;
+  }
+
+  /** A new session for a user whose credentials were just checked. */
+  async open(user: StoredUser, ip: string): Promise<{ cookie: string; info: SessionInfo }> {
+    const now = this.deps.now();
+    const cookie = randomBytes(32).toString('base64url');
+    const session: StoredSession = {
+      idHash: hashToken(cookie),
+      username: user.username,
+      csrf: randomBytes(24).toString('base64url'),
+      createdAt: now,
+      expiresAt: now + SESSION_TTL_MS,
+      ip,
+    };
+    await this.deps.store.sessions.insert(session);
+    return { cookie, info: { user, csrfToken: session.csrf, expiresAt: session.expiresAt } };
+  }
+
+  /** The session behind a cookie value, when it exists, has not expired and its user is enabled. */
+  async lookup(cookie: string): Promise<SessionInfo | null> {
+    if (cookie.length !== 43) return null;
+    const idHash = hashToken(cookie);
+    const now = this.deps.now();
+    let s = this.cache.get(idHash, now);
+    if (s === undefined) {
+      s = await this.deps.store.sessions.find(idHash);
+      this.cache.set(idHash, s, now);
+    }
+    if (!s || s.expiresAt <= now) return null;
+    const user = await this.credentials.user(s.username, now);
+    if (!user || user.disabled) return null;
+    return { user, csrfToken: s.csrf, expiresAt: s.expiresAt };
+  }
+
+  /** True when the header carries this session's CSRF token. */
+  checkCsrf(info: SessionInfo, header: string | undefined): boolean {
+    return header !== undefined && constantTimeEqual(header, info.csrfToken);
+  }
+
+  /** Deletes expired sessions; a node runs it now and then. */
+  async prune(): Promise<number> {
+    return this.deps.store.sessions.pruneExpired(this.deps.now());
+  }
+
+  async signOut(cookie: string): Promise<void> {
+    const idHash = hashToken(cookie);
+    await this.deps.store.transaction(async (tx) => {
+      await tx.sessions.delete(idHash);
+      await tx.changes.record('session', [idHash], this.deps.now());
+    });
+    this.cache.delete(idHash);
+  }
+}

@@ -1,0 +1,149 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Gateway } from '../../auth/gateway.js';
+import type { NamedLogger } from '../../log/log-manager.js';
+import { rateLimitHeaders, type IdentityHeaderNames } from './headers.js';
+import { checkRequestTarget } from '../../domain/auth/request-target.js';
+import { normalizeSocketIp } from '../../domain/auth/client-ip.js';
+import { heldBack, LogThrottle } from '../../log/throttle.js';
+import { isDatabaseUnavailable } from '../../store/db-errors.js';
+import { requestContext } from './proxy.js';
+import { sendDenial, sendError } from './respond.js';
+
+function first(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v[0] : v;
+}
+
+/**
+ * The original request's method or URI. nginx sets X-Original-*, Traefik and Caddy set
+ * X-Forwarded-*, and each copies the client's other headers through. So a client could add the
+ * other pair to lie about its method (a read token "GET" that is really a POST). When both are
+ * present and disagree, the request is refused rather than guessed.
+ */
+function original(
+  a: string | undefined,
+  b: string | undefined,
+  normalize: (s: string) => string,
+): string | undefined | null {
+  if (a !== undefined && b !== undefined && normalize(a) !== normalize(b)) return null;
+  return a ?? b;
+}
+
+const upper = (s: string): string => s.toUpperCase();
+const same = (s: string): string => s;
+
+/** The headers that describe the original request; only a trusted proxy may send them. */
+const ORIGINAL_HEADERS = ['x-original-method', 'x-original-uri', 'x-forwarded-method', 'x-forwarded-uri'];
+
+/** A misconfigured proxy would send every request this way: say so at most this often. */
+const UNTRUSTED_WARN_INTERVAL_MS = 60_000;
+
+/**
+ * `/_tokengate/auth`: the same decision for nginx `auth_request`, Traefik ForwardAuth and Caddy
+ * `forward_auth`. The original method and URI come from X-Original-Method / X-Original-URI (nginx)
+ * or X-Forwarded-Method / X-Forwarded-Uri (Traefik, Caddy). 200 carries the identity as response
+ * headers for the proxy to copy upstream; 401, 403 and 429 refuse, with a JSON body.
+ */
+export function forwardAuthHandler(
+  gateway: Gateway,
+  names: IdentityHeaderNames,
+  log: NamedLogger,
+  requestId: (given: string | string[] | undefined) => string,
+): (req: IncomingMessage, res: ServerResponse) => void {
+  // One line per 10 s while the database is away, not one per request.
+  const unavailable = new LogThrottle(10_000);
+  let lastUntrustedWarn = Number.NEGATIVE_INFINITY;
+  let untrustedSince = 0;
+  return (req, res) => {
+    const h = req.headers;
+    const id = requestId(h['x-request-id']);
+    // Only a trusted proxy may say what the original request was. From anyone else these headers are
+    // a claim, and a wrong claim (GET for a POST) would let a read token write: refuse, never guess.
+    if (
+      ORIGINAL_HEADERS.some((name) => h[name] !== undefined) &&
+      !gateway.trustsPeer(req.socket.remoteAddress)
+    ) {
+      untrustedSince++;
+      const now = Date.now();
+      if (now - lastUntrustedWarn >= UNTRUSTED_WARN_INTERVAL_MS) {
+        log.warn(
+          `forward-auth refused ${untrustedSince} request(s) with X-Original-*/X-Forwarded-Method/-Uri from ${normalizeSocketIp(req.socket.remoteAddress)}, which is not in auth.trustedProxies (request ${id})`,
+        );
+        lastUntrustedWarn = now;
+        untrustedSince = 0;
+      }
+      // 403, not 400: nginx turns any answer but 2xx, 401 and 403 into a 500.
+      sendError(
+        res,
+        'forbidden',
+        'X-Original-Method/URI and X-Forwarded-Method/Uri are accepted only from a trusted proxy (auth.trustedProxies)',
+        { 'x-request-id': id },
+      );
+      return;
+    }
+    const givenMethod = original(first(h['x-original-method']), first(h['x-forwarded-method']), upper);
+    const givenUri = original(first(h['x-original-uri']), first(h['x-forwarded-uri']), same);
+    if (givenMethod === null || givenUri === null) {
+      log.warn(`forward-auth refused: X-Original-* and X-Forwarded-* disagree (request ${id})`);
+      // 403, not 400: nginx turns any answer but 2xx, 401 and 403 into a 500.
+      sendError(res, 'forbidden', 'conflicting X-Original-Method/URI and X-Forwarded-Method/Uri headers', {
+        'x-request-id': id,
+      });
+      return;
+    }
+    const method = (givenMethod ?? req.method ?? 'GET').toUpperCase();
+    const uri = givenUri ?? '/';
+    // nginx, Traefik and Caddy copy the client's headers into the subrequest: method overrides included,
+    // in every spelling (the raw headers).
+    const target = checkRequestTarget(uri, req.rawHeaders);
+    if (!target.ok) {
+      // 403, not 400: nginx turns any answer but 2xx, 401 and 403 into a 500.
+      sendError(res, 'forbidden', target.reason, { 'x-request-id': id });
+      return;
+    }
+    gateway
+      .authenticate({
+        method,
+        path: target.path,
+        query: target.query,
+        contentType: first(h['content-type']),
+        methodOverride: target.methodOverride,
+        authorization: h.authorization,
+        peerIp: req.socket.remoteAddress,
+        forwardedFor: h['x-forwarded-for'],
+        requestId: id,
+      })
+      .then((auth) => {
+        if (!auth.allowed) {
+          sendDenial(res, auth, { 'x-request-id': id });
+          return;
+        }
+        const headers: Record<string, string> = {
+          'x-request-id': id,
+          'x-tokengate-outcome': auth.outcome.kind,
+          'cache-control': 'no-store',
+          'content-length': '0',
+        };
+        if (auth.identity) {
+          headers[names.user] = auth.identity.user;
+          headers[names.tokenId] = auth.identity.tokenId;
+          headers[names.scope] = auth.identity.scope;
+        }
+        if (auth.rate) Object.assign(headers, rateLimitHeaders(auth.rate));
+        res.writeHead(200, headers);
+        res.end();
+      })
+      .catch((err: unknown) => {
+        if (isDatabaseUnavailable(err)) {
+          const held = unavailable.pass();
+          if (held !== null)
+            log.error(
+              `forward-auth: authentication failed: the database is unavailable${heldBack(held)}`,
+              err,
+              requestContext(req),
+            );
+        } else log.error('forward-auth failed', err, requestContext(req));
+        // Fail closed: an error is never an allow.
+        sendError(res, 'unavailable', 'authentication is unavailable; try again shortly');
+      });
+  };
+}
