@@ -1,9 +1,8 @@
 import { Redis } from 'ioredis';
-import type { AppContext } from '../app.js';
 import type { NamedLogger } from '../log/log-manager.js';
 import type { Metrics } from '../metrics/registry.js';
 import { RedisBlockBus, RedisFailureCounter } from './redis-brute-force.js';
-import { RedisChangeBus } from './redis-changes.js';
+import { RedisChangeFeed, type PolledFeed } from './redis-changes.js';
 import { RedisRateLimitStore } from './redis-rate-limit.js';
 
 export interface RedisRuntime {
@@ -12,6 +11,8 @@ export interface RedisRuntime {
   failures: RedisFailureCounter;
   /** Blocks announced to (and by) the other nodes. */
   blocks: RedisBlockBus;
+  /** Changes announced to (and by) the other nodes, over the node's database poll. */
+  changes: RedisChangeFeed;
   close(): Promise<void>;
 }
 
@@ -41,9 +42,10 @@ function client(url: string, commandTimeout?: number): Redis {
 export async function connectRedis(
   url: string,
   nodeId: string,
-  ctx: AppContext,
-  metrics: Metrics,
-  log: NamedLogger,
+  /** The node's database poll: its changes go out through Redis, the other nodes' come in to it. */
+  feed: PolledFeed,
+  metrics: Pick<Metrics, 'redisUp' | 'rateLimitFallback'>,
+  log: Pick<NamedLogger, 'warn' | 'debug'>,
 ): Promise<RedisRuntime> {
   const main = client(url, COMMAND_TIMEOUT_MS);
   const sub = client(url);
@@ -78,11 +80,12 @@ export async function connectRedis(
       err,
     );
   });
-  const bus = new RedisChangeBus(main, sub, ctx.feed, nodeId, (err) =>
+  const changes = new RedisChangeFeed(feed, main, sub, nodeId, (err) =>
     log.debug(`publishing a change to Redis failed: ${String(err)}`),
   );
-  await bus
-    .start()
+  // The Redis side only: the database poll is a start-up module of its own (main/modules/lifecycle.ts).
+  await changes
+    .connect()
     .catch((err: unknown) =>
       log.warn('subscribing to Redis failed; changes arrive by database polling', undefined, err),
     );
@@ -93,6 +96,7 @@ export async function connectRedis(
     rateLimits,
     failures,
     blocks,
+    changes,
     close: async () => {
       main.disconnect();
       sub.disconnect();

@@ -14,8 +14,8 @@ const RATE_SWEEP_MS = 60_000;
 export interface RedisDeps {
   url: string | null;
   nodeId: string;
-  /** cluster/redis.ts still takes the whole context (issue 16: narrow it there). */
-  ctx: AppContext;
+  /** The node's change feed (database poll), which Redis relays between the nodes. */
+  ctx: Pick<AppContext, 'feed'>;
   metrics: Metrics;
   log: NamedLogger;
   jobs: Scheduler;
@@ -32,7 +32,9 @@ export interface RedisModule {
 
 /** Redis (when configured) and the rate-limit store, with its periodic sweep. */
 export async function startRedis(deps: RedisDeps): Promise<RedisModule> {
-  const redis = deps.url ? await connectRedis(deps.url, deps.nodeId, deps.ctx, deps.metrics, deps.log) : null;
+  const redis = deps.url
+    ? await connectRedis(deps.url, deps.nodeId, deps.ctx.feed, deps.metrics, deps.log)
+    : null;
   const rateLimits = redis?.rateLimits ?? new MemoryRateLimitStore();
   const sweep = deps.jobs.every('rate-limit sweep', RATE_SWEEP_MS, () => void rateLimits.sweep(deps.now()));
   return {
