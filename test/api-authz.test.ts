@@ -353,4 +353,10 @@ describe('management API authorization', () => {
     assert.equal((await from('192.0.2.10', '10.9.9.9')).statusCode, 200);
     await h.ctx.settings.update(root, cli, { 'auth.allowedIps': [], 'auth.trustedProxies': [] });
   });
+
+  it('answers unknown routes with a JSON 404', async () => {
+    const r = await call(h.api, { method: 'GET', url: '/nothing-here', auth: admin });
+    assert.equal(r.statusCode, 404);
+    assert.equal((r.data as { error: { code: string } }).error.code, 'not_found');
+  });
 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { CLI_PRINCIPAL } from '../src/domain/auth/permissions.js';
-import { basicAuth, cli, startTestNode, type TestNode } from './support/node.js';
+import { CLI_PRINCIPAL } from '../../../domain/auth/permissions.js';
+import { basicAuth, cli, startTestNode, type TestNode } from '../../../../test/support/node.js';
 
 /**
  * `PUT /me/password` (issue 15: users could not change their own password): with a session or the
