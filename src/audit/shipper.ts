@@ -4,6 +4,7 @@ import type { Config } from '../config/config.js';
 import { describeError } from '../log/layout.js';
 import { AuditShippingRepo } from '../store/audit-shipping-repo.js';
 import type { Database } from '../store/schema.js';
+import { Jobs, type Job, type Scheduler } from '../services/jobs.js';
 import { AuditFile } from './audit-file.js';
 import type { AuditOutput } from './output.js';
 import { SyslogOutput, SyslogSender } from './syslog.js';
@@ -55,7 +56,8 @@ export class AuditShipper {
   private readonly stopTimeoutMs: number;
   private readonly onError: (message: string, err?: unknown) => void;
   private readonly states: OutputState[];
-  private timer: NodeJS.Timeout | undefined;
+  /** One job per output, so that a slow output holds back no other. */
+  private jobs: Job[] = [];
   private stopped = false;
 
   constructor(options: AuditShipperOptions) {
@@ -79,13 +81,19 @@ export class AuditShipper {
     }));
   }
 
-  /** Ships every `intervalMs` until `stop`. */
-  start(): void {
-    if (this.stopped || this.timer !== undefined) return;
-    this.timer = setInterval(() => {
-      for (const s of this.states) if (s.running === undefined) void this.run(s);
-    }, this.intervalMs);
-    this.timer.unref();
+  /**
+   * Ships every `intervalMs` until `stop`, on `jobs` (the node's scheduler; by default one of its
+   * own): a job per output. A tick that finds the output's pass still going (or a `shipNow`) skips.
+   */
+  start(
+    jobs: Scheduler = new Jobs({ onError: (_, err) => this.onError('shipping audit records failed', err) }),
+  ): void {
+    if (this.stopped || this.jobs.length > 0) return;
+    this.jobs = this.states.map((s) =>
+      jobs.every(`audit shipping to ${s.output.name}`, this.intervalMs, async () => {
+        if (s.running === undefined) await this.run(s);
+      }),
+    );
   }
 
   /**
@@ -98,14 +106,14 @@ export class AuditShipper {
   }
 
   /**
-   * Stops the timer, ships what is left (for at most `stopTimeoutMs`), and closes the outputs. What
+   * Stops the jobs, ships what is left (for at most `stopTimeoutMs`), and closes the outputs. What
    * did not leave is shipped after the next start, from the saved cursors.
    */
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    clearInterval(this.timer);
-    this.timer = undefined;
+    for (const job of this.jobs.splice(0)) job.cancel();
+    // A one-shot bound on the final pass, not periodic work: it stays a plain timer.
     const final = this.shipAll();
     let timer: NodeJS.Timeout | undefined;
     const timedOut = await Promise.race([

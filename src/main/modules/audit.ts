@@ -42,7 +42,7 @@ export async function startAudit(runtime: Pick<Runtime, 'start'>, deps: AuditDep
     const shipper = createAuditShipper(config, ctx.database.db, {
       onError: (message, err) => auditLog.warn(message, undefined, err),
     });
-    shipper?.start();
+    shipper?.start(deps.jobs);
     return { stop: () => shipper?.stop() };
   });
   // The chain head, outside the database, at intervals and at shutdown (anchors.ts).
