@@ -1,16 +1,33 @@
 import assert from 'node:assert/strict';
-import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import type { Config } from '../src/config/config.js';
-import { CLI_PRINCIPAL } from '../src/domain/auth/permissions.js';
-import { generateToken } from '../src/domain/token/format.js';
-import { hashToken } from '../src/domain/token/hash.js';
-import { buildApi, type Api } from '../src/http/api/app.js';
-import type { Notifier, TokenNotice } from '../src/notify/notifier.js';
-import { compileScannerKeys, MAX_ALERT_ENTRIES, type LeakLabel } from '../src/services/leak-response.js';
-import { VERSION } from '../src/version.js';
-import { recordArtifact, recordSecret } from './support/artifacts.js';
-import { basicAuth, cli, startEchoUpstream, startTestNode, type TestNode } from './support/node.js';
+import type { Config } from '../../../config/config.js';
+import { CLI_PRINCIPAL } from '../../../domain/auth/permissions.js';
+import { generateToken } from '../../../domain/token/format.js';
+import { hashToken } from '../../../domain/token/hash.js';
+import type { Notifier, TokenNotice } from '../../../notify/notifier.js';
+import { compileScannerKeys, MAX_ALERT_ENTRIES } from '../../../services/leak-response.js';
+import { recordSecret } from '../../../../test/support/artifacts.js';
+import { cli, startEchoUpstream, startTestNode, type TestNode } from '../../../../test/support/node.js';
+import {
+  ADMIN,
+  alertBody,
+  API,
+  apiOn,
+  ENDPOINT,
+  errorOf,
+  gatewayStatus,
+  inject,
+  KEY_ID,
+  labelOf,
+  LEAK_URL,
+  pair,
+  publicPem,
+  report,
+  revocations,
+  scanner,
+  signature,
+  stranger,
+} from '../../../../test/support/secret-scanning.js';
 
 /**
  * The secret-scanning alert endpoint (docs/secret-scanning.md): GitHub's partner format, signed
@@ -18,117 +35,6 @@ import { basicAuth, cli, startEchoUpstream, startTestNode, type TestNode } from 
  * with the URL where it was found, and its owner told; the answer labels tokens by their SHA-256.
  * Anything unsigned, wrongly signed or malformed is refused before a single token is touched.
  */
-
-const API = '/_tokengate/api/v1';
-const ENDPOINT = `${API}/secret-scanning`;
-const KEY_ID = 'test-key-1';
-const ADMIN = basicAuth('admin', 'admin-password-1');
-const LEAK_URL = 'https://github.com/octocat/hello/blob/0123abc/deploy.yml';
-
-const pair = (curve = 'prime256v1'): { publicKey: KeyObject; privateKey: KeyObject } =>
-  generateKeyPairSync('ec', { namedCurve: curve });
-const scanner = pair();
-const stranger = pair();
-const publicPem = (k: KeyObject): string => k.export({ type: 'spki', format: 'pem' }).toString();
-
-function signature(body: string, key: KeyObject = scanner.privateKey): string {
-  return sign('sha256', Buffer.from(body), { key, dsaEncoding: 'der' }).toString('base64');
-}
-
-interface Alert {
-  token?: unknown;
-  type?: unknown;
-  url?: unknown;
-  source?: unknown;
-}
-
-function alertBody(alerts: Alert[]): string {
-  return JSON.stringify(alerts);
-}
-
-/** POSTs a body as the scanner would: signed with `key` under `keyId`, unless told otherwise. */
-async function report(
-  t: TestNode,
-  body: string,
-  opts: { keyId?: string | null; sig?: string | null } = {},
-): Promise<{ status: number; data: unknown }> {
-  const headers: Record<string, string> = { 'content-type': 'application/json' };
-  const keyId = opts.keyId === undefined ? KEY_ID : opts.keyId;
-  const sig = opts.sig === undefined ? signature(body) : opts.sig;
-  if (keyId !== null) headers['github-public-key-identifier'] = keyId;
-  if (sig !== null) headers['github-public-key-signature'] = sig;
-  const r = await fetch(`${t.url}${ENDPOINT}`, { method: 'POST', headers, body });
-  return { status: r.status, data: await r.json() };
-}
-
-/** The gateway's answer to a request with this token: 200 while it works, 401 once revoked. */
-async function gatewayStatus(t: TestNode, token: string): Promise<number> {
-  const r = await fetch(`${t.url}/x`, { headers: { authorization: `Bearer ${token}` } });
-  await r.arrayBuffer();
-  return r.status;
-}
-
-interface AuditView {
-  action: string;
-  author: string;
-  summary: string;
-  tokenId: string | null;
-  affectedUser: string | null;
-  endpoint: string | null;
-  details: Record<string, unknown> | null;
-}
-
-async function revocations(t: TestNode, tokenId: string): Promise<AuditView[]> {
-  await t.node.runtime.auditQueue.flush();
-  const r = await fetch(`${t.adminUrl}${API}/admin/audit?action=token.revoked`, {
-    headers: { authorization: ADMIN },
-  });
-  assert.equal(r.status, 200);
-  const { items } = (await r.json()) as { items: AuditView[] };
-  return items.filter((i) => i.tokenId === tokenId);
-}
-
-function labelOf(data: unknown, token: string): LeakLabel['label'] | undefined {
-  return (data as LeakLabel[]).find((l) => l.token_hash === hashToken(token))?.label;
-}
-
-function errorOf(data: unknown): { code: string; message: string } {
-  return (data as { error: { code: string; message: string } }).error;
-}
-
-/** A second API over the node's context, with other secret-scanning settings and a notifier. */
-function apiOn(t: TestNode, secretScanning: Config['secretScanning'] | undefined, notifier?: Notifier): Api {
-  const { ctx } = t.node;
-  return buildApi({
-    store: ctx.store,
-    tokens: ctx.tokens,
-    users: ctx.users,
-    settings: ctx.settings,
-    authenticator: ctx.authenticator,
-    sessions: ctx.sessions,
-    nodeId: ctx.config.nodeId,
-    version: VERSION,
-    now: ctx.now,
-    logError: () => undefined,
-    ...(secretScanning ? { secretScanning } : {}),
-    ...(notifier ? { notifier } : {}),
-  });
-}
-
-async function inject(
-  api: Api,
-  body: string,
-  headers: Record<string, string>,
-): Promise<{ status: number; data: unknown }> {
-  const r = await api.inject({
-    method: 'POST',
-    url: ENDPOINT,
-    headers: { 'content-type': 'application/json', ...headers },
-    payload: body,
-  });
-  if (r.statusCode >= 400) recordArtifact('error-body', `inject ${r.statusCode} ${ENDPOINT}`, r.body);
-  return { status: r.statusCode, data: JSON.parse(r.body) as unknown };
-}
 
 describe('secret-scanning alerts (GitHub partner format)', () => {
   let up: Awaited<ReturnType<typeof startEchoUpstream>>;
