@@ -1,4 +1,5 @@
 import type ipaddr from 'ipaddr.js';
+import type { Block } from '../domain/auth/decide.js';
 import type { IpMatcher } from '../domain/auth/ip-rules.js';
 import { parseIp } from '../domain/auth/ip-rules.js';
 import type { Settings } from '../domain/settings.js';
@@ -60,12 +61,8 @@ export interface BlockNotice {
   attempt: FailedAttempt;
 }
 
-/** A refusal: which block applies and how long it has left. */
-export interface Block {
-  subject: BlockSubject;
-  value: string;
-  retryAfterMs: number;
-}
+/** A refusal: which block applies and how long it has left (the pure decision's type). */
+export type { Block };
 
 export interface BruteForceOptions {
   counter: FailureCounter;

@@ -1,18 +1,27 @@
 import { parseAuthorization } from '../domain/auth/credentials.js';
-import { classify, decideRequest, type GatewayOutcome, type Presented } from '../domain/auth/decide.js';
+import {
+  classify,
+  decide,
+  decideRequest,
+  ratePolicy,
+  type AuthFacts,
+  type AuthOutcome,
+  type GatewayOutcome,
+  type Presented,
+} from '../domain/auth/decide.js';
+import { render, type Identity, type Rendered } from '../domain/auth/render.js';
 import type { IpMatcher } from '../domain/auth/ip-rules.js';
 import { urlCredential } from '../domain/auth/request-target.js';
 import { BODY_LENGTH } from '../domain/token/format.js';
-import type { RateDecision, RateLimitPolicy, RateLimitStore } from '../domain/auth/rate-limit.js';
+import type { RateDecision, RateLimitStore } from '../domain/auth/rate-limit.js';
 import { hashToken } from '../domain/token/hash.js';
 import type { StoredToken } from '../domain/token/token.js';
 import type { User } from '../domain/user.js';
 import { normalizeSocketIp, resolveClientAddress, type ClientAddress } from '../domain/auth/client-ip.js';
-import type { Block, BruteForceGuard } from './brute-force.js';
+import type { BruteForceGuard } from './brute-force.js';
 import type { CredentialCache } from './credential-cache.js';
 import type { LastUsedRecorder } from './last-used.js';
 import type { SettingsService } from '../services/settings-service.js';
-import { blockReason, denialForClient } from './messages.js';
 
 /** What the edges know about a request; nothing else reaches the decision. */
 export interface AuthRequest {
@@ -31,33 +40,13 @@ export interface AuthRequest {
   requestId: string;
 }
 
-export type AuthOutcome =
-  | GatewayOutcome
-  | { kind: 'rate-limited'; token: StoredToken; user: User; decision: RateDecision }
-  /** The client IP is blocked for failing too often (brute force): refused before any lookup. */
-  | { kind: 'blocked'; block: Block }
-  /** A directory password the management or compatibility API checked (never the gateway's: it passes them on). */
-  | { kind: 'password'; user: User }
-  | { kind: 'password-failed'; username: string };
+// The outcome and the identity are the pure decision's and renderer's; named here for the edges.
+export type { AuthOutcome, Identity };
 
-/** Who the upstream is told about, on success. */
-export interface Identity {
-  user: string;
-  tokenId: string;
-  scope: string;
-}
-
-export interface AuthResult {
+/** An outcome as the edges answer it: the renderer's view, with the outcome and the client address. */
+export interface AuthResult extends Rendered {
   outcome: AuthOutcome;
   client: ClientAddress;
-  /** True when the request may go on (authenticated, anonymous or passed on). */
-  allowed: boolean;
-  identity: Identity | null;
-  /** For denials: the status and a message for the client. */
-  status: number;
-  message: string;
-  /** The rate-limit state, for the RateLimit headers; null when no limit applies. */
-  rate: RateDecision | null;
 }
 
 /** An authentication event, for the audit log (see the audit issue). Never carries a secret. */
@@ -81,9 +70,6 @@ export interface GatewayDeps {
   /** Counts failed token checks per client IP and user name, and refuses blocked clients. */
   bruteForce?: BruteForceGuard;
 }
-
-/** Failures that are guesses: a token-shaped secret that matches nothing, or another user's token. */
-const GUESSES: ReadonlySet<string> = new Set(['unknown-token', 'user-mismatch']);
 
 /** What the credentials of a request found: the presented kind, and for a token its record and owner. */
 export interface Lookup {
@@ -150,22 +136,55 @@ export class Gateway {
     return !trusted.allowsAll && trusted.matches(normalizeSocketIp(peerIp));
   }
 
+  /**
+   * Gathers the facts (block, credentials, rate-limit take), lets the pure `decide` choose the
+   * outcome, performs the effects it lists, reports it, and answers with what `render` makes of it.
+   */
   async authenticate(req: AuthRequest): Promise<AuthResult> {
     const d = this.deps;
     const now = d.now();
-    const snap = d.settings.snapshot;
-    const client = resolveClientAddress(req.peerIp, req.forwardedFor, snap.trustedProxies);
-    // A blocked client is refused before its credentials are even parsed, let alone looked up.
-    const block = req.authorization ? d.bruteForce?.checkIp(client.clientIp, now) : null;
-    if (block) {
-      const result = this.blocked(client, block);
-      d.reporter.report({ at: now, request: req, result });
-      return result;
+    const client = resolveClientAddress(req.peerIp, req.forwardedFor, d.settings.snapshot.trustedProxies);
+    const facts = await this.facts(req, client, now);
+    const { outcome, effects } = decide(facts);
+    for (const effect of effects) {
+      if (effect === 'record-use' && outcome.kind === 'authenticated')
+        d.lastUsed.record(outcome.token.id, now, client.clientIp);
+      else if (effect === 'count-failure' && outcome.kind === 'denied')
+        d.bruteForce?.failed(
+          {
+            clientIp: client.clientIp,
+            proxyIp: client.proxyIp,
+            username: outcome.username,
+            requestId: req.requestId,
+            method: req.method,
+            endpoint: req.path,
+          },
+          now,
+        );
     }
+    const view = render(outcome, {
+      method: req.method,
+      clientIp: client.clientIp,
+      settings: d.settings.current,
+      rate: facts.block === null ? facts.rate : null,
+    });
+    const result: AuthResult = { outcome, client, ...view };
+    d.reporter.report({ at: now, request: req, result });
+    return result;
+  }
+
+  /**
+   * What the decision needs to know: a blocked client is refused before its credentials are even
+   * parsed, let alone looked up; an authenticated request takes from its token's rate limit.
+   */
+  private async facts(req: AuthRequest, client: ClientAddress, now: number): Promise<AuthFacts> {
+    const d = this.deps;
+    const snap = d.settings.snapshot;
+    const block = req.authorization ? d.bruteForce?.checkIp(client.clientIp, now) : null;
+    if (block) return { block };
     const pending = lookupCredentials(d.cache, req.authorization, snap.tokenPrefixes, now);
     const found = pending instanceof Promise ? await pending : pending;
-    const inUrl = urlCredential(req.query, snap.tokenPrefixes);
-    const outcome = decideRequest({
+    const decision = decideRequest({
       presented: found.presented,
       token: found.token,
       tokenIps: found.tokenIps,
@@ -175,106 +194,18 @@ export class Gateway {
       query: req.query,
       contentType: req.contentType,
       methodOverride: req.methodOverride,
-      urlCredential: inUrl,
+      urlCredential: urlCredential(req.query, snap.tokenPrefixes),
       clientIp: client.clientIp,
       now,
       policy: { settings: snap.settings, allowedIps: snap.allowedIps, readRules: snap.readRules },
     });
-    const result = await this.finish(req, client, outcome, now);
-    d.reporter.report({ at: now, request: req, result });
-    return result;
+    return { block: null, decision, rate: await this.take(decision, now) };
   }
 
-  private blocked(client: ClientAddress, block: Block): AuthResult {
-    const s = this.deps.settings.current;
-    return {
-      outcome: { kind: 'blocked', block },
-      client,
-      allowed: false,
-      identity: null,
-      status: 429,
-      message: `authentication failed: ${blockReason(block)}`,
-      // Rendered as Retry-After (and the RateLimit headers: the failures allowed per window).
-      rate: {
-        allowed: false,
-        limit: s['bruteForce.ipMaxFailures'],
-        windowMs: s['bruteForce.windowSeconds'] * 1000,
-        remaining: 0,
-        resetMs: block.retryAfterMs,
-        retryAfterMs: block.retryAfterMs,
-      },
-    };
-  }
-
-  private async finish(
-    req: AuthRequest,
-    client: ClientAddress,
-    outcome: GatewayOutcome,
-    now: number,
-  ): Promise<AuthResult> {
-    const passwordsOn = this.deps.settings.current['auth.basicPasswords'];
-    switch (outcome.kind) {
-      case 'anonymous':
-      case 'passed-on':
-        return { outcome, client, allowed: true, identity: null, status: 0, message: '', rate: null };
-      case 'denied':
-        if (GUESSES.has(outcome.reason)) {
-          this.deps.bruteForce?.failed(
-            {
-              clientIp: client.clientIp,
-              proxyIp: client.proxyIp,
-              username: outcome.username,
-              requestId: req.requestId,
-              method: req.method,
-              endpoint: req.path,
-            },
-            now,
-          );
-        }
-        return {
-          outcome,
-          client,
-          allowed: false,
-          identity: null,
-          status: outcome.status,
-          message: denialForClient(outcome, req.method, client.clientIp, passwordsOn),
-          rate: null,
-        };
-      case 'authenticated': {
-        const { token, user } = outcome;
-        const policy = this.ratePolicy(token);
-        const rate = policy ? await this.deps.rateLimits.consume(token.id, policy, now) : null;
-        if (rate && !rate.allowed) {
-          return {
-            outcome: { kind: 'rate-limited', token, user, decision: rate },
-            client,
-            allowed: false,
-            identity: null,
-            status: 429,
-            message: `rate limit exceeded: ${rate.limit} requests per ${rate.windowMs / 1000} seconds for this token`,
-            rate,
-          };
-        }
-        this.deps.lastUsed.record(token.id, now, client.clientIp);
-        return {
-          outcome,
-          client,
-          allowed: true,
-          identity: { user: user.username, tokenId: token.id, scope: token.scope },
-          status: 0,
-          message: '',
-          rate,
-        };
-      }
-    }
-  }
-
-  /** A token's own limit always applies; the global one only while rateLimit.enabled is on. */
-  private ratePolicy(token: StoredToken): RateLimitPolicy | null {
-    if (token.rateLimit)
-      return { requests: token.rateLimit.requests, windowMs: token.rateLimit.windowSeconds * 1000 };
-    const s = this.deps.settings.current;
-    if (!s['rateLimit.enabled']) return null;
-    return { requests: s['rateLimit.requests'], windowMs: s['rateLimit.windowSeconds'] * 1000 };
+  /** The rate-limit take of an authenticated request; null when no limit applies (or not authenticated). */
+  private async take(decision: GatewayOutcome, now: number): Promise<RateDecision | null> {
+    if (decision.kind !== 'authenticated') return null;
+    const policy = ratePolicy(decision.token, this.deps.settings.current);
+    return policy ? await this.deps.rateLimits.consume(decision.token.id, policy, now) : null;
   }
 }

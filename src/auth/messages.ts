@@ -4,6 +4,10 @@ import type { LogStyle, Settings } from '../domain/settings.js';
 import type { Scope } from '../domain/token/token.js';
 import type { Block, BlockNotice } from './brute-force.js';
 import { DENIAL_MESSAGES } from '../domain/auth/token-decision.js';
+import { blockReason, denialReason } from '../domain/auth/render.js';
+
+// The client's words for denials and blocks are the pure renderer's; the log lines below reuse them.
+export { blockReason, denialForClient, MALFORMED_MESSAGE } from '../domain/auth/render.js';
 
 /**
  * The log messages of the authentication outcomes. The wording is ours; the facts and their order
@@ -20,14 +24,6 @@ export const DENIAL_TEXT: Record<GatewayDenial, string> = {
   'password-ip-denied': 'the client IP is not allowed',
   'token-in-url': 'a tokengate token was sent in the URL (access_token or private_token)',
 };
-
-/**
- * The denial text for a malformed Authorization header: a misspelt scheme (`Basic<TAB>…`, `BasicX…`)
- * or a near-token (a token with a typo). Both are refused so that they never reach the upstream as
- * something tokengate did not check; the text says how to send credentials that are read.
- */
-export const MALFORMED_MESSAGE =
-  'The Authorization header is malformed or holds a malformed token: send "Basic base64(user:password)" or "Bearer <token>" with one space after the scheme, and a whole token (check for a typo or a truncated copy)';
 
 /**
  * A user name as a line shows it: as sent when it is one word, else quoted as JSON, so that a claimed
@@ -90,52 +86,6 @@ export function foundTokenMessage(
 
 export const AUTHENTICATED_MESSAGE = 'User successfully authenticated';
 
-function denialReason(
-  reason: GatewayDenial,
-  method: string,
-  clientIp: string,
-  passwordsOn: boolean,
-  style: LogStyle,
-): string {
-  const suffix = passwordsOn ? '' : ' and basic auth with password is disabled';
-  switch (reason) {
-    case 'not-a-token':
-      // With passwords on, only the management API refuses a credential that is not a token (the
-      // gateway passes it on): a foreign Bearer value or another scheme, which it cannot check.
-      return passwordsOn
-        ? 'No valid API token or password was provided (only Basic and Bearer credentials are checked here)'
-        : 'No valid API token was provided and basic auth with password is disabled';
-    case 'unknown-token':
-      return `No matching API token was found${suffix}`;
-    case 'ip-denied':
-    case 'password-ip-denied':
-      // The seed's sentence has no address in it; its rules match the sentence exactly.
-      return style === 'seed'
-        ? `IP address of request is not allowed to access the REST API${suffix}`
-        : `IP address ${clientIp} of request is not allowed to access the REST API${suffix}`;
-    case 'read-only':
-      return `The token scope is read-only and only covers GET, HEAD and OPTIONS requests. Request method type was ${method}`;
-    case 'user-mismatch':
-      return 'The API token belongs to another user';
-    case 'revoked':
-      return 'The API token has been revoked';
-    case 'rotated':
-      return 'The API token was rotated: this is its old secret, and its grace period is over';
-    case 'expired':
-      return 'The API token has expired';
-    case 'user-disabled':
-      return 'The user is disabled or deleted';
-    case 'no-permission':
-      return 'The user lacks the permission to use API tokens';
-    case 'no-credentials':
-      return 'No credentials were provided and authentication is required';
-    case 'malformed':
-      return MALFORMED_MESSAGE;
-    case 'token-in-url':
-      return 'A tokengate token was sent in the URL (access_token or private_token); URLs end up in logs and histories, so rotate it and send it in the Authorization header ("Bearer <token>")';
-  }
-}
-
 export function deniedMessage(
   o: Extract<GatewayOutcome, { kind: 'denied' }>,
   method: string,
@@ -163,16 +113,6 @@ export function rateLimitedMessage(username: string, d: RateDecision): string {
   return `User ${username} has been rate limited. The API token allows executing ${d.limit} request${d.limit === 1 ? '' : 's'} within ${describeWindow(d.windowMs)}.`;
 }
 
-/** The message the client gets with a denial: the reason, without the endpoint or internal detail. */
-export function denialForClient(
-  o: Extract<GatewayOutcome, { kind: 'denied' }>,
-  method: string,
-  clientIp: string,
-  passwordsOn: boolean,
-): string {
-  return `authentication failed: ${denialReason(o.reason, method, clientIp, passwordsOn, 'tokengate')}`;
-}
-
 /** The management API is its own default authenticator: a wrong directory password ends there. */
 export function passwordFailedMessage(username: string, path: string): string {
   return `Authentication for user ${shown(username)} failed: the user name or password is wrong. REST endpoint: ${path}`;
@@ -193,13 +133,6 @@ export function blockedMessage(n: BlockNotice): string {
       ? 'Requests with credentials from it are refused until then'
       : "Password authentication for the user from this client address is refused until then; other addresses and the user's API tokens keep working";
   return `${blockSubject(n.subject, n.value)} has been blocked for ${describeWindow(n.until - n.at)} after ${n.rule.maxFailures} failed authentication attempt${n.rule.maxFailures === 1 ? '' : 's'} within ${describeWindow(n.rule.windowMs)}. ${refused}.`;
-}
-
-/** The reason a blocked request is refused, for the client and (with the endpoint) for the log. */
-export function blockReason(b: Block): string {
-  const seconds = Math.max(1, Math.ceil(b.retryAfterMs / 1000));
-  const who = b.subject === 'ip' ? `from IP address ${b.value}` : `for user ${b.value} from this address`;
-  return `Too many failed authentication attempts ${who}; try again in ${seconds} second${seconds === 1 ? '' : 's'}`;
 }
 
 export function blockRefusedMessage(username: string | null, b: Block, path: string): string {

@@ -1,5 +1,6 @@
 import type { Credentials } from './credentials.js';
 import type { IpMatcher } from './ip-rules.js';
+import type { RateDecision, RateLimitPolicy } from './rate-limit.js';
 import type { ReadRules } from './read-rules.js';
 import type { Settings } from '../settings.js';
 import { namedBasicUser, decideToken, type TokenDenial } from './token-decision.js';
@@ -213,4 +214,84 @@ function decidePresented(i: GatewayInput, p: Presented): GatewayOutcome {
       };
     }
   }
+}
+
+/** A refusal of a client that failed too often (brute force): which block applies and how long it has left. */
+export interface Block {
+  subject: 'ip' | 'user';
+  /** The blocked client IP (an IPv6 client's /64), or the user name. */
+  value: string;
+  retryAfterMs: number;
+}
+
+/** Every outcome of an authentication: the gateway's decision, the limits around it, and the management API's passwords. */
+export type AuthOutcome =
+  | GatewayOutcome
+  | { kind: 'rate-limited'; token: StoredToken; user: User; decision: RateDecision }
+  /** The client IP is blocked for failing too often (brute force): refused before any lookup. */
+  | { kind: 'blocked'; block: Block }
+  /** A directory password the management or compatibility API checked (never the gateway's: it passes them on). */
+  | { kind: 'password'; user: User }
+  | { kind: 'password-failed'; username: string };
+
+/**
+ * What an edge must do because of an outcome, besides reporting it: count a failed guess against
+ * the client (brute force), or record the token's use (last-used time and address).
+ */
+export type AuthEffect = 'count-failure' | 'record-use';
+
+/**
+ * The facts around the credentials' decision, gathered by the edge before it calls {@link decide}:
+ * either the client's brute-force block (then nothing else was looked up), or the decision on the
+ * credentials (decideRequest) with the token's rate-limit take (null when no limit applies).
+ */
+export type AuthFacts =
+  { block: Block } | { block: null; decision: GatewayOutcome; rate: RateDecision | null };
+
+export interface Decided {
+  outcome: AuthOutcome;
+  effects: readonly AuthEffect[];
+}
+
+/** Failures that are guesses: a token-shaped secret that matches nothing, or another user's token. */
+const GUESSES: ReadonlySet<GatewayDenial> = new Set<GatewayDenial>(['unknown-token', 'user-mismatch']);
+
+/** True when a denial is a guess that counts against the client's brute-force limits. */
+export function isGuess(reason: GatewayDenial): boolean {
+  return GUESSES.has(reason);
+}
+
+const NO_EFFECTS: readonly AuthEffect[] = [];
+const COUNT_FAILURE: readonly AuthEffect[] = ['count-failure'];
+const RECORD_USE: readonly AuthEffect[] = ['record-use'];
+
+/**
+ * The authentication step's outcome, pure: a block refuses first, a spent rate limit refuses an
+ * authenticated request, else the credentials' decision stands. The effects say what the edge does
+ * next; a refused request (blocked, rate-limited) is never recorded as a use of its token.
+ */
+export function decide(f: AuthFacts): Decided {
+  if (f.block !== null) return { outcome: { kind: 'blocked', block: f.block }, effects: NO_EFFECTS };
+  const d = f.decision;
+  switch (d.kind) {
+    case 'anonymous':
+    case 'passed-on':
+      return { outcome: d, effects: NO_EFFECTS };
+    case 'denied':
+      return { outcome: d, effects: isGuess(d.reason) ? COUNT_FAILURE : NO_EFFECTS };
+    case 'authenticated':
+      if (f.rate !== null && !f.rate.allowed) {
+        const outcome = { kind: 'rate-limited', token: d.token, user: d.user, decision: f.rate } as const;
+        return { outcome, effects: NO_EFFECTS };
+      }
+      return { outcome: d, effects: RECORD_USE };
+  }
+}
+
+/** The rate limit a token's requests fall under: its own always, the global one only while rateLimit.enabled is on. */
+export function ratePolicy(token: StoredToken, settings: Settings): RateLimitPolicy | null {
+  if (token.rateLimit)
+    return { requests: token.rateLimit.requests, windowMs: token.rateLimit.windowSeconds * 1000 };
+  if (!settings['rateLimit.enabled']) return null;
+  return { requests: settings['rateLimit.requests'], windowMs: settings['rateLimit.windowSeconds'] * 1000 };
 }
