@@ -15,95 +15,40 @@ export interface Scenario {
   pids: () => number[];
 }
 
+/** The scenarios this run can serve (nginx, Redis, `--workers` only when they started), in run order. */
 function scenarios(e: Env): Scenario[] {
   const bearer = `Bearer ${e.token}`;
   const basic = `Basic ${Buffer.from(`bench:${e.token}`).toString('base64')}`;
   const path = '/rest/api/2/issue/TG-1';
-  const { pids } = e;
+  const { pids, urls } = e;
   const up = (): number[] => [pids.upstream];
   const gw = (): number[] => [pids.gateway];
   const nx = (): number[] => processTree(pids.nginx);
+  // One scenario, or null when the server it needs did not start.
+  const at = (
+    id: string,
+    label: string,
+    base: string | null,
+    authorization: string | null,
+    profile: Profile,
+    serving: () => number[],
+  ): Scenario | null =>
+    base === null ? null : { id, label, url: base + path, authorization, profile, pids: serving };
   const list: Array<Scenario | null> = [
-    {
-      id: '1',
-      label: '1 upstream direct',
-      url: e.urls.upstream + path,
-      authorization: null,
-      profile: 'audit-off',
-      pids: up,
-    },
-    {
-      id: '2',
-      label: '2 tokengate, auth off (baseline)',
-      url: e.urls.gateway + path,
-      authorization: null,
-      profile: 'audit-off',
-      pids: gw,
-    },
-    {
-      id: '3a',
-      label: '3a Bearer, audit events off',
-      url: e.urls.gateway + path,
-      authorization: bearer,
-      profile: 'audit-off',
-      pids: gw,
-    },
-    e.urls.nginx
-      ? {
-          id: '5',
-          label: '5 nginx proxy_pass',
-          url: e.urls.nginx + path,
-          authorization: null,
-          profile: 'audit-off',
-          pids: nx,
-        }
-      : null,
-    {
-      id: '3',
-      label: '3 Bearer, all audit events on',
-      url: e.urls.gateway + path,
-      authorization: bearer,
-      profile: 'audit-on',
-      pids: gw,
-    },
-    {
-      id: '4',
-      label: '4 Basic user:token, audit on',
-      url: e.urls.gateway + path,
-      authorization: basic,
-      profile: 'audit-on',
-      pids: gw,
-    },
-    e.urls.nginxAuth
-      ? {
-          id: '6',
-          label: '6 nginx auth_request → tokengate',
-          url: e.urls.nginxAuth + path,
-          authorization: bearer,
-          profile: 'audit-on',
-          pids: () => [...nx(), pids.gateway],
-        }
-      : null,
-    e.urls.redis
-      ? {
-          id: '7',
-          label: '7 as 3, rate limit in Redis',
-          url: e.urls.redis + path,
-          authorization: bearer,
-          profile: 'audit-on',
-          pids: () => [pids.redis],
-        }
-      : null,
-    SKIP.has('workers')
-      ? null
-      : {
-          id: '8',
-          label: '8 as 3, --workers 2',
-          url: e.urls.workers + path,
-          authorization: bearer,
-          profile: 'audit-on',
-          pids: () => processTree(pids.workers),
-        },
+    at('1', '1 upstream direct', urls.upstream, null, 'audit-off', up),
+    at('2', '2 tokengate, auth off (baseline)', urls.gateway, null, 'audit-off', gw),
+    at('3a', '3a Bearer, audit events off', urls.gateway, bearer, 'audit-off', gw),
+    at('5', '5 nginx proxy_pass', urls.nginx, null, 'audit-off', nx),
+    at('3', '3 Bearer, all audit events on', urls.gateway, bearer, 'audit-on', gw),
+    at('4', '4 Basic user:token, audit on', urls.gateway, basic, 'audit-on', gw),
+    at('6', '6 nginx auth_request → tokengate', urls.nginxAuth, bearer, 'audit-on', () => [
+      ...nx(),
+      pids.gateway,
+    ]),
+    at('7', '7 as 3, rate limit in Redis', urls.redis, bearer, 'audit-on', () => [pids.redis]),
+    at('8', '8 as 3, --workers 2', SKIP.has('workers') ? null : urls.workers, bearer, 'audit-on', () =>
+      processTree(pids.workers),
+    ),
   ];
   return list.filter((s): s is Scenario => s !== null);
 }
