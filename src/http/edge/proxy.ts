@@ -3,84 +3,34 @@ import { PassThrough, type Readable } from 'node:stream';
 import { Pool, type Dispatcher } from 'undici';
 import type { AuthResult, Gateway } from '../../auth/gateway.js';
 import type { NamedLogger } from '../../log/log-manager.js';
-import { connectionTokens, HOP_BY_HOP, rateLimitHeaders, type IdentityHeaderNames } from './headers.js';
-import { isDatabaseUnavailable } from '../../store/db-errors.js';
 import { checkRequestTarget } from '../../domain/auth/request-target.js';
 import { sendDenial, sendError } from './respond.js';
 import { heldBack, LogThrottle } from '../../log/throttle.js';
-import { maskTokens } from '../../domain/audit/audit.js';
-import type { LogContext } from '../../log/layout.js';
-import { SESSION_COOKIE } from '../cookies.js';
-import { setsCookie, withoutCookie } from './cookie-filter.js';
 import { BufferBudget, readBody, watchIdle } from './body-buffer.js';
 import { SlotGate } from './upstream-slots.js';
+import { withBodyDefaults, type ProxyOptions } from './proxy-options.js';
+import {
+  continueIfAsked,
+  declaredLength,
+  droppedHeaders,
+  hasBody,
+  upstreamRequestHeaders,
+  upstreamResponseHeaders,
+} from './proxy-request.js';
+import {
+  authenticatedContext,
+  ClientBodyTimeout,
+  ClientSendTimeout,
+  sendBodyTimeout,
+  sendFault,
+  upstreamFailure,
+} from './proxy-errors.js';
+
+// The options and the log context of a request are named here too, where the proxy's users look for them.
+export { PROXY_BODY_DEFAULTS, type ProxyOptions } from './proxy-options.js';
+export { requestContext } from './proxy-errors.js';
 
 type DispatchController = Dispatcher.DispatchController;
-
-export interface ProxyOptions {
-  upstream: URL;
-  identityHeaders: IdentityHeaderNames;
-  /** More client headers to drop on every request, e.g. `x-remote-user` if the upstream trusts it. */
-  stripHeaders: readonly string[];
-  connectTimeoutMs: number;
-  /** Time to the upstream's response headers; past it the client gets 504. */
-  headersTimeoutMs: number;
-  /** Longest silence while a body streams; past it the exchange is cut. */
-  bodyTimeoutMs: number;
-  /** Pooled keep-alive connections to the upstream. */
-  connections: number;
-  /** Largest request body read into memory before an upstream connection is taken. Default 1 MiB. */
-  bufferBodyBytes?: number;
-  /** Bytes of request bodies in memory at once, process-wide; past it bodies stream. Default 64 MiB. */
-  bufferTotalBytes?: number;
-  /** Longest silence while a request body arrives (nginx's client_body_timeout); past it 408. Default 30 s. */
-  clientBodyTimeoutMs?: number;
-  /** Share of `connections`, in percent, that streamed request bodies may hold together. Default 50. */
-  streamingPercent?: number;
-  /** Streamed request bodies one client address may have in flight. Default 8. */
-  streamsPerClient?: number;
-  /** Longest wait for a streaming slot; past it 503 with Retry-After. Default 10 s. */
-  streamWaitMs?: number;
-  /**
-   * Longest wait for the client to take more of a response while the upstream read is paused for it
-   * (nginx's send_timeout); past it the upstream exchange is aborted and the client cut. Default 60 s.
-   */
-  clientSendTimeoutMs?: number;
-}
-
-/** The defaults of the optional {@link ProxyOptions}, the same as the config file's. */
-type BodyOptions = Required<
-  Pick<
-    ProxyOptions,
-    | 'bufferBodyBytes'
-    | 'bufferTotalBytes'
-    | 'clientBodyTimeoutMs'
-    | 'streamingPercent'
-    | 'streamsPerClient'
-    | 'streamWaitMs'
-    | 'clientSendTimeoutMs'
-  >
->;
-
-export const PROXY_BODY_DEFAULTS: Readonly<BodyOptions> = {
-  bufferBodyBytes: 1_048_576,
-  bufferTotalBytes: 67_108_864,
-  clientBodyTimeoutMs: 30_000,
-  streamingPercent: 50,
-  streamsPerClient: 8,
-  streamWaitMs: 10_000,
-  clientSendTimeoutMs: 60_000,
-};
-
-/** A request body that made no progress for `clientBodyTimeoutMs`; answered 408. */
-class ClientBodyTimeout extends Error {
-  readonly code = 'TG_CLIENT_BODY_TIMEOUT';
-}
-
-/** A client that took nothing of a response for `clientSendTimeoutMs`; its connection is cut. */
-class ClientSendTimeout extends Error {
-  readonly code = 'TG_CLIENT_SEND_TIMEOUT';
-}
 
 /** How a body is handed to the upstream, and what to give back when the exchange ends. */
 interface Outgoing {
@@ -90,60 +40,6 @@ interface Outgoing {
 
 /** A request without a body: nothing to send, nothing held. */
 const NO_BODY: Outgoing = { body: null, release: () => undefined };
-
-const NEVER_FORWARDED = [
-  'host',
-  'x-forwarded-for',
-  'x-forwarded-proto',
-  'x-forwarded-host',
-  'x-request-id',
-  'expect',
-  // Zend Framework 1 and older Symfony route on these instead of the request line: a request
-  // authorised as `GET /public` would be served as whatever they name.
-  'x-original-url',
-  'x-rewrite-url',
-];
-
-function hasBody(req: IncomingMessage): boolean {
-  return req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined;
-}
-
-/** The declared body length; null for a chunked body (node's parser has already checked the header). */
-function declaredLength(req: IncomingMessage): number | null {
-  const length = req.headers['content-length'];
-  return req.headers['transfer-encoding'] === undefined && length !== undefined ? Number(length) : null;
-}
-
-/** 408 (request_timeout) and close, as node answers a request past `server.requestTimeoutMs`. */
-function sendBodyTimeout(res: ServerResponse, requestId: string): void {
-  if (res.headersSent) {
-    res.destroy();
-    return;
-  }
-  sendError(res, 'request_timeout', 'no request body bytes arrived within proxy.clientBodyTimeoutMs', {
-    'x-request-id': requestId,
-    connection: 'close',
-  });
-}
-
-/** The log context of a request that failed before it was authenticated. */
-export function requestContext(req: IncomingMessage): LogContext {
-  return {
-    username: 'anonymous',
-    requestId: '-',
-    ip: req.socket.remoteAddress ?? '-',
-    url: maskTokens((req.url ?? '/').split('?')[0] ?? '/'),
-  };
-}
-
-/** Maps an upstream failure before its response started to 502 or 504. */
-function upstreamFailure(err: unknown): { status: 'bad_gateway' | 'gateway_timeout'; message: string } {
-  const code = (err as { code?: string }).code ?? '';
-  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'ETIMEDOUT') {
-    return { status: 'gateway_timeout', message: 'the upstream did not answer in time' };
-  }
-  return { status: 'bad_gateway', message: `the upstream could not be reached (${code || 'error'})` };
-}
 
 /**
  * The reverse proxy: authenticate, then send the request to the upstream and stream its answer back,
@@ -183,7 +79,7 @@ export class Proxy {
       bodyTimeout: opts.bodyTimeoutMs,
       keepAliveTimeout: 4_000,
     });
-    const body = { ...PROXY_BODY_DEFAULTS, ...definedOnly(opts) };
+    const body = withBodyDefaults(opts);
     this.bufferBodyBytes = body.bufferBodyBytes;
     this.clientBodyTimeoutMs = body.clientBodyTimeoutMs;
     this.clientSendTimeoutMs = body.clientSendTimeoutMs;
@@ -194,33 +90,12 @@ export class Proxy {
       body.streamWaitMs,
     );
     this.basePath = opts.upstream.pathname === '/' ? '' : opts.upstream.pathname.replace(/\/$/, '');
-    const id = opts.identityHeaders;
-    this.dropped = new Set(
-      [...HOP_BY_HOP, ...NEVER_FORWARDED, id.user, id.tokenId, id.scope, ...opts.stripHeaders].map((h) =>
-        h.toLowerCase(),
-      ),
-    );
+    this.dropped = droppedHeaders(opts.identityHeaders, opts.stripHeaders);
   }
 
   /** The request listener for every path outside /_tokengate/. */
   readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
-    this.serve(req, res).catch((err: unknown) => {
-      // Fail closed: a fault while authenticating never lets the request through.
-      if (isDatabaseUnavailable(err)) {
-        const held = this.unavailable.pass();
-        if (held !== null) {
-          this.log.error(
-            `authentication failed: the database is unavailable${heldBack(held)}`,
-            err,
-            requestContext(req),
-          );
-        }
-        sendError(res, 'unavailable', 'authentication is unavailable; try again shortly');
-        return;
-      }
-      this.log.error(`proxying ${req.method ?? '?'} failed`, err);
-      sendError(res, 'internal', 'internal error; the server log has the details');
-    });
+    this.serve(req, res).catch((err: unknown) => sendFault(req, res, err, this.log, this.unavailable));
   };
 
   async close(): Promise<void> {
@@ -294,7 +169,7 @@ export class Proxy {
           if (held !== null) {
             this.log.warn(
               `request bodies in memory reached proxy.bufferTotalBytes (${this.budget.limit} bytes): streaming instead${heldBack(held)}`,
-              this.context(auth, requestId, url),
+              authenticatedContext(auth, requestId, url),
             );
           }
         }
@@ -329,7 +204,7 @@ export class Proxy {
       if (held !== null) {
         this.log.warn(
           `no upstream connection for a streamed request body within the wait (${this.streams.held()} of ${this.streams.capacity} in use, ${this.streams.held(ip)} by this client): answered 503${heldBack(held)}`,
-          this.context(auth, requestId, url),
+          authenticatedContext(auth, requestId, url),
         );
       }
       sendError(
@@ -380,7 +255,7 @@ export class Proxy {
     if (held !== null) {
       this.log.warn(
         `a request body made no progress for ${this.clientBodyTimeoutMs} ms: answered 408 and closed the connection${heldBack(held)}`,
-        this.context(auth, requestId, url),
+        authenticatedContext(auth, requestId, url),
       );
     }
     sendBodyTimeout(res, requestId);
@@ -391,55 +266,9 @@ export class Proxy {
     if (held !== null) {
       this.log.warn(
         `a client took no response bytes for proxy.clientSendTimeoutMs (${this.clientSendTimeoutMs} ms): aborted the upstream exchange and closed the connection${heldBack(held)}`,
-        this.context(auth, requestId, url),
+        authenticatedContext(auth, requestId, url),
       );
     }
-  }
-
-  private context(auth: AuthResult, requestId: string, url: string): LogContext {
-    return {
-      username: auth.identity?.user ?? 'anonymous',
-      requestId,
-      ip: auth.client.clientIp,
-      url: maskTokens(url.split('?')[0] ?? ''),
-    };
-  }
-
-  private upstreamHeaders(req: IncomingMessage, requestId: string, auth: AuthResult): string[] {
-    const raw = req.rawHeaders;
-    const extraDrop = connectionTokens(req.headers.connection);
-    const dropAuthorization = auth.identity !== null;
-    const out: string[] = [];
-    for (let i = 0; i < raw.length; i += 2) {
-      const name = raw[i] ?? '';
-      // X_Forwarded_User and X-Forwarded-User look the same to CGI-style hosts: compare as the latter.
-      const lower = name.toLowerCase().replaceAll('_', '-');
-      if (this.dropped.has(lower) || extraDrop?.has(lower)) continue;
-      if (dropAuthorization && lower === 'authorization') continue;
-      if (lower === 'cookie') {
-        // The management session is never the upstream's to see or replay (issue 14, finding 1).
-        const kept = withoutCookie(raw[i + 1] ?? '', SESSION_COOKIE);
-        if (kept !== null) out.push(name, kept);
-        continue;
-      }
-      out.push(name, raw[i + 1] ?? '');
-    }
-    const { client } = auth;
-    const incomingXff = req.headers['x-forwarded-for'];
-    const trusted = client.proxyIp !== null;
-    const peer = client.proxyIp ?? client.clientIp;
-    out.push('x-forwarded-for', trusted && incomingXff ? `${String(incomingXff)}, ${peer}` : peer);
-    const proto = req.headers['x-forwarded-proto'];
-    out.push('x-forwarded-proto', trusted && typeof proto === 'string' ? proto : 'http');
-    const host = req.headers['x-forwarded-host'];
-    out.push('x-forwarded-host', trusted && typeof host === 'string' ? host : (req.headers.host ?? ''));
-    out.push('x-request-id', requestId);
-    const id = auth.identity;
-    if (id) {
-      const names = this.opts.identityHeaders;
-      out.push(names.user, id.user, names.tokenId, id.tokenId, names.scope, id.scope);
-    }
-    return out;
   }
 
   /**
@@ -519,7 +348,7 @@ export class Proxy {
           {
             path: this.basePath + url,
             method,
-            headers: this.upstreamHeaders(req, requestId, auth),
+            headers: upstreamRequestHeaders(req, requestId, auth, this.dropped, this.opts.identityHeaders),
             body: outgoing.body,
           },
           {
@@ -529,19 +358,7 @@ export class Proxy {
             },
             onResponseStart: (c, statusCode, headers) => {
               if (statusCode < 200) return; // informational answers are not relayed
-              const extraDrop = connectionTokens(headers.connection);
-              const out: Record<string, string | string[]> = {};
-              for (const name in headers) {
-                const value = headers[name];
-                if (value === undefined || HOP_BY_HOP.has(name) || extraDrop?.has(name)) continue;
-                if (name === 'set-cookie') {
-                  const kept = withoutSessionCookie(value);
-                  if (kept.length > 0) out[name] = kept;
-                  continue;
-                }
-                out[name] = value;
-              }
-              if (auth.rate) Object.assign(out, rateLimitHeaders(auth.rate));
+              const out = upstreamResponseHeaders(headers, auth.rate);
               try {
                 res.writeHead(statusCode, out);
                 started = true;
@@ -569,28 +386,4 @@ export class Proxy {
       }
     });
   }
-}
-
-/**
- * The upstream's Set-Cookie values without any that would set the management session cookie: the
- * admin UI on another port of the same host would receive it (cookies ignore ports) and act with a
- * session the upstream chose. The others keep their bytes and order.
- */
-function withoutSessionCookie(value: string | string[]): string[] {
-  return (Array.isArray(value) ? value : [value]).filter((v) => !setsCookie(v, SESSION_COOKIE));
-}
-
-/** A client that asked to confirm before sending its body gets the go-ahead only now, authenticated. */
-function continueIfAsked(req: IncomingMessage, res: ServerResponse): void {
-  if (req.headers.expect?.toLowerCase() === '100-continue') res.writeContinue();
-}
-
-/** The options that are set: `undefined` must not override a default when spread. */
-function definedOnly(opts: ProxyOptions): Partial<BodyOptions> {
-  const out: Partial<BodyOptions> = {};
-  for (const key of Object.keys(PROXY_BODY_DEFAULTS) as Array<keyof BodyOptions>) {
-    const value = opts[key];
-    if (value !== undefined) out[key] = value;
-  }
-  return out;
 }

@@ -1,0 +1,130 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AuthResult } from '../../auth/gateway.js';
+import type { RateDecision } from '../../domain/auth/rate-limit.js';
+import { SESSION_COOKIE } from '../cookies.js';
+import { setsCookie, withoutCookie } from './cookie-filter.js';
+import { connectionTokens, HOP_BY_HOP, rateLimitHeaders, type IdentityHeaderNames } from './headers.js';
+
+/**
+ * How the reverse proxy prepares a request for the upstream and its answer for the client: which
+ * headers go each way, and what the request's body looks like.
+ */
+
+const NEVER_FORWARDED = [
+  'host',
+  'x-forwarded-for',
+  'x-forwarded-proto',
+  'x-forwarded-host',
+  'x-request-id',
+  'expect',
+  // Zend Framework 1 and older Symfony route on these instead of the request line: a request
+  // authorised as `GET /public` would be served as whatever they name.
+  'x-original-url',
+  'x-rewrite-url',
+];
+
+/** Every client header that never goes upstream as sent, lower-cased once when the proxy is built. */
+export function droppedHeaders(
+  identity: IdentityHeaderNames,
+  stripHeaders: readonly string[],
+): ReadonlySet<string> {
+  return new Set(
+    [...HOP_BY_HOP, ...NEVER_FORWARDED, identity.user, identity.tokenId, identity.scope, ...stripHeaders].map(
+      (h) => h.toLowerCase(),
+    ),
+  );
+}
+
+/** True when the request declares a body: a length or a chunked transfer. */
+export function hasBody(req: IncomingMessage): boolean {
+  return req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined;
+}
+
+/** The declared body length; null for a chunked body (node's parser has already checked the header). */
+export function declaredLength(req: IncomingMessage): number | null {
+  const length = req.headers['content-length'];
+  return req.headers['transfer-encoding'] === undefined && length !== undefined ? Number(length) : null;
+}
+
+/**
+ * The upstream's Set-Cookie values without any that would set the management session cookie: the
+ * admin UI on another port of the same host would receive it (cookies ignore ports) and act with a
+ * session the upstream chose. The others keep their bytes and order.
+ */
+function withoutSessionCookie(value: string | string[]): string[] {
+  return (Array.isArray(value) ? value : [value]).filter((v) => !setsCookie(v, SESSION_COOKIE));
+}
+
+/** A client that asked to confirm before sending its body gets the go-ahead only now, authenticated. */
+export function continueIfAsked(req: IncomingMessage, res: ServerResponse): void {
+  if (req.headers.expect?.toLowerCase() === '100-continue') res.writeContinue();
+}
+
+/**
+ * The request headers the upstream gets: the client's, less the hop-by-hop ones, the identity
+ * headers a client might forge, `dropped` (see {@link droppedHeaders}) and the management session
+ * cookie; then X-Forwarded-*, the request ID and, on success, the identity.
+ */
+export function upstreamRequestHeaders(
+  req: IncomingMessage,
+  requestId: string,
+  auth: AuthResult,
+  dropped: ReadonlySet<string>,
+  identityHeaders: IdentityHeaderNames,
+): string[] {
+  const raw = req.rawHeaders;
+  const extraDrop = connectionTokens(req.headers.connection);
+  const dropAuthorization = auth.identity !== null;
+  const out: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i] ?? '';
+    // X_Forwarded_User and X-Forwarded-User look the same to CGI-style hosts: compare as the latter.
+    const lower = name.toLowerCase().replaceAll('_', '-');
+    if (dropped.has(lower) || extraDrop?.has(lower)) continue;
+    if (dropAuthorization && lower === 'authorization') continue;
+    if (lower === 'cookie') {
+      // The management session is never the upstream's to see or replay (issue 14, finding 1).
+      const kept = withoutCookie(raw[i + 1] ?? '', SESSION_COOKIE);
+      if (kept !== null) out.push(name, kept);
+      continue;
+    }
+    out.push(name, raw[i + 1] ?? '');
+  }
+  const { client } = auth;
+  const incomingXff = req.headers['x-forwarded-for'];
+  const trusted = client.proxyIp !== null;
+  const peer = client.proxyIp ?? client.clientIp;
+  out.push('x-forwarded-for', trusted && incomingXff ? `${String(incomingXff)}, ${peer}` : peer);
+  const proto = req.headers['x-forwarded-proto'];
+  out.push('x-forwarded-proto', trusted && typeof proto === 'string' ? proto : 'http');
+  const host = req.headers['x-forwarded-host'];
+  out.push('x-forwarded-host', trusted && typeof host === 'string' ? host : (req.headers.host ?? ''));
+  out.push('x-request-id', requestId);
+  const id = auth.identity;
+  if (id) {
+    const names = identityHeaders;
+    out.push(names.user, id.user, names.tokenId, id.tokenId, names.scope, id.scope);
+  }
+  return out;
+}
+
+/** The upstream's response headers the client gets: less the hop-by-hop ones and the session cookie, plus the RateLimit headers. */
+export function upstreamResponseHeaders(
+  headers: Record<string, string | string[] | undefined>,
+  rate: RateDecision | null,
+): Record<string, string | string[]> {
+  const extraDrop = connectionTokens(headers.connection);
+  const out: Record<string, string | string[]> = {};
+  for (const name in headers) {
+    const value = headers[name];
+    if (value === undefined || HOP_BY_HOP.has(name) || extraDrop?.has(name)) continue;
+    if (name === 'set-cookie') {
+      const kept = withoutSessionCookie(value);
+      if (kept.length > 0) out[name] = kept;
+      continue;
+    }
+    out[name] = value;
+  }
+  if (rate) Object.assign(out, rateLimitHeaders(rate));
+  return out;
+}
