@@ -1,11 +1,12 @@
 import { useEffect, useState, type SyntheticEvent } from 'react';
 import { ApiError } from '../api';
 import type { FieldErrors } from '../components/Field';
-import { Empty, ErrorState, Notice } from '../components/States';
+import { Empty, ErrorState } from '../components/States';
 import { AuditFilterForm } from './audit/AuditFilterForm';
+import { AuditPager } from './audit/AuditPager';
 import { AuditTable } from './audit/AuditTable';
 import { ChainStatus } from './audit/ChainStatus';
-import { EMPTY, PAGE_SIZE, type Draft } from './audit/auditFilter';
+import { EMPTY, type Draft } from './audit/auditFilter';
 import { useAuditPages } from './audit/useAuditPages';
 
 /** The audit log: search, filters, a details panel per record, export, and the hash-chain check. */
@@ -80,26 +81,13 @@ export function AuditLogPage() {
       ) : (
         <AuditTable records={records} loading={first.loading} open={open} toggle={toggle} />
       )}
-      {moreError ? (
-        <Notice kind="error">
-          {moreError instanceof Error ? moreError.message : 'Could not load more.'}
-        </Notice>
-      ) : null}
-      {nextCursor && records.length > 0 ? (
-        <div className="pager">
-          <button
-            type="button"
-            className="button"
-            onClick={() => void loadMore()}
-            disabled={loadingMore}
-            data-testid="audit-load-more"
-          >
-            {loadingMore ? 'Loading…' : `Load ${PAGE_SIZE} more`}
-          </button>
-        </div>
-      ) : records.length > 0 ? (
-        <p className="pager-info center">End of the log for these filters · {records.length} records</p>
-      ) : null}
+      <AuditPager
+        count={records.length}
+        hasMore={Boolean(nextCursor)}
+        loadingMore={loadingMore}
+        moreError={moreError}
+        onLoadMore={() => void loadMore()}
+      />
     </section>
   );
 }
