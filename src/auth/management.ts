@@ -1,6 +1,6 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { parseAuthorization } from '../domain/auth/credentials.js';
-import { AppError } from '../domain/errors.js';
+import { AppError, ERROR_CATALOGUE, type ErrorCode, type ErrorDetails } from '../domain/errors.js';
 import type { Principal } from '../domain/auth/permissions.js';
 import { namedBasicUser, DENIAL_MESSAGES, decideToken } from '../domain/auth/token-decision.js';
 import { classify, type GatewayDenial } from '../domain/auth/decide.js';
@@ -8,7 +8,7 @@ import { hashToken } from '../domain/token/hash.js';
 import { READ_METHODS, type StoredToken } from '../domain/token/token.js';
 import { loginName, type StoredUser } from '../domain/user.js';
 import type { AuthOutcome } from './gateway.js';
-import { blockReason } from './messages.js';
+import { blockReason, PASSWORD_FAILED_MESSAGE } from '../domain/auth/render.js';
 import type { AuthReporter } from './report.js';
 import type { Block, BruteForceGuard, FailedAttempt } from './brute-force.js';
 import type { ChangeFeed } from '../services/change-feed.js';
@@ -28,22 +28,44 @@ function schemeName(scheme: string): string {
   return /^[A-Za-z][A-Za-z0-9-]{0,19}$/.test(scheme) ? scheme : 'this';
 }
 
-function unauthorized(message: string): AppError {
-  return new AppError('unauthorized', message);
+/** Why a call is refused, as data: a catalogue code, the client's message and any details. */
+export interface Refusal {
+  code: ErrorCode;
+  message: string;
+  details?: ErrorDetails;
+}
+
+/** What a call's credentials come to: the principal it acts as, or its refusal; an expected "no" is a value. */
+export type ManagementAuth = { ok: true; principal: Principal } | { ok: false; refusal: Refusal };
+
+function unauthorized(message: string): Refusal {
+  return { code: 'unauthorized', message };
 }
 
 /** 429 for a blocked client or user name; `details.retryAfterSeconds` says when to try again. */
+export function blockedRefusal(block: Block): Refusal {
+  return {
+    code: 'rate_limited',
+    message: blockReason(block),
+    details: { retryAfterSeconds: Math.max(1, Math.ceil(block.retryAfterMs / 1000)) },
+  };
+}
+
+/** The error a refusal is answered with, for the callers that answer by throwing (the Fastify routes). */
+export function refusalError(r: Refusal): AppError {
+  return new AppError(r.code, r.message, r.details);
+}
+
+/** A blocked client or user name, as the error the web UI's sign-in answers with. */
 export function blockedError(block: Block): AppError {
-  return new AppError('rate_limited', blockReason(block), {
-    retryAfterSeconds: Math.max(1, Math.ceil(block.retryAfterMs / 1000)),
-  });
+  return refusalError(blockedRefusal(block));
 }
 
 type Checked =
-  | { outcome: AuthOutcome; error: AppError; principal?: undefined }
+  | { outcome: AuthOutcome; error: Refusal; principal?: undefined }
   | { outcome: AuthOutcome; error: null; principal: Principal };
 
-function refused(outcome: AuthOutcome, error: AppError): Checked {
+function refused(outcome: AuthOutcome, error: Refusal): Checked {
   return { outcome, error };
 }
 
@@ -63,6 +85,18 @@ export interface CallContext {
   endpoint: string | null;
 }
 
+/** What a serving node adds to password and token checks; one-shot CLI commands have neither. */
+export interface ServingDeps {
+  /** Counts failed token and password checks and refuses blocked clients and user names. */
+  bruteForce?: BruteForceGuard | null;
+  /**
+   * Logs and audits every outcome as the gateway does: the seed's examples are calls to its own REST
+   * API, and token guessing here must leave the same trace. The node's event handler also hears of
+   * rotated secrets used after their grace period.
+   */
+  reporter?: AuthReporter | null;
+}
+
 /**
  * Authenticates calls to the management API with a token (Bearer, or Basic user:token) or with the
  * directory password (Basic). Token checks are the same pure decision the gateway uses.
@@ -70,8 +104,8 @@ export interface CallContext {
 export class ManagementAuthenticator {
   private readonly passwordKey = randomBytes(32);
   private readonly passwords = new LruCache<string, string>(1_000, PASSWORD_CACHE_MS);
-  private bruteForce: BruteForceGuard | null = null;
-  private reporter: AuthReporter | null = null;
+  private readonly bruteForce: BruteForceGuard | null;
+  private readonly reporter: AuthReporter | null;
 
   constructor(
     private readonly cache: CredentialCache,
@@ -79,36 +113,35 @@ export class ManagementAuthenticator {
     private readonly users: UserService,
     feed: ChangeFeed,
     private readonly now: () => number,
+    serving: ServingDeps = {},
   ) {
+    this.bruteForce = serving.bruteForce ?? null;
+    this.reporter = serving.reporter ?? null;
     // Any change to a user (password, groups, disabled) forgets their remembered passwords.
     feed.subscribe((c) => {
       if (c.kind === 'user') this.passwords.clear();
     });
   }
 
-  /**
-   * Counts failed token and password checks and refuses blocked clients and user names (a serving
-   * node turns this on; one-shot CLI commands have no clients to block).
-   */
-  useBruteForce(guard: BruteForceGuard): void {
-    this.bruteForce = guard;
-  }
-
-  /**
-   * Logs and audits every outcome as the gateway does (a serving node turns this on): the seed's
-   * examples are calls to its own REST API, and token guessing here must leave the same trace.
-   * The node's event handler also hears of rotated secrets used after their grace period.
-   */
-  useReporter(reporter: AuthReporter): void {
-    this.reporter = reporter;
-  }
-
+  /** The principal a call acts as; a refusal is thrown as its catalogue error, for the Fastify routes. */
   async authenticate(
     authorization: string | undefined,
     method: string,
     clientIp: string,
     call: CallContext = { proxyIp: null, requestId: null, endpoint: null },
   ): Promise<Principal> {
+    const r = await this.verify(authorization, method, clientIp, call);
+    if (!r.ok) throw refusalError(r.refusal);
+    return r.principal;
+  }
+
+  /** Checks a call's credentials, reports the outcome, and returns the principal or the refusal. */
+  async verify(
+    authorization: string | undefined,
+    method: string,
+    clientIp: string,
+    call: CallContext = { proxyIp: null, requestId: null, endpoint: null },
+  ): Promise<ManagementAuth> {
     const at = this.now();
     const checked = await this.check(authorization, method, clientIp, call);
     const { outcome, error } = checked;
@@ -130,13 +163,12 @@ export class ManagementAuthenticator {
           outcome.kind === 'authenticated'
             ? { user: outcome.user.username, tokenId: outcome.token.id, scope: outcome.token.scope }
             : null,
-        status: error?.status ?? 0,
+        status: error === null ? 0 : ERROR_CATALOGUE[error.code].status,
         message: error?.message ?? '',
         rate: null,
       },
     });
-    if (error !== null) throw error;
-    return checked.principal;
+    return error === null ? { ok: true, principal: checked.principal } : { ok: false, refusal: error };
   }
 
   /** The outcome of a call's credentials, and the error it is refused with or the principal it acts as. */
@@ -164,7 +196,7 @@ export class ManagementAuthenticator {
       );
     const bf = this.bruteForce;
     const ipBlock = bf?.checkIp(clientIp, this.now());
-    if (ipBlock) return refused({ kind: 'blocked', block: ipBlock }, blockedError(ipBlock));
+    if (ipBlock) return refused({ kind: 'blocked', block: ipBlock }, blockedRefusal(ipBlock));
     const attempt = (username: string | null): FailedAttempt => ({
       clientIp,
       username,
@@ -197,19 +229,19 @@ export class ManagementAuthenticator {
     // Refused before the password is checked, so that a client outside the allow-list cannot tell a
     // right password (it would get 403) from a wrong one (401), and costs no scrypt.
     if (!allowedIps.matches(clientIp))
-      return refused(
-        denial('password-ip-denied', 403, creds.username),
-        new AppError('forbidden', `the client IP ${clientIp} is not allowed (auth.allowedIps)`),
-      );
+      return refused(denial('password-ip-denied', 403, creds.username), {
+        code: 'forbidden',
+        message: `the client IP ${clientIp} is not allowed (auth.allowedIps)`,
+      });
     // Refused before the password is hashed: a blocked guesser costs no scrypt.
     const userBlock = bf?.checkPassword(clientIp, creds.username, this.now());
-    if (userBlock) return refused({ kind: 'blocked', block: userBlock }, blockedError(userBlock));
+    if (userBlock) return refused({ kind: 'blocked', block: userBlock }, blockedRefusal(userBlock));
     const user = await this.byPassword(creds.username, creds.secret);
     if (!user) {
       bf?.failed(attempt(creds.username), this.now());
       return refused(
         { kind: 'password-failed', username: creds.username },
-        unauthorized('invalid user name or password'),
+        unauthorized(PASSWORD_FAILED_MESSAGE),
       );
     }
     return {
@@ -248,13 +280,10 @@ export class ManagementAuthenticator {
       const message = `token authentication failed: ${DENIAL_MESSAGES[d.reason]}`;
       const outcome = denial(d.reason, d.status, claimed ?? d.token?.user ?? null, d.token);
       if (d.status === 401) return refused(outcome, unauthorized(message));
-      return refused(
-        outcome,
-        new AppError(
-          'forbidden',
-          d.reason === 'read-only' ? `${message}; the method was ${method}` : message,
-        ),
-      );
+      return refused(outcome, {
+        code: 'forbidden',
+        message: d.reason === 'read-only' ? `${message}; the method was ${method}` : message,
+      });
     }
     return {
       outcome: { kind: 'authenticated', token: d.token, user: d.user },

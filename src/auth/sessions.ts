@@ -28,24 +28,22 @@ export interface SessionInfo {
  */
 export class SessionService {
   private readonly cache = new LruCache<string, StoredSession | null>(10_000, CACHE_MS);
-  private bruteForce: BruteForceGuard | null = null;
+  /** Counts failed sign-ins and refuses blocked clients and user names (a serving node's; null: none). */
+  private readonly bruteForce: BruteForceGuard | null;
 
   constructor(
     private readonly deps: ServiceDeps,
     private readonly users: UserService,
     private readonly credentials: CredentialCache,
     feed: ChangeFeed,
+    bruteForce: BruteForceGuard | null = null,
   ) {
+    this.bruteForce = bruteForce;
     feed.subscribe((c) => {
       if (c.kind === 'session') this.cache.delete(c.ref);
       // A user change may have deleted that user's sessions (disabled, new password): forget them all.
       else if (c.kind === 'user') this.cache.clear();
     });
-  }
-
-  /** Counts failed sign-ins and refuses blocked clients and user names (a serving node turns this on). */
-  useBruteForce(guard: BruteForceGuard): void {
-    this.bruteForce = guard;
   }
 
   /**

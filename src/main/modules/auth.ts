@@ -16,6 +16,8 @@ import { MemoryFailureCounter } from '../../ports/failure-counter.js';
 import type { Scheduler } from '../../services/jobs.js';
 import { LastUsedRecorder } from '../../auth/last-used.js';
 import { RotationReuse } from '../../auth/rotation-reuse.js';
+import { ManagementAuthenticator } from '../../auth/management.js';
+import { SessionService } from '../../auth/sessions.js';
 import type { Runtime } from '../runtime.js';
 
 /** How often dashboard counts reach the database. */
@@ -36,7 +38,7 @@ export interface AuthDeps {
   config: Pick<Config, 'nodeId' | 'lastUsedFlushMs' | 'log'>;
   ctx: Pick<
     AppContext,
-    'store' | 'settings' | 'tokens' | 'users' | 'cache' | 'authenticator' | 'sessions' | 'now'
+    'store' | 'feed' | 'settings' | 'tokens' | 'users' | 'cache' | 'authenticator' | 'sessions' | 'now'
   >;
   logs: Pick<LogManager, 'logger'>;
   metrics: Metrics;
@@ -52,6 +54,9 @@ export interface AuthDeps {
 export interface AuthModules {
   gateway: Gateway;
   bruteForce: BruteForceGuard;
+  /** The management API's authentication and the web UI's sessions, with the guard and the reporter. */
+  authenticator: ManagementAuthenticator;
+  sessions: SessionService;
 }
 
 /**
@@ -146,10 +151,6 @@ export async function startAuth(runtime: Pick<Runtime, 'start'>, deps: AuthDeps)
     await redis?.blocks
       .listen((subject, value, ms) => bruteForce.learn(subject, value, ms, ctx.now()))
       .catch((err: unknown) => clusterLog.warn('subscribing to Redis blocks failed', undefined, err));
-    // The authenticator and the sessions are built with the database (app.ts), before the guard
-    // and the reporter exist: they still take them with setters (services/, issue 16).
-    ctx.authenticator.useBruteForce(bruteForce);
-    ctx.sessions.useBruteForce(bruteForce);
     // One reporter writes the lines and the audit records of every authentication: the gateway's,
     // forward-auth's, the middleware's and those of the management and compatibility APIs.
     const reporter = new AuthReporter({
@@ -158,7 +159,22 @@ export async function startAuth(runtime: Pick<Runtime, 'start'>, deps: AuthDeps)
       style: config.log.style,
       onEvent,
     });
-    ctx.authenticator.useReporter(reporter);
+    // The database's authenticator and sessions (app.ts) serve one-shot commands, which block no one;
+    // a serving node's are built here, where the guard and the reporter exist, and replace them in
+    // the context before the management API is built from it.
+    const authenticator = new ManagementAuthenticator(ctx.cache, ctx.settings, ctx.users, ctx.feed, ctx.now, {
+      bruteForce,
+      reporter,
+    });
+    const sessions = new SessionService(
+      { store: ctx.store, feed: ctx.feed, nodeId: config.nodeId, now: ctx.now },
+      ctx.users,
+      ctx.cache,
+      ctx.feed,
+      bruteForce,
+    );
+    ctx.authenticator = authenticator;
+    ctx.sessions = sessions;
     const gateway = new Gateway({
       cache: ctx.cache,
       settings: ctx.settings,
@@ -168,6 +184,6 @@ export async function startAuth(runtime: Pick<Runtime, 'start'>, deps: AuthDeps)
       now: ctx.now,
       bruteForce,
     });
-    return { gateway, bruteForce, stop: () => undefined };
+    return { gateway, bruteForce, authenticator, sessions, stop: () => undefined };
   });
 }
