@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { CLI_PRINCIPAL } from '../../../domain/auth/permissions.js';
+import { ADMIN_PASSWORD, call, type Harness } from '../../../../test/support/harness.js';
 import { basicAuth, cli, startTestNode, type TestNode } from '../../../../test/support/node.js';
+import { signInTo, uiHarness } from '../../../../test/support/ui-server.js';
 
 /**
  * `PUT /me/password` (issue 15: users could not change their own password): with a session or the
@@ -246,5 +248,33 @@ describe('PUT /me/password: users change their own password', () => {
     };
     assert.deepEqual(Object.keys(schema.properties).sort(), ['currentPassword', 'newPassword']);
     assert.deepEqual([...schema.required].sort(), ['currentPassword', 'newPassword']);
+  });
+});
+
+describe('GET /me: what the web UI reads', () => {
+  let h: Harness;
+  let close: () => Promise<void>;
+  before(async () => {
+    ({ h, close } = await uiHarness());
+  });
+  after(() => close());
+  const signIn = (...args: Parameters<ReturnType<typeof signInTo>>) => signInTo(h)(...args);
+
+  it('tells the UI the token policy, and admins the settings help texts', async () => {
+    const s = await signIn('paula', 'paula-password');
+    const me = await call(h.api, { method: 'GET', url: '/me', headers: { cookie: s.cookie } });
+    assert.deepEqual((me.data as { policy: unknown }).policy, {
+      maxValidityDays: 365,
+      defaultValidityDays: 90,
+      forceReadOnly: false,
+      maxPerUser: 10,
+      tokenPrefix: 'tgp',
+      rotationGraceSeconds: 0,
+      expiryWarningDays: 5,
+    });
+    const admin = `Basic ${Buffer.from(`admin:${ADMIN_PASSWORD}`).toString('base64')}`;
+    const schema = await call(h.api, { method: 'GET', url: '/admin/settings/schema', auth: admin });
+    const items = (schema.data as { items: Array<{ key: string; description: string }> }).items;
+    assert.match(items.find((i) => i.key === 'audit.events.authSuccess')?.description ?? '', /Volume/);
   });
 });
