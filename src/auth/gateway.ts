@@ -124,8 +124,9 @@ export function lookupCredentials(
 
 /**
  * The authentication step shared by the reverse proxy, forward-auth and the middleware: gather the
- * facts (client address, credentials, the cached token and owner), call the pure decision, apply
- * the rate limit, record last use, report (log lines, audit). A warm token costs no database access.
+ * facts (client address, block, credentials, the cached token and owner, the rate-limit take), let
+ * the pure `decide` choose the outcome, perform its effects (failure counting, last use), report it
+ * (log lines, audit) and answer with `render`'s view of it. A warm token costs no database access.
  */
 export class Gateway {
   constructor(private readonly deps: GatewayDeps) {}
