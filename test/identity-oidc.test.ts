@@ -3,7 +3,15 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 
-import { OidcClient, OidcError, type OidcClientOptions, type OidcErrorReason } from '../src/identity/oidc.js';
+import {
+  OidcClient,
+  OidcError,
+  PENDING_LOGIN_TTL_MS,
+  type OidcClientOptions,
+  type OidcErrorReason,
+  type PendingLogin,
+} from '../src/identity/oidc.js';
+import { createSealer } from '../src/identity/sealed-cookie.js';
 import { signInWithoutBrowser, startOidcProvider, type TestProvider } from './support/oidc-provider.js';
 
 /**
@@ -224,6 +232,45 @@ describe('OidcClient against a real OpenID provider', () => {
     assert.equal(first.retryable, true);
     const second = await refused(rp.start('/'), 'unavailable');
     assert.equal(second.detail, 'discovery', 'fails fast inside the retry bound');
+  });
+
+  it('after a failed discovery, tries again once the bound has passed', async () => {
+    const doc = await (await fetch(`${provider.issuer}/.well-known/openid-configuration`)).text();
+    let calls = 0;
+    const flaky = createServer((_req, res) => {
+      calls++;
+      if (calls === 1) return void res.writeHead(503).end();
+      const { port } = flaky.address() as AddressInfo;
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(doc.replaceAll(provider.issuer, `http://127.0.0.1:${port}`));
+    });
+    await new Promise<void>((resolve) => flaky.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = flaky.address() as AddressInfo;
+      const rp = client({ issuer: `http://127.0.0.1:${port}`, discoveryRetryMs: 200 });
+      await refused(rp.start('/'), 'unavailable');
+      await refused(rp.start('/'), 'unavailable');
+      assert.equal(calls, 1, 'no second request inside the bound');
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      await rp.start('/');
+      await rp.start('/');
+      assert.equal(calls, 2, 'discovered once, then cached');
+    } finally {
+      await new Promise((resolve) => flaky.close(resolve));
+    }
+  });
+
+  it('the pending sign-in survives a sealed cookie, and only that cookie', async () => {
+    const secrets = ['s'.repeat(32)];
+    const pendingCookie = createSealer<PendingLogin>({ secrets, purpose: 'oidc-pending' });
+    const sessionCookie = createSealer<PendingLogin>({ secrets, purpose: 'ui-session' });
+    const rp = client();
+    const { url, pending } = await rp.start('/back');
+    const sealed = pendingCookie.seal(pending, PENDING_LOGIN_TTL_MS);
+    assert.equal(sessionCookie.open(sealed), null);
+    const opened = pendingCookie.open(sealed) ?? assert.fail('the pending cookie did not open');
+    const result = await rp.finish(await signInWithoutBrowser(url, 'bob', REDIRECT_URI), opened);
+    assert.equal(result.returnTo, '/back');
   });
 
   it('error messages carry no tokens, codes or secrets', async () => {
