@@ -1,3 +1,7 @@
+import type { ChangeKind } from '../domain/change.js';
+
+export type { ChangeKind };
+
 /**
  * How a change (a revoked token, a disabled user, new settings, an ended session) reaches every
  * process sharing the database, so that each drops what it cached about it. Two implementations:
@@ -10,13 +14,6 @@
  * (store/change-repo.ts) and then calls `publish`: the row is what the poll reads, `publish` is
  * what tells this process at once (and, with Redis, the others).
  */
-
-/**
- * What changed: a token (ref = token id), a user (ref = username), the settings (ref = `*`) or a
- * session (ref = its hash). The same list as the `changes` table's `kind` (store/change-repo.ts,
- * which the port may not import).
- */
-export type ChangeKind = 'token' | 'user' | 'settings' | 'session';
 
 /** One changed thing, as subscribers hear it. */
 export interface ChangeNotice {

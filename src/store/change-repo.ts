@@ -1,8 +1,8 @@
 import type { Kysely } from 'kysely';
+import type { ChangeKind } from '../domain/change.js';
 import type { Database } from './schema.js';
 
-/** What changed: a token (ref = token id), a user (ref = username), the settings (ref = `*`) or a session (ref = its hash). */
-export type ChangeKind = 'token' | 'user' | 'settings' | 'session';
+export type { ChangeKind };
 
 export interface Change {
   seq: number;
