@@ -1,7 +1,13 @@
+import assert from 'node:assert/strict';
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { simpleParser, type ParsedMail } from 'mailparser';
+import { simpleParser, type AddressObject, type ParsedMail } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
+import type { Config } from '../../src/config/config.js';
 import type { Logger } from '../../src/log/logger.js';
+import type { TokenNotice } from '../../src/notify/notifier.js';
+import { recordSecret } from './artifacts.js';
 
 /** A logger that keeps its lines (`LEVEL message[: error]`), for asserting what the notifier logged. */
 export interface CollectingLogger extends Logger {
@@ -93,4 +99,101 @@ export async function startSmtp(
     close: () => new Promise<void>((r) => server.close(() => r())),
   };
   return listener;
+}
+
+// What the notify tests send and where: the accounts, a notice, a webhook receiver and its check.
+
+export const DAY = 86_400_000;
+export const SMTP_USER = 'mailer';
+export const SMTP_PASSWORD = 'smtp-password-8f3kq9';
+export const HOOK_SECRET = 'webhook-secret-k29dj3lq0';
+/** Shaped like a token; it must never reach a message (notices carry none: this proves it). */
+export const FAKE_TOKEN = 'tg_AbCdEfGhIjKlMnOpQrStUvWxYz0123456789';
+// Recorded on import, so that every notify test file has them scanned for in its artifacts.
+recordSecret('password', SMTP_PASSWORD);
+recordSecret('password', HOOK_SECRET);
+recordSecret('token', FAKE_TOKEN);
+
+export function notice(over: Partial<TokenNotice> = {}): TokenNotice {
+  const at = Date.UTC(2026, 3, 26, 14, 0);
+  return {
+    kind: 'token.expiring',
+    at,
+    owner: { username: 'alice', displayName: 'Alice Example', email: 'alice@example.com' },
+    token: { id: 'tok_abc123', description: 'ci deploy', scope: 'write', expiresAt: at + 5 * DAY },
+    ...over,
+  };
+}
+
+/** The SMTP server the notifier is configured for. */
+export const smtpServer = (): Promise<SmtpListener> => startSmtp(SMTP_USER, SMTP_PASSWORD);
+
+export interface Hit {
+  at: number;
+  headers: IncomingHttpHeaders;
+  body: Buffer;
+}
+
+export interface Receiver {
+  url: string;
+  hits: Hit[];
+  /** The status for the n-th request (0-based); default 200. */
+  answer: (n: number) => number;
+  close(): Promise<void>;
+}
+
+export async function startReceiver(): Promise<Receiver> {
+  const r: Receiver = { url: '', hits: [], answer: () => 200, close: () => Promise.resolve() };
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const n = r.hits.length;
+      r.hits.push({ at: performance.now(), headers: req.headers, body: Buffer.concat(chunks) });
+      res.writeHead(r.answer(n), { 'content-type': 'text/plain' });
+      res.end('ok');
+    });
+  });
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  r.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks/tokengate`;
+  r.close = () =>
+    new Promise<void>((done) => {
+      server.closeAllConnections();
+      server.close(() => done());
+    });
+  return r;
+}
+
+/** What a receiver does: HMAC-SHA256 of the raw body with the shared secret, compared in constant time. */
+export function receiverAccepts(hit: Hit, secret: string): boolean {
+  const header = hit.headers['x-tokengate-signature'];
+  if (typeof header !== 'string' || !header.startsWith('sha256=')) return false;
+  const expected = createHmac('sha256', secret).update(hit.body).digest();
+  const given = Buffer.from(header.slice('sha256='.length), 'hex');
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+export function smtpConfig(port: number, auth = true): NonNullable<Config['notifications']['smtp']> {
+  return {
+    host: '127.0.0.1',
+    port,
+    secure: false,
+    user: auth ? SMTP_USER : null,
+    password: auth ? SMTP_PASSWORD : null,
+    from: 'tokengate@example.com',
+  };
+}
+
+export function hookConfig(url: string, over: Partial<NonNullable<Config['notifications']['webhook']>> = {}) {
+  return { url, secret: HOOK_SECRET, maxAttempts: 5, timeoutMs: 2000, ...over };
+}
+
+export function addresses(a: AddressObject | AddressObject[] | undefined): string[] {
+  const list = Array.isArray(a) ? a : a ? [a] : [];
+  return list.flatMap((x) => x.value.map((v) => v.address ?? ''));
+}
+
+export function assertNoSecret(text: string, where: string): void {
+  for (const s of [SMTP_PASSWORD, HOOK_SECRET, FAKE_TOKEN, FAKE_TOKEN.slice(3)])
+    assert.ok(!text.includes(s), `a secret in ${where}`);
 }
