@@ -119,10 +119,10 @@ describe('timing of secret checks', () => {
     assert.equal(constantTimeEqual('abc', 'abd'), false);
     assert.equal(constantTimeEqual('abc', 'abcd'), false);
     // Structure: the derived key and the stored key are compared by timingSafeEqual, with equal lengths.
-    const password = readFileSync(join(SRC, 'domain/password.ts'), 'utf8');
+    const password = readFileSync(join(SRC, 'domain/auth/password.ts'), 'utf8');
     assert.match(password, /if \(expected\.length !== KEY_LENGTH\) return false;/);
     assert.match(password, /return timingSafeEqual\(key, expected\);/);
-    const hashing = readFileSync(join(SRC, 'domain/token-hash.ts'), 'utf8');
+    const hashing = readFileSync(join(SRC, 'domain/token/hash.ts'), 'utf8');
     assert.match(hashing, /return timingSafeEqual\(ab, bb\);/);
     // And nowhere in src/ is a secret compared with ===, !==, Buffer#equals or Buffer#compare.
     const files: string[] = [];
