@@ -1,4 +1,8 @@
+import { spawnSync } from 'node:child_process';
 import { runCli } from '../../src/cli/main.js';
+
+/** The installed binary, which runs the compiled code (build it first: `npx tsc -p tsconfig.build.json`). */
+export const BIN = new URL('../../bin/tokengate.js', import.meta.url).pathname;
 
 export interface CliRun {
   code: number;
@@ -26,5 +30,23 @@ export function inProcessCli(adminPassword: string): (dataDir: string, ...args: 
       if (prev === undefined) delete process.env.TOKENGATE_ADMIN_PASSWORD;
       else process.env.TOKENGATE_ADMIN_PASSWORD = prev;
     }
+  };
+}
+
+/**
+ * The installed binary run in a child process against a data directory, with
+ * `TOKENGATE_ADMIN_PASSWORD` set: returns the exit code and what it printed.
+ */
+export function installedCli(
+  adminPassword: string,
+): (dataDir: string, args: string[], input?: string) => CliRun {
+  return (dataDir, args, input) => {
+    const r = spawnSync(process.execPath, [BIN, '--data-dir', dataDir, ...args], {
+      input,
+      encoding: 'utf8',
+      env: { ...process.env, TOKENGATE_ADMIN_PASSWORD: adminPassword },
+      timeout: 60_000,
+    });
+    return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
   };
 }
