@@ -6,7 +6,6 @@ import { after, before, describe, it } from 'node:test';
 import type Database from 'better-sqlite3';
 import { openApp } from '../src/app.js';
 import { auditRecordView, parseAuditCsv, type AuditRecordView } from '../src/audit/export.js';
-import { Progress } from '../src/cli/commands/audit.js';
 import { loadConfig } from '../src/config/config.js';
 import { auditEvent, type AuditEvent } from '../src/domain/audit/audit.js';
 import { silentLogger } from '../src/log/logger.js';
@@ -353,49 +352,5 @@ describe('tokengate audit (CLI)', () => {
       // The first start records the admin's creation, so the log holds one record.
       assert.equal(r.out.trim(), 'audit chain verified: 1 record from seq 1 to 1');
     });
-  });
-});
-
-describe('export progress line', () => {
-  function fake(isTTY: boolean) {
-    const writes: string[] = [];
-    let t = 1_000;
-    return {
-      writes,
-      stream: { isTTY, write: (s: string) => writes.push(s) },
-      clock: { now: () => t, advance: (ms: number) => (t += ms) },
-    };
-  }
-
-  it('redraws at most every 200 ms on a terminal and is erased at the end', () => {
-    const f = fake(true);
-    const p = new Progress(f.stream, (n) => `exporting: ${n} records written`, f.clock.now);
-    p.update(1);
-    f.clock.advance(199);
-    p.update(2);
-    assert.deepEqual(f.writes, [], 'nothing before the first interval');
-    f.clock.advance(1);
-    p.update(3);
-    f.clock.advance(150);
-    p.update(4);
-    f.clock.advance(50);
-    p.update(5);
-    p.clear();
-    assert.deepEqual(f.writes, [
-      '\r\x1b[Kexporting: 3 records written',
-      '\r\x1b[Kexporting: 5 records written',
-      '\r\x1b[K',
-    ]);
-  });
-
-  it('writes nothing when stderr is not a terminal', () => {
-    const f = fake(false);
-    const p = new Progress(f.stream, (n) => `${n}`, f.clock.now);
-    for (let i = 0; i < 10; i++) {
-      f.clock.advance(500);
-      p.update(i);
-    }
-    p.clear();
-    assert.deepEqual(f.writes, []);
   });
 });
