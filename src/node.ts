@@ -68,6 +68,8 @@ export interface GatewayRuntime {
   auditQueue: AuditQueue;
   retention: AuditRetention;
   bruteForce: BruteForceGuard;
+  /** The management API's authentication and the UI sessions, with the guard and the reporter. */
+  auth: Pick<AppContext, 'authenticator' | 'sessions'>;
   /** Tells token owners about expiry, leaks and reuse (config file `notifications:`). */
   notifier: Notifier;
   close(): Promise<void>;
@@ -132,7 +134,7 @@ export async function startRuntime(config: Config, opts: StartNodeOptions): Prom
   await runtime.start('token lifecycle', () =>
     startTokenLifecycleModule({ ctx, nodeId: config.nodeId, notifier, logs, jobs }),
   );
-  const { gateway, bruteForce } = await startAuth(runtime, {
+  const { gateway, bruteForce, authenticator, sessions } = await startAuth(runtime, {
     config,
     ctx,
     logs,
@@ -145,7 +147,9 @@ export async function startRuntime(config: Config, opts: StartNodeOptions): Prom
     ...(opts.onAuthEvent ? { onAuthEvent: opts.onAuthEvent } : {}),
   });
   await runtime.start('change feed', () => startChangeFeed(ctx, config.changePollMs, jobs));
-  await runtime.start('pruning', () => startPruning(ctx, serverLog, jobs));
+  await runtime.start('pruning', () =>
+    startPruning({ sessions, feed: ctx.feed, now: ctx.now }, serverLog, jobs),
+  );
   return {
     ctx,
     logs,
@@ -154,6 +158,7 @@ export async function startRuntime(config: Config, opts: StartNodeOptions): Prom
     auditQueue: audit.queue,
     retention: audit.retention,
     bruteForce,
+    auth: { authenticator, sessions },
     notifier,
     close: () => runtime.stop(),
   };
@@ -213,7 +218,7 @@ export async function startNode(config: Config, opts: StartNodeOptions): Promise
         gateway: proxy.proxy.handle,
         forwardAuth: forwardAuthHandler(gateway, config.identityHeaders, proxyLog, ids),
       },
-      { log: logs.logger('api'), metrics: rt.metrics, notifier: rt.notifier },
+      { log: logs.logger('api'), metrics: rt.metrics, notifier: rt.notifier, auth: rt.auth },
     );
     return { server: s, stop: () => s.close() };
   });

@@ -39,6 +39,11 @@ export interface ApiOptions {
   uiDir?: string;
   /** Which routes: the management plane (default) or the gateway's. */
   plane?: Plane;
+  /**
+   * A serving node's management authentication and sessions (with its brute-force guard and
+   * reporter, main/modules/auth.ts); default the context's, which have neither.
+   */
+  auth?: Pick<AppContext, 'authenticator' | 'sessions'>;
 }
 
 export async function createApi(ctx: AppContext, opts: ApiOptions = {}): Promise<Api> {
@@ -48,8 +53,8 @@ export async function createApi(ctx: AppContext, opts: ApiOptions = {}): Promise
     tokens: ctx.tokens,
     users: ctx.users,
     settings: ctx.settings,
-    authenticator: ctx.authenticator,
-    sessions: ctx.sessions,
+    authenticator: (opts.auth ?? ctx).authenticator,
+    sessions: (opts.auth ?? ctx).sessions,
     nodeId: ctx.config.nodeId,
     version: VERSION,
     now: ctx.now,

@@ -160,8 +160,8 @@ export async function startAuth(runtime: Pick<Runtime, 'start'>, deps: AuthDeps)
       onEvent,
     });
     // The database's authenticator and sessions (app.ts) serve one-shot commands, which block no one;
-    // a serving node's are built here, where the guard and the reporter exist, and replace them in
-    // the context before the management API is built from it.
+    // a serving node's are built here, where the guard and the reporter exist, and handed to the
+    // management API and the pruning job by start-up (node.ts); the context keeps its own.
     const authenticator = new ManagementAuthenticator(ctx.cache, ctx.settings, ctx.users, ctx.feed, ctx.now, {
       bruteForce,
       reporter,
@@ -173,8 +173,6 @@ export async function startAuth(runtime: Pick<Runtime, 'start'>, deps: AuthDeps)
       ctx.feed,
       bruteForce,
     );
-    ctx.authenticator = authenticator;
-    ctx.sessions = sessions;
     const gateway = new Gateway({
       cache: ctx.cache,
       settings: ctx.settings,
