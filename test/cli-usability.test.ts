@@ -1,53 +1,39 @@
 /**
  * The command line as a newcomer meets it (issue 15): no WARN after a change, quiet when piped into
- * `head`, only what a command needs is loaded, and a mistyped data directory is refused instead of
- * becoming a new database. These run the installed binary (the compiled code) in child processes,
- * as an operator would, except where the in-process runner is enough.
+ * `head`, and `log-style`. These run the installed binary (the compiled code) in child processes, as
+ * an operator would, except where the in-process runner is enough. What a command loads is tested in
+ * cli-loading.test.ts, a mistyped data directory in cli-missing-database.test.ts.
  */
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import SQLite from 'better-sqlite3';
-import pg from 'pg';
 import { bootstrap, openApp, type AppContext } from '../src/app.js';
-import { runCli } from '../src/cli/main.js';
-import { ConfigError, loadConfig } from '../src/config/config.js';
+import { loadConfig } from '../src/config/config.js';
 import { auditEvent } from '../src/domain/audit/audit.js';
 import { CLI_PRINCIPAL } from '../src/domain/auth/permissions.js';
 import { silentLogger } from '../src/log/logger.js';
 import { ChangeFeed } from '../src/services/change-feed.js';
 import { systemContext } from '../src/services/context.js';
 import { SettingsService } from '../src/services/settings-service.js';
-import { DatabaseOpenError, MissingDatabaseError } from '../src/store/database.js';
 import type { Store } from '../src/store/store.js';
-import { inProcessCli } from './support/cli.js';
-import { PG_URL, testDatabases } from './support/databases.js';
+import { BIN, binaryEnv, CHILD_TIMEOUT_MS, inProcessCli, runBinary } from './support/cli.js';
 
-const BIN = new URL('../bin/tokengate.js', import.meta.url).pathname;
 const ADMIN_PASSWORD = 'usability-admin-password';
+
+function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return binaryEnv(ADMIN_PASSWORD, extra);
+}
 const cli = inProcessCli(ADMIN_PASSWORD);
-const CHILD_TIMEOUT_MS = 60_000;
 /** Enough rows that `token list` and `audit list` write several times a pipe's 64 KiB buffer. */
 const TOKENS = 400;
 const AUDIT_ROWS = 1_500;
 
-function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  return { ...process.env, TOKENGATE_ADMIN_PASSWORD: ADMIN_PASSWORD, ...extra };
-}
-
 /** Runs the binary to completion. */
-function bin(dataDir: string, args: string[], env: NodeJS.ProcessEnv = childEnv()) {
-  const r = spawnSync(process.execPath, [BIN, '--data-dir', dataDir, ...args], {
-    encoding: 'utf8',
-    env,
-    timeout: CHILD_TIMEOUT_MS,
-  });
-  return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
+function bin(dataDir: string, args: string[]) {
+  return runBinary(dataDir, args, childEnv());
 }
 
 /**
@@ -224,298 +210,6 @@ describe('tokengate CLI: a reader that stops early (| head)', () => {
     });
   }
 });
-
-describe('tokengate CLI: loads what the command needs', () => {
-  let dir: string;
-  let probeDir: string;
-  before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'tg-cli-load-'));
-    assert.equal((await cli(dir, 'init')).code, 0);
-    // A module-loader hook in the child that writes down every ES module it resolves, and at exit every
-    // CommonJS module in require's cache (the hook does not see require on Node 20).
-    probeDir = mkdtempSync(join(tmpdir(), 'tg-cli-probe-'));
-    writeFileSync(
-      join(probeDir, 'hooks.mjs'),
-      `import { appendFileSync } from 'node:fs';
-export async function resolve(specifier, context, next) {
-  const r = await next(specifier, context);
-  appendFileSync(process.env.TG_PROBE_OUT, r.url + '\\n');
-  return r;
-}
-`,
-    );
-    writeFileSync(
-      join(probeDir, 'register.mjs'),
-      `import { appendFileSync } from 'node:fs';
-import { createRequire, register } from 'node:module';
-import { pathToFileURL } from 'node:url';
-register(${JSON.stringify(pathToFileURL(join(probeDir, 'hooks.mjs')).href)});
-const cache = createRequire(import.meta.url).cache;
-process.on('exit', () => {
-  appendFileSync(process.env.TG_PROBE_OUT, Object.keys(cache).map((p) => pathToFileURL(p).href + '\\n').join(''));
-});
-`,
-    );
-  });
-  after(() => {
-    rmSync(dir, { recursive: true, force: true });
-    rmSync(probeDir, { recursive: true, force: true });
-  });
-
-  /** The URLs of the modules the binary loaded for these arguments. */
-  function modulesLoaded(args: string[]): string[] {
-    const out = join(probeDir, `${args.join('-').replace(/[^\w.-]/g, '_')}.txt`);
-    const r = spawnSync(
-      process.execPath,
-      ['--import', pathToFileURL(join(probeDir, 'register.mjs')).href, BIN, '--data-dir', dir, ...args],
-      { encoding: 'utf8', env: childEnv({ TG_PROBE_OUT: out }), timeout: CHILD_TIMEOUT_MS },
-    );
-    assert.equal(r.status, 0, r.stderr);
-    return readFileSync(out, 'utf8').split('\n');
-  }
-
-  /** The packages (node_modules/<name>) the binary loaded for these arguments. */
-  function packagesLoaded(args: string[]): Set<string> {
-    const urls = modulesLoaded(args);
-    return new Set(urls.flatMap((u) => /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(u)?.[1] ?? []));
-  }
-
-  const SERVER_ONLY = [
-    'fastify',
-    '@fastify/swagger',
-    'undici',
-    'ioredis',
-    'nodemailer',
-    'prom-client',
-    'typebox',
-  ];
-
-  for (const args of [
-    ['token', 'list'],
-    ['settings', 'get'],
-    ['audit', 'list', '--limit', '5'],
-    ['cluster', 'status'],
-  ]) {
-    it(`tokengate ${args.join(' ')} loads no server module, no PostgreSQL driver and no YAML parser`, () => {
-      const loaded = packagesLoaded(args);
-      // The probe sees what the command does load: the SQLite driver and Kysely.
-      assert.ok(loaded.has('kysely') && loaded.has('better-sqlite3'), [...loaded].join(', '));
-      // yaml is loaded when a config file is read; there is none here.
-      for (const name of [...SERVER_ONLY, 'pg', 'yaml']) assert.ok(!loaded.has(name), `${name} was loaded`);
-    });
-  }
-
-  it('tokengate token list loads Kysely once, its CommonJS build through src/store/kysely.ts', () => {
-    const kysely = modulesLoaded(['token', 'list']).filter((u) => u.includes('/node_modules/kysely/'));
-    // Node 20 loads the ES module build's 263 files about twice as slowly (docs/benchmarks.md).
-    assert.ok(
-      kysely.some((u) => u.includes('/kysely/dist/cjs/kysely.js')),
-      `Kysely's CommonJS build was not loaded:\n${kysely.slice(0, 5).join('\n')}`,
-    );
-    const esm = kysely.filter((u) => u.includes('/kysely/dist/esm/'));
-    assert.deepEqual(esm.slice(0, 3), [], `${esm.length} modules of Kysely's ES module build were loaded`);
-  });
-
-  it('a config file loads the YAML parser, on first use, and the binary reads it', () => {
-    const config = join(probeDir, 'tokengate.yaml');
-    writeFileSync(config, `dataDir: ${JSON.stringify(dir)}\n`);
-    assert.ok(packagesLoaded(['--config', config, 'token', 'list']).has('yaml'));
-    writeFileSync(config, 'dataDir: [unclosed\n');
-    const r = spawnSync(process.execPath, [BIN, '--config', config, 'token', 'list'], {
-      encoding: 'utf8',
-      env: childEnv(),
-      timeout: CHILD_TIMEOUT_MS,
-    });
-    assert.equal(r.status, 78, r.stderr);
-    assert.match(r.stderr, /config file .*tokengate\.yaml is not valid YAML/);
-  });
-
-  it('tokengate --version loads neither the database nor the configuration', () => {
-    const loaded = packagesLoaded(['--version']);
-    assert.ok(loaded.has('commander'));
-    for (const name of [...SERVER_ONLY, 'pg', 'kysely', 'better-sqlite3', 'yaml'])
-      assert.ok(!loaded.has(name), `${name} was loaded`);
-  });
-
-  it('a command on an up-to-date database does not wait for the write lock another process holds', async () => {
-    // A busy server's write (here: a transaction left open) holds SQLite's write lock. With nothing to
-    // migrate, opening the database only reads; the migrator would take the lock and give up after 5 s.
-    const other = new SQLite(join(dir, 'tokengate.db'));
-    try {
-      other.exec('begin immediate');
-      const r = await cli(dir, 'settings', 'get', 'tokens.maxPerUser');
-      assert.equal(r.code, 0, r.err);
-      assert.match(r.out, /\d/);
-    } finally {
-      other.close();
-    }
-  });
-
-  it('the CLI tells configuration errors apart by these names (it does not load their modules to start)', () => {
-    assert.equal(new ConfigError('x').name, 'ConfigError');
-    assert.equal(new DatabaseOpenError('x').name, 'DatabaseOpenError');
-    assert.equal(new MissingDatabaseError('/x', 'x').name, 'MissingDatabaseError');
-  });
-});
-
-describe('tokengate CLI: a missing database is refused, not created', () => {
-  let root: string;
-  before(() => {
-    root = mkdtempSync(join(tmpdir(), 'tg-cli-missing-'));
-  });
-  after(() => rmSync(root, { recursive: true, force: true }));
-
-  const COMMANDS = [
-    ['token', 'list'],
-    ['settings', 'get'],
-    ['settings', 'set', 'auth.basicPasswords', 'false'],
-    ['user', 'list'],
-    ['audit', 'list'],
-    ['audit', 'verify'],
-    ['log-level'],
-    ['log-style', 'seed'],
-    ['cluster', 'status'],
-    ['token', 'create', '--user', 'admin', '--description', 'x'],
-  ];
-
-  for (const args of COMMANDS) {
-    it(`tokengate --data-dir <typo> ${args.join(' ')} exits 78, names the path and creates nothing`, async () => {
-      const typo = join(root, 'dta');
-      const r = await cli(typo, ...args);
-      assert.equal(r.code, 78, r.err);
-      assert.equal(
-        r.err.trim(),
-        `tokengate: no database at ${join(typo, 'tokengate.db')}; run "tokengate init" (or "tokengate serve") to create one, or check --data-dir, --db, TOKENGATE_DATA_DIR and TOKENGATE_DB`,
-      );
-      assert.ok(!r.err.includes('password'), 'no admin password');
-      assert.equal(r.out, '');
-      assert.ok(!existsSync(typo), 'the directory was not created');
-    });
-  }
-
-  it('refuses a --db file that does not exist, through the binary too', () => {
-    const db = join(root, 'nested', 'tg.db');
-    const r = spawnSync(process.execPath, [BIN, '--db', db, 'settings', 'get'], {
-      encoding: 'utf8',
-      env: childEnv(),
-      timeout: CHILD_TIMEOUT_MS,
-    });
-    assert.equal(r.status, 78);
-    assert.match(
-      r.stderr,
-      new RegExp(`^tokengate: no database at ${db.replace(/[.]/g, '\\.')}; run "tokengate init"`),
-    );
-    assert.ok(!existsSync(join(root, 'nested')));
-  });
-
-  it("refuses a file that is not tokengate's database and leaves it as it was", async () => {
-    const dataDir = join(root, 'other');
-    rmSync(dataDir, { recursive: true, force: true });
-    assert.equal((await cli(dataDir, 'init')).code, 0);
-    const empty = join(root, 'empty.db');
-    writeFileSync(empty, '');
-    let out = '';
-    let err = '';
-    const code = await runCli(['--db', empty, 'token', 'list'], {
-      out: (t) => (out += t),
-      err: (t) => (err += t),
-    });
-    assert.equal(code, 78, err);
-    assert.match(err, /no tokengate database at .*empty\.db \(the file has no tokengate tables\)/);
-    assert.equal(out, '');
-    assert.equal(statSync(empty).size, 0);
-    assert.ok(!existsSync(`${empty}-wal`));
-  });
-
-  it('init creates the database and the first admin, printing the generated password once', async () => {
-    const dataDir = join(root, 'fresh');
-    const env = { ...process.env };
-    delete env.TOKENGATE_ADMIN_PASSWORD;
-    const first = bin(dataDir, ['init'], env);
-    assert.equal(first.code, 0, first.err);
-    assert.equal(first.out.trim(), `created the database at ${join(dataDir, 'tokengate.db')}`);
-    const password = /password: (\S+)/.exec(first.err)?.[1];
-    assert.ok(password !== undefined && password.length >= 20, first.err);
-    assert.ok(existsSync(join(dataDir, 'tokengate.db')));
-
-    const again = bin(dataDir, ['init'], env);
-    assert.equal(again.code, 0, again.err);
-    assert.equal(
-      again.out.trim(),
-      `the database at ${join(dataDir, 'tokengate.db')} already exists; nothing to create`,
-    );
-    assert.equal(again.err, '', 'no second password');
-
-    // The password works: the admin exists with it (a session sign-in checks the hash).
-    const users = bin(dataDir, ['user', 'list', '--json'], env);
-    assert.equal(users.code, 0, users.err);
-    assert.deepEqual(
-      (JSON.parse(users.out) as Array<{ username: string }>).map((u) => u.username),
-      ['admin'],
-    );
-  });
-});
-
-const pgDb = (await testDatabases()).find((d) => d.name === 'postgres');
-
-describe(
-  'tokengate CLI on PostgreSQL: a database without tokengate tables is refused',
-  {
-    skip: pgDb?.skip ?? 'PostgreSQL not wanted (TOKENGATE_TEST_DBS)',
-  },
-  () => {
-    const schema = `tg_cli_missing_${randomBytes(5).toString('hex')}`;
-    const dbUrl = `${PG_URL}${PG_URL.includes('?') ? '&' : '?'}options=${encodeURIComponent(`-c search_path=${schema}`)}`;
-    let dataDir: string;
-    const admin = async (query: string): Promise<number> => {
-      const c = new pg.Client({ connectionString: PG_URL });
-      await c.connect();
-      try {
-        return (await c.query(query)).rowCount ?? 0;
-      } finally {
-        await c.end();
-      }
-    };
-    before(async () => {
-      dataDir = mkdtempSync(join(tmpdir(), 'tg-cli-pg-'));
-      await admin(`create schema ${schema}`);
-    });
-    after(async () => {
-      rmSync(dataDir, { recursive: true, force: true });
-      await admin(`drop schema if exists ${schema} cascade`);
-    });
-
-    const run = async (...args: string[]) => {
-      let out = '';
-      let err = '';
-      const code = await runCli(['--data-dir', dataDir, '--db', dbUrl, ...args], {
-        out: (t) => (out += `${t}\n`),
-        err: (t) => (err += `${t}\n`),
-      });
-      return { code, out, err };
-    };
-
-    it('refuses settings get on an empty schema, creating no table, then works after init', async () => {
-      const refused = await run('settings', 'get');
-      assert.equal(refused.code, 78, refused.err);
-      assert.match(
-        refused.err,
-        /^tokengate: no tokengate database at postgres:\/\/.*: its tables are missing; run "tokengate init"/,
-      );
-      assert.equal(
-        await admin(`select 1 from information_schema.tables where table_schema = '${schema}'`),
-        0,
-        'no table was created',
-      );
-      const init = await run('init');
-      assert.equal(init.code, 0, init.err);
-      assert.match(init.out, /^created the database at postgres:\/\//);
-      const got = await run('settings', 'get', 'auth.basicPasswords');
-      assert.equal(got.code, 0, got.err);
-      assert.equal(got.out.trim(), 'true');
-    });
-  },
-);
 
 describe('tokengate log-style', () => {
   let dir: string;

@@ -33,6 +33,25 @@ export function inProcessCli(adminPassword: string): (dataDir: string, ...args: 
   };
 }
 
+/** How long a run of the installed binary may take before the test gives up on it. */
+export const CHILD_TIMEOUT_MS = 60_000;
+
+/** The environment for the installed binary: this process's, with the admin password and `extra`. */
+export function binaryEnv(adminPassword: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return { ...process.env, TOKENGATE_ADMIN_PASSWORD: adminPassword, ...extra };
+}
+
+/** Runs the installed binary to completion against a data directory, in `env`. */
+export function runBinary(dataDir: string, args: string[], env: NodeJS.ProcessEnv, input?: string): CliRun {
+  const r = spawnSync(process.execPath, [BIN, '--data-dir', dataDir, ...args], {
+    input,
+    encoding: 'utf8',
+    env,
+    timeout: CHILD_TIMEOUT_MS,
+  });
+  return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
+}
+
 /**
  * The installed binary run in a child process against a data directory, with
  * `TOKENGATE_ADMIN_PASSWORD` set: returns the exit code and what it printed.
@@ -40,13 +59,5 @@ export function inProcessCli(adminPassword: string): (dataDir: string, ...args: 
 export function installedCli(
   adminPassword: string,
 ): (dataDir: string, args: string[], input?: string) => CliRun {
-  return (dataDir, args, input) => {
-    const r = spawnSync(process.execPath, [BIN, '--data-dir', dataDir, ...args], {
-      input,
-      encoding: 'utf8',
-      env: { ...process.env, TOKENGATE_ADMIN_PASSWORD: adminPassword },
-      timeout: 60_000,
-    });
-    return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
-  };
+  return (dataDir, args, input) => runBinary(dataDir, args, binaryEnv(adminPassword), input);
 }
