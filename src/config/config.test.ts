@@ -134,6 +134,19 @@ function declaredKeys(prefix = '', fields: Fields = SECTIONS as unknown as Field
 }
 
 /** The keys in docs/configuration.md's config-file tables (up to the runtime settings). */
+/** The keys an LDAP directory and an OpenID provider need before any other of theirs is accepted. */
+const LDAP_REQUIRED = {
+  url: 'ldaps://ldap.example.com',
+  bindDn: 'cn=tokengate,ou=services,dc=example,dc=com',
+  bindPasswordEnv: 'LDAP_BIND_PASSWORD',
+  userBaseDn: 'ou=people,dc=example,dc=com',
+};
+const OIDC_REQUIRED = {
+  issuer: 'https://sso.example.com/realms/example',
+  clientId: 'tokengate',
+  externalUrl: 'https://tokengate-admin.example.com',
+};
+
 function documentedKeys(): string[] {
   const doc = readFileSync(new URL('../../docs/configuration.md', import.meta.url), 'utf8');
   const startUp = doc.slice(doc.indexOf('## Start-up configuration'), doc.indexOf('## Runtime settings'));
@@ -150,7 +163,7 @@ function setKey(into: Record<string, unknown>, key: string, value: unknown): Rec
 }
 
 function getKey(from: unknown, key: string): unknown {
-  return key.split('.').reduce((at, part) => (at as Record<string, unknown>)[part], from);
+  return key.split('.').reduce((at, part) => (at as Record<string, unknown> | undefined)?.[part], from);
 }
 
 /** A mis-spelling one edit away: a letter in the middle dropped, or one added to a short key. */
@@ -229,6 +242,11 @@ describe('config file keys: one declaration each, unknown ones refused', () => {
           smtp: { host: 'smtp.example.com' },
           webhook: { url: 'https://hooks.example.com/t', secret: 'sixteen-chars-ok' },
         },
+        identity: {
+          ldap: { ...LDAP_REQUIRED, groupSearch: { baseDn: 'ou=groups,dc=example,dc=com' } },
+          oidc: OIDC_REQUIRED,
+          ssoHeaders: {},
+        },
       }),
     );
     const examples: Record<string, unknown> = {
@@ -241,6 +259,15 @@ describe('config file keys: one declaration each, unknown ones refused', () => {
       'notifications.smtp': { host: 'smtp.example.com' },
       'notifications.webhook': { url: 'https://hooks.example.com/t', secret: 'sixteen-chars-ok' },
       'secretScanning.publicKeys': [{ id: 'k1', pem: '-----BEGIN PUBLIC KEY-----\nAA==' }],
+      'identity.ldap': LDAP_REQUIRED,
+      'identity.ldap.groupSearch': { baseDn: 'ou=groups,dc=example,dc=com' },
+      'identity.oidc': OIDC_REQUIRED,
+      'identity.ssoHeaders': {},
+      'identity.ldap.caFile': '/etc/ssl/ldap-ca.pem',
+      'identity.ldap.bindPasswordFile': 'ldap-bind-password',
+      'identity.ldap.disabledFilter': '(employeeType=disabled)',
+      'identity.oidc.clientSecretFile': 'oidc-client-secret',
+      'identity.oidc.clientSecretEnv': 'OIDC_CLIENT_SECRET',
     };
     for (const key of documentedKeys()) {
       const value = key in examples ? examples[key] : getKey(defaults, key);
@@ -248,6 +275,16 @@ describe('config file keys: one declaration each, unknown ones refused', () => {
       const file = setKey({}, key, value);
       // The sections that are off unless present need their required keys.
       if (key.startsWith('notifications.smtp.')) setKey(file, 'notifications.smtp.host', 'smtp.example.com');
+      if (key.startsWith('identity.ldap.'))
+        for (const [k, v] of Object.entries(LDAP_REQUIRED))
+          if (k !== 'bindPasswordEnv' || key !== 'identity.ldap.bindPasswordFile')
+            getKey(file, `identity.ldap.${k}`) ?? setKey(file, `identity.ldap.${k}`, v);
+      if (key.startsWith('identity.ldap.groupSearch.'))
+        getKey(file, 'identity.ldap.groupSearch.baseDn') ??
+          setKey(file, 'identity.ldap.groupSearch.baseDn', 'ou=groups,dc=example,dc=com');
+      if (key.startsWith('identity.oidc.'))
+        for (const [k, v] of Object.entries(OIDC_REQUIRED))
+          getKey(file, `identity.oidc.${k}`) ?? setKey(file, `identity.oidc.${k}`, v);
       if (key.startsWith('notifications.webhook.')) {
         setKey(file, 'notifications.webhook.url', 'https://hooks.example.com/t');
         setKey(file, 'notifications.webhook.secret', 'sixteen-chars-ok');

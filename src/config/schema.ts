@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { compileLayout, LayoutError } from '../log/layout.js';
 import { LOG_STYLES, type LogStyle } from '../domain/settings.js';
+import { IDENTITY } from './identity.js';
 import {
   bool,
   ConfigError,
@@ -265,6 +266,7 @@ export const SECTIONS = {
   secretScanning: SECRET_SCANNING,
   compat: COMPAT,
   cache: CACHE,
+  identity: IDENTITY,
 };
 
 /** The config file's top-level keys that are not sections; load.ts reads them, most also from env and flags. */
