@@ -147,6 +147,12 @@ const OIDC_REQUIRED = {
   externalUrl: 'https://tokengate-admin.example.com',
 };
 
+/** Sets each of `values` under `section` that `into` does not have yet. */
+function fillMissing(into: Record<string, unknown>, section: string, values: Record<string, unknown>): void {
+  for (const [k, v] of Object.entries(values))
+    if (getKey(into, `${section}.${k}`) === undefined) setKey(into, `${section}.${k}`, v);
+}
+
 function documentedKeys(): string[] {
   const doc = readFileSync(new URL('../../docs/configuration.md', import.meta.url), 'utf8');
   const startUp = doc.slice(doc.indexOf('## Start-up configuration'), doc.indexOf('## Runtime settings'));
@@ -275,16 +281,14 @@ describe('config file keys: one declaration each, unknown ones refused', () => {
       const file = setKey({}, key, value);
       // The sections that are off unless present need their required keys.
       if (key.startsWith('notifications.smtp.')) setKey(file, 'notifications.smtp.host', 'smtp.example.com');
-      if (key.startsWith('identity.ldap.'))
-        for (const [k, v] of Object.entries(LDAP_REQUIRED))
-          if (k !== 'bindPasswordEnv' || key !== 'identity.ldap.bindPasswordFile')
-            getKey(file, `identity.ldap.${k}`) ?? setKey(file, `identity.ldap.${k}`, v);
+      if (key.startsWith('identity.ldap.')) {
+        const required = { ...LDAP_REQUIRED } as Record<string, string>;
+        if (key === 'identity.ldap.bindPasswordFile') delete required.bindPasswordEnv;
+        fillMissing(file, 'identity.ldap', required);
+      }
       if (key.startsWith('identity.ldap.groupSearch.'))
-        getKey(file, 'identity.ldap.groupSearch.baseDn') ??
-          setKey(file, 'identity.ldap.groupSearch.baseDn', 'ou=groups,dc=example,dc=com');
-      if (key.startsWith('identity.oidc.'))
-        for (const [k, v] of Object.entries(OIDC_REQUIRED))
-          getKey(file, `identity.oidc.${k}`) ?? setKey(file, `identity.oidc.${k}`, v);
+        fillMissing(file, 'identity.ldap.groupSearch', { baseDn: 'ou=groups,dc=example,dc=com' });
+      if (key.startsWith('identity.oidc.')) fillMissing(file, 'identity.oidc', OIDC_REQUIRED);
       if (key.startsWith('notifications.webhook.')) {
         setKey(file, 'notifications.webhook.url', 'https://hooks.example.com/t');
         setKey(file, 'notifications.webhook.secret', 'sixteen-chars-ok');
