@@ -1,21 +1,19 @@
 import assert from 'node:assert/strict';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
-import { Redis } from 'ioredis';
-import pg from 'pg';
 import { HEARTBEAT_MS } from '../src/node.js';
 import { VERSION } from '../src/version.js';
-import { PG_URL } from './support/databases.js';
-import { requireNginx, startNginx, type NginxHandle } from './support/nginx.js';
-import { basicAuth, startEchoUpstream } from './support/node.js';
-import { REDIS_URL, requireRedis } from './support/redis.js';
+import {
+  ADMIN,
+  API,
+  clusterMissing,
+  LOG_BOUND_MS,
+  PROPAGATION_BOUND_MS,
+  TestCluster,
+  type ClusterParts,
+  type Created,
+} from './support/cluster.js';
+import { sleep, START_TIMEOUT_MS, type NodeProcess } from './support/cluster-node.js';
 
 /**
  * Cluster ("Data Center") mode end to end, as issue 6 asks: PostgreSQL in a schema of its own, Redis
@@ -28,370 +26,29 @@ import { REDIS_URL, requireRedis } from './support/redis.js';
  *
  * Needs PostgreSQL (TOKENGATE_TEST_PG), Redis (TOKENGATE_TEST_REDIS's server; this suite uses logical
  * database TOKENGATE_TEST_REDIS_CLUSTER_DB, default 9, and deletes its keys there at the end) and nginx. Missing locally: the
- * suite skips with the reason. Missing under CI=true: it fails.
+ * suite skips with the reason. Missing under CI=true: it fails. The harness is test/support/cluster.ts.
  */
 
-const CI = process.env.CI === 'true';
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const BIN = join(ROOT, 'bin', 'tokengate.js');
-const DOC = join(ROOT, 'docs', 'cluster.md');
-const ADMIN_PASSWORD = 'cluster-admin-password-1';
-const ADMIN = basicAuth('admin', ADMIN_PASSWORD);
-const API = '/_tokengate/api/v1';
-/** Far longer than any wait below: only Redis pub/sub can carry a change to another node in time. */
-const CHANGE_POLL_MS = 30_000;
-const START_TIMEOUT_MS = 60_000;
-const STOP_TIMEOUT_MS = 10_000;
-const CLI_TIMEOUT_MS = 60_000;
-/** The issue's bound for a revocation, a disabled user or a settings change to reach every node. */
-const PROPAGATION_BOUND_MS = 1_000;
-/** How long a log line may take to reach the file after the request that wrote it. */
-const LOG_BOUND_MS = 3_000;
-const REDIS_CLUSTER_DB = process.env.TOKENGATE_TEST_REDIS_CLUSTER_DB ?? '9';
-
-const sleep = (ms: number): Promise<void> =>
-  new Promise((resolve) => {
-    setTimeout(resolve, ms);
-  });
-
-async function postgresProblem(): Promise<string | null> {
-  const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 3_000 });
-  try {
-    await client.connect();
-    await client.query('select 1');
-    return null;
-  } catch (err) {
-    return (err as Error).message;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
-
-/** Why the suite cannot run here, or false; under CI=true a missing service throws instead. */
-async function missing(): Promise<string | false> {
-  const reasons: string[] = [];
-  const pgProblem = await postgresProblem();
-  if (pgProblem !== null) {
-    if (CI) throw new Error(`CI=true and PostgreSQL at ${PG_URL} is unreachable (${pgProblem})`);
-    reasons.push(`PostgreSQL unreachable at ${PG_URL}: ${pgProblem}`);
-  }
-  const redis = await requireRedis();
-  if ('skip' in redis) reasons.push(redis.skip);
-  const nginx = requireNginx();
-  if ('skip' in nginx) reasons.push(nginx.skip);
-  return reasons.length === 0 ? false : `the cluster test cannot run here: ${reasons.join('; ')}`;
-}
-
-const skip = await missing();
-
-/** The suite's PostgreSQL URL: the test database, with every connection's search_path set to our schema (libpq `options`). */
-function schemaUrl(schema: string): string {
-  const sep = PG_URL.includes('?') ? '&' : '?';
-  return `${PG_URL}${sep}options=${encodeURIComponent(`-c search_path=${schema}`)}`;
-}
-
-function clusterRedisUrl(): string {
-  const u = new URL(REDIS_URL);
-  u.pathname = `/${REDIS_CLUSTER_DB}`;
-  return u.toString();
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const address = srv.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      srv.close(() => {
-        resolve(port);
-      });
-    });
-  });
-}
-
-function waitForExit(child: ChildProcess, ms: number): Promise<boolean> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      child.off('exit', onExit);
-      resolve(false);
-    }, ms);
-    const onExit = (): void => {
-      clearTimeout(timer);
-      resolve(true);
-    };
-    child.once('exit', onExit);
-  });
-}
-
-/** The environment of a child: this one without any TOKENGATE_* setting of its own. */
-function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('TOKENGATE_')) env[k] = v;
-  return { ...env, ...extra };
-}
-
-/** Children still running if this process dies without its `after`. */
-const live = new Set<ChildProcess>();
-process.once('exit', () => {
-  for (const c of live) c.kill('SIGKILL');
-});
-
-/** One tokengate node: `tokengate serve` in a process of its own, with its own port, data directory and log. */
-class NodeProcess {
-  child: ChildProcess | null = null;
-  private output = '';
-  readonly dir: string;
-  readonly url: string;
-  /** The admin listener (web UI, management API). */
-  readonly adminUrl: string;
-
-  constructor(
-    readonly id: string,
-    readonly port: number,
-    private readonly globalArgs: string[],
-    private readonly serveArgs: string[],
-    readonly adminPort: number,
-  ) {
-    this.dir = mkdtempSync(join(tmpdir(), `tg-cluster-${id}-`));
-    this.url = `http://127.0.0.1:${port}`;
-    this.adminUrl = `http://127.0.0.1:${adminPort}`;
-  }
-
-  get logFile(): string {
-    return join(this.dir, 'logs', 'tokengate.log');
-  }
-
-  log(): string {
-    return existsSync(this.logFile) ? readFileSync(this.logFile, 'utf8') : '';
-  }
-
-  /** Starts the process and resolves once its health check answers with its own node id. */
-  async start(): Promise<void> {
-    const child = spawn(
-      process.execPath,
-      [
-        BIN,
-        ...this.globalArgs,
-        '--data-dir',
-        this.dir,
-        'serve',
-        ...this.serveArgs,
-        '--host',
-        '127.0.0.1',
-        '--port',
-        String(this.port),
-        '--admin-port',
-        String(this.adminPort),
-        '--node-id',
-        this.id,
-      ],
-      {
-        cwd: ROOT,
-        env: childEnv({ TOKENGATE_ADMIN_PASSWORD: ADMIN_PASSWORD }),
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    this.child = child;
-    live.add(child);
-    child.once('exit', () => live.delete(child));
-    const keep = (b: Buffer): void => {
-      this.output = (this.output + b.toString('utf8')).slice(-20_000);
-    };
-    child.stdout?.on('data', keep);
-    child.stderr?.on('data', keep);
-    const deadline = Date.now() + START_TIMEOUT_MS;
-    while (Date.now() < deadline) {
-      if (child.exitCode !== null || child.signalCode !== null) break;
-      try {
-        const res = await fetch(`${this.url}/_tokengate/health`, { signal: AbortSignal.timeout(1_000) });
-        const body = (await res.json()) as { nodeId?: string };
-        if (res.status === 200 && body.nodeId === this.id) return;
-      } catch {
-        // not listening yet
-      }
-      await sleep(100);
-    }
-    child.kill('SIGKILL');
-    await waitForExit(child, STOP_TIMEOUT_MS);
-    throw new Error(`node ${this.id} did not become healthy on ${this.url}:\n${this.output}`);
-  }
-
-  /** SIGTERM (a graceful stop) or SIGKILL (a crash); resolves once the process is gone. */
-  async stop(signal: 'SIGTERM' | 'SIGKILL' = 'SIGTERM'): Promise<void> {
-    const child = this.child;
-    if (child === null) return;
-    this.child = null;
-    child.kill(signal);
-    if (!(await waitForExit(child, STOP_TIMEOUT_MS))) {
-      child.kill('SIGKILL');
-      await waitForExit(child, STOP_TIMEOUT_MS);
-    }
-  }
-
-  remove(): void {
-    rmSync(this.dir, { recursive: true, force: true });
-  }
-}
-
-const DOCUMENTED = {
-  listen: 'listen 80;',
-  servers: ['server 10.0.0.11:8080', 'server 10.0.0.12:8080', 'server 10.0.0.13:8080'],
-};
-
-/**
- * The nginx load-balancer configuration of docs/cluster.md, read from between its marker comments,
- * with the documented addresses replaced by the test's (each must occur exactly once), so the
- * documentation cannot drift from what is tested here.
- */
-function documentedNginx(nginxPort: number, nodes: NodeProcess[]): string {
-  const doc = readFileSync(DOC, 'utf8');
-  const from = doc.indexOf('<!-- cluster-nginx:start -->');
-  const to = doc.indexOf('<!-- cluster-nginx:end -->');
-  assert.ok(from >= 0 && to > from, `${DOC} has no cluster-nginx section`);
-  const fenced = /```nginx\n([\s\S]*?)\n```/.exec(doc.slice(from, to));
-  assert.ok(fenced?.[1] !== undefined, 'the cluster-nginx section holds no ```nginx block');
-  const once = (text: string, a: string, b: string): string => {
-    assert.equal(
-      text.split(a).length - 1,
-      1,
-      `the documented nginx config should contain "${a}" exactly once`,
-    );
-    return text.replace(a, b);
-  };
-  let conf = once(fenced[1], DOCUMENTED.listen, `listen 127.0.0.1:${nginxPort};`);
-  DOCUMENTED.servers.forEach((server, i) => {
-    const node = nodes[i];
-    assert.ok(node);
-    conf = once(conf, server, `server 127.0.0.1:${node.port}`);
-  });
-  return conf;
-}
-
-interface Created {
-  token: string;
-  record: { id: string; user: string };
-}
+const skip = await clusterMissing();
 
 describe('cluster mode: three nodes on PostgreSQL and Redis behind nginx', { skip }, () => {
-  const schema = `tg_cluster_${randomBytes(6).toString('hex')}`;
-  const dbUrl = schemaUrl(schema);
-  const redisUrl = clusterRedisUrl();
-  let redis: Redis;
-  let db: pg.Pool;
-  let up: Awaited<ReturnType<typeof startEchoUpstream>>;
-  let nginx: NginxHandle;
+  const cluster = new TestCluster();
+  const { api, createToken, call, cli } = cluster;
   let nodeA: NodeProcess;
   let nodeB: NodeProcess;
   let nodeC: NodeProcess;
-  let configDir: string;
+  let nginx: ClusterParts['nginx'];
+  let up: ClusterParts['up'];
+  let db: ClusterParts['db'];
   /** When node B came back from its restart, and when node C was killed. */
   let restartedB = 0;
   let killedC = 0;
-  let seq = 0;
 
   before(async () => {
-    const admin = new pg.Client({ connectionString: PG_URL });
-    await admin.connect();
-    await admin.query(`create schema ${schema}`);
-    await admin.end();
-    db = new pg.Pool({ connectionString: dbUrl, max: 2 });
-    // Rate-limit keys are named by token id, unique to this run: nothing to clear first, and
-    // another run sharing this Redis database is left alone.
-    redis = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
-    up = await startEchoUpstream();
-    configDir = mkdtempSync(join(tmpdir(), 'tg-cluster-config-'));
-    const configFile = join(configDir, 'tokengate.yaml');
-    writeFileSync(configFile, `changePollMs: ${CHANGE_POLL_MS}\n`);
-    const args = ['--config', configFile, '--db', dbUrl];
-    const serve = ['--upstream', up.url, '--redis', redisUrl];
-    const ports = [await freePort(), await freePort(), await freePort()];
-    const make = async (id: string, port: number): Promise<NodeProcess> =>
-      new NodeProcess(id, port, args, serve, await freePort());
-    nodeA = await make('node-a', ports[0] ?? 0);
-    nodeB = await make('node-b', ports[1] ?? 0);
-    nodeC = await make('node-c', ports[2] ?? 0);
-    // A first: it migrates the empty schema and creates the admin. B and C then start together.
-    // (Nodes starting together on an empty database can race to create the first admin.)
-    await nodeA.start();
-    await Promise.all([nodeB.start(), nodeC.start()]);
-    nginx = await startNginx((port) => documentedNginx(port, [nodeA, nodeB, nodeC]));
-    // nginx is the only proxy in front of the nodes: trust its X-Forwarded-For.
-    const res = await fetch(`${nodeA.adminUrl}${API}/admin/settings`, {
-      method: 'PATCH',
-      headers: { authorization: ADMIN, 'content-type': 'application/json' },
-      // The admin creates far more than the default 10 tokens below.
-      body: JSON.stringify({ 'auth.trustedProxies': ['127.0.0.1'], 'tokens.maxPerUser': 10_000 }),
-    });
-    assert.equal(res.status, 200, await res.text());
+    ({ nodeA, nodeB, nodeC, nginx, up, db } = await cluster.start());
   });
 
-  after(async () => {
-    const nodes = [nodeA, nodeB, nodeC].filter((n): n is NodeProcess => n !== undefined);
-    await Promise.all(nodes.map((n) => n.stop()));
-    for (const n of nodes) n.remove();
-    await nginx?.close();
-    await up?.close();
-    if (db !== undefined) {
-      // This run's rate-limit keys in Redis: one per token its nodes rate-limited.
-      const { rows } = await db.query<{ id: string }>('select id from tokens').catch(() => ({ rows: [] }));
-      const keys = rows.map((r) => `tokengate:rl:${r.id}`);
-      if (keys.length > 0) await redis?.del(...keys).catch(() => undefined);
-      await db.end();
-    }
-    redis?.disconnect();
-    const admin = new pg.Client({ connectionString: PG_URL });
-    await admin.connect();
-    await admin.query(`drop schema if exists ${schema} cascade`);
-    await admin.end();
-    if (configDir !== undefined) rmSync(configDir, { recursive: true, force: true });
-  });
-
-  const api = async (
-    node: NodeProcess,
-    method: string,
-    path: string,
-    body?: unknown,
-  ): Promise<{ status: number; json: unknown }> => {
-    const res = await fetch(`${node.adminUrl}${API}${path}`, {
-      method,
-      headers: {
-        authorization: ADMIN,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      signal: AbortSignal.timeout(10_000),
-    });
-    const text = await res.text();
-    return { status: res.status, json: text === '' ? null : (JSON.parse(text) as unknown) };
-  };
-
-  /** Creates a token for the admin through the management API of `node`. */
-  const createToken = async (node: NodeProcess, extra: Record<string, unknown> = {}): Promise<Created> => {
-    const r = await api(node, 'POST', '/tokens', { description: `cluster token ${++seq}`, ...extra });
-    assert.equal(r.status, 201, JSON.stringify(r.json));
-    return r.json as Created;
-  };
-
-  /** A request through the gateway of one node (or nginx) with a token; the status. */
-  const call = async (base: string, token: string, path = '/data'): Promise<number> => {
-    const res = await fetch(`${base}${path}`, {
-      headers: { authorization: `Bearer ${token}` },
-      signal: AbortSignal.timeout(10_000),
-    });
-    await res.arrayBuffer();
-    return res.status;
-  };
-
-  const cli = async (...args: string[]): Promise<string> => {
-    const { stdout } = await promisify(execFile)(process.execPath, [BIN, '--db', dbUrl, ...args], {
-      cwd: ROOT,
-      env: childEnv(),
-      timeout: CLI_TIMEOUT_MS,
-    });
-    return stdout;
-  };
+  after(() => cluster.stop());
 
   it('a token created through node A authenticates through B, C and nginx', async () => {
     const { token, record } = await createToken(nodeA);
