@@ -44,48 +44,50 @@ describe('SQLite migrations', () => {
   });
 
   it('opening an existing database waits for a lock SQLite itself does not wait for', async () => {
-    // Another process's last connection takes the file's exclusive lock while it checkpoints and
-    // deletes the WAL on close; a reader meets SQLITE_BUSY at once, without SQLite's busy handler.
-    // A connection in exclusive locking mode holds that lock on purpose.
-    const dir = mkdtempSync(join(tmpdir(), 'tg-locked-'));
-    const file = join(dir, 'tokengate.db');
-    try {
-      await (await openDatabase({ url: file })).close();
-      const holder = new SQLite(file);
-      holder.pragma('locking_mode = EXCLUSIVE');
-      holder.exec('begin exclusive; commit');
+    await withLockedDatabase(async (file, holder) => {
       const probe = new SQLite(file);
       assert.throws(() => probe.prepare('select 1 from sqlite_master').get(), { code: 'SQLITE_BUSY' });
       probe.close();
       const opening = openDatabase({ url: file, mustExist: true });
       await sleep(300);
       holder.close();
-      const handle = await opening;
-      await handle.close();
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+      await (await opening).close();
+    });
   });
 
   it('gives up on a lock held for longer than the wait, naming the file', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'tg-locked-'));
-    const file = join(dir, 'tokengate.db');
-    try {
-      await (await openDatabase({ url: file })).close();
-      const holder = new SQLite(file);
-      holder.pragma('locking_mode = EXCLUSIVE');
-      holder.exec('begin exclusive; commit');
-      try {
-        await assert.rejects(openDatabase({ url: file, mustExist: true }), (err: Error) => {
-          assert.equal(err.name, 'DatabaseOpenError');
-          assert.match(err.message, /cannot open the SQLite database .*tokengate\.db: database is locked/);
-          return true;
-        });
-      } finally {
-        holder.close();
-      }
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    await withLockedDatabase(async (file) => {
+      await assert.rejects(openDatabase({ url: file, mustExist: true }), (err: Error) => {
+        assert.equal(err.name, 'DatabaseOpenError');
+        assert.match(err.message, /cannot open the SQLite database .*tokengate\.db: database is locked/);
+        return true;
+      });
+    });
   });
 });
+
+/**
+ * Runs `body` on a tokengate database whose file lock another connection holds. Another process's
+ * last connection takes that exclusive lock while it checkpoints and deletes the WAL on close, and a
+ * reader then meets SQLITE_BUSY at once, without SQLite's busy handler; a connection in exclusive
+ * locking mode holds it on purpose. `body` may close the holder early (closing twice is harmless).
+ */
+async function withLockedDatabase(
+  body: (file: string, holder: SQLite.Database) => Promise<void>,
+): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'tg-locked-'));
+  const file = join(dir, 'tokengate.db');
+  try {
+    await (await openDatabase({ url: file })).close();
+    const holder = new SQLite(file);
+    holder.pragma('locking_mode = EXCLUSIVE');
+    holder.exec('begin exclusive; commit');
+    try {
+      await body(file, holder);
+    } finally {
+      holder.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
