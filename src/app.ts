@@ -1,13 +1,16 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from './config/config.js';
+import type { Settings } from './domain/settings.js';
 import type { Logger } from './log/logger.js';
 import { ManagementAuthenticator } from './auth/management.js';
 import { ChangeFeed } from './services/change-feed.js';
 import type { ServiceDeps } from './services/context.js';
 import { CredentialCache } from './auth/credential-cache.js';
 import { SessionService } from './auth/sessions.js';
-import { SettingsService } from './services/settings-service.js';
+import { SettingsService, type SettingsSnapshot } from './services/settings-service.js';
+import { withIdentityGroups, type IdentityGroups } from './domain/auth/permissions.js';
+import { Provisioning } from './services/provisioning.js';
 import { TokenService } from './services/token-service.js';
 import { UserService } from './services/user-service.js';
 import {
@@ -28,6 +31,8 @@ export interface AppContext {
   feed: ChangeFeed;
   settings: SettingsService;
   users: UserService;
+  /** Users a directory or SSO vouched for: created just in time, kept current, disabled when gone. */
+  provisioning: Provisioning;
   tokens: TokenService;
   cache: CredentialCache;
   authenticator: ManagementAuthenticator;
@@ -94,10 +99,11 @@ export async function assembleApp(
     opts.log.error('reading the change feed failed; caches rely on their lifetime until it recovers', err),
   );
   const deps: ServiceDeps = { store, feed, nodeId: config.nodeId, now };
-  const settings = new SettingsService(deps, (m) => opts.log.warn(m));
+  const settings = new IdentitySettingsService(deps, (m) => opts.log.warn(m), config.identity.groups);
   await settings.reload();
   const users = new UserService(deps, settings);
   const tokens = new TokenService(deps, settings);
+  const provisioning = new Provisioning(deps, settings, config.identity.groups);
   // A settings change that widens a group's management powers revokes the tokens others made for
   // its members (group changes do it in their own transaction, in UserService).
   // close() waits for revocations in flight, so a one-shot command's change finishes before the database closes.
@@ -127,6 +133,7 @@ export async function assembleApp(
     feed,
     settings,
     users,
+    provisioning,
     tokens,
     cache,
     authenticator,
@@ -141,6 +148,36 @@ export async function assembleApp(
       await database.close();
     },
   };
+}
+
+/**
+ * The settings as every permission check reads them: the stored `permissions.*` lists with the
+ * config's directory groups (identity.groups) added (domain/auth/permissions.ts withIdentityGroups).
+ * Changes still store and audit the settings alone; only what is read includes the config's groups.
+ */
+class IdentitySettingsService extends SettingsService {
+  private merged: { from: SettingsSnapshot; to: SettingsSnapshot } | null = null;
+
+  constructor(
+    deps: ServiceDeps,
+    warn: (msg: string) => void,
+    private readonly groups: IdentityGroups,
+  ) {
+    super(deps, warn);
+  }
+
+  override get snapshot(): SettingsSnapshot {
+    const from = super.snapshot;
+    if (this.merged?.from !== from) {
+      const settings = withIdentityGroups(from.settings, this.groups);
+      this.merged = { from, to: settings === from.settings ? from : { ...from, settings } };
+    }
+    return this.merged.to;
+  }
+
+  override get current(): Settings {
+    return this.snapshot.settings;
+  }
 }
 
 /**

@@ -1,6 +1,15 @@
+import { invalidField } from './errors.js';
 import { parseToken } from './token/format.js';
 
-/** A user of the local directory. The password hash never leaves the service layer. */
+/**
+ * Where a user comes from: tokengate's own table (`local`), a directory or SSO that vouched for them
+ * (`ldap`, `oidc`, `sso-header`: created just in time at their first sign-in), or a service account
+ * (`service`: no password, never signs in, owned by a group).
+ */
+export type UserSource = 'local' | 'ldap' | 'oidc' | 'sso-header' | 'service';
+export const USER_SOURCES: readonly UserSource[] = ['local', 'ldap', 'oidc', 'sso-header', 'service'];
+
+/** A user of tokengate's table. The password hash never leaves the service layer. */
 export interface User {
   username: string;
   displayName: string;
@@ -9,7 +18,24 @@ export interface User {
   disabled: boolean;
   createdAt: number;
   updatedAt: number;
+  /**
+   * Where the user comes from. Always set on users read from the store; values built elsewhere
+   * (older fixtures) may leave it out, and then it means `local`.
+   */
+  source?: UserSource;
+  /** The last sign-in by password, OIDC or SSO header (epoch ms); null: never, or not recorded. */
+  lastSignInAt?: number | null;
+  /** For a service account: the group whose members may manage its tokens; null otherwise. */
+  ownerGroup?: string | null;
+  /**
+   * Why tokengate itself disabled the user: gone or disabled in the directory (`directory-sync`), or
+   * an OIDC user who stopped signing in (`inactive`). null (or absent) for an enabled user and for
+   * one an administrator disabled: only the first kind comes back by signing in.
+   */
+  disabledReason?: DisabledReason | null;
 }
+
+export type DisabledReason = 'directory-sync' | 'inactive';
 
 export interface StoredUser extends User {
   /** `scrypt$N$r$p$salt$hash`, or null for accounts that may only use tokens. */
@@ -23,6 +49,9 @@ export interface PublicUser {
   groups: string[];
   disabled: boolean;
   hasPassword: boolean;
+  source: UserSource;
+  lastSignInAt: string | null;
+  ownerGroup: string | null;
   createdAt: string;
   updatedAt: string;
 }
@@ -35,6 +64,9 @@ export function toPublicUser(u: StoredUser): PublicUser {
     groups: u.groups,
     disabled: u.disabled,
     hasPassword: u.passwordHash !== null,
+    source: u.source ?? 'local',
+    lastSignInAt: u.lastSignInAt != null ? new Date(u.lastSignInAt).toISOString() : null,
+    ownerGroup: u.ownerGroup ?? null,
     createdAt: new Date(u.createdAt).toISOString(),
     updatedAt: new Date(u.updatedAt).toISOString(),
   };
@@ -83,4 +115,36 @@ export function loginName(name: string, caseSensitive: boolean): string {
  */
 export function isUsernamePlaceholder(name: string, placeholders: readonly string[]): boolean {
   return placeholders.length > 0 && placeholders.includes(asciiLower(name));
+}
+
+/* The checks of what an administrator (or a directory) gives for a user: each throws invalidField. */
+
+/** Loose on purpose: a mail server, not a pattern, decides what an address is. */
+export const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+$/;
+
+export function checkUsername(username: string): void {
+  if (!USERNAME_PATTERN.test(username)) {
+    throw invalidField(
+      'username',
+      'must be 1 to 64 characters: lower-case letters, digits and . _ @ -, starting with a letter or digit',
+    );
+  }
+}
+
+export function checkPassword(password: string): void {
+  if (password.length < MIN_PASSWORD_LENGTH)
+    throw invalidField('password', `must be at least ${MIN_PASSWORD_LENGTH} characters`);
+  if (password.length > MAX_PASSWORD_LENGTH)
+    throw invalidField('password', `must be at most ${MAX_PASSWORD_LENGTH} characters`);
+}
+
+export function checkEmail(email: string | null | undefined): void {
+  if (email != null && (email.length > 320 || !EMAIL_PATTERN.test(email)))
+    throw invalidField('email', 'is not an e-mail address');
+}
+
+export function checkDisplayName(name: string): string {
+  const n = name.trim();
+  if (n.length === 0 || n.length > 255) throw invalidField('displayName', 'must be 1 to 255 characters');
+  return n;
 }

@@ -6,10 +6,11 @@ import { GROUP_NAME_PATTERN, type Settings } from '../domain/settings.js';
 import {
   ADMIN_GROUP,
   ADMIN_USERNAME,
-  MAX_PASSWORD_LENGTH,
-  MIN_PASSWORD_LENGTH,
+  checkDisplayName,
+  checkEmail,
+  checkPassword,
+  checkUsername,
   loginName,
-  USERNAME_PATTERN,
   type StoredUser,
 } from '../domain/user.js';
 import { isUniqueViolation } from '../store/db-errors.js';
@@ -33,40 +34,11 @@ export interface UserChange {
   disabled?: boolean;
 }
 
-const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+$/;
-
-function checkUsername(username: string): void {
-  if (!USERNAME_PATTERN.test(username)) {
-    throw invalidField(
-      'username',
-      'must be 1 to 64 characters: lower-case letters, digits and . _ @ -, starting with a letter or digit',
-    );
-  }
-}
-
 function checkGroups(groups: string[]): string[] {
   for (const g of groups) {
     if (!GROUP_NAME_PATTERN.test(g)) throw invalidField('groups', `"${g}" is not a valid group name`);
   }
   return [...new Set(groups)];
-}
-
-function checkPassword(password: string): void {
-  if (password.length < MIN_PASSWORD_LENGTH)
-    throw invalidField('password', `must be at least ${MIN_PASSWORD_LENGTH} characters`);
-  if (password.length > MAX_PASSWORD_LENGTH)
-    throw invalidField('password', `must be at most ${MAX_PASSWORD_LENGTH} characters`);
-}
-
-function checkEmail(email: string | null | undefined): void {
-  if (email != null && (email.length > 320 || !EMAIL_PATTERN.test(email)))
-    throw invalidField('email', 'is not an e-mail address');
-}
-
-function checkDisplayName(name: string): string {
-  const n = name.trim();
-  if (n.length === 0 || n.length > 255) throw invalidField('displayName', 'must be 1 to 255 characters');
-  return n;
 }
 
 /**
@@ -90,6 +62,12 @@ export class UserService {
     /** The permissions.* settings decide which group changes widen a user's management powers. */
     private readonly settings: { readonly current: Settings },
   ) {}
+
+  /** Set at start-up with identity.ldap (main/modules/directory.ts): provisioning.ts directoryPasswordCheck. */
+  private directoryCheck: ((name: string, password: string) => Promise<StoredUser | null>) | null = null;
+  useDirectory(check: ((name: string, password: string) => Promise<StoredUser | null>) | null): void {
+    this.directoryCheck = check;
+  }
 
   private requireAdmin(p: Principal): void {
     if (!isAdmin(p)) throw new AppError('forbidden', 'managing users needs the admin group');
@@ -164,7 +142,9 @@ export class UserService {
       if (change.password !== null) checkPassword(change.password);
       patch.passwordHash = change.password === null ? null : await hashPassword(change.password);
     }
-    if (change.disabled !== undefined) patch.disabled = change.disabled;
+    // An administrator's choice: a sign-in through the directory never undoes it (disabledReason null).
+    if (change.disabled !== undefined)
+      Object.assign(patch, { disabled: change.disabled, disabledReason: null });
     const now = this.deps.now();
     const audit = makeAudit(this.deps, ctx, now);
     const updated = await this.deps.store.transaction(async (tx) => {
@@ -276,6 +256,9 @@ export class UserService {
   async verifyPassword(username: string, password: string): Promise<StoredUser | null> {
     const name = loginName(username, this.settings.current['auth.caseSensitiveUsernames']);
     const user = await this.deps.store.users.find(name);
+    // With a directory: local users (the first admin…) and service accounts here, everyone else there.
+    const local = user !== null && (user.source === undefined || ['local', 'service'].includes(user.source));
+    if (this.directoryCheck && !local) return this.directoryCheck(name, password);
     if (!user || user.passwordHash === null) {
       // Spend comparable time whether or not the user exists, so timing does not reveal user names.
       await hashPassword(password);

@@ -9,6 +9,7 @@ import * as m0005 from './migrations/0005_audit_search_indexes.js';
 import * as m0006 from './migrations/0006_token_lifecycle.js';
 import * as m0007 from './migrations/0007_secret_issuer.js';
 import * as m0008 from './migrations/0008_audit_time_order_indexes.js';
+import * as m0009 from './migrations/0009_user_source.js';
 import type { DialectName } from './dialect.js';
 import type { Database } from './schema.js';
 import { DatabaseOpenError, MissingDatabaseError } from './open-errors.js';
@@ -54,6 +55,7 @@ const MIGRATIONS: Record<string, { up(db: Kysely<unknown>, dialect: DialectName)
   '0006_token_lifecycle': m0006,
   '0007_secret_issuer': m0007,
   '0008_audit_time_order_indexes': m0008,
+  '0009_user_source': m0009,
 };
 
 /**

@@ -13,6 +13,14 @@ export interface UsersTable {
   disabled: number;
   created_at: number;
   updated_at: number;
+  /** local | ldap | oidc | sso-header | service (migration 0009). */
+  source: Generated<string>;
+  /** Epoch ms of the last sign-in; null: never (migration 0009). */
+  last_sign_in_at: number | null;
+  /** A service account's owning group (migration 0009). */
+  owner_group: string | null;
+  /** Why tokengate disabled the user; null: an administrator did, or enabled (migration 0009). */
+  disabled_reason: string | null;
 }
 
 export interface TokensTable {

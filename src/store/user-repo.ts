@@ -1,5 +1,5 @@
 import type { Kysely, Selectable, Updateable } from 'kysely';
-import type { StoredUser } from '../domain/user.js';
+import type { DisabledReason, StoredUser, UserSource } from '../domain/user.js';
 import type { Database, UsersTable } from './schema.js';
 
 function toUser(r: Selectable<UsersTable>): StoredUser {
@@ -12,11 +12,18 @@ function toUser(r: Selectable<UsersTable>): StoredUser {
     disabled: r.disabled !== 0,
     createdAt: r.created_at,
     updatedAt: r.updated_at,
+    source: r.source as UserSource,
+    lastSignInAt: r.last_sign_in_at,
+    ownerGroup: r.owner_group,
+    disabledReason: r.disabled_reason as DisabledReason | null,
   };
 }
 
 export type UserPatch = Partial<
-  Pick<StoredUser, 'displayName' | 'email' | 'groups' | 'passwordHash' | 'disabled'>
+  Pick<
+    StoredUser,
+    'displayName' | 'email' | 'groups' | 'passwordHash' | 'disabled' | 'lastSignInAt' | 'disabledReason'
+  >
 >;
 
 export class UserRepo {
@@ -34,6 +41,10 @@ export class UserRepo {
         disabled: u.disabled ? 1 : 0,
         created_at: u.createdAt,
         updated_at: u.updatedAt,
+        source: u.source ?? 'local',
+        last_sign_in_at: u.lastSignInAt ?? null,
+        owner_group: u.ownerGroup ?? null,
+        disabled_reason: u.disabledReason ?? null,
       })
       .execute();
   }
@@ -52,6 +63,17 @@ export class UserRepo {
     return rows.map(toUser);
   }
 
+  /** The users of one source (the directory sync reads its own). */
+  async listBySource(source: UserSource): Promise<StoredUser[]> {
+    const rows = await this.db
+      .selectFrom('users')
+      .selectAll()
+      .where('source', '=', source)
+      .orderBy('username')
+      .execute();
+    return rows.map(toUser);
+  }
+
   async count(): Promise<number> {
     const r = await this.db
       .selectFrom('users')
@@ -67,6 +89,8 @@ export class UserRepo {
     if (patch.groups !== undefined) set.groups = JSON.stringify(patch.groups);
     if (patch.passwordHash !== undefined) set.password_hash = patch.passwordHash;
     if (patch.disabled !== undefined) set.disabled = patch.disabled ? 1 : 0;
+    if (patch.lastSignInAt !== undefined) set.last_sign_in_at = patch.lastSignInAt;
+    if (patch.disabledReason !== undefined) set.disabled_reason = patch.disabledReason;
     const r = await this.db.updateTable('users').set(set).where('username', '=', username).executeTakeFirst();
     return r.numUpdatedRows > 0n;
   }

@@ -30,3 +30,45 @@ export function hasPermission(
   const granted = settings[`permissions.${permission}`];
   return granted.includes('*') || p.groups.some((g) => granted.includes(g));
 }
+
+/** Directory groups that give permissions (config `identity.groups`, config/identity.ts). */
+export interface IdentityGroups {
+  admin: readonly string[];
+  manageAllTokens: readonly string[];
+  createOwnTokens: readonly string[];
+  useTokens: readonly string[];
+}
+
+const PERMISSIONS: readonly Permission[] = ['useTokens', 'createOwnTokens', 'manageAllTokens'];
+
+/**
+ * The settings with the config's directory groups added to the `permissions.*` lists, so that every
+ * hasPermission check counts them without an administrator repeating them in the settings. Returns
+ * the same object when the config adds nothing (the usual case: no directory).
+ */
+export function withIdentityGroups(settings: Settings, groups: IdentityGroups): Settings {
+  if (PERMISSIONS.every((p) => groups[p].length === 0)) return settings;
+  const merged: Settings = { ...settings };
+  for (const p of PERMISSIONS) {
+    const key = `permissions.${p}` as const;
+    merged[key] = [...new Set([...settings[key], ...groups[p]])];
+  }
+  return merged;
+}
+
+/**
+ * A directory user's tokengate groups: their directory groups as they are, plus `admin` when one of
+ * them is listed in identity.groups.admin. A directory group that happens to be called `admin` does
+ * not make anyone an administrator by its name alone: only the config's mapping does, so that a
+ * group made for another application cannot hand out tokengate's admin. Names tokengate cannot hold
+ * (spaces, too long) are left out.
+ */
+export function mapDirectoryGroups(
+  directoryGroups: readonly string[],
+  groups: Pick<IdentityGroups, 'admin'>,
+  validName: (g: string) => boolean,
+): string[] {
+  const kept = directoryGroups.filter((g) => g !== ADMIN_GROUP && validName(g));
+  const admin = directoryGroups.some((g) => groups.admin.includes(g));
+  return [...new Set(admin ? [...kept, ADMIN_GROUP] : kept)];
+}
