@@ -24,6 +24,22 @@ export interface NewUser {
   email?: string | null;
   groups?: string[];
   password?: string;
+  /** A service account (source `service`): no password, never signs in; needs ownerGroup. */
+  serviceAccount?: boolean;
+  /** The group whose members manage a service account's tokens. */
+  ownerGroup?: string;
+}
+
+/** A service account has an owning group and no password: it only ever holds tokens. */
+function checkServiceAccount(input: NewUser): string | null {
+  if (!input.serviceAccount) {
+    if (input.ownerGroup !== undefined) throw invalidField('ownerGroup', 'is only for service accounts');
+    return null;
+  }
+  if (input.password !== undefined) throw invalidField('password', 'a service account has no password');
+  if (input.ownerGroup === undefined || !GROUP_NAME_PATTERN.test(input.ownerGroup))
+    throw invalidField('ownerGroup', 'a service account needs an owning group (a valid group name)');
+  return input.ownerGroup;
 }
 
 export interface UserChange {
@@ -89,6 +105,7 @@ export class UserService {
     this.requireAdmin(p);
     checkUsername(input.username);
     checkEmail(input.email);
+    const ownerGroup = checkServiceAccount(input);
     if (input.password !== undefined) {
       refusePasswordByToken(p);
       checkPassword(input.password);
@@ -103,6 +120,8 @@ export class UserService {
       disabled: false,
       createdAt: now,
       updatedAt: now,
+      source: ownerGroup !== null ? 'service' : 'local',
+      ownerGroup,
     };
     const audit = makeAudit(this.deps, ctx, now);
     await this.deps.store.transaction(async (tx) => {
@@ -119,7 +138,7 @@ export class UserService {
           action: 'user.created',
           summary: `User ${user.username} created`,
           affectedUser: user.username,
-          details: { groups: user.groups },
+          details: { groups: user.groups, ...(ownerGroup !== null ? { source: 'service', ownerGroup } : {}) },
         }),
       ]);
       await tx.changes.record('user', [user.username], now);
@@ -150,6 +169,8 @@ export class UserService {
     const updated = await this.deps.store.transaction(async (tx) => {
       const before = await tx.users.find(username);
       if (!before) throw new AppError('not_found', `user ${username} does not exist`);
+      if (before.source === 'service' && typeof patch.passwordHash === 'string')
+        throw invalidField('password', 'a service account has no password');
       const after: StoredUser = { ...before, ...patch, updatedAt: now };
       if (isEnabledAdmin(before) && !isEnabledAdmin(after))
         await this.guardLastAdmin(tx.users.list(), username);

@@ -2257,7 +2257,10 @@ export interface paths {
             displayName?: string;
             email?: string | null;
             groups?: string[];
+            ownerGroup?: string;
             password?: string;
+            /** @description A service account: no password, never signs in; token managers and the members of ownerGroup manage its tokens. */
+            serviceAccount?: boolean;
             username: string;
           };
         };
@@ -2277,6 +2280,12 @@ export interface paths {
               email: string | null;
               groups: string[];
               hasPassword: boolean;
+              /** Format: date-time */
+              lastSignInAt: string | null;
+              /** @description A service account's owning group: its members manage its tokens. */
+              ownerGroup: string | null;
+              /** @description Where the user comes from: tokengate itself (local), a directory or SSO that vouched for them at sign-in (ldap, oidc, sso-header), or a service account (service). */
+              source: 'local' | 'ldap' | 'oidc' | 'sso-header' | 'service';
               /** Format: date-time */
               updatedAt: string;
               username: string;
@@ -2404,6 +2413,12 @@ export interface paths {
               email: string | null;
               groups: string[];
               hasPassword: boolean;
+              /** Format: date-time */
+              lastSignInAt: string | null;
+              /** @description A service account's owning group: its members manage its tokens. */
+              ownerGroup: string | null;
+              /** @description Where the user comes from: tokengate itself (local), a directory or SSO that vouched for them at sign-in (ldap, oidc, sso-header), or a service account (service). */
+              source: 'local' | 'ldap' | 'oidc' | 'sso-header' | 'service';
               /** Format: date-time */
               updatedAt: string;
               username: string;
@@ -2636,6 +2651,12 @@ export interface paths {
               email: string | null;
               groups: string[];
               hasPassword: boolean;
+              /** Format: date-time */
+              lastSignInAt: string | null;
+              /** @description A service account's owning group: its members manage its tokens. */
+              ownerGroup: string | null;
+              /** @description Where the user comes from: tokengate itself (local), a directory or SSO that vouched for them at sign-in (ldap, oidc, sso-header), or a service account (service). */
+              source: 'local' | 'ldap' | 'oidc' | 'sso-header' | 'service';
               /** Format: date-time */
               updatedAt: string;
               username: string;
@@ -4303,6 +4324,12 @@ export interface components {
       email: string | null;
       groups: string[];
       hasPassword: boolean;
+      /** Format: date-time */
+      lastSignInAt: string | null;
+      /** @description A service account's owning group: its members manage its tokens. */
+      ownerGroup: string | null;
+      /** @description Where the user comes from: tokengate itself (local), a directory or SSO that vouched for them at sign-in (ldap, oidc, sso-header), or a service account (service). */
+      source: 'local' | 'ldap' | 'oidc' | 'sso-header' | 'service';
       /** Format: date-time */
       updatedAt: string;
       username: string;

@@ -34,10 +34,19 @@ export function userCommands(program: Command, io: Io, globals: () => GlobalOpti
       '--password-stdin',
       'read the password from standard input; without it the user can only use tokens',
     )
+    .option('--service', 'a service account: no password, never signs in; for CI jobs and the like')
+    .option('--owner-group <group>', "a service account's owning group: its members manage its tokens")
     .action(
       async (
         username: string,
-        o: { displayName?: string; email?: string; group: string[]; passwordStdin?: boolean },
+        o: {
+          displayName?: string;
+          email?: string;
+          group: string[];
+          passwordStdin?: boolean;
+          service?: boolean;
+          ownerGroup?: string;
+        },
       ) => {
         const password = o.passwordStdin ? await readStdin() : undefined;
         await withApp(io, globals(), async (ctx) => {
@@ -47,8 +56,10 @@ export function userCommands(program: Command, io: Io, globals: () => GlobalOpti
             ...(o.displayName !== undefined ? { displayName: o.displayName } : {}),
             ...(o.email !== undefined ? { email: o.email } : {}),
             ...(password !== undefined ? { password } : {}),
+            ...(o.service ? { serviceAccount: true } : {}),
+            ...(o.ownerGroup !== undefined ? { ownerGroup: o.ownerGroup } : {}),
           });
-          io.out(`added user ${u.username}`);
+          io.out(`added ${o.service ? 'service account' : 'user'} ${u.username}`);
         });
       },
     );

@@ -172,6 +172,23 @@ export const UserView = Type.Object(
     groups: Type.Array(Type.String()),
     disabled: Type.Boolean(),
     hasPassword: Type.Boolean(),
+    source: Type.Union(
+      [
+        Type.Literal('local'),
+        Type.Literal('ldap'),
+        Type.Literal('oidc'),
+        Type.Literal('sso-header'),
+        Type.Literal('service'),
+      ],
+      {
+        description:
+          'Where the user comes from: tokengate itself (local), a directory or SSO that vouched for them at sign-in (ldap, oidc, sso-header), or a service account (service).',
+      },
+    ),
+    lastSignInAt: Nullable(DateTime),
+    ownerGroup: Nullable(
+      Type.String({ description: "A service account's owning group: its members manage its tokens." }),
+    ),
     createdAt: DateTime,
     updatedAt: DateTime,
   },
@@ -187,6 +204,13 @@ export const CreateUserBody = Type.Object(
     email: Type.Optional(Nullable(Type.String({ maxLength: 320 }))),
     groups: Type.Optional(Type.Array(Type.String({ maxLength: 64 }), { maxItems: 100 })),
     password: Type.Optional(Type.String({ minLength: 1, maxLength: 1024 })),
+    serviceAccount: Type.Optional(
+      Type.Boolean({
+        description:
+          'A service account: no password, never signs in; token managers and the members of ownerGroup manage its tokens.',
+      }),
+    ),
+    ownerGroup: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
   },
   { additionalProperties: false },
 );
