@@ -22,12 +22,30 @@ export interface SessionInfo {
   expiresAt: number;
 }
 
+/** How a session's user proved who they are. */
+export type SignInMethod = 'password' | 'oidc' | 'sso-header';
+
+/** What a session opened without a password remembers for its sign-out. */
+export interface SessionOrigin {
+  method: SignInMethod;
+  /** The OpenID provider's ID token, the `id_token_hint` of RP-initiated logout. Never sent to the browser. */
+  idToken?: string;
+}
+
+/**
+ * How many sessions' origins a node remembers. The sessions table has no column for them yet, so they
+ * live in this node's memory: a sign-out on another node, or after a restart, still ends our session
+ * but redirects to the provider's logout without the ID token hint (the provider then asks the user).
+ */
+const ORIGINS_KEPT = 10_000;
+
 /**
  * Sign-in for the web UI. The cookie value is 32 random bytes; only its SHA-256 is stored. Each
  * session has its own CSRF token, which the UI must echo in X-CSRF-Token on every state change.
  */
 export class SessionService {
   private readonly cache = new LruCache<string, StoredSession | null>(10_000, CACHE_MS);
+  private readonly origins = new LruCache<string, SessionOrigin>(ORIGINS_KEPT, SESSION_TTL_MS);
   /** Counts failed sign-ins and refuses blocked clients and user names (a serving node's; null: none). */
   private readonly bruteForce: BruteForceGuard | null;
 
@@ -80,6 +98,27 @@ export class SessionService {
     return user;
   }
 
+  /**
+   * A session for a user the identity provider or a trusted SSO proxy has just vouched for (no
+   * password here): the caller has provisioned the user and checked they may sign in. The method (and
+   * the ID token for OIDC) is kept for the sign-out.
+   */
+  async openVerified(
+    user: StoredUser,
+    ip: string,
+    origin: SessionOrigin,
+  ): Promise<{ cookie: string; info: SessionInfo }> {
+    if (user.disabled) throw new AppError('forbidden', 'the account is disabled');
+    const opened = await this.open(user, ip);
+    this.origins.set(hashToken(opened.cookie), origin, this.deps.now());
+    return opened;
+  }
+
+  /** How the session behind a cookie value was opened, as far as this node remembers; else a password. */
+  origin(cookie: string): SessionOrigin {
+    return this.origins.get(hashToken(cookie), this.deps.now()) ?? { method: 'password' };
+  }
+
   /** A new session for a user whose credentials were just checked. */
   async open(user: StoredUser, ip: string): Promise<{ cookie: string; info: SessionInfo }> {
     const now = this.deps.now();
@@ -129,5 +168,6 @@ export class SessionService {
       await tx.changes.record('session', [idHash], this.deps.now());
     });
     this.cache.delete(idHash);
+    this.origins.delete(idHash);
   }
 }

@@ -10,6 +10,8 @@ import { sendError } from './edge/respond.js';
 import { duplicateHeader } from './edge/headers.js';
 import { VERSION } from '../version.js';
 import { BASE_PATH, buildApi, type Api, type Plane } from './api/app.js';
+import type { UserProvisioning } from '../identity/provisioning.js';
+import { buildUiIdentity } from '../identity/ui-identity.js';
 
 /** How long shutdown waits for requests in flight. */
 const SHUTDOWN_GRACE_MS = 5_000;
@@ -44,10 +46,23 @@ export interface ApiOptions {
    * reporter, main/modules/auth.ts); default the context's, which have neither.
    */
   auth?: Pick<AppContext, 'authenticator' | 'sessions'>;
+  /** Creates the users OIDC and SSO headers vouch for; default the context's. */
+  provisioning?: UserProvisioning;
 }
 
 export async function createApi(ctx: AppContext, opts: ApiOptions = {}): Promise<Api> {
   const log = opts.log ?? ctx.log;
+  // The gateway's plane serves no sign-in: only the management plane reads the identity config.
+  const identity =
+    opts.plane === 'gateway'
+      ? null
+      : await buildUiIdentity(
+          ctx.config.identity,
+          ctx.store,
+          opts.provisioning ?? ctx.provisioning,
+          log,
+          ctx.now(),
+        );
   const api = buildApi({
     store: ctx.store,
     tokens: ctx.tokens,
@@ -66,6 +81,7 @@ export async function createApi(ctx: AppContext, opts: ApiOptions = {}): Promise
     ...(opts.metrics ? { metrics: opts.metrics } : {}),
     ...(opts.uiDir ? { uiDir: opts.uiDir } : {}),
     ...(opts.plane ? { plane: opts.plane } : {}),
+    identity,
   });
   await api.ready();
   return api;

@@ -13,7 +13,9 @@ import { errorHandler, sendError, toAppError } from './errors.js';
 import { AppError } from '../../domain/errors.js';
 import { adminAuditRoutes } from './routes/admin-audit.js';
 import { adminLogLevelRoutes } from './routes/admin-log-levels.js';
-import { sessionRoutes } from './routes/session.js';
+import { sessionRoutes, trustedSsoUser } from './routes/session.js';
+import { oidcRoutes } from './routes/oidc.js';
+import { OIDC_UI_PATH } from '../../identity/ui-identity.js';
 import { adminStatsRoutes } from './routes/admin-stats.js';
 import { uiRoutes } from './routes/ui.js';
 import { crossOriginReason, readSessionCookie } from '../cookies.js';
@@ -160,6 +162,11 @@ export function buildApi(deps: ApiDeps): Api {
       if (!write) refuseCrossOrigin(req);
       const session = await deps.sessions.lookup(cookie);
       if (!session) throw new AppError('unauthorized', 'the session has expired or ended; sign in again');
+      // Behind a trusted SSO proxy the proxy says who is at the keyboard: a session of someone else
+      // (another person signed in at the proxy in this browser) ends here; GET /session opens theirs.
+      const sso = trustedSsoUser(req, deps);
+      if (sso !== null && sso.username !== session.user.username)
+        throw new AppError('unauthorized', 'the SSO proxy names another user; sign in again');
       if (write) {
         const given = req.headers['x-csrf-token'];
         if (!deps.sessions.checkCsrf(session, Array.isArray(given) ? given[0] : given)) {
@@ -219,6 +226,7 @@ export function buildApi(deps: ApiDeps): Api {
   }
   void app.register(metricsRoutes(deps), { prefix: BASE_PATH });
   void app.register(uiRoutes(deps.uiDir), { prefix: BASE_PATH });
+  if (deps.identity?.oidc) void app.register(oidcRoutes(deps), { prefix: OIDC_UI_PATH });
   void app.register(
     async (api) => {
       api.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, () => app.swagger());

@@ -12,6 +12,7 @@ import type { TokenService } from '../../services/token-service.js';
 import type { UserService } from '../../services/user-service.js';
 import type { Store } from '../../store/store.js';
 import type { ClientAddress } from '../../domain/auth/client-ip.js';
+import type { UiIdentity } from '../../identity/ui-identity.js';
 
 // What the route files share with app.ts: the dependencies, the request's decorations, and the helpers
 // they call at run time. Here rather than in app.ts, which imports every route (no import cycle).
@@ -47,6 +48,8 @@ export interface ApiDeps {
    * and no call a browser made (docs/security.md, "the management plane").
    */
   plane?: Plane;
+  /** Sign-in with the OpenID provider and by a trusted SSO proxy's headers (config `identity`); default neither. */
+  identity?: UiIdentity | null;
 }
 
 export type Plane = 'management' | 'gateway';

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { AppError } from '../../../domain/errors.js';
 import { toPublicUser } from '../../../domain/user.js';
@@ -7,6 +7,9 @@ import { SESSION_TTL_MS, type SessionInfo } from '../../../auth/sessions.js';
 import type { IpMatcher } from '../../../domain/auth/ip-rules.js';
 import { normalizeSocketIp } from '../../../domain/auth/client-ip.js';
 import { clearSessionCookie, readSessionCookie, sessionCookie } from '../../cookies.js';
+import type { DirectoryUser } from '../../../ports/directory.js';
+import type { SignInSource } from '../../../identity/provisioning.js';
+import { ssoHeaderUser } from '../../../identity/sso-headers.js';
 import type { ApiDeps } from '../context.js';
 import { ErrorResponses, UserView } from '../schemas.js';
 
@@ -30,6 +33,80 @@ export function isHttps(req: FastifyRequest, trustedProxies: IpMatcher): boolean
   const proto = req.headers['x-forwarded-proto'];
   const first = (Array.isArray(proto) ? proto[0] : proto)?.split(',')[0]?.trim().toLowerCase();
   return first === 'https';
+}
+
+/**
+ * The user a trusted SSO proxy names in its headers (config `identity.ssoHeaders`), or null. Only a
+ * peer in auth.trustedProxies is heard, and never when that setting trusts every address: otherwise
+ * anyone could send `Remote-User: admin`.
+ */
+export function trustedSsoUser(req: FastifyRequest, deps: ApiDeps): DirectoryUser | null {
+  const rules = deps.identity?.ssoHeaders ?? null;
+  if (rules === null) return null;
+  const proxies = deps.settings.snapshot.trustedProxies;
+  const peer = normalizeSocketIp(req.raw.socket.remoteAddress);
+  if (proxies.allowsAll || !proxies.matches(peer)) return null;
+  return ssoHeaderUser(req.headers, rules);
+}
+
+/**
+ * Opens a UI session for a user the identity provider or the SSO proxy vouched for: creates or updates
+ * them just in time (provisioning refuses a local user of that name, or one an administrator
+ * disabled) and logs the sign-in. Returns the session and its Set-Cookie value.
+ */
+export async function openVerifiedSession(
+  deps: ApiDeps,
+  req: FastifyRequest,
+  source: Exclude<SignInSource, 'ldap'>,
+  user: DirectoryUser,
+  idToken?: string,
+): Promise<{ info: SessionInfo; setCookie: string }> {
+  const identity = deps.identity ?? null;
+  if (identity?.provisioning == null)
+    throw new AppError('unavailable', 'sign-in through the identity provider is not set up on this node');
+  const stored = await identity.provisioning.signIn(source, user, {
+    author: user.username,
+    sourceIp: req.client.clientIp,
+    proxyIp: req.client.proxyIp,
+    requestId: req.id,
+    method: req.method,
+    endpoint: req.routeOptions.url ?? null,
+  });
+  const { cookie, info } = await deps.sessions.openVerified(stored, req.client.clientIp, {
+    method: source,
+    ...(idToken !== undefined ? { idToken } : {}),
+  });
+  identity.log.info(
+    `web UI sign-in (${source}): user ${stored.username} from ${req.client.clientIp} (request ${req.id})`,
+  );
+  const secure = isHttps(req, deps.settings.snapshot.trustedProxies);
+  return { info, setCookie: sessionCookie(cookie, Math.floor(SESSION_TTL_MS / 1000), secure) };
+}
+
+/** The session cookie of a request, or null when absent or when there are two (sign-out, SSO). */
+export function quietSessionCookie(req: FastifyRequest): string | null {
+  try {
+    return readSessionCookie(req.headers.cookie);
+  } catch {
+    return null;
+  }
+}
+
+/** GET /session behind a trusted SSO proxy: the proxy's user, in this session or in a new one. */
+async function ssoSession(
+  deps: ApiDeps,
+  req: FastifyRequest,
+  reply: FastifyReply,
+  user: DirectoryUser,
+): Promise<SessionInfo> {
+  const cookie = quietSessionCookie(req);
+  const info = cookie ? await deps.sessions.lookup(cookie) : null;
+  if (info && info.user.username === user.username) return info;
+  // Someone else signed in at the proxy in this browser: the old session ends, theirs begins.
+  if (cookie && info) await deps.sessions.signOut(cookie);
+  const opened = await openVerifiedSession(deps, req, 'sso-header', user);
+  void reply.header('set-cookie', opened.setCookie);
+  return opened.info;
 }
 
 function view(info: SessionInfo) {
@@ -101,7 +178,9 @@ export function sessionRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
           response: { 200: SessionView, ...ErrorResponses },
         },
       },
-      async (req) => {
+      async (req, reply) => {
+        const sso = trustedSsoUser(req, deps);
+        if (sso !== null) return view(await ssoSession(deps, req, reply, sso));
         const cookie = readSessionCookie(req.headers.cookie);
         const info = cookie ? await deps.sessions.lookup(cookie) : null;
         if (!info) throw new AppError('unauthorized', 'not signed in');
@@ -122,12 +201,7 @@ export function sessionRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
       },
       async (req, reply) => {
         // Two session cookies (one planted by another page of this host): sign out clears ours.
-        let cookie: string | null = null;
-        try {
-          cookie = readSessionCookie(req.headers.cookie);
-        } catch {
-          cookie = null;
-        }
+        const cookie = quietSessionCookie(req);
         const info = cookie ? await deps.sessions.lookup(cookie) : null;
         if (cookie && info) {
           if (!deps.sessions.checkCsrf(info, header(req, 'x-csrf-token')))
