@@ -15,6 +15,7 @@ import { startAudit } from './main/modules/audit.js';
 import { startAuth } from './main/modules/auth.js';
 import { startHeartbeat, startRedis } from './main/modules/cluster.js';
 import { startDatabase, startFirstAdmin } from './main/modules/database.js';
+import { startDirectory } from './main/modules/directory.js';
 import {
   startChangeFeed,
   startNotifications,
@@ -28,6 +29,7 @@ import { Runtime } from './main/runtime.js';
 import type { Metrics } from './metrics/registry.js';
 import type { Notifier } from './notify/notifier.js';
 import type { BruteForceGuard } from './auth/brute-force.js';
+import type { DirectorySync } from './services/directory-sync.js';
 
 /** Defined in cluster/heartbeat.ts, so that `cluster status` reads it without loading the server. */
 export { HEARTBEAT_MS };
@@ -72,6 +74,8 @@ export interface GatewayRuntime {
   auth: Pick<AppContext, 'authenticator' | 'sessions'>;
   /** Tells token owners about expiry, leaks and reuse (config file `notifications:`). */
   notifier: Notifier;
+  /** The directory sync and OIDC inactivity round (identity.ldap, identity.oidc); null without either. */
+  directorySync: DirectorySync | null;
   close(): Promise<void>;
 }
 
@@ -131,6 +135,10 @@ export async function startRuntime(config: Config, opts: StartNodeOptions): Prom
     }),
   );
   const audit = await startAudit(runtime, { config, ctx, logs, metrics, jobs });
+  // Before the servers: with identity.ldap, the first password check already goes to the directory.
+  const directory = await runtime.start('directory', () =>
+    startDirectory({ identity: config.identity, ctx, jobs, log: logs.logger('directory') }),
+  );
   await runtime.start('token lifecycle', () =>
     startTokenLifecycleModule({ ctx, nodeId: config.nodeId, notifier, logs, jobs }),
   );
@@ -160,6 +168,7 @@ export async function startRuntime(config: Config, opts: StartNodeOptions): Prom
     bruteForce,
     auth: { authenticator, sessions },
     notifier,
+    directorySync: directory.sync,
     close: () => runtime.stop(),
   };
 }
