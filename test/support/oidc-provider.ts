@@ -295,3 +295,46 @@ function formSubmission(
   }
   return { url: new URL(action.replaceAll('&amp;', '&'), pageUrl).href, method: 'POST', body };
 }
+
+/** A free loopback port, so that a node's admin URL can be registered with the provider before it starts. */
+export async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as AddressInfo;
+  await closeServer(probe);
+  return port;
+}
+
+/** The environment variable the OIDC test nodes read their client secret from. */
+export const OIDC_SECRET_ENV = 'TOKENGATE_TEST_OIDC_CLIENT_SECRET';
+
+/**
+ * A provider registered for the web UI of a node whose admin listener will be `adminUrl`: the UI's
+ * callback as the redirect URI, the UI as the post-logout URI. The client secret is put in
+ * OIDC_SECRET_ENV for the node to read.
+ */
+export async function startUiProvider(adminUrl: string): Promise<TestProvider> {
+  const provider = await startOidcProvider({
+    redirectUris: [`${adminUrl}/_tokengate/oidc/callback`],
+    postLogoutRedirectUris: [`${adminUrl}/_tokengate/`],
+  });
+  process.env[OIDC_SECRET_ENV] = provider.clientSecret;
+  return provider;
+}
+
+/** The `identity.oidc` config section for a node signing in with `provider` (admin UI at `adminUrl`). */
+export function oidcSection(provider: TestProvider, adminUrl: string) {
+  return {
+    issuer: provider.issuer,
+    clientId: provider.clientId,
+    clientSecretFile: null,
+    clientSecretEnv: OIDC_SECRET_ENV,
+    externalUrl: adminUrl,
+    scopes: ['openid', 'profile', 'email'],
+    usernameClaim: 'preferred_username',
+    groupsClaim: 'groups',
+    clockToleranceSeconds: 60,
+    inactiveDays: 90,
+    displayName: 'Test provider',
+  };
+}
