@@ -75,7 +75,7 @@ export class DirectorySync {
         continue;
       }
       const after = await this.provisioning.refresh(entry, ctx);
-      if (after && after.updatedAt !== user.updatedAt) report.updated.push(user.username);
+      if (after?.changed) report.updated.push(user.username);
     }
   }
 

@@ -81,9 +81,13 @@ export class Provisioning {
 
   /**
    * Brings a directory user's row in line with the directory (the sync job): names, e-mail and
-   * groups; never enables, never records a sign-in. Returns the user, or null when it is gone here.
+   * groups; never enables, never records a sign-in. Returns the user and whether anything changed,
+   * or null when it is gone here (or is no longer a directory user).
    */
-  async refresh(user: DirectoryUser, ctx: RequestContext): Promise<StoredUser | null> {
+  async refresh(
+    user: DirectoryUser,
+    ctx: RequestContext,
+  ): Promise<{ user: StoredUser; changed: boolean } | null> {
     const now = this.deps.now();
     const audit = makeAudit(this.deps, ctx, now);
     const r = await this.deps.store.transaction(async (tx) => {
@@ -94,7 +98,7 @@ export class Provisioning {
     if (!r) return null;
     if (r.revoked.length > 0) this.deps.feed.publish('token', r.revoked);
     if (r.changed) this.deps.feed.publish('user', [user.username]);
-    return r.user;
+    return { user: r.user, changed: r.changed };
   }
 
   /**
