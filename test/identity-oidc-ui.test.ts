@@ -96,10 +96,13 @@ describe('web UI sign-in with a real OpenID provider', () => {
     await other.close();
   });
 
-  it('offers the button: /_tokengate/oidc/options names the provider', async () => {
-    const res = await fetch(`${adminUrl}/_tokengate/oidc/options`);
-    assert.equal(res.status, 200);
-    assert.deepEqual(await res.json(), { displayName: 'Test provider', loginUrl: '/_tokengate/oidc/login' });
+  it("offers the button: GET /session's 401 names the provider for the sign-in page", async () => {
+    const res = await fetch(`${adminUrl}${API}/session`);
+    assert.equal(res.status, 401);
+    const body = (await res.json()) as { error: { details?: unknown } };
+    assert.deepEqual(body.error.details, {
+      oidc: { displayName: 'Test provider', loginUrl: '/_tokengate/oidc/login' },
+    });
   });
 
   it('signs alice in through the provider; her tg-admins group makes her an admin', async () => {

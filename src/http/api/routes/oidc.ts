@@ -15,7 +15,8 @@ import { isHttps, openVerifiedSession, quietSessionCookie } from './session.js';
  * The web UI's sign-in with the OpenID provider, on the admin listener under `/_tokengate/oidc`:
  * `login` sends the browser to the provider with a fresh state, nonce and PKCE verifier (sealed in a
  * short-lived cookie), `callback` checks the answer, creates or updates the user just in time and
- * opens the same session a password sign-in opens. Sign-out is DELETE /session (session.ts).
+ * opens the same session a password sign-in opens. `logout` ends the session and names the provider's
+ * end-session URL. The sign-in page learns of the button from GET /session's 401 (session.ts).
  */
 export function oidcRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
   return async (app) => {
@@ -44,12 +45,6 @@ export function oidcRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
         return reply.redirect(url, 302);
       },
     );
-
-    // The sign-in page asks whether to show the button (404: no OpenID provider is configured).
-    app.get('/options', { config: { public: true }, schema: { hide: true } }, () => {
-      const oidc = enabled(deps);
-      return { displayName: oidc.displayName, loginUrl: `${OIDC_UI_PATH}/login` };
-    });
 
     // The UI's sign-out when OIDC is on: ends the session like DELETE /session (the hook has checked
     // it and its CSRF token) and tells the browser where the provider's own sign-out is.

@@ -10,6 +10,7 @@ import { clearSessionCookie, readSessionCookie, sessionCookie } from '../../cook
 import type { DirectoryUser } from '../../../ports/directory.js';
 import type { SignInSource } from '../../../identity/provisioning.js';
 import { ssoHeaderUser } from '../../../identity/sso-headers.js';
+import { OIDC_UI_PATH } from '../../../identity/ui-identity.js';
 import type { ApiDeps } from '../context.js';
 import { ErrorResponses, UserView } from '../schemas.js';
 
@@ -109,6 +110,16 @@ async function ssoSession(
   return opened.info;
 }
 
+/**
+ * What the sign-in page offers besides the password form, in the details of GET /session's 401 (the
+ * page's first question): `oidc` names the provider's button and where it leads.
+ */
+function signInOptions(deps: ApiDeps): Record<string, unknown> | undefined {
+  const oidc = deps.identity?.oidc ?? null;
+  if (oidc === null) return undefined;
+  return { oidc: { displayName: oidc.displayName, loginUrl: `${OIDC_UI_PATH}/login` } };
+}
+
 function view(info: SessionInfo) {
   return {
     user: toPublicUser(info.user),
@@ -183,7 +194,7 @@ export function sessionRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
         if (sso !== null) return view(await ssoSession(deps, req, reply, sso));
         const cookie = readSessionCookie(req.headers.cookie);
         const info = cookie ? await deps.sessions.lookup(cookie) : null;
-        if (!info) throw new AppError('unauthorized', 'not signed in');
+        if (!info) throw new AppError('unauthorized', 'not signed in', signInOptions(deps));
         return view(info);
       },
     );
