@@ -130,7 +130,12 @@ function SignedIn({
   const signOut = async () => {
     setSigningOut(true);
     try {
-      await api.signOut();
+      const providerLogout = await api.signOut();
+      // The provider's own sign-out; it sends the browser back to the UI's sign-in page.
+      if (providerLogout !== null) {
+        window.location.assign(providerLogout);
+        return;
+      }
     } catch {
       // Signed out locally either way: the cookie expires on its own.
     }

@@ -179,6 +179,8 @@ export function queryString(query: Query | undefined): string {
 }
 
 interface RequestOptions {
+  /** Where `path` starts; default API_BASE. */
+  base?: string;
   query?: Query;
   body?: unknown;
   /** Do not report a 401 as a lost session (signing in, probing the session). */
@@ -196,7 +198,7 @@ async function request<T>(method: string, path: string, opts: RequestOptions = {
   if (method !== 'GET' && method !== 'HEAD' && csrfToken) headers['X-CSRF-Token'] = csrfToken;
   let res: Response;
   try {
-    res = await fetch(`${API_BASE}${path}${queryString(opts.query)}`, {
+    res = await fetch(`${opts.base ?? API_BASE}${path}${queryString(opts.query)}`, {
       method,
       headers,
       credentials: 'same-origin',
@@ -232,6 +234,28 @@ async function request<T>(method: string, path: string, opts: RequestOptions = {
 
 const enc = encodeURIComponent;
 
+/** The OpenID provider's button on the sign-in page, as GET /session's 401 describes it. */
+export interface OidcSignIn {
+  displayName: string;
+  loginUrl: string;
+}
+
+/** Learned from the last GET /session that answered 401; null: no provider is configured. */
+let oidcSignIn: OidcSignIn | null = null;
+
+/**
+ * Marks this tab's session as opened with the provider (sessionStorage survives the round trip to the
+ * provider and reloads, and dies with the tab), so that sign-out also ends the provider's session.
+ */
+const OIDC_SESSION_KEY = 'tokengate.oidc-session';
+
+function readOidcSignIn(details: unknown): OidcSignIn | null {
+  const o = (details as { oidc?: Partial<OidcSignIn> } | null)?.oidc;
+  return typeof o?.displayName === 'string' && typeof o.loginUrl === 'string'
+    ? { displayName: o.displayName, loginUrl: o.loginUrl }
+    : null;
+}
+
 export const api = {
   // Session
   async signIn(username: string, password: string): Promise<Session> {
@@ -249,13 +273,35 @@ export const api = {
       csrfToken = s.csrfToken;
       return s;
     } catch (e) {
+      if (e instanceof ApiError && e.status === 401) oidcSignIn = readOidcSignIn(e.details);
       if (e instanceof ApiError && (e.status === 401 || e.status === 404)) return null;
       throw e;
     }
   },
-  async signOut(): Promise<void> {
+  /** The provider's button for the sign-in page (after session() answered null), or null. */
+  oidcSignIn(): OidcSignIn | null {
+    return oidcSignIn;
+  },
+  /** The sign-in page's button was pressed: the session about to open is the provider's. */
+  markOidcSession(): void {
+    sessionStorage.setItem(OIDC_SESSION_KEY, '1');
+  },
+  /**
+   * Signs out. A session opened with the provider ends through tokengate's OIDC sign-out, which
+   * answers where the provider's own sign-out is: the caller sends the browser there (null: nowhere).
+   */
+  async signOut(): Promise<string | null> {
     try {
+      if (sessionStorage.getItem(OIDC_SESSION_KEY) === '1') {
+        sessionStorage.removeItem(OIDC_SESSION_KEY);
+        const r = await request<{ logoutUrl: string | null }>('POST', '/logout', {
+          base: '/_tokengate/oidc',
+          expectUnauthorized: true,
+        });
+        return r.logoutUrl;
+      }
       await request<undefined>('DELETE', '/session', { expectUnauthorized: true });
+      return null;
     } finally {
       csrfToken = null;
     }

@@ -17,6 +17,7 @@ export function SignInPage({
   const [formError, setFormError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const userRef = useRef<HTMLInputElement>(null);
+  const oidc = api.oidcSignIn();
 
   useEffect(() => {
     document.title = 'Sign in · tokengate';
@@ -104,6 +105,19 @@ export function SignInPage({
             {busy ? 'Signing in…' : 'Sign in'}
           </button>
         </form>
+        {oidc ? (
+          <>
+            <div className="signin-or muted">or</div>
+            <a
+              className="button button-block"
+              href={`${oidc.loginUrl}?returnTo=${encodeURIComponent(window.location.pathname + window.location.hash)}`}
+              onClick={() => api.markOidcSession()}
+              data-testid="signin-oidc"
+            >
+              Sign in with {oidc.displayName}
+            </a>
+          </>
+        ) : null}
         <p className="signin-foot muted">
           Scripts do not sign in here: they send a token with <code>Authorization: Bearer</code>.
         </p>
