@@ -17,6 +17,10 @@ export function user(username: string, extra: Partial<StoredUser> = {}): StoredU
     disabled: false,
     createdAt: T0,
     updatedAt: T0,
+    source: 'local',
+    lastSignInAt: null,
+    ownerGroup: null,
+    disabledReason: null,
     ...extra,
   };
 }
