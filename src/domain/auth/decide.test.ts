@@ -5,6 +5,7 @@ import {
   classify,
   decideRequest,
   EMPTY_BASIC_USER,
+  type GatewayDenial,
   type GatewayInput,
   type GatewayOutcome,
   type GatewayPolicy,
@@ -65,6 +66,30 @@ function basic(user: string, secret: string): string {
 function denial(o: GatewayOutcome) {
   assert.equal(o.kind, 'denied', `expected a denial, got ${JSON.stringify(o)}`);
   return o.kind === 'denied' ? o : assert.fail('unreachable');
+}
+
+/** Decides a request that found no stored token (none, malformed, a password, a foreign Bearer). */
+function decideNoToken(
+  presented: GatewayInput['presented'],
+  change: Partial<Settings> = {},
+  overrides: Partial<GatewayInput> = {},
+): GatewayOutcome {
+  return decideRequest(input({ presented, token: null, owner: null, policy: policy(change), ...overrides }));
+}
+
+/** A token presented over Basic with the given user name. */
+function basicToken(basicUser: string): GatewayInput['presented'] {
+  return { kind: 'token', secret: SECRET, basicUser };
+}
+
+/** The denial decideRequest returns, written once. */
+function denied(
+  status: 401 | 403,
+  reason: GatewayDenial,
+  username: string | null,
+  token: StoredToken | null = null,
+): GatewayOutcome {
+  return { kind: 'denied', status, reason, username, token };
 }
 
 describe('classify', () => {
@@ -163,39 +188,23 @@ describe('classify', () => {
 
 describe('decideRequest: no or malformed credentials', () => {
   it('anonymous when no credentials and authentication is not required (the default)', () => {
-    assert.deepEqual(decideRequest(input({ presented: { kind: 'none' }, token: null, owner: null })), {
-      kind: 'anonymous',
-    });
+    assert.deepEqual(decideNoToken({ kind: 'none' }), { kind: 'anonymous' });
   });
 
   it('no-credentials 401 when auth.requireAuthentication is on', () => {
-    const o = decideRequest(
-      input({
-        presented: { kind: 'none' },
-        token: null,
-        owner: null,
-        policy: policy({ 'auth.requireAuthentication': true }),
-      }),
-    );
-    assert.deepEqual(o, {
-      kind: 'denied',
-      status: 401,
-      reason: 'no-credentials',
-      username: null,
-      token: null,
-    });
+    const o = decideNoToken({ kind: 'none' }, { 'auth.requireAuthentication': true });
+    assert.deepEqual(o, denied(401, 'no-credentials', null));
   });
 
   it('malformed 401, whatever the settings', () => {
-    for (const p of [
-      policy(),
-      policy({ 'auth.basicPasswords': false }),
-      policy({ 'auth.requireAuthentication': true }),
-    ]) {
-      const o = decideRequest(
-        input({ presented: { kind: 'malformed', reason: 'x' }, token: null, owner: null, policy: p }),
-      );
-      assert.deepEqual(o, { kind: 'denied', status: 401, reason: 'malformed', username: null, token: null });
+    const changes: Array<Partial<Settings>> = [
+      {},
+      { 'auth.basicPasswords': false },
+      { 'auth.requireAuthentication': true },
+    ];
+    for (const change of changes) {
+      const o = decideNoToken({ kind: 'malformed', reason: 'x' }, change);
+      assert.deepEqual(o, denied(401, 'malformed', null));
     }
   });
 });
@@ -204,102 +213,33 @@ describe('decideRequest: passwords and foreign Bearer values', () => {
   const password = { kind: 'password', username: 'bob' } as const;
   const foreign = { kind: 'foreign-bearer' } as const;
 
-  it('a password is passed on when auth.basicPasswords is on (the default)', () => {
-    assert.deepEqual(decideRequest(input({ presented: password, token: null, owner: null })), {
-      kind: 'passed-on',
-      username: 'bob',
+  // A password and a foreign Bearer take the same path; they differ only in the name they carry.
+  for (const [what, presented, username] of [
+    ['a password', password, 'bob'],
+    ['a foreign Bearer', foreign, null],
+  ] as const) {
+    it(`${what} is passed on when auth.basicPasswords is on (the default)`, () => {
+      assert.deepEqual(decideNoToken(presented), { kind: 'passed-on', username });
     });
-  });
 
-  it('a password gets not-a-token 401 when auth.basicPasswords is off', () => {
-    const o = decideRequest(
-      input({
-        presented: password,
-        token: null,
-        owner: null,
-        policy: policy({ 'auth.basicPasswords': false }),
-      }),
-    );
-    assert.deepEqual(o, { kind: 'denied', status: 401, reason: 'not-a-token', username: 'bob', token: null });
-  });
-
-  it('a password gets password-ip-denied 403 when auth.allowedIps excludes the client', () => {
-    const o = decideRequest(
-      input({
-        presented: password,
-        token: null,
-        owner: null,
-        policy: policy({ 'auth.allowedIps': ['10.0.0.0/8'] }),
-      }),
-    );
-    assert.deepEqual(o, {
-      kind: 'denied',
-      status: 403,
-      reason: 'password-ip-denied',
-      username: 'bob',
-      token: null,
+    it(`${what} gets not-a-token 401 when auth.basicPasswords is off`, () => {
+      const o = decideNoToken(presented, { 'auth.basicPasswords': false });
+      assert.deepEqual(o, denied(401, 'not-a-token', username));
     });
-  });
+
+    it(`${what} gets password-ip-denied 403 when auth.allowedIps excludes the client`, () => {
+      const o = decideNoToken(presented, { 'auth.allowedIps': ['10.0.0.0/8'] });
+      assert.deepEqual(o, denied(403, 'password-ip-denied', username));
+    });
+  }
 
   it('a password from an allowed IP is passed on', () => {
-    const o = decideRequest(
-      input({
-        presented: password,
-        token: null,
-        owner: null,
-        clientIp: '10.1.2.3',
-        policy: policy({ 'auth.allowedIps': ['10.0.0.0/8'] }),
-      }),
-    );
+    const o = decideNoToken(password, { 'auth.allowedIps': ['10.0.0.0/8'] }, { clientIp: '10.1.2.3' });
     assert.deepEqual(o, { kind: 'passed-on', username: 'bob' });
   });
 
-  it('a foreign Bearer is passed on with username null', () => {
-    assert.deepEqual(decideRequest(input({ presented: foreign, token: null, owner: null })), {
-      kind: 'passed-on',
-      username: null,
-    });
-  });
-
-  it('a foreign Bearer gets not-a-token 401 when auth.basicPasswords is off', () => {
-    const o = decideRequest(
-      input({
-        presented: foreign,
-        token: null,
-        owner: null,
-        policy: policy({ 'auth.basicPasswords': false }),
-      }),
-    );
-    assert.deepEqual(o, { kind: 'denied', status: 401, reason: 'not-a-token', username: null, token: null });
-  });
-
-  it('a foreign Bearer gets password-ip-denied 403 from an excluded IP', () => {
-    const o = decideRequest(
-      input({
-        presented: foreign,
-        token: null,
-        owner: null,
-        policy: policy({ 'auth.allowedIps': ['10.0.0.0/8'] }),
-      }),
-    );
-    assert.deepEqual(o, {
-      kind: 'denied',
-      status: 403,
-      reason: 'password-ip-denied',
-      username: null,
-      token: null,
-    });
-  });
-
   it('with passwords off, not-a-token wins over the IP check', () => {
-    const o = decideRequest(
-      input({
-        presented: password,
-        token: null,
-        owner: null,
-        policy: policy({ 'auth.basicPasswords': false, 'auth.allowedIps': ['10.0.0.0/8'] }),
-      }),
-    );
+    const o = decideNoToken(password, { 'auth.basicPasswords': false, 'auth.allowedIps': ['10.0.0.0/8'] });
     assert.equal(denial(o).reason, 'not-a-token');
   });
 });
@@ -312,7 +252,7 @@ describe('decideRequest: tokens', () => {
   });
 
   it('authenticated with Basic credentials naming the owner', () => {
-    const o = decideRequest(input({ presented: { kind: 'token', secret: SECRET, basicUser: 'alice' } }));
+    const o = decideRequest(input({ presented: basicToken('alice') }));
     assert.equal(o.kind, 'authenticated');
   });
 
@@ -323,39 +263,23 @@ describe('decideRequest: tokens', () => {
 
   it('unknown-token 401 for a Bearer token: username null', () => {
     const o = decideRequest(input({ token: null, owner: null }));
-    assert.deepEqual(o, {
-      kind: 'denied',
-      status: 401,
-      reason: 'unknown-token',
-      username: null,
-      token: null,
-    });
+    assert.deepEqual(o, denied(401, 'unknown-token', null));
   });
 
   it('unknown-token 401 for a Basic token: username is the Basic user', () => {
-    const o = decideRequest(
-      input({ presented: { kind: 'token', secret: SECRET, basicUser: 'bob' }, token: null, owner: null }),
-    );
-    assert.deepEqual(o, {
-      kind: 'denied',
-      status: 401,
-      reason: 'unknown-token',
-      username: 'bob',
-      token: null,
-    });
+    const o = decideNoToken(basicToken('bob'));
+    assert.deepEqual(o, denied(401, 'unknown-token', 'bob'));
   });
 
   it("user-mismatch 401 names the Basic user, not the token's owner", () => {
     const t = token();
-    const o = decideRequest(
-      input({ presented: { kind: 'token', secret: SECRET, basicUser: 'bob' }, token: t }),
-    );
-    assert.deepEqual(o, { kind: 'denied', status: 401, reason: 'user-mismatch', username: 'bob', token: t });
+    const o = decideRequest(input({ presented: basicToken('bob'), token: t }));
+    assert.deepEqual(o, denied(401, 'user-mismatch', 'bob', t));
   });
 
   it('a Basic user name in another case, or a placeholder, authenticates the owner', () => {
     for (const basicUser of ['ALICE', 'x-token-auth', 'OAuth2', 'git', 'token', '']) {
-      const i = input({ presented: { kind: 'token', secret: SECRET, basicUser } });
+      const i = input({ presented: basicToken(basicUser) });
       assert.deepEqual(decideRequest(i), { kind: 'authenticated', token: i.token, user: i.owner }, basicUser);
     }
   });
@@ -363,19 +287,9 @@ describe('decideRequest: tokens', () => {
   it('a denial names the owner, never a placeholder; an unknown token with a placeholder names nobody', () => {
     const t = token({ revokedAt: NOW - 1, revokedBy: 'admin' });
     for (const basicUser of ['x-token-auth', '']) {
-      const revoked = decideRequest(
-        input({ presented: { kind: 'token', secret: SECRET, basicUser }, token: t }),
-      );
-      assert.deepEqual(revoked, {
-        kind: 'denied',
-        status: 401,
-        reason: 'revoked',
-        username: 'alice',
-        token: t,
-      });
-      const unknown = decideRequest(
-        input({ presented: { kind: 'token', secret: SECRET, basicUser }, token: null, owner: null }),
-      );
+      const revoked = decideRequest(input({ presented: basicToken(basicUser), token: t }));
+      assert.deepEqual(revoked, denied(401, 'revoked', 'alice', t));
+      const unknown = decideNoToken(basicToken(basicUser));
       assert.deepEqual(denial(unknown).username, null);
     }
   });
@@ -383,53 +297,31 @@ describe('decideRequest: tokens', () => {
   it('with no placeholders or case-sensitive names, the claimed name is refused and named', () => {
     const t = token();
     const none = policy({ 'auth.tokenUsernamePlaceholders': [] });
-    const o = decideRequest(
-      input({
-        presented: { kind: 'token', secret: SECRET, basicUser: 'x-token-auth' },
-        token: t,
-        policy: none,
-      }),
-    );
-    assert.deepEqual(o, {
-      kind: 'denied',
-      status: 401,
-      reason: 'user-mismatch',
-      username: 'x-token-auth',
-      token: t,
-    });
-    const empty = decideRequest(
-      input({ presented: { kind: 'token', secret: SECRET, basicUser: '' }, token: t, policy: none }),
-    );
+    const o = decideRequest(input({ presented: basicToken('x-token-auth'), token: t, policy: none }));
+    assert.deepEqual(o, denied(401, 'user-mismatch', 'x-token-auth', t));
+    const empty = decideRequest(input({ presented: basicToken(''), token: t, policy: none }));
     assert.equal(denial(empty).reason, 'user-mismatch');
     const exact = policy({ 'auth.caseSensitiveUsernames': true });
-    const upper = decideRequest(
-      input({ presented: { kind: 'token', secret: SECRET, basicUser: 'ALICE' }, token: t, policy: exact }),
-    );
-    assert.deepEqual(upper, {
-      kind: 'denied',
-      status: 401,
-      reason: 'user-mismatch',
-      username: 'ALICE',
-      token: t,
-    });
+    const upper = decideRequest(input({ presented: basicToken('ALICE'), token: t, policy: exact }));
+    assert.deepEqual(upper, denied(401, 'user-mismatch', 'ALICE', t));
   });
 
   it("a denial of a Bearer token names the token's owner", () => {
     const t = token({ revokedAt: NOW - 1, revokedBy: 'admin' });
     const o = decideRequest(input({ token: t }));
-    assert.deepEqual(o, { kind: 'denied', status: 401, reason: 'revoked', username: 'alice', token: t });
+    assert.deepEqual(o, denied(401, 'revoked', 'alice', t));
   });
 
   it('read-only 403 for a POST with a read token', () => {
     const t = token({ scope: 'read' });
     const o = decideRequest(input({ token: t, method: 'POST', path: '/rest/api/2/issue' }));
-    assert.deepEqual(o, { kind: 'denied', status: 403, reason: 'read-only', username: 'alice', token: t });
+    assert.deepEqual(o, denied(403, 'read-only', 'alice', t));
   });
 
   it('read-only names the Basic user when there is one', () => {
     const o = decideRequest(
       input({
-        presented: { kind: 'token', secret: SECRET, basicUser: 'alice' },
+        presented: basicToken('alice'),
         token: token({ scope: 'read' }),
         method: 'PUT',
       }),
@@ -486,7 +378,7 @@ describe('decideRequest: tokens', () => {
   it("ip-denied 403 when the global list excludes the client, even without the token's own list", () => {
     const t = token();
     const o = decideRequest(input({ token: t, policy: policy({ 'auth.allowedIps': ['10.0.0.0/8'] }) }));
-    assert.deepEqual(o, { kind: 'denied', status: 403, reason: 'ip-denied', username: 'alice', token: t });
+    assert.deepEqual(o, denied(403, 'ip-denied', 'alice', t));
   });
 
   it("ip-denied 403 when the token's own list excludes the client", () => {
