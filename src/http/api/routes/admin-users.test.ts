@@ -50,6 +50,41 @@ describe('users API (/admin/users)', () => {
       );
     });
 
+    it('adds a service account: source service, an owning group, no password, never a password later', async () => {
+      const r = await call(h.api, {
+        method: 'POST',
+        url: '/admin/users',
+        auth: admin,
+        body: { username: 'ci-deploy', serviceAccount: true, ownerGroup: 'platform' },
+      });
+      assert.equal(r.statusCode, 201, r.body);
+      const u = r.data as Record<string, unknown>;
+      assert.equal(u.source, 'service');
+      assert.equal(u.ownerGroup, 'platform');
+      assert.equal(u.hasPassword, false);
+      const refusals: Array<[unknown, RegExp]> = [
+        [{ username: 'ci-2', serviceAccount: true }, /ownerGroup/],
+        [
+          { username: 'ci-3', serviceAccount: true, ownerGroup: 'platform', password: 'a-long-password' },
+          /password/,
+        ],
+        [{ username: 'ci-4', ownerGroup: 'platform' }, /ownerGroup/],
+      ];
+      for (const [body, message] of refusals) {
+        const bad = await call(h.api, { method: 'POST', url: '/admin/users', auth: admin, body });
+        assert.equal(bad.statusCode, 400, JSON.stringify(body));
+        assert.match(bad.body, message);
+      }
+      const set = await call(h.api, {
+        method: 'PATCH',
+        url: '/admin/users/ci-deploy',
+        auth: admin,
+        body: { password: 'a-long-password' },
+      });
+      assert.equal(set.statusCode, 400);
+      assert.match(set.body, /service account has no password/);
+    });
+
     it('refuses duplicates, bad names, bad e-mails and short passwords', async () => {
       const cases: Array<[unknown, number, RegExp]> = [
         [{ username: 'nora' }, 409, /already exists/],
