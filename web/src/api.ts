@@ -5,6 +5,7 @@
  */
 
 import type { paths } from './api-schema';
+import { OIDC_SESSION_KEY, type OidcSignIn, readOidcSignIn } from './oidc-sign-in';
 
 export const API_BASE = '/_tokengate/api/v1';
 
@@ -234,27 +235,8 @@ async function request<T>(method: string, path: string, opts: RequestOptions = {
 
 const enc = encodeURIComponent;
 
-/** The OpenID provider's button on the sign-in page, as GET /session's 401 describes it. */
-export interface OidcSignIn {
-  displayName: string;
-  loginUrl: string;
-}
-
 /** Learned from the last GET /session that answered 401; null: no provider is configured. */
 let oidcSignIn: OidcSignIn | null = null;
-
-/**
- * Marks this tab's session as opened with the provider (sessionStorage survives the round trip to the
- * provider and reloads, and dies with the tab), so that sign-out also ends the provider's session.
- */
-const OIDC_SESSION_KEY = 'tokengate.oidc-session';
-
-function readOidcSignIn(details: unknown): OidcSignIn | null {
-  const o = (details as { oidc?: Partial<OidcSignIn> } | null)?.oidc;
-  return typeof o?.displayName === 'string' && typeof o.loginUrl === 'string'
-    ? { displayName: o.displayName, loginUrl: o.loginUrl }
-    : null;
-}
 
 export const api = {
   // Session
@@ -266,7 +248,7 @@ export const api = {
     csrfToken = s.csrfToken;
     return s;
   },
-  /** The current session, or null when there is none. */
+  /** The current session, or null when there is none (then oidcSignIn() says what else is offered). */
   async session(): Promise<Session | null> {
     try {
       const s = await request<Session>('GET', '/session', { expectUnauthorized: true });
