@@ -9,17 +9,7 @@ import { CLI_PRINCIPAL } from '../src/domain/auth/permissions.js';
 import { isWellFormedToken } from '../src/domain/token/format.js';
 import { addMonths } from '../src/http/api/routes/compat-resolution/mapping.js';
 import { recordArtifact } from './support/artifacts.js';
-import {
-  ALICE,
-  ALICE_PASSWORD,
-  API,
-  COMPAT,
-  near,
-  request,
-  startCompatNode,
-  type EchoUpstream,
-  type TokenView,
-} from './support/compat-resolution.js';
+import { ALICE, ALICE_PASSWORD, COMPAT, near, request, useCompatNode } from './support/compat-resolution.js';
 import { cli, startEchoUpstream, startTestNode, type TestNode } from './support/node.js';
 
 /**
@@ -58,20 +48,15 @@ function runScript(
 }
 
 describe('seed app REST API: the example script', () => {
-  let up: EchoUpstream;
-  let t: TestNode;
+  const node = useCompatNode();
+  const { ownTokens } = node;
   let dir: string;
-  const ownTokens = async (auth: string): Promise<TokenView[]> =>
-    ((await request(`${t.adminUrl}${API}/tokens`, 'GET', auth)).data as { items: TokenView[] }).items;
 
-  before(async () => {
-    ({ up, t } = await startCompatNode());
+  before(() => {
     dir = mkdtempSync(join(tmpdir(), 'tg-compat-'));
   });
-  after(async () => {
+  after(() => {
     rmSync(dir, { recursive: true, force: true });
-    await t.close();
-    await up.close();
   });
 
   describe('the example script (docs/examples/resolution-api-script.sh)', () => {
@@ -79,7 +64,10 @@ describe('seed app REST API: the example script', () => {
 
     it('creates, lists, renames and deletes a token; the token works at the gateway until deleted', async () => {
       const tokenFile = join(dir, 'token');
-      const created = await runScript(t, ['create', 'ci deploy', '3'], { ...env, TOKEN_FILE: tokenFile });
+      const created = await runScript(node.t, ['create', 'ci deploy', '3'], {
+        ...env,
+        TOKEN_FILE: tokenFile,
+      });
       assert.equal(created.code, 0, created.stderr);
       const id = /created token (tok_\S+)/.exec(created.stdout)?.[1];
       assert.ok(id, created.stdout);
@@ -95,23 +83,23 @@ describe('seed app REST API: the example script', () => {
       near(Date.parse(mine.expiresAt ?? ''), addMonths(Date.parse(mine.createdAt), 3), 'expiry');
 
       // The token authenticates at the gateway: the upstream answers.
-      const before = up.seen.length;
-      const viaGateway = await request(`${t.url}/data`, 'GET', `Bearer ${token}`);
+      const before = node.up.seen.length;
+      const viaGateway = await request(`${node.t.url}/data`, 'GET', `Bearer ${token}`);
       assert.equal(viaGateway.status, 200);
       assert.equal(viaGateway.headers.get('x-upstream'), 'echo');
-      assert.equal(up.seen.length, before + 1);
+      assert.equal(node.up.seen.length, before + 1);
 
-      const listed = await runScript(t, ['list'], env);
+      const listed = await runScript(node.t, ['list'], env);
       assert.equal(listed.code, 0, listed.stderr);
       assert.match(listed.stdout, new RegExp(`${id}\\s+created \\d{4}-.*"ci deploy"`));
 
-      const renamed = await runScript(t, ['rename', id, 'ci deploy (renamed)'], env);
+      const renamed = await runScript(node.t, ['rename', id, 'ci deploy (renamed)'], env);
       assert.equal(renamed.code, 0, renamed.stderr);
       mine = (await ownTokens(ALICE)).find((x) => x.id === id);
       assert.equal(mine?.description, 'ci deploy (renamed)');
-      assert.equal((await request(`${t.url}/data`, 'GET', `Bearer ${token}`)).status, 200);
+      assert.equal((await request(`${node.t.url}/data`, 'GET', `Bearer ${token}`)).status, 200);
 
-      const deleted = await runScript(t, ['delete', id], env);
+      const deleted = await runScript(node.t, ['delete', id], env);
       assert.equal(deleted.code, 0, deleted.stderr);
       assert.match(deleted.stdout, new RegExp(`deleted token ${id}`));
       mine = (await ownTokens(ALICE)).find((x) => x.id === id);
@@ -120,10 +108,10 @@ describe('seed app REST API: the example script', () => {
         'revoked',
         'tokengate keeps the deleted token, revoked, for the audit trail',
       );
-      assert.equal((await request(`${t.url}/data`, 'GET', `Bearer ${token}`)).status, 401);
-      assert.equal(up.seen.length, before + 2, 'the revoked token did not reach the upstream');
+      assert.equal((await request(`${node.t.url}/data`, 'GET', `Bearer ${token}`)).status, 401);
+      assert.equal(node.up.seen.length, before + 2, 'the revoked token did not reach the upstream');
 
-      const relisted = await runScript(t, ['list'], env);
+      const relisted = await runScript(node.t, ['list'], env);
       assert.equal(relisted.code, 0, relisted.stderr);
       assert.ok(!relisted.stdout.includes(id), 'a deleted token is gone from the list');
       for (const out of [created, listed, renamed, deleted, relisted]) {
@@ -153,7 +141,7 @@ describe('seed app REST API: the example script', () => {
         }
         symlinkSync(path, join(bin, name));
       }
-      const run = await runScript(t, [], { ...env, PATH: bin });
+      const run = await runScript(node.t, [], { ...env, PATH: bin });
       assert.equal(run.code, 0, run.stdout + run.stderr);
       const id = /created token (tok_\S+)/.exec(run.stdout)?.[1];
       assert.ok(id, run.stdout);
@@ -168,7 +156,7 @@ describe('seed app REST API: the example script', () => {
     });
 
     it("stops with the server's errorMessage on an error", async () => {
-      const run = await runScript(t, ['rename', 'tok_doesnotexist', 'x'], env);
+      const run = await runScript(node.t, ['rename', 'tok_doesnotexist', 'x'], env);
       assert.equal(run.code, 1);
       assert.match(run.stderr, /answered 404: token tok_doesnotexist does not exist/);
     });

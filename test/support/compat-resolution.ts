@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { after, before } from 'node:test';
 import { CLI_PRINCIPAL } from '../../src/domain/auth/permissions.js';
 import { COMPAT_RESOLUTION_PATH } from '../../src/http/api/routes/compat-resolution.js';
 import { basicAuth, cli, startEchoUpstream, startTestNode, type TestNode } from './node.js';
@@ -113,4 +114,42 @@ export async function startCompatNode(): Promise<{ up: EchoUpstream; t: TestNode
   });
   await t.settings({ 'permissions.manageAllTokens': ['token-managers'], 'tokens.maxPerUser': 100 });
   return { up, t };
+}
+
+/** A compat node a suite shares, with the two calls its route tests make most. */
+export interface CompatSuite {
+  readonly t: TestNode;
+  readonly up: EchoUpstream;
+  /** The URL of a path under the compatible API. */
+  compat(path: string): string;
+  /** The tokens the user behind `auth` sees through tokengate's own API. */
+  ownTokens(auth: string): Promise<TokenView[]>;
+}
+
+/**
+ * Starts a compat node before the enclosing suite and closes it after. Call it inside describe();
+ * `t` and `up` may be read only once the suite's tests run.
+ */
+export function useCompatNode(): CompatSuite {
+  let started: { up: EchoUpstream; t: TestNode } | undefined;
+  const get = (): { up: EchoUpstream; t: TestNode } =>
+    started ?? assert.fail('the compat node is read before the suite started it');
+  before(async () => {
+    started = await startCompatNode();
+  });
+  after(async () => {
+    await started?.t.close();
+    await started?.up.close();
+  });
+  return {
+    get t() {
+      return get().t;
+    },
+    get up() {
+      return get().up;
+    },
+    compat: (path) => `${get().t.url}${COMPAT}${path}`,
+    ownTokens: async (auth) =>
+      ((await request(`${get().t.adminUrl}${API}/tokens`, 'GET', auth)).data as { items: TokenView[] }).items,
+  };
 }

@@ -1,22 +1,18 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { addMonths, requestedExpiry, toFilters } from './compat-resolution/mapping.js';
-import { basicAuth, type TestNode } from '../../../../test/support/node.js';
+import { basicAuth } from '../../../../test/support/node.js';
 import {
   ADMIN,
   ALICE,
-  API,
   BOB,
-  COMPAT,
   DAY,
   MIA,
   request,
-  startCompatNode,
+  useCompatNode,
   type CompatPageBody,
   type CreatedBody,
-  type EchoUpstream,
   type ErrorBody,
-  type TokenView,
 } from '../../../../test/support/compat-resolution.js';
 
 /**
@@ -25,19 +21,8 @@ import {
  */
 
 describe('seed app REST API: refusals', () => {
-  let up: EchoUpstream;
-  let t: TestNode;
-  const compat = (path: string): string => `${t.url}${COMPAT}${path}`;
-  const ownTokens = async (auth: string): Promise<TokenView[]> =>
-    ((await request(`${t.adminUrl}${API}/tokens`, 'GET', auth)).data as { items: TokenView[] }).items;
-
-  before(async () => {
-    ({ up, t } = await startCompatNode());
-  });
-  after(async () => {
-    await t.close();
-    await up.close();
-  });
+  const node = useCompatNode();
+  const { compat, ownTokens } = node;
 
   describe('validation: 400 naming the field, never 500', () => {
     const cases: Array<[string, unknown, string]> = [
@@ -190,7 +175,7 @@ describe('seed app REST API: refusals', () => {
       const mine = (await ownTokens(ALICE)).find((x) => x.id === c.id);
       assert.equal(mine?.description, 'alice only');
       assert.equal(mine?.status, 'active');
-      assert.equal((await request(`${t.url}/data`, 'GET', `Bearer ${c.plainTextToken}`)).status, 200);
+      assert.equal((await request(`${node.t.url}/data`, 'GET', `Bearer ${c.plainTextToken}`)).status, 200);
     });
 
     it('tokensByFilter needs manageAllTokens (403 otherwise); a token manager may delete any token', async () => {

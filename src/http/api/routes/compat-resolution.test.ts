@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { isWellFormedToken } from '../../../domain/token/format.js';
 import { addMonths } from './compat-resolution/mapping.js';
-import { type TestNode } from '../../../../test/support/node.js';
 import {
   ADMIN,
   ALICE,
@@ -12,13 +11,11 @@ import {
   DAY,
   near,
   request,
-  startCompatNode,
+  useCompatNode,
   type CompatPageBody,
   type CompatTokenBody,
   type CreatedBody,
-  type EchoUpstream,
   type ErrorBody,
-  type TokenView,
 } from '../../../../test/support/compat-resolution.js';
 
 /**
@@ -28,19 +25,8 @@ import {
  */
 
 describe('seed app REST API: compatible subset', () => {
-  let up: EchoUpstream;
-  let t: TestNode;
-  const compat = (path: string): string => `${t.url}${COMPAT}${path}`;
-  const ownTokens = async (auth: string): Promise<TokenView[]> =>
-    ((await request(`${t.adminUrl}${API}/tokens`, 'GET', auth)).data as { items: TokenView[] }).items;
-
-  before(async () => {
-    ({ up, t } = await startCompatNode());
-  });
-  after(async () => {
-    await t.close();
-    await up.close();
-  });
+  const node = useCompatNode();
+  const { compat, ownTokens } = node;
 
   describe('endpoint shapes', () => {
     it('POST /user/token takes months, an ISO date-time or epoch ms, and returns plainTextToken once', async () => {
@@ -97,7 +83,7 @@ describe('seed app REST API: compatible subset', () => {
       const gone = (await request(compat('/user/token'), 'POST', BOB, { tokenDescription: 'bob gone' }))
         .data as CreatedBody;
       // Used once, so lastAccessed is set (written in batches: wait for it).
-      assert.equal((await request(`${t.url}/data`, 'GET', `Bearer ${made.plainTextToken}`)).status, 200);
+      assert.equal((await request(`${node.t.url}/data`, 'GET', `Bearer ${made.plainTextToken}`)).status, 200);
       const del = await request(compat(`/user/token/${gone.id}`), 'DELETE', BOB);
       assert.equal(del.status, 200);
       let page: CompatPageBody | undefined;
@@ -213,9 +199,9 @@ describe('seed app REST API: compatible subset', () => {
   it('the audit log records the real user, the client IP and the compat endpoint for a creation', async () => {
     const c = (await request(compat('/user/token'), 'POST', ALICE, { tokenDescription: 'audited' }))
       .data as CreatedBody;
-    await t.node.runtime.auditQueue.flush();
+    await node.t.node.runtime.auditQueue.flush();
     const r = await request(
-      `${t.adminUrl}${API}/admin/audit?action=token.created&tokenId=${c.id}`,
+      `${node.t.adminUrl}${API}/admin/audit?action=token.created&tokenId=${c.id}`,
       'GET',
       ADMIN,
     );
@@ -233,8 +219,8 @@ describe('seed app REST API: compatible subset', () => {
   });
 
   it('with compat.resolutionApi on, the upstream never sees the compat paths', async () => {
-    const before = up.seen.length;
+    const before = node.up.seen.length;
     assert.equal((await request(compat('/user/token'), 'GET', ALICE)).status, 200);
-    assert.equal(up.seen.length, before);
+    assert.equal(node.up.seen.length, before);
   });
 });
