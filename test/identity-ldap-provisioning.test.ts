@@ -127,6 +127,11 @@ describe('provisioning and the directory sync', () => {
     assert.equal(u.displayName, 'Erin E.');
     const rows = await app.store.audit.search({ action: 'user.updated', affectedUser: 'erin' }, 5);
     assert.equal(rows.length, 1);
+    await assert.rejects(
+      app.users.update(CLI_PRINCIPAL, ctxOf, 'erin', { password: 'a-local-password' }),
+      /kept by ldap/,
+      'a directory user gets no local password',
+    );
   });
 
   it('never merges an SSO identity into a local user or a service account', async () => {

@@ -1,4 +1,5 @@
 import { invalidField } from './errors.js';
+import { GROUP_NAME_PATTERN } from './settings/values.js';
 import { parseToken } from './token/format.js';
 
 /**
@@ -147,4 +148,28 @@ export function checkDisplayName(name: string): string {
   const n = name.trim();
   if (n.length === 0 || n.length > 255) throw invalidField('displayName', 'must be 1 to 255 characters');
   return n;
+}
+
+/** A service account has an owning group and no password: it only ever holds tokens. */
+export function checkServiceAccount(input: {
+  serviceAccount?: boolean;
+  ownerGroup?: string;
+  password?: string;
+}): string | null {
+  if (!input.serviceAccount) {
+    if (input.ownerGroup !== undefined) throw invalidField('ownerGroup', 'is only for service accounts');
+    return null;
+  }
+  if (input.password !== undefined) throw invalidField('password', 'a service account has no password');
+  if (input.ownerGroup === undefined || !GROUP_NAME_PATTERN.test(input.ownerGroup))
+    throw invalidField('ownerGroup', 'a service account needs an owning group (a valid group name)');
+  return input.ownerGroup;
+}
+
+/** A service account has no password; a directory or SSO user's password is not tokengate's to set. */
+export function refuseOutsidePassword(u: StoredUser, field: string): void {
+  const source = u.source ?? 'local';
+  if (source === 'service') throw invalidField(field, 'a service account has no password');
+  if (source !== 'local')
+    throw invalidField(field, `${u.username}'s password is kept by ${source}, not here`);
 }

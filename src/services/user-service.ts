@@ -9,8 +9,10 @@ import {
   checkDisplayName,
   checkEmail,
   checkPassword,
+  checkServiceAccount,
   checkUsername,
   loginName,
+  refuseOutsidePassword,
   type StoredUser,
 } from '../domain/user.js';
 import { isUniqueViolation } from '../store/db-errors.js';
@@ -28,18 +30,6 @@ export interface NewUser {
   serviceAccount?: boolean;
   /** The group whose members manage a service account's tokens. */
   ownerGroup?: string;
-}
-
-/** A service account has an owning group and no password: it only ever holds tokens. */
-function checkServiceAccount(input: NewUser): string | null {
-  if (!input.serviceAccount) {
-    if (input.ownerGroup !== undefined) throw invalidField('ownerGroup', 'is only for service accounts');
-    return null;
-  }
-  if (input.password !== undefined) throw invalidField('password', 'a service account has no password');
-  if (input.ownerGroup === undefined || !GROUP_NAME_PATTERN.test(input.ownerGroup))
-    throw invalidField('ownerGroup', 'a service account needs an owning group (a valid group name)');
-  return input.ownerGroup;
 }
 
 export interface UserChange {
@@ -169,8 +159,7 @@ export class UserService {
     const updated = await this.deps.store.transaction(async (tx) => {
       const before = await tx.users.find(username);
       if (!before) throw new AppError('not_found', `user ${username} does not exist`);
-      if (before.source === 'service' && typeof patch.passwordHash === 'string')
-        throw invalidField('password', 'a service account has no password');
+      if (typeof patch.passwordHash === 'string') refuseOutsidePassword(before, 'password');
       const after: StoredUser = { ...before, ...patch, updatedAt: now };
       if (isEnabledAdmin(before) && !isEnabledAdmin(after))
         await this.guardLastAdmin(tx.users.list(), username);
@@ -374,8 +363,9 @@ export class UserService {
     const now = this.deps.now();
     const audit = makeAudit(this.deps, ctx, now);
     await this.deps.store.transaction(async (tx) => {
-      if (!(await tx.users.find(p.username)))
-        throw new AppError('not_found', `user ${p.username} does not exist`);
+      const me = await tx.users.find(p.username);
+      if (!me) throw new AppError('not_found', `user ${p.username} does not exist`);
+      refuseOutsidePassword(me, 'newPassword');
       await tx.users.update(p.username, { passwordHash }, now);
       // As after a reset: whoever else holds a session (or the old password) is signed out.
       await tx.sessions.deleteForUser(p.username);
