@@ -1,3 +1,4 @@
+import { ssoHeaderNames } from './config/identity.js';
 import type { AppContext } from './app.js';
 import type { AuditQueue } from './audit/queue.js';
 import type { AuditRetention } from './audit/retention.js';
@@ -202,7 +203,7 @@ export async function startNode(config: Config, opts: StartNodeOptions): Promise
       {
         upstream: new URL(upstream),
         identityHeaders: config.identityHeaders,
-        stripHeaders: config.stripHeaders,
+        stripHeaders: [...config.stripHeaders, ...ssoHeaderNames(config.identity)],
         connections: config.proxy.connections,
         connectTimeoutMs: config.proxy.connectTimeoutMs,
         headersTimeoutMs: config.proxy.headersTimeoutMs,

@@ -209,3 +209,13 @@ export const IDENTITY = {
 };
 
 export type IdentityConfig = SectionOf<typeof IDENTITY>;
+
+/**
+ * The SSO headers' names, which the gateway strips from every client request when SSO headers are
+ * configured: the proxied application behind an SSO proxy may trust the same names, and a client
+ * that reaches tokengate's gateway directly must not be able to name itself there.
+ */
+export function ssoHeaderNames(identity: Pick<IdentityConfig, 'ssoHeaders'>): string[] {
+  const h = identity.ssoHeaders;
+  return h ? [h.user, h.groups, h.email, h.name] : [];
+}
