@@ -1,3 +1,5 @@
+import assert from 'node:assert/strict';
+import { after, before } from 'node:test';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { bootstrap, openApp, type AppContext } from '../../src/app.js';
 import { loadConfig } from '../../src/config/config.js';
@@ -67,6 +69,38 @@ export async function harness(opts: { uiDir?: string } = {}): Promise<Harness> {
       await ctx.close();
     },
   };
+}
+
+/**
+ * A Harness that hands every member on to the one `get` returns, read when a test uses it: suites
+ * declare it at describe() time and start the real one in before().
+ */
+export function harnessHandle(get: () => Harness): Harness {
+  return {
+    get ctx() {
+      return get().ctx;
+    },
+    get api() {
+      return get().api;
+    },
+    addUser: (...args) => get().addUser(...args),
+    tokenFor: (...args) => get().tokenFor(...args),
+    close: () => get().close(),
+  };
+}
+
+/**
+ * A harness for the enclosing describe(): started (then `setup` run on it) before its tests, closed
+ * after them.
+ */
+export function useHarness(setup: (h: Harness) => Promise<void> = async () => undefined): Harness {
+  let started: Harness | undefined;
+  before(async () => {
+    started = await harness();
+    await setup(started);
+  });
+  after(() => started?.close());
+  return harnessHandle(() => started ?? assert.fail('the harness is read before its suite started it'));
 }
 
 export interface Call {

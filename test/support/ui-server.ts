@@ -1,9 +1,11 @@
+import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
 import { CLI_PRINCIPAL } from '../../src/domain/auth/permissions.js';
 import { systemContext } from '../../src/services/context.js';
-import { call, harness, type Harness } from './harness.js';
+import { call, harness, harnessHandle, type Harness } from './harness.js';
 
 /**
  * A harness serving a small built UI (index.html and one asset) with one plain user, paula (dev):
@@ -30,6 +32,16 @@ export async function uiHarness(): Promise<{ h: Harness; close: () => Promise<vo
       rmSync(uiDir, { recursive: true, force: true });
     },
   };
+}
+
+/** A UI harness for the enclosing describe(): started before its tests, closed after them. */
+export function useUiHarness(): Harness {
+  let started: { h: Harness; close: () => Promise<void> } | undefined;
+  before(async () => {
+    started = await uiHarness();
+  });
+  after(() => started?.close());
+  return harnessHandle(() => started?.h ?? assert.fail('the UI harness is read before its suite started it'));
 }
 
 /** Signs in through POST /session; gives the answer, its Set-Cookie, the cookie and the CSRF token. */

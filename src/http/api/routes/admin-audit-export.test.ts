@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import {
   AUDIT_CSV_COLUMNS,
   auditCsvHeader,
@@ -9,20 +9,17 @@ import {
   type AuditRecordView,
 } from '../../../audit/export.js';
 import { type AuditRecord } from '../../../domain/audit/audit.js';
-import { call, harness, type Harness } from '../../../../test/support/harness.js';
+import { call, useHarness } from '../../../../test/support/harness.js';
 import { admin, fieldsOf, qs, search, seedAuditApi, type Page } from '../../../../test/support/audit-api.js';
 
 /** The audit API's export (GET /admin/audit/export) and its OpenAPI description. */
 
 describe('audit API: export', () => {
-  let h: Harness;
   let all: AuditRecord[];
 
-  before(async () => {
-    h = await harness();
-    ({ all } = await seedAuditApi(h));
+  const h = useHarness(async (started) => {
+    ({ all } = await seedAuditApi(started));
   });
-  after(() => h.close());
 
   describe('export', () => {
     async function exportOf(params: Record<string, string>) {

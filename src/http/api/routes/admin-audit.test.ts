@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { AUDIT_CSV_COLUMNS, auditRecordView } from '../../../audit/export.js';
 import { type AuditRecord } from '../../../domain/audit/audit.js';
-import { basic, bearer, call, harness, type Harness } from '../../../../test/support/harness.js';
+import { basic, bearer, call, useHarness } from '../../../../test/support/harness.js';
 import {
   admin,
   allRecords,
@@ -20,16 +20,13 @@ import {
 /** The audit API (GET /admin/audit, /admin/audit/verify): search, paging, refusals and verification. */
 
 describe('audit API', () => {
-  let h: Harness;
   let all: AuditRecord[];
   let devToken: string;
   let devTokenId: string;
 
-  before(async () => {
-    h = await harness();
-    ({ all, devToken, devTokenId } = await seedAuditApi(h));
+  const h = useHarness(async (started) => {
+    ({ all, devToken, devTokenId } = await seedAuditApi(started));
   });
-  after(() => h.close());
 
   describe('search', () => {
     it('returns the newest records first with every field, matching the store', async () => {

@@ -1,22 +1,11 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import {
-  ADMIN_PASSWORD,
-  basic,
-  bearer,
-  call,
-  harness,
-  type Harness,
-} from '../../../../test/support/harness.js';
+import { describe, it } from 'node:test';
+import { ADMIN_PASSWORD, basic, bearer, call, useHarness } from '../../../../test/support/harness.js';
 
 describe('log levels API (/admin/log-levels)', () => {
-  let h: Harness;
   const admin = basic('admin', ADMIN_PASSWORD);
 
-  before(async () => {
-    h = await harness();
-  });
-  after(() => h.close());
+  const h = useHarness();
 
   describe('log levels', () => {
     it('lists, sets and clears a logger level, audited as log.level.changed', async () => {

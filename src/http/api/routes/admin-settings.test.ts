@@ -1,16 +1,12 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { SETTING_DEFINITIONS } from '../../../domain/settings.js';
-import { ADMIN_PASSWORD, basic, call, harness, type Harness } from '../../../../test/support/harness.js';
+import { ADMIN_PASSWORD, basic, call, useHarness } from '../../../../test/support/harness.js';
 
 describe('settings API (/admin/settings)', () => {
-  let h: Harness;
   const admin = basic('admin', ADMIN_PASSWORD);
 
-  before(async () => {
-    h = await harness();
-  });
-  after(() => h.close());
+  const h = useHarness();
 
   describe('settings', () => {
     it('lists every setting with its default', async () => {

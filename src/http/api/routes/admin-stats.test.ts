@@ -1,15 +1,10 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { ADMIN_PASSWORD, call, type Harness } from '../../../../test/support/harness.js';
-import { uiHarness } from '../../../../test/support/ui-server.js';
+import { describe, it } from 'node:test';
+import { ADMIN_PASSWORD, call } from '../../../../test/support/harness.js';
+import { useUiHarness } from '../../../../test/support/ui-server.js';
 
 describe('dashboard figures (/admin/stats)', () => {
-  let h: Harness;
-  let close: () => Promise<void>;
-  before(async () => {
-    ({ h, close } = await uiHarness());
-  });
-  after(() => close());
+  const h = useUiHarness();
 
   it('serves the dashboard figures across nodes', async () => {
     const now = Date.now();

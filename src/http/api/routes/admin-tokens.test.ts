@@ -1,17 +1,13 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { CLI_PRINCIPAL } from '../../../domain/auth/permissions.js';
 import { systemContext } from '../../../services/context.js';
-import { ADMIN_PASSWORD, basic, call, harness, type Harness } from '../../../../test/support/harness.js';
+import { ADMIN_PASSWORD, basic, call, useHarness } from '../../../../test/support/harness.js';
 
 describe('token manager API (/admin/tokens)', () => {
-  let h: Harness;
   const admin = basic('admin', ADMIN_PASSWORD);
 
-  before(async () => {
-    h = await harness();
-  });
-  after(() => h.close());
+  const h = useHarness();
 
   it("pages the token manager's search with a cursor and applies filters", async () => {
     await h.addUser('pager');

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { CLI_PRINCIPAL } from '../../../domain/auth/permissions.js';
-import { ADMIN_PASSWORD, call, type Harness } from '../../../../test/support/harness.js';
+import { ADMIN_PASSWORD, call } from '../../../../test/support/harness.js';
 import { basicAuth, cli, startTestNode, type TestNode } from '../../../../test/support/node.js';
-import { signInTo, uiHarness } from '../../../../test/support/ui-server.js';
+import { signInTo, useUiHarness } from '../../../../test/support/ui-server.js';
 
 /**
  * `PUT /me/password` (issue 15: users could not change their own password): with a session or the
@@ -252,12 +252,7 @@ describe('PUT /me/password: users change their own password', () => {
 });
 
 describe('GET /me: what the web UI reads', () => {
-  let h: Harness;
-  let close: () => Promise<void>;
-  before(async () => {
-    ({ h, close } = await uiHarness());
-  });
-  after(() => close());
+  const h = useUiHarness();
   const signIn = (...args: Parameters<ReturnType<typeof signInTo>>) => signInTo(h)(...args);
 
   it('tells the UI the token policy, and admins the settings help texts', async () => {

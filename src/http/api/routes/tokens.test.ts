@@ -1,33 +1,23 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { CLI_PRINCIPAL } from '../../../domain/auth/permissions.js';
 import { isWellFormedToken } from '../../../domain/token/format.js';
 import { hashToken } from '../../../domain/token/hash.js';
 import { systemContext } from '../../../services/context.js';
-import {
-  ADMIN_PASSWORD,
-  basic,
-  bearer,
-  call,
-  harness,
-  type Harness,
-} from '../../../../test/support/harness.js';
+import { ADMIN_PASSWORD, basic, bearer, call, useHarness } from '../../../../test/support/harness.js';
 
 const DAY = 86_400_000;
 
 describe('token API', () => {
-  let h: Harness;
   let alice: string;
   const admin = basic('admin', ADMIN_PASSWORD);
   // Tokens cannot create tokens: alice signs in with her password for that.
   const aliceAuth = basic('alice', 'alice-password-1');
 
-  before(async () => {
-    h = await harness();
-    await h.addUser('alice', ['dev'], 'alice-password-1');
-    alice = (await h.tokenFor('alice', 'write')).token;
+  const h = useHarness(async (started) => {
+    await started.addUser('alice', ['dev'], 'alice-password-1');
+    alice = (await started.tokenFor('alice', 'write')).token;
   });
-  after(() => h.close());
 
   const counts = async () => ({
     tokens: (await h.ctx.store.tokens.search({}, Date.now(), 100_000)).length,

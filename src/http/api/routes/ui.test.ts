@@ -1,15 +1,10 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { call, type Harness } from '../../../../test/support/harness.js';
-import { uiHarness } from '../../../../test/support/ui-server.js';
+import { describe, it } from 'node:test';
+import { call } from '../../../../test/support/harness.js';
+import { useUiHarness } from '../../../../test/support/ui-server.js';
 
 describe('web UI files', () => {
-  let h: Harness;
-  let close: () => Promise<void>;
-  before(async () => {
-    ({ h, close } = await uiHarness());
-  });
-  after(() => close());
+  const h = useUiHarness();
 
   it('serves the UI with a strict Content-Security-Policy and the usual security headers', async () => {
     const index = await call(h.api, { method: 'GET', url: '/_tokengate/' });
