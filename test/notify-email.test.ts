@@ -11,7 +11,6 @@ import {
   SMTP_USER,
   smtpConfig,
   smtpServer,
-  type CollectingLogger,
   type SmtpListener,
 } from './support/notify-fixtures.js';
 
@@ -19,13 +18,6 @@ import {
  * The notifier's e-mail channel against a real SMTP server on loopback (the `smtp-server` package).
  * The signed webhook is tested in notify-webhook.test.ts.
  */
-
-const logs: CollectingLogger[] = [];
-function logger(): CollectingLogger {
-  const l = collectingLogger();
-  logs.push(l);
-  return l;
-}
 
 describe('notifications: e-mail over SMTP', () => {
   let smtp: SmtpListener;
@@ -38,7 +30,7 @@ describe('notifications: e-mail over SMTP', () => {
   });
 
   it('sends the expiry warning: to the owner, a friendly subject, the token and its expiry, no secret', async () => {
-    const log = logger();
+    const log = collectingLogger();
     const n = createNotifier({ smtp: smtpConfig(smtp.port), webhook: null }, log, { backoffMs: 10 });
     assert.deepEqual(n.channels, ['email']);
     const before = smtp.mails.length;
@@ -66,7 +58,7 @@ describe('notifications: e-mail over SMTP', () => {
   });
 
   it('sends no e-mail to a user without an address, and says so at info', async () => {
-    const log = logger();
+    const log = collectingLogger();
     const n = createNotifier({ smtp: smtpConfig(smtp.port), webhook: null }, log, { backoffMs: 10 });
     const before = smtp.mails.length;
     await n.notify(notice({ owner: { username: 'bob', displayName: 'Bob', email: null } }));
@@ -78,7 +70,7 @@ describe('notifications: e-mail over SMTP', () => {
   });
 
   it('words the leak and reuse notices, and the last day in hours', async () => {
-    const n = createNotifier({ smtp: smtpConfig(smtp.port, false), webhook: null }, logger(), {
+    const n = createNotifier({ smtp: smtpConfig(smtp.port, false), webhook: null }, collectingLogger(), {
       backoffMs: 10,
     });
     const before = smtp.mails.length;
@@ -104,7 +96,7 @@ describe('notifications: e-mail over SMTP', () => {
   });
 
   it('a refused login is logged without the password and not retried', async () => {
-    const log = logger();
+    const log = collectingLogger();
     const n = createNotifier(
       { smtp: { ...smtpConfig(smtp.port), password: `${SMTP_PASSWORD}-wrong` }, webhook: null },
       log,
@@ -119,7 +111,7 @@ describe('notifications: e-mail over SMTP', () => {
   });
 
   it('a mail server that is away is retried, then given up and logged', async () => {
-    const log = logger();
+    const log = collectingLogger();
     const closed = await smtpServer();
     await closed.close();
     const n = createNotifier({ smtp: smtpConfig(closed.port), webhook: null }, log, { backoffMs: 10 });
