@@ -13,7 +13,8 @@ import {
   type ClusterParts,
   type Created,
 } from './support/cluster.js';
-import { sleep, START_TIMEOUT_MS, type NodeProcess } from './support/cluster-node.js';
+import { START_TIMEOUT_MS, type NodeProcess } from './support/cluster-node.js';
+import { sleep } from './support/processes.js';
 
 /**
  * Cluster ("Data Center") mode end to end, as issue 6 asks: PostgreSQL in a schema of its own, Redis

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startEchoUpstream, startTestNode, type TestNode } from './support/node.js';
-import { freePort, noRedisServer, PrivateRedis, REDIS_SERVER, sleep } from './support/private-redis.js';
+import { noRedisServer, PrivateRedis, REDIS_SERVER } from './support/private-redis.js';
+import { freePort, sleep } from './support/processes.js';
 
 /**
  * Cluster mode when Redis hangs (docs/cluster.md, "Redis fails"): its connections stay open but it

@@ -5,7 +5,8 @@ import { RedisRateLimitStore } from '../src/cluster/redis-rate-limit.js';
 import { CLI_PRINCIPAL } from '../src/domain/auth/permissions.js';
 import type { ChangeKind } from '../src/store/change-repo.js';
 import { cli, startEchoUpstream, startTestNode, type TestNode } from './support/node.js';
-import { freePort, noRedisServer, PrivateRedis, REDIS_SERVER, sleep } from './support/private-redis.js';
+import { noRedisServer, PrivateRedis, REDIS_SERVER } from './support/private-redis.js';
+import { freePort, sleep } from './support/processes.js';
 
 /**
  * Cluster mode when Redis goes away (docs/cluster.md, "Redis fails"): authentication keeps working

@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { sleep, waitForExit } from './processes.js';
 
 /** One node of the test cluster (test/support/cluster.ts) as a process of the built CLI. */
 
@@ -11,26 +12,6 @@ export const BIN = join(ROOT, 'bin', 'tokengate.js');
 export const ADMIN_PASSWORD = 'cluster-admin-password-1';
 export const START_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 10_000;
-
-export const sleep = (ms: number): Promise<void> =>
-  new Promise((resolve) => {
-    setTimeout(resolve, ms);
-  });
-
-function waitForExit(child: ChildProcess, ms: number): Promise<boolean> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      child.off('exit', onExit);
-      resolve(false);
-    }, ms);
-    const onExit = (): void => {
-      clearTimeout(timer);
-      resolve(true);
-    };
-    child.once('exit', onExit);
-  });
-}
 
 /** The environment of a child: this one without any TOKENGATE_* setting of its own. */
 export function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {

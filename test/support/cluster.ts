@@ -2,17 +2,17 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { PG_URL } from './databases.js';
+import { PG_URL, postgresProblem } from './databases.js';
 import { requireNginx, startNginx, type NginxHandle } from './nginx.js';
 import { basicAuth, startEchoUpstream } from './node.js';
 import { REDIS_URL, requireRedis } from './redis.js';
 import { ADMIN_PASSWORD, BIN, childEnv, NodeProcess, ROOT } from './cluster-node.js';
+import { freePort } from './processes.js';
 
 /**
  * The cluster of test/cluster.test.ts: PostgreSQL in a schema of its own, Redis on a logical database
@@ -32,19 +32,6 @@ export const PROPAGATION_BOUND_MS = 1_000;
 /** How long a log line may take to reach the file after the request that wrote it. */
 export const LOG_BOUND_MS = 3_000;
 const REDIS_CLUSTER_DB = process.env.TOKENGATE_TEST_REDIS_CLUSTER_DB ?? '9';
-
-async function postgresProblem(): Promise<string | null> {
-  const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 3_000 });
-  try {
-    await client.connect();
-    await client.query('select 1');
-    return null;
-  } catch (err) {
-    return (err as Error).message;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
 
 /** Why the suite cannot run here, or false; under CI=true a missing service throws instead. */
 export async function clusterMissing(): Promise<string | false> {
@@ -71,20 +58,6 @@ function clusterRedisUrl(): string {
   const u = new URL(REDIS_URL);
   u.pathname = `/${REDIS_CLUSTER_DB}`;
   return u.toString();
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const address = srv.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      srv.close(() => {
-        resolve(port);
-      });
-    });
-  });
 }
 
 const DOCUMENTED = {

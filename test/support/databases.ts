@@ -20,7 +20,8 @@ export const PG_URL = process.env.TOKENGATE_TEST_PG ?? 'postgres://postgres@127.
 const WANTED = (process.env.TOKENGATE_TEST_DBS ?? 'sqlite,postgres').split(',');
 const CI = process.env.CI === 'true';
 
-async function pgReachable(): Promise<string | null> {
+/** Why PostgreSQL at PG_URL cannot be used (its error message), or null when it answers. */
+export async function postgresProblem(): Promise<string | null> {
   const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 3000 });
   try {
     await client.connect();
@@ -68,7 +69,7 @@ export async function testDatabases(): Promise<TestDatabase[]> {
     out.push({ name: 'sqlite', skip: false, open: () => openDatabase({ url: ':memory:' }) });
   }
   if (WANTED.includes('postgres')) {
-    const problem = await pgReachable();
+    const problem = await postgresProblem();
     if (problem !== null && CI) {
       throw new Error(
         `CI=true and PostgreSQL at ${PG_URL} is unreachable (${problem}); set TOKENGATE_TEST_PG or start it`,

@@ -1,10 +1,11 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
+import { executable, onPath } from './processes.js';
 
 /**
  * A real Git smart-HTTP server for tests: node:http in front of `git http-backend` run as a CGI per
@@ -24,22 +25,6 @@ const CGI_TIMEOUT_MS = 60_000;
 export interface GitTools {
   git: string;
   httpBackend: string;
-}
-
-function executable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function onPath(name: string): string | null {
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    if (dir !== '' && executable(join(dir, name))) return join(dir, name);
-  }
-  return null;
 }
 
 let found: GitTools | null | undefined;

@@ -1,9 +1,9 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
+import { canConnect, findBinary, freePort, sleep, waitForExit } from './processes.js';
 
 /**
  * Runs a real nginx (Debian's /usr/sbin/nginx, which has the auth_request module) as a child process
@@ -27,24 +27,9 @@ const CANDIDATES = [
   '/usr/bin/nginx',
 ];
 
-function executable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** The nginx binary: TOKENGATE_TEST_NGINX when set, else the usual places, else PATH; null when missing. */
 export function findNginx(): string | null {
-  const override = process.env.TOKENGATE_TEST_NGINX;
-  if (override !== undefined && override !== '') return executable(override) ? override : null;
-  for (const path of CANDIDATES) if (executable(path)) return path;
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    if (dir !== '' && executable(join(dir, 'nginx'))) return join(dir, 'nginx');
-  }
-  return null;
+  return findBinary('nginx', 'TOKENGATE_TEST_NGINX', CANDIDATES);
 }
 
 /** nginx's path, or why the suite must skip; under CI=true a missing nginx throws instead. */
@@ -69,59 +54,6 @@ export interface NginxHandle {
   /** The error log so far (level info); after close(), its last contents. */
   errorLog: () => string;
   close(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const address = srv.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      srv.close(() => {
-        resolve(port);
-      });
-    });
-  });
-}
-
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: '127.0.0.1', port });
-    const done = (ok: boolean): void => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(500, () => {
-      done(false);
-    });
-    socket.once('connect', () => {
-      done(true);
-    });
-    socket.once('error', () => {
-      done(false);
-    });
-  });
-}
-
-const sleep = (ms: number): Promise<void> =>
-  new Promise((resolve) => {
-    setTimeout(resolve, ms);
-  });
-
-function waitForExit(child: ChildProcess, ms: number): Promise<boolean> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      child.off('exit', onExit);
-      resolve(false);
-    }, ms);
-    const onExit = (): void => {
-      clearTimeout(timer);
-      resolve(true);
-    };
-    child.once('exit', onExit);
-  });
 }
 
 /** nginx runs with `daemon off`: if this process dies without close(), take the children along. */

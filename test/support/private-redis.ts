@@ -1,8 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
-import net from 'node:net';
-import { delimiter, join } from 'node:path';
 import { Redis } from 'ioredis';
+import { findBinary, sleep, waitForExit } from './processes.js';
 
 /**
  * A redis-server of a suite's own (test/redis-outage.test.ts, test/redis-hang.test.ts) on a free
@@ -15,25 +13,11 @@ const CI = process.env.CI === 'true';
 const START_TIMEOUT_MS = 10_000;
 const STOP_TIMEOUT_MS = 5_000;
 
-function executable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 function findRedisServer(): string | null {
-  const override = process.env.TOKENGATE_TEST_REDIS_SERVER;
-  if (override !== undefined && override !== '') return executable(override) ? override : null;
-  for (const path of ['/usr/bin/redis-server', '/usr/local/bin/redis-server']) {
-    if (executable(path)) return path;
-  }
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    if (dir !== '' && executable(join(dir, 'redis-server'))) return join(dir, 'redis-server');
-  }
-  return null;
+  return findBinary('redis-server', 'TOKENGATE_TEST_REDIS_SERVER', [
+    '/usr/bin/redis-server',
+    '/usr/local/bin/redis-server',
+  ]);
 }
 
 export const REDIS_SERVER = findRedisServer();
@@ -42,40 +26,6 @@ if (REDIS_SERVER === null && CI) {
     'CI=true and redis-server is required for the Redis-outage test but was not found ' +
       '(apt-get install redis-server, or set TOKENGATE_TEST_REDIS_SERVER)',
   );
-}
-
-export const sleep = (ms: number): Promise<void> =>
-  new Promise((resolve) => {
-    setTimeout(resolve, ms);
-  });
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const address = srv.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      srv.close(() => {
-        resolve(port);
-      });
-    });
-  });
-}
-
-function waitForExit(child: ChildProcess, ms: number): Promise<boolean> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      child.off('exit', onExit);
-      resolve(false);
-    }, ms);
-    const onExit = (): void => {
-      clearTimeout(timer);
-      resolve(true);
-    };
-    child.once('exit', onExit);
-  });
 }
 
 async function pingOnce(url: string): Promise<boolean> {
