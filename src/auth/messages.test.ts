@@ -16,6 +16,7 @@ import {
   passwordFailedMessage,
   rateLimitedMessage,
 } from './messages.js';
+import { ownerFixture, tokenFixture } from '../../test/support/domain-fixtures.js';
 
 type Denied = Extract<GatewayOutcome, { kind: 'denied' }>;
 type Authenticated = Extract<GatewayOutcome, { kind: 'authenticated' }>;
@@ -41,35 +42,17 @@ const ALL_DENIALS: GatewayDenial[] = [
 ];
 
 function token(overrides: Partial<StoredToken> = {}): StoredToken {
-  return {
-    id: 'tok_1',
-    user: 'alice',
+  return tokenFixture(CREATED, {
     description: 'deploy',
     scope: 'write',
     createdAt: CREATED,
-    createdBy: 'alice',
     expiresAt: null,
-    lastUsedAt: null,
-    lastUsedIp: null,
-    allowedIps: null,
-    rateLimit: null,
-    revokedAt: null,
-    revokedBy: null,
-    secretIssuedBy: 'alice',
     hash: 'ab'.repeat(32),
     ...overrides,
-  };
+  });
 }
 
-const ALICE: User = {
-  username: 'alice',
-  displayName: 'Alice',
-  email: null,
-  groups: ['dev'],
-  disabled: false,
-  createdAt: CREATED,
-  updatedAt: CREATED,
-};
+const ALICE: User = ownerFixture(CREATED, { createdAt: CREATED, updatedAt: CREATED });
 
 function authenticated(overrides: Partial<StoredToken> = {}): Authenticated {
   return { kind: 'authenticated', token: token(overrides), user: ALICE };
