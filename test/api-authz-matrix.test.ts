@@ -1,10 +1,8 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { buildApi } from '../src/http/api/app.js';
 import { CLI_PRINCIPAL } from '../src/domain/auth/permissions.js';
-import { VERSION } from '../src/version.js';
-import { basicAuth, cli, startTestNode, type TestNode } from './support/node.js';
+import { basicAuth, cli, secondApi, startTestNode, type TestNode } from './support/node.js';
 import { WEB_INDEX } from './support/ui.js';
 
 /**
@@ -405,19 +403,7 @@ describe('authorization matrix: every management endpoint × every kind of calle
 
   it('has a row for every route the API registers, hidden ones included', async () => {
     // A second API on the same context, with an onRoute hook added before its plugins load.
-    const { ctx } = t.node;
-    const api = buildApi({
-      store: ctx.store,
-      tokens: ctx.tokens,
-      users: ctx.users,
-      settings: ctx.settings,
-      authenticator: ctx.authenticator,
-      sessions: ctx.sessions,
-      nodeId: ctx.config.nodeId,
-      version: VERSION,
-      now: ctx.now,
-      logError: () => undefined,
-    });
+    const api = secondApi(t);
     const routes: string[] = [];
     api.addHook('onRoute', (route) => {
       for (const m of [route.method].flat()) if (m !== 'HEAD') routes.push(`${m} ${route.url}`);

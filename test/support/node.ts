@@ -6,9 +6,11 @@ import { join } from 'node:path';
 import { loadConfig, type Config } from '../../src/config/config.js';
 import { CLI_PRINCIPAL } from '../../src/domain/auth/permissions.js';
 import type { TokenRequest } from '../../src/domain/token/policy.js';
+import { buildApi, type Api } from '../../src/http/api/app.js';
 import { memorySink } from '../../src/log/sinks.js';
 import { startNode, type RunningNode } from '../../src/node.js';
 import { systemContext } from '../../src/services/context.js';
+import { VERSION } from '../../src/version.js';
 import {
   collecting,
   recordArtifact,
@@ -140,4 +142,25 @@ export function basicAuth(user: string, secret: string): string {
   const value = `Basic ${Buffer.from(`${user}:${secret}`).toString('base64')}`;
   recordAuthorization(value);
   return value;
+}
+
+/**
+ * A second API over a running node's context (not listening): for suites that add a hook before its
+ * plugins load, or change what the API is built with (`extra`).
+ */
+export function secondApi(t: TestNode, extra: Partial<Parameters<typeof buildApi>[0]> = {}): Api {
+  const { ctx } = t.node;
+  return buildApi({
+    store: ctx.store,
+    tokens: ctx.tokens,
+    users: ctx.users,
+    settings: ctx.settings,
+    authenticator: ctx.authenticator,
+    sessions: ctx.sessions,
+    nodeId: ctx.config.nodeId,
+    version: VERSION,
+    now: ctx.now,
+    logError: () => undefined,
+    ...extra,
+  });
 }

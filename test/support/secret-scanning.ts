@@ -2,12 +2,11 @@ import assert from 'node:assert/strict';
 import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import type { Config } from '../../src/config/config.js';
 import { hashToken } from '../../src/domain/token/hash.js';
-import { buildApi, type Api } from '../../src/http/api/app.js';
+import type { Api } from '../../src/http/api/app.js';
 import type { Notifier } from '../../src/notify/notifier.js';
 import type { LeakLabel } from '../../src/services/leak-response.js';
-import { VERSION } from '../../src/version.js';
 import { recordArtifact } from './artifacts.js';
-import { basicAuth, type TestNode } from './node.js';
+import { basicAuth, secondApi, type TestNode } from './node.js';
 
 /**
  * The secret-scanning alert endpoint's test kit: a scanner key pair made here, alerts signed as GitHub
@@ -97,18 +96,7 @@ export function apiOn(
   secretScanning: Config['secretScanning'] | undefined,
   notifier?: Notifier,
 ): Api {
-  const { ctx } = t.node;
-  return buildApi({
-    store: ctx.store,
-    tokens: ctx.tokens,
-    users: ctx.users,
-    settings: ctx.settings,
-    authenticator: ctx.authenticator,
-    sessions: ctx.sessions,
-    nodeId: ctx.config.nodeId,
-    version: VERSION,
-    now: ctx.now,
-    logError: () => undefined,
+  return secondApi(t, {
     ...(secretScanning ? { secretScanning } : {}),
     ...(notifier ? { notifier } : {}),
   });
