@@ -23,6 +23,9 @@ import { normalizeSocketIp } from '../../../domain/auth/client-ip.js';
 import type { ApiDeps } from '../context.js';
 import { ErrorResponses } from '../schemas.js';
 
+/** The plugin's Fastify instance, with TypeBox typing, that each group of routes registers on. */
+type RouteApp = Parameters<FastifyPluginAsyncTypebox>[0];
+
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T, description: string) =>
   Type.Union([t, Type.Null()], { description });
 
@@ -240,6 +243,113 @@ function fileStamp(ms: number): string {
     .replace(/[-:]/g, '');
 }
 
+/** GET /admin/audit: one page of the search, newest first. */
+function searchRoute(app: RouteApp, deps: ApiDeps): void {
+  app.get(
+    '/admin/audit',
+    {
+      schema: {
+        tags: ['audit'],
+        summary: 'Search the audit log',
+        description:
+          'Filters combine with AND; time bounds are inclusive. Newest first by `time` (then `seq`), with cursor paging that stays stable while new records arrive.',
+        querystring: AuditSearchQuery,
+        response: { 200: AuditPage, ...ErrorResponses },
+      },
+    },
+    async (req) => {
+      const q: AuditSearchQuery = req.query;
+      const after = q.cursor !== undefined ? decodeAuditCursor(q.cursor) : undefined;
+      const filter = toFilter(q);
+      const limit = q.limit ?? 50;
+      // One extra record tells whether another page follows.
+      const rows = await deps.store.audit.search(filter, limit + 1, after);
+      const items = rows.slice(0, limit);
+      const last = items[items.length - 1];
+      return {
+        items: items.map(auditRecordView),
+        nextCursor: rows.length > limit && last ? encodeAuditCursor(last) : null,
+      };
+    },
+  );
+}
+
+/** GET /admin/audit/export: every matching record, streamed as CSV or NDJSON. */
+function exportRoute(app: RouteApp, deps: ApiDeps): void {
+  app.get(
+    '/admin/audit/export',
+    {
+      schema: {
+        tags: ['audit'],
+        summary: 'Export the audit log',
+        description: `Every matching record, newest first, streamed a page at a time (never built whole in memory). Same filters as the search. CSV columns: ${AUDIT_CSV_COLUMNS.join(', ')}; \`time\` is ISO 8601 UTC, \`details\` canonical JSON. The CSV parses back to exactly the same records.`,
+        querystring: AuditExportQuery,
+        response: {
+          // The body is a stream; the schema only documents it.
+          200: Type.Unsafe<Readable>({
+            description: 'The export, as an attachment.',
+            content: {
+              'text/csv': { schema: Type.String({ description: 'RFC 4180 CSV with a header row.' }) },
+              'application/x-ndjson': {
+                schema: Type.String({ description: 'One AuditRecord JSON object per line.' }),
+              },
+            },
+          }),
+          ...ErrorResponses,
+        },
+      },
+    },
+    async (req, reply) => {
+      const format = req.query.format;
+      const chunks = auditExportChunks(iterateAudit(deps.store, toFilter(req.query)), format);
+      // Read the first page before answering, so a failing database gives an error status rather
+      // than a truncated 200.
+      const first = await chunks.next();
+      async function* rest(): AsyncGenerator<string, void, undefined> {
+        if (first.done) return;
+        yield first.value;
+        yield* chunks;
+      }
+      const ext = format === 'csv' ? 'csv' : 'jsonl';
+      return reply
+        .header('content-type', format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson')
+        .header(
+          'content-disposition',
+          `attachment; filename="tokengate-audit-${fileStamp(deps.now())}.${ext}"`,
+        )
+        .header('x-content-type-options', 'nosniff')
+        .send(Readable.from(rest(), { objectMode: false }));
+    },
+  );
+}
+
+/** GET /admin/audit/verify: walks the hash chain and reports the first problem. */
+function verifyRoute(app: RouteApp, deps: ApiDeps): void {
+  app.get(
+    '/admin/audit/verify',
+    {
+      schema: {
+        tags: ['audit'],
+        summary: 'Verify the audit hash chain',
+        description:
+          'Walks the whole chain from the genesis or the last retention checkpoint to its head and reports the first record that was modified, deleted or reordered. It reads every record, so on a large log it takes a while.',
+        response: { 200: VerifyResponse, ...ErrorResponses },
+      },
+    },
+    async () => {
+      const r = await verifyAuditChain(deps.store);
+      return {
+        ok: r.ok,
+        checked: r.checked,
+        fromSeq: r.fromSeq,
+        headSeq: r.headSeq,
+        problem: r.problem,
+        purges: r.purges.map((p) => ({ seq: p.seq, summary: describePurge(p) })),
+      };
+    },
+  );
+}
+
 /** The audit log: search, streamed export and chain verification. Admin group only. */
 export function adminAuditRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
   return async (app) => {
@@ -247,102 +357,8 @@ export function adminAuditRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
       if (!isAdmin(req.principal)) throw new AppError('forbidden', 'the audit log needs the admin group');
     });
 
-    app.get(
-      '/admin/audit',
-      {
-        schema: {
-          tags: ['audit'],
-          summary: 'Search the audit log',
-          description:
-            'Filters combine with AND; time bounds are inclusive. Newest first by `time` (then `seq`), with cursor paging that stays stable while new records arrive.',
-          querystring: AuditSearchQuery,
-          response: { 200: AuditPage, ...ErrorResponses },
-        },
-      },
-      async (req) => {
-        const q: AuditSearchQuery = req.query;
-        const after = q.cursor !== undefined ? decodeAuditCursor(q.cursor) : undefined;
-        const filter = toFilter(q);
-        const limit = q.limit ?? 50;
-        // One extra record tells whether another page follows.
-        const rows = await deps.store.audit.search(filter, limit + 1, after);
-        const items = rows.slice(0, limit);
-        const last = items[items.length - 1];
-        return {
-          items: items.map(auditRecordView),
-          nextCursor: rows.length > limit && last ? encodeAuditCursor(last) : null,
-        };
-      },
-    );
-
-    app.get(
-      '/admin/audit/export',
-      {
-        schema: {
-          tags: ['audit'],
-          summary: 'Export the audit log',
-          description: `Every matching record, newest first, streamed a page at a time (never built whole in memory). Same filters as the search. CSV columns: ${AUDIT_CSV_COLUMNS.join(', ')}; \`time\` is ISO 8601 UTC, \`details\` canonical JSON. The CSV parses back to exactly the same records.`,
-          querystring: AuditExportQuery,
-          response: {
-            // The body is a stream; the schema only documents it.
-            200: Type.Unsafe<Readable>({
-              description: 'The export, as an attachment.',
-              content: {
-                'text/csv': { schema: Type.String({ description: 'RFC 4180 CSV with a header row.' }) },
-                'application/x-ndjson': {
-                  schema: Type.String({ description: 'One AuditRecord JSON object per line.' }),
-                },
-              },
-            }),
-            ...ErrorResponses,
-          },
-        },
-      },
-      async (req, reply) => {
-        const format = req.query.format;
-        const chunks = auditExportChunks(iterateAudit(deps.store, toFilter(req.query)), format);
-        // Read the first page before answering, so a failing database gives an error status rather
-        // than a truncated 200.
-        const first = await chunks.next();
-        async function* rest(): AsyncGenerator<string, void, undefined> {
-          if (first.done) return;
-          yield first.value;
-          yield* chunks;
-        }
-        const ext = format === 'csv' ? 'csv' : 'jsonl';
-        return reply
-          .header('content-type', format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson')
-          .header(
-            'content-disposition',
-            `attachment; filename="tokengate-audit-${fileStamp(deps.now())}.${ext}"`,
-          )
-          .header('x-content-type-options', 'nosniff')
-          .send(Readable.from(rest(), { objectMode: false }));
-      },
-    );
-
-    app.get(
-      '/admin/audit/verify',
-      {
-        schema: {
-          tags: ['audit'],
-          summary: 'Verify the audit hash chain',
-          description:
-            'Walks the whole chain from the genesis or the last retention checkpoint to its head and reports the first record that was modified, deleted or reordered. It reads every record, so on a large log it takes a while.',
-          response: { 200: VerifyResponse, ...ErrorResponses },
-        },
-      },
-      async () => {
-        const r = await verifyAuditChain(deps.store);
-        return {
-          ok: r.ok,
-          checked: r.checked,
-          fromSeq: r.fromSeq,
-          headSeq: r.headSeq,
-          problem: r.problem,
-          purges: r.purges.map((p) => ({ seq: p.seq, summary: describePurge(p) })),
-        };
-      },
-    );
+    searchRoute(app, deps);
+    exportRoute(app, deps);
+    verifyRoute(app, deps);
   };
 }

@@ -18,6 +18,9 @@ import {
   ErrorResponses,
 } from '../schemas.js';
 
+/** The plugin's Fastify instance, with TypeBox typing, that each group of routes registers on. */
+type RouteApp = Parameters<FastifyPluginAsyncTypebox>[0];
+
 export function encodeCursor(c: TokenCursor): string {
   return Buffer.from(`${c.createdAt}.${c.id}`).toString('base64url');
 }
@@ -61,114 +64,122 @@ function requireManager(deps: ApiDeps, p: Principal): void {
   }
 }
 
+/** Searching every user's tokens and reading any one of them. */
+function searchRoutes(app: RouteApp, deps: ApiDeps): void {
+  app.get(
+    '/admin/tokens',
+    {
+      schema: {
+        tags: ['token manager'],
+        summary: "Search every user's tokens",
+        description:
+          'Filters combine with AND. Time ranges are inclusive ISO 8601 date-times. Newest first, with cursor paging.',
+        querystring: TokenSearchQuery,
+        response: { 200: TokenPage, ...ErrorResponses },
+      },
+    },
+    async (req) => {
+      const after = req.query.cursor !== undefined ? decodeCursor(req.query.cursor) : undefined;
+      const page = await deps.tokens.search(req.principal, toFilter(req.query), req.query.limit ?? 50, after);
+      return {
+        items: page.items.map((t) => publicToken(deps, t)),
+        nextCursor: page.next ? encodeCursor(page.next) : null,
+      };
+    },
+  );
+
+  app.get(
+    '/admin/tokens/:id',
+    {
+      schema: {
+        tags: ['token manager'],
+        summary: 'Any token',
+        params: TokenIdParams,
+        response: { 200: TokenView, ...ErrorResponses },
+      },
+    },
+    async (req) => publicToken(deps, await deps.tokens.get(req.principal, req.params.id, true)),
+  );
+}
+
+/** Rotating and revoking any token. */
+function rotateAndRevokeRoutes(app: RouteApp, deps: ApiDeps): void {
+  app.post(
+    '/admin/tokens/:id/rotate',
+    {
+      schema: {
+        tags: ['token manager'],
+        summary: 'Rotate any token',
+        description: `${ROTATE_DESCRIPTION} Only the admin group may rotate an administrator's token.`,
+        params: TokenIdParams,
+        body: RotateTokenBody,
+        response: { 200: CreatedTokenResponse, ...ErrorResponses },
+      },
+      preValidation: noBodyIsEmpty,
+    },
+    async (req) =>
+      rotateToken(deps, req, req.params.id, (req.body as RotateTokenBody | undefined)?.graceSeconds, true),
+  );
+
+  app.delete(
+    '/admin/tokens/:id',
+    {
+      schema: {
+        tags: ['token manager'],
+        summary: 'Revoke any token',
+        params: TokenIdParams,
+        response: { 204: Type.Null(), ...ErrorResponses },
+      },
+    },
+    async (req, reply) => {
+      await deps.tokens.revoke(req.principal, requestContext(req), req.params.id, true);
+      return reply.code(204).send(null);
+    },
+  );
+}
+
+/** Creating a token for a user and revoking all of a user's tokens. */
+function userTokenRoutes(app: RouteApp, deps: ApiDeps): void {
+  app.post(
+    '/admin/users/:user/tokens',
+    {
+      schema: {
+        tags: ['token manager'],
+        summary: 'Create a token for a user',
+        description:
+          "The scope is the creator's choice; tokens.forceReadOnly applies only to tokens users create for themselves.",
+        params: UserParams,
+        body: CreateTokenBody,
+        response: { 201: CreatedTokenResponse, ...ErrorResponses },
+      },
+    },
+    async (req, reply) => reply.code(201).send(await createToken(deps, req, req.params.user, req.body)),
+  );
+
+  app.delete(
+    '/admin/users/:user/tokens',
+    {
+      schema: {
+        tags: ['token manager'],
+        summary: 'Revoke every token of a user',
+        params: UserParams,
+        response: { 200: RevokedTokens, ...ErrorResponses },
+      },
+    },
+    async (req) => {
+      const ids = await deps.tokens.revokeAllOfUser(req.principal, requestContext(req), req.params.user);
+      return { revoked: ids.length, tokenIds: ids };
+    },
+  );
+}
+
 /** The token manager: every user's tokens, for holders of `manageAllTokens`. */
 export function adminTokenRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
   return async (app) => {
     app.addHook('preHandler', async (req) => requireManager(deps, req.principal));
 
-    app.get(
-      '/admin/tokens',
-      {
-        schema: {
-          tags: ['token manager'],
-          summary: "Search every user's tokens",
-          description:
-            'Filters combine with AND. Time ranges are inclusive ISO 8601 date-times. Newest first, with cursor paging.',
-          querystring: TokenSearchQuery,
-          response: { 200: TokenPage, ...ErrorResponses },
-        },
-      },
-      async (req) => {
-        const after = req.query.cursor !== undefined ? decodeCursor(req.query.cursor) : undefined;
-        const page = await deps.tokens.search(
-          req.principal,
-          toFilter(req.query),
-          req.query.limit ?? 50,
-          after,
-        );
-        return {
-          items: page.items.map((t) => publicToken(deps, t)),
-          nextCursor: page.next ? encodeCursor(page.next) : null,
-        };
-      },
-    );
-
-    app.get(
-      '/admin/tokens/:id',
-      {
-        schema: {
-          tags: ['token manager'],
-          summary: 'Any token',
-          params: TokenIdParams,
-          response: { 200: TokenView, ...ErrorResponses },
-        },
-      },
-      async (req) => publicToken(deps, await deps.tokens.get(req.principal, req.params.id, true)),
-    );
-
-    app.post(
-      '/admin/tokens/:id/rotate',
-      {
-        schema: {
-          tags: ['token manager'],
-          summary: 'Rotate any token',
-          description: `${ROTATE_DESCRIPTION} Only the admin group may rotate an administrator's token.`,
-          params: TokenIdParams,
-          body: RotateTokenBody,
-          response: { 200: CreatedTokenResponse, ...ErrorResponses },
-        },
-        preValidation: noBodyIsEmpty,
-      },
-      async (req) =>
-        rotateToken(deps, req, req.params.id, (req.body as RotateTokenBody | undefined)?.graceSeconds, true),
-    );
-
-    app.delete(
-      '/admin/tokens/:id',
-      {
-        schema: {
-          tags: ['token manager'],
-          summary: 'Revoke any token',
-          params: TokenIdParams,
-          response: { 204: Type.Null(), ...ErrorResponses },
-        },
-      },
-      async (req, reply) => {
-        await deps.tokens.revoke(req.principal, requestContext(req), req.params.id, true);
-        return reply.code(204).send(null);
-      },
-    );
-
-    app.post(
-      '/admin/users/:user/tokens',
-      {
-        schema: {
-          tags: ['token manager'],
-          summary: 'Create a token for a user',
-          description:
-            "The scope is the creator's choice; tokens.forceReadOnly applies only to tokens users create for themselves.",
-          params: UserParams,
-          body: CreateTokenBody,
-          response: { 201: CreatedTokenResponse, ...ErrorResponses },
-        },
-      },
-      async (req, reply) => reply.code(201).send(await createToken(deps, req, req.params.user, req.body)),
-    );
-
-    app.delete(
-      '/admin/users/:user/tokens',
-      {
-        schema: {
-          tags: ['token manager'],
-          summary: 'Revoke every token of a user',
-          params: UserParams,
-          response: { 200: RevokedTokens, ...ErrorResponses },
-        },
-      },
-      async (req) => {
-        const ids = await deps.tokens.revokeAllOfUser(req.principal, requestContext(req), req.params.user);
-        return { revoked: ids.length, tokenIds: ids };
-      },
-    );
+    searchRoutes(app, deps);
+    rotateAndRevokeRoutes(app, deps);
+    userTokenRoutes(app, deps);
   };
 }

@@ -14,6 +14,9 @@ import { OIDC_UI_PATH } from '../../../identity/ui-identity.js';
 import type { ApiDeps } from '../context.js';
 import { ErrorResponses, UserView } from '../schemas.js';
 
+/** The plugin's Fastify instance, with TypeBox typing, that each group of routes registers on. */
+type RouteApp = Parameters<FastifyPluginAsyncTypebox>[0];
+
 const SessionView = Type.Object({
   user: UserView,
   csrfToken: Type.String({
@@ -128,104 +131,113 @@ function view(info: SessionInfo) {
   };
 }
 
+/** POST /session: signs in with the directory password and sets the session cookie. */
+function signInRoute(app: RouteApp, deps: ApiDeps): void {
+  app.post(
+    '/session',
+    {
+      config: { public: true },
+      schema: {
+        tags: ['session'],
+        summary: 'Sign in to the web UI',
+        security: [],
+        body: Type.Object(
+          {
+            username: Type.String({ minLength: 1, maxLength: 64 }),
+            password: Type.String({ minLength: 1, maxLength: 1024 }),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: SessionView, ...ErrorResponses },
+      },
+    },
+    async (req, reply) => {
+      const { cookie, info } = await deps.sessions
+        .signIn(req.body.username, req.body.password, req.client.clientIp, {
+          proxyIp: req.client.proxyIp,
+          requestId: req.id,
+          endpoint: req.routeOptions.url ?? null,
+        })
+        .catch((err: unknown) => {
+          // A blocked client learns when to try again, as from the gateway.
+          const retry = err instanceof AppError ? err.details : undefined;
+          if (retry && !Array.isArray(retry) && typeof retry.retryAfterSeconds === 'number')
+            void reply.header('retry-after', String(retry.retryAfterSeconds));
+          throw err;
+        });
+      void reply.header(
+        'set-cookie',
+        sessionCookie(
+          cookie,
+          Math.floor(SESSION_TTL_MS / 1000),
+          isHttps(req, deps.settings.snapshot.trustedProxies),
+        ),
+      );
+      return view(info);
+    },
+  );
+}
+
+/** GET /session (the current session, or a trusted SSO sign-in) and DELETE /session. */
+function currentAndSignOutRoutes(app: RouteApp, deps: ApiDeps): void {
+  app.get(
+    '/session',
+    {
+      config: { public: true },
+      schema: {
+        tags: ['session'],
+        summary: 'The current web UI session',
+        security: [],
+        response: { 200: SessionView, ...ErrorResponses },
+      },
+    },
+    async (req, reply) => {
+      const sso = trustedSsoUser(req, deps);
+      if (sso !== null) return view(await ssoSession(deps, req, reply, sso));
+      const cookie = readSessionCookie(req.headers.cookie);
+      const info = cookie ? await deps.sessions.lookup(cookie) : null;
+      if (!info) throw new AppError('unauthorized', 'not signed in', signInOptions(deps));
+      return view(info);
+    },
+  );
+
+  app.delete(
+    '/session',
+    {
+      config: { public: true },
+      schema: {
+        tags: ['session'],
+        summary: 'Sign out',
+        security: [],
+        response: { 204: Type.Null(), ...ErrorResponses },
+      },
+    },
+    async (req, reply) => {
+      // Two session cookies (one planted by another page of this host): sign out clears ours.
+      const cookie = quietSessionCookie(req);
+      const info = cookie ? await deps.sessions.lookup(cookie) : null;
+      if (cookie && info) {
+        if (!deps.sessions.checkCsrf(info, header(req, 'x-csrf-token')))
+          throw new AppError('forbidden', 'missing or wrong X-CSRF-Token');
+        await deps.sessions.signOut(cookie);
+      }
+      void reply.header(
+        'set-cookie',
+        clearSessionCookie(isHttps(req, deps.settings.snapshot.trustedProxies)),
+      );
+      return reply.code(204).send(null);
+    },
+  );
+}
+
 /**
  * Sign-in for the web UI with the directory password. The session lives in an HttpOnly,
  * SameSite=Strict cookie; API clients keep using Basic or Bearer instead.
  */
 export function sessionRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
   return async (app) => {
-    app.post(
-      '/session',
-      {
-        config: { public: true },
-        schema: {
-          tags: ['session'],
-          summary: 'Sign in to the web UI',
-          security: [],
-          body: Type.Object(
-            {
-              username: Type.String({ minLength: 1, maxLength: 64 }),
-              password: Type.String({ minLength: 1, maxLength: 1024 }),
-            },
-            { additionalProperties: false },
-          ),
-          response: { 200: SessionView, ...ErrorResponses },
-        },
-      },
-      async (req, reply) => {
-        const { cookie, info } = await deps.sessions
-          .signIn(req.body.username, req.body.password, req.client.clientIp, {
-            proxyIp: req.client.proxyIp,
-            requestId: req.id,
-            endpoint: req.routeOptions.url ?? null,
-          })
-          .catch((err: unknown) => {
-            // A blocked client learns when to try again, as from the gateway.
-            const retry = err instanceof AppError ? err.details : undefined;
-            if (retry && !Array.isArray(retry) && typeof retry.retryAfterSeconds === 'number')
-              void reply.header('retry-after', String(retry.retryAfterSeconds));
-            throw err;
-          });
-        void reply.header(
-          'set-cookie',
-          sessionCookie(
-            cookie,
-            Math.floor(SESSION_TTL_MS / 1000),
-            isHttps(req, deps.settings.snapshot.trustedProxies),
-          ),
-        );
-        return view(info);
-      },
-    );
-
-    app.get(
-      '/session',
-      {
-        config: { public: true },
-        schema: {
-          tags: ['session'],
-          summary: 'The current web UI session',
-          security: [],
-          response: { 200: SessionView, ...ErrorResponses },
-        },
-      },
-      async (req, reply) => {
-        const sso = trustedSsoUser(req, deps);
-        if (sso !== null) return view(await ssoSession(deps, req, reply, sso));
-        const cookie = readSessionCookie(req.headers.cookie);
-        const info = cookie ? await deps.sessions.lookup(cookie) : null;
-        if (!info) throw new AppError('unauthorized', 'not signed in', signInOptions(deps));
-        return view(info);
-      },
-    );
-
-    app.delete(
-      '/session',
-      {
-        config: { public: true },
-        schema: {
-          tags: ['session'],
-          summary: 'Sign out',
-          security: [],
-          response: { 204: Type.Null(), ...ErrorResponses },
-        },
-      },
-      async (req, reply) => {
-        // Two session cookies (one planted by another page of this host): sign out clears ours.
-        const cookie = quietSessionCookie(req);
-        const info = cookie ? await deps.sessions.lookup(cookie) : null;
-        if (cookie && info) {
-          if (!deps.sessions.checkCsrf(info, header(req, 'x-csrf-token')))
-            throw new AppError('forbidden', 'missing or wrong X-CSRF-Token');
-          await deps.sessions.signOut(cookie);
-        }
-        void reply.header(
-          'set-cookie',
-          clearSessionCookie(isHttps(req, deps.settings.snapshot.trustedProxies)),
-        );
-        return reply.code(204).send(null);
-      },
-    );
+    signInRoute(app, deps);
+    currentAndSignOutRoutes(app, deps);
   };
 }
 

@@ -15,6 +15,9 @@ import {
   ErrorResponses,
 } from '../schemas.js';
 
+/** The plugin's Fastify instance, with TypeBox typing, that each group of routes registers on. */
+type RouteApp = Parameters<FastifyPluginAsyncTypebox>[0];
+
 /** Creates a token for `owner` and shapes the one response that carries the plain token. */
 export async function createToken(
   deps: ApiDeps,
@@ -46,107 +49,120 @@ export async function noBodyIsEmpty(req: FastifyRequest): Promise<void> {
 export const ROTATE_DESCRIPTION =
   'Returns a new secret for the same token, shown once; scope, IP allow-list, rate limit, description and expiry are kept. The old secret keeps working for graceSeconds (default tokens.rotationGraceSeconds), then its use is audited as token.reused (and revokes the token with tokens.revokeOnReuse). A revoked or expired token cannot be rotated (409).';
 
+/** GET and POST /tokens: the caller's list and creating a token for themselves. */
+function listAndCreateRoutes(app: RouteApp, deps: ApiDeps): void {
+  app.get(
+    '/tokens',
+    {
+      schema: {
+        tags: ['tokens'],
+        summary: 'List your tokens, every status, newest first',
+        response: { 200: TokenList, 401: ErrorResponse },
+      },
+    },
+    async (req) => {
+      return { items: (await deps.tokens.listOwn(req.principal)).map((t) => publicToken(deps, t)) };
+    },
+  );
+
+  app.post(
+    '/tokens',
+    {
+      schema: {
+        tags: ['tokens'],
+        summary: 'Create a token for yourself',
+        description:
+          'Returns the plain token once. Without expiresAt or validityDays the token gets tokens.defaultValidityDays. An expiry beyond tokens.maxValidityDays is refused with a message naming the latest allowed date.',
+        body: CreateTokenBody,
+        response: { 201: CreatedTokenResponse, ...ErrorResponses },
+      },
+    },
+    async (req, reply) =>
+      reply.code(201).send(await createToken(deps, req, req.principal.username, req.body)),
+  );
+}
+
+/** GET and PATCH /tokens/:id: reading and describing one of the caller's tokens. */
+function oneTokenRoutes(app: RouteApp, deps: ApiDeps): void {
+  app.get(
+    '/tokens/:id',
+    {
+      schema: {
+        tags: ['tokens'],
+        summary: 'One of your tokens',
+        params: TokenIdParams,
+        response: { 200: TokenView, ...ErrorResponses },
+      },
+    },
+    async (req) => publicToken(deps, await deps.tokens.get(req.principal, req.params.id)),
+  );
+
+  app.patch(
+    '/tokens/:id',
+    {
+      schema: {
+        tags: ['tokens'],
+        summary: "Change a token's description",
+        params: TokenIdParams,
+        body: PatchTokenBody,
+        response: { 200: TokenView, ...ErrorResponses },
+      },
+    },
+    async (req) =>
+      publicToken(
+        deps,
+        await deps.tokens.updateDescription(
+          req.principal,
+          requestContext(req),
+          req.params.id,
+          req.body.description,
+        ),
+      ),
+  );
+}
+
+/** Rotating and revoking one of the caller's tokens. */
+function rotateAndRevokeRoutes(app: RouteApp, deps: ApiDeps): void {
+  app.post(
+    '/tokens/:id/rotate',
+    {
+      schema: {
+        tags: ['tokens'],
+        summary: 'Rotate one of your tokens: a new secret, the old one stops after a grace period',
+        description: `${ROTATE_DESCRIPTION} A token may rotate itself when it has write scope.`,
+        params: TokenIdParams,
+        body: RotateTokenBody,
+        response: { 200: CreatedTokenResponse, ...ErrorResponses },
+      },
+      preValidation: noBodyIsEmpty,
+    },
+    async (req) =>
+      rotateToken(deps, req, req.params.id, (req.body as RotateTokenBody | undefined)?.graceSeconds, false),
+  );
+
+  app.delete(
+    '/tokens/:id',
+    {
+      schema: {
+        tags: ['tokens'],
+        summary: 'Revoke one of your tokens',
+        description: 'The token stops working at once. It stays listed with status "revoked" until pruned.',
+        params: TokenIdParams,
+        response: { 204: Type.Null(), ...ErrorResponses },
+      },
+    },
+    async (req, reply) => {
+      await deps.tokens.revoke(req.principal, requestContext(req), req.params.id);
+      return reply.code(204).send(null);
+    },
+  );
+}
+
 /** The caller's own tokens. */
 export function tokenRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
   return async (app) => {
-    app.get(
-      '/tokens',
-      {
-        schema: {
-          tags: ['tokens'],
-          summary: 'List your tokens, every status, newest first',
-          response: { 200: TokenList, 401: ErrorResponse },
-        },
-      },
-      async (req) => {
-        return { items: (await deps.tokens.listOwn(req.principal)).map((t) => publicToken(deps, t)) };
-      },
-    );
-
-    app.post(
-      '/tokens',
-      {
-        schema: {
-          tags: ['tokens'],
-          summary: 'Create a token for yourself',
-          description:
-            'Returns the plain token once. Without expiresAt or validityDays the token gets tokens.defaultValidityDays. An expiry beyond tokens.maxValidityDays is refused with a message naming the latest allowed date.',
-          body: CreateTokenBody,
-          response: { 201: CreatedTokenResponse, ...ErrorResponses },
-        },
-      },
-      async (req, reply) =>
-        reply.code(201).send(await createToken(deps, req, req.principal.username, req.body)),
-    );
-
-    app.get(
-      '/tokens/:id',
-      {
-        schema: {
-          tags: ['tokens'],
-          summary: 'One of your tokens',
-          params: TokenIdParams,
-          response: { 200: TokenView, ...ErrorResponses },
-        },
-      },
-      async (req) => publicToken(deps, await deps.tokens.get(req.principal, req.params.id)),
-    );
-
-    app.patch(
-      '/tokens/:id',
-      {
-        schema: {
-          tags: ['tokens'],
-          summary: "Change a token's description",
-          params: TokenIdParams,
-          body: PatchTokenBody,
-          response: { 200: TokenView, ...ErrorResponses },
-        },
-      },
-      async (req) =>
-        publicToken(
-          deps,
-          await deps.tokens.updateDescription(
-            req.principal,
-            requestContext(req),
-            req.params.id,
-            req.body.description,
-          ),
-        ),
-    );
-
-    app.post(
-      '/tokens/:id/rotate',
-      {
-        schema: {
-          tags: ['tokens'],
-          summary: 'Rotate one of your tokens: a new secret, the old one stops after a grace period',
-          description: `${ROTATE_DESCRIPTION} A token may rotate itself when it has write scope.`,
-          params: TokenIdParams,
-          body: RotateTokenBody,
-          response: { 200: CreatedTokenResponse, ...ErrorResponses },
-        },
-        preValidation: noBodyIsEmpty,
-      },
-      async (req) =>
-        rotateToken(deps, req, req.params.id, (req.body as RotateTokenBody | undefined)?.graceSeconds, false),
-    );
-
-    app.delete(
-      '/tokens/:id',
-      {
-        schema: {
-          tags: ['tokens'],
-          summary: 'Revoke one of your tokens',
-          description: 'The token stops working at once. It stays listed with status "revoked" until pruned.',
-          params: TokenIdParams,
-          response: { 204: Type.Null(), ...ErrorResponses },
-        },
-      },
-      async (req, reply) => {
-        await deps.tokens.revoke(req.principal, requestContext(req), req.params.id);
-        return reply.code(204).send(null);
-      },
-    );
+    listAndCreateRoutes(app, deps);
+    oneTokenRoutes(app, deps);
+    rotateAndRevokeRoutes(app, deps);
   };
 }
