@@ -4,6 +4,7 @@ import type { Store } from '../store/store.js';
 import type { ChangeFeed } from './change-feed.js';
 import { Jobs, type Job, type Scheduler } from './jobs.js';
 import { makeAudit, systemContext } from './context.js';
+import type { RequestContext } from '../domain/audit/audit.js';
 import type { SettingsService } from './settings-service.js';
 import type { TokenService } from './token-service.js';
 
@@ -62,6 +63,126 @@ export interface TokenLifecycle {
 const iso = (ms: number): string => new Date(ms).toISOString();
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
 
+/** What the three kinds of work share across the passes of one job. */
+interface Work {
+  deps: TokenLifecycleDeps;
+  batch: number;
+  ctx: RequestContext;
+  /** True once stop() was called or the scheduler stopped: a pass ends after its current token. */
+  halted(): boolean;
+  /** Whether the log already says that no notification channel is configured (said once). */
+  toldNoChannel: boolean;
+}
+
+/** Claims and sends the expiry warnings now due; each token gets one, from whichever node claims it. */
+async function warn(w: Work, now: number): Promise<number> {
+  const days = w.deps.settings.current['tokens.expiryWarningDays'];
+  if (days === 0) return 0;
+  const configured = w.deps.notifier.channels;
+  if (configured?.length === 0) {
+    // Claiming would record warnings nobody got, and use up each token's one warning.
+    if (!w.toldNoChannel)
+      w.deps.log.info('expiry warnings are not sent: no e-mail or webhook is configured (notifications:)');
+    w.toldNoChannel = true;
+    return 0;
+  }
+  const audit = makeAudit(w.deps, w.ctx, now);
+  const due = await w.deps.store.lifecycle.dueForWarning(now, now + days * DAY_MS, w.batch);
+  let warned = 0;
+  for (const t of due) {
+    if (w.halted()) break;
+    const channels = configured?.filter((c) => c !== 'email' || (t.owner.email ?? '') !== '');
+    const claimed = await w.deps.store.transaction(async (tx) => {
+      if (!(await tx.lifecycle.claimWarning(t.id, now))) return false;
+      await tx.audit.append([
+        audit({
+          category: 'tokens',
+          action: 'token.expiry-warned',
+          summary: `Token "${t.description}" of ${t.user}: owner warned that it expires on ${iso(t.expiresAt)}`,
+          affectedUser: t.user,
+          tokenId: t.id,
+          tokenDescription: t.description,
+          details: {
+            expiresAt: iso(t.expiresAt),
+            warningDays: days,
+            ...(channels ? { channels } : {}),
+          },
+        }),
+      ]);
+      return true;
+    });
+    // Another node claimed it first, or it was revoked or deleted meanwhile: that is not ours to send.
+    if (!claimed) continue;
+    warned++;
+    await w.deps.notifier.notify({
+      kind: 'token.expiring',
+      at: now,
+      owner: t.owner,
+      token: { id: t.id, description: t.description, scope: t.scope, expiresAt: t.expiresAt },
+    });
+  }
+  return warned;
+}
+
+/** Deletes tokens that expired more than `tokens.pruneExpiredAfterDays` ago. */
+async function prune(w: Work, now: number): Promise<number> {
+  const afterDays = w.deps.settings.current['tokens.pruneExpiredAfterDays'];
+  if (afterDays === null) return 0;
+  const cutoff = now - afterDays * DAY_MS;
+  const audit = makeAudit(w.deps, w.ctx, now);
+  const expired = await w.deps.store.lifecycle.expiredBefore(cutoff, w.batch);
+  let pruned = 0;
+  for (const t of expired) {
+    if (w.halted()) break;
+    const expiredAt = iso(t.expiresAt ?? cutoff);
+    const deleted = await w.deps.store.transaction(async (tx) => {
+      if (!(await tx.lifecycle.deleteExpired(t.id, cutoff))) return false;
+      await tx.audit.append([
+        audit({
+          category: 'tokens',
+          action: 'token.pruned',
+          summary: `Token "${t.description}" of ${t.user} deleted: it expired on ${expiredAt}, more than ${plural(afterDays, 'day')} ago`,
+          affectedUser: t.user,
+          tokenId: t.id,
+          tokenDescription: t.description,
+          details: { expiredAt, afterDays },
+        }),
+      ]);
+      await tx.changes.record('token', [t.id], now);
+      return true;
+    });
+    if (!deleted) continue;
+    pruned++;
+    w.deps.feed.publish('token', [t.id]);
+  }
+  return pruned;
+}
+
+/** Revokes tokens unused for `tokens.revokeUnusedAfterDays`. */
+async function revokeUnused(w: Work, now: number): Promise<number> {
+  const days = w.deps.settings.current['tokens.revokeUnusedAfterDays'];
+  if (days === null) return 0;
+  const cutoff = now - days * DAY_MS;
+  const unused = await w.deps.store.lifecycle.unusedSince(cutoff, now, w.batch);
+  let revoked = 0;
+  for (const t of unused) {
+    if (w.halted()) break;
+    const lastUsedAt = t.lastUsedAt === null ? null : iso(t.lastUsedAt);
+    const summary =
+      lastUsedAt === null
+        ? `Token "${t.description}" of ${t.user} revoked: never used in the ${plural(days, 'day')} since it was created`
+        : `Token "${t.description}" of ${t.user} revoked: not used for ${plural(days, 'day')} (last used ${lastUsedAt})`;
+    // Conditional on "not revoked yet": a node that comes second writes no record.
+    const r = await w.deps.tokens.revokeAutomatically(t.id, w.ctx, 'unused', summary, {
+      unusedDays: days,
+      lastUsedAt,
+      createdAt: iso(t.createdAt),
+    });
+    if (r) revoked++;
+  }
+  return revoked;
+}
+
 /**
  * The token life-cycle job (docs/lifecycle.md): expiry warnings, pruning of long-expired tokens,
  * and revocation of unused ones, as the settings `tokens.expiryWarningDays`,
@@ -76,119 +197,17 @@ const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' 
  * kept, as GitLab keeps revoked tokens: it shows who revoked what and when.
  */
 export function startTokenLifecycle(deps: TokenLifecycleDeps): TokenLifecycle {
-  const batch = deps.batchSize ?? LIFECYCLE_BATCH;
-  const ctx = systemContext(LIFECYCLE_AUTHOR);
   let running: Promise<LifecycleRun> | null = null;
   let stopped = false;
   /** The timer's job; a pass also ends early when its scheduler stops. */
   let job: Job | undefined;
-  let toldNoChannel = false;
-
-  async function warn(now: number): Promise<number> {
-    const days = deps.settings.current['tokens.expiryWarningDays'];
-    if (days === 0) return 0;
-    const configured = deps.notifier.channels;
-    if (configured?.length === 0) {
-      // Claiming would record warnings nobody got, and use up each token's one warning.
-      if (!toldNoChannel)
-        deps.log.info('expiry warnings are not sent: no e-mail or webhook is configured (notifications:)');
-      toldNoChannel = true;
-      return 0;
-    }
-    const audit = makeAudit(deps, ctx, now);
-    const due = await deps.store.lifecycle.dueForWarning(now, now + days * DAY_MS, batch);
-    let warned = 0;
-    for (const t of due) {
-      if (stopped || job?.stopped === true) break;
-      const channels = configured?.filter((c) => c !== 'email' || (t.owner.email ?? '') !== '');
-      const claimed = await deps.store.transaction(async (tx) => {
-        if (!(await tx.lifecycle.claimWarning(t.id, now))) return false;
-        await tx.audit.append([
-          audit({
-            category: 'tokens',
-            action: 'token.expiry-warned',
-            summary: `Token "${t.description}" of ${t.user}: owner warned that it expires on ${iso(t.expiresAt)}`,
-            affectedUser: t.user,
-            tokenId: t.id,
-            tokenDescription: t.description,
-            details: {
-              expiresAt: iso(t.expiresAt),
-              warningDays: days,
-              ...(channels ? { channels } : {}),
-            },
-          }),
-        ]);
-        return true;
-      });
-      // Another node claimed it first, or it was revoked or deleted meanwhile: that is not ours to send.
-      if (!claimed) continue;
-      warned++;
-      await deps.notifier.notify({
-        kind: 'token.expiring',
-        at: now,
-        owner: t.owner,
-        token: { id: t.id, description: t.description, scope: t.scope, expiresAt: t.expiresAt },
-      });
-    }
-    return warned;
-  }
-
-  async function prune(now: number): Promise<number> {
-    const afterDays = deps.settings.current['tokens.pruneExpiredAfterDays'];
-    if (afterDays === null) return 0;
-    const cutoff = now - afterDays * DAY_MS;
-    const audit = makeAudit(deps, ctx, now);
-    const expired = await deps.store.lifecycle.expiredBefore(cutoff, batch);
-    let pruned = 0;
-    for (const t of expired) {
-      if (stopped || job?.stopped === true) break;
-      const expiredAt = iso(t.expiresAt ?? cutoff);
-      const deleted = await deps.store.transaction(async (tx) => {
-        if (!(await tx.lifecycle.deleteExpired(t.id, cutoff))) return false;
-        await tx.audit.append([
-          audit({
-            category: 'tokens',
-            action: 'token.pruned',
-            summary: `Token "${t.description}" of ${t.user} deleted: it expired on ${expiredAt}, more than ${plural(afterDays, 'day')} ago`,
-            affectedUser: t.user,
-            tokenId: t.id,
-            tokenDescription: t.description,
-            details: { expiredAt, afterDays },
-          }),
-        ]);
-        await tx.changes.record('token', [t.id], now);
-        return true;
-      });
-      if (!deleted) continue;
-      pruned++;
-      deps.feed.publish('token', [t.id]);
-    }
-    return pruned;
-  }
-
-  async function revokeUnused(now: number): Promise<number> {
-    const days = deps.settings.current['tokens.revokeUnusedAfterDays'];
-    if (days === null) return 0;
-    const cutoff = now - days * DAY_MS;
-    const unused = await deps.store.lifecycle.unusedSince(cutoff, now, batch);
-    let revoked = 0;
-    for (const t of unused) {
-      if (stopped || job?.stopped === true) break;
-      const lastUsedAt = t.lastUsedAt === null ? null : iso(t.lastUsedAt);
-      const summary =
-        lastUsedAt === null
-          ? `Token "${t.description}" of ${t.user} revoked: never used in the ${plural(days, 'day')} since it was created`
-          : `Token "${t.description}" of ${t.user} revoked: not used for ${plural(days, 'day')} (last used ${lastUsedAt})`;
-      // Conditional on "not revoked yet": a node that comes second writes no record.
-      const r = await deps.tokens.revokeAutomatically(t.id, ctx, 'unused', summary, {
-        unusedDays: days,
-        lastUsedAt,
-        createdAt: iso(t.createdAt),
-      });
-      if (r) revoked++;
-    }
-    return revoked;
-  }
+  const w: Work = {
+    deps,
+    batch: deps.batchSize ?? LIFECYCLE_BATCH,
+    ctx: systemContext(LIFECYCLE_AUTHOR),
+    halted: () => stopped || job?.stopped === true,
+    toldNoChannel: false,
+  };
 
   /** Runs one kind of work; a failure is logged and leaves the others to run. */
   async function guarded(name: string, work: () => Promise<number>): Promise<number> {
@@ -202,9 +221,9 @@ export function startTokenLifecycle(deps: TokenLifecycleDeps): TokenLifecycle {
 
   async function pass(): Promise<LifecycleRun> {
     const now = deps.now();
-    const warned = await guarded('expiry warnings', () => warn(now));
-    const revokedUnused = await guarded('revoking unused tokens', () => revokeUnused(now));
-    const pruned = await guarded('pruning expired tokens', () => prune(now));
+    const warned = await guarded('expiry warnings', () => warn(w, now));
+    const revokedUnused = await guarded('revoking unused tokens', () => revokeUnused(w, now));
+    const pruned = await guarded('pruning expired tokens', () => prune(w, now));
     if (warned + pruned + revokedUnused > 0) {
       deps.log.info(
         `token lifecycle: ${plural(warned, 'expiry warning')} sent, ${plural(pruned, 'expired token')} deleted, ${plural(revokedUnused, 'unused token')} revoked`,
