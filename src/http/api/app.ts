@@ -4,11 +4,16 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify';
 import { maskTokens } from '../../domain/audit/audit.js';
 import type { Principal } from '../../domain/auth/permissions.js';
 import { resolveClientAddress, type ClientAddress } from '../../domain/auth/client-ip.js';
-import type { ApiDeps } from './context.js';
+import type { ApiDeps, Plane } from './context.js';
 import { errorHandler, sendError, toAppError } from './errors.js';
 import { AppError } from '../../domain/errors.js';
 import { adminAuditRoutes } from './routes/admin-audit.js';
@@ -95,8 +100,104 @@ function refuseCrossOrigin(req: FastifyRequest): void {
   if (why !== null) throw new AppError('forbidden', `cross-origin request refused: ${why}`);
 }
 
-/** Builds the management API. Call `ready()` before routing requests to it. */
+/**
+ * The onRequest hook, built once per API: resolves the client address, refuses a browser's
+ * cross-origin write, and authenticates the caller by session cookie or Authorization header.
+ */
+function authenticateHook(deps: ApiDeps, plane: Plane) {
+  return async function authenticate(req: FastifyRequest, reply: FastifyReply): Promise<void> {
+    req.client = resolveClientAddress(
+      req.raw.socket.remoteAddress,
+      req.headers['x-forwarded-for'],
+      deps.settings.snapshot.trustedProxies,
+    );
+    void reply.header('x-request-id', req.id).header('cache-control', 'no-store');
+    // A browser's write from another origin is refused on every route, sign-in included.
+    const write = !SAFE_METHODS.has(req.method);
+    if (write && !(plane === 'gateway' && req.is404)) refuseCrossOrigin(req);
+    if (req.routeOptions.config.public || (plane === 'gateway' && req.is404)) return;
+    if (plane === 'gateway') {
+      // Pages of the proxied application share this origin, and a browser replays the Basic password
+      // it cached for it: nothing a browser sends here may act on tokens, users or settings.
+      const mark = browserMark(req.headers);
+      if (mark !== null) {
+        throw new AppError(
+          'forbidden',
+          `this API on the gateway's origin answers scripts, not browsers (the request has ${mark === 'origin' ? 'an Origin' : `a ${mark}`} header); use the web UI or the management API on the admin listener`,
+        );
+      }
+    }
+    // The session cookie is the admin listener's; on the gateway's origin it is no credential at all.
+    const cookie =
+      plane === 'management' && req.headers.authorization === undefined
+        ? readSessionCookie(req.headers.cookie)
+        : null;
+    if (cookie !== null) {
+      req.principal = await sessionPrincipal(deps, req, cookie, write);
+      return;
+    }
+    req.principal = await deps.authenticator.authenticate(
+      req.headers.authorization,
+      req.method,
+      req.client.clientIp,
+      { proxyIp: req.client.proxyIp, requestId: req.id, endpoint: req.url.split('?', 1)[0] ?? '' },
+    );
+  };
+}
 
+/** The principal of a web UI request that carries a session cookie; throws when it may not act. */
+async function sessionPrincipal(
+  deps: ApiDeps,
+  req: FastifyRequest,
+  cookie: string,
+  write: boolean,
+): Promise<Principal> {
+  // The web UI: a session cookie, and for every state change the session's CSRF token. The
+  // session answers only pages of its own origin, reads included.
+  if (!write) refuseCrossOrigin(req);
+  const session = await deps.sessions.lookup(cookie);
+  if (!session) throw new AppError('unauthorized', 'the session has expired or ended; sign in again');
+  // Behind a trusted SSO proxy the proxy says who is at the keyboard: a session of someone else
+  // (another person signed in at the proxy in this browser) ends here; GET /session opens theirs.
+  const sso = trustedSsoUser(req, deps);
+  if (sso !== null && sso.username !== session.user.username)
+    throw new AppError('unauthorized', 'the SSO proxy names another user; sign in again');
+  if (write) {
+    const given = req.headers['x-csrf-token'];
+    if (!deps.sessions.checkCsrf(session, Array.isArray(given) ? given[0] : given)) {
+      throw new AppError('forbidden', 'missing or wrong X-CSRF-Token for a session request');
+    }
+  }
+  if (!deps.settings.snapshot.allowedIps.matches(req.client.clientIp)) {
+    throw new AppError('forbidden', `the client IP ${req.client.clientIp} is not allowed (auth.allowedIps)`);
+  }
+  return { username: session.user.username, groups: session.user.groups, via: 'session' };
+}
+
+/** The OpenAPI document of the management API, built by @fastify/swagger from the route schemas. */
+function registerOpenApi(app: Api, deps: ApiDeps): void {
+  void app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'tokengate management API',
+        version: deps.version,
+        description:
+          'Manage API tokens, users and settings. Authenticate with HTTP Basic (user name and directory password, or user name and token) or with `Authorization: Bearer <token>`. A read-scope token may only call GET, HEAD and OPTIONS.',
+      },
+      servers: [{ url: '/' }],
+      components: {
+        securitySchemes: {
+          basic: { type: 'http', scheme: 'basic' },
+          bearer: { type: 'http', scheme: 'bearer', description: 'A tokengate token' },
+        },
+      },
+      security: [{ basic: [] }, { bearer: [] }],
+    },
+  });
+}
+
+/** Builds the management API. Call `ready()` before routing requests to it. */
 export function buildApi(deps: ApiDeps): Api {
   const plane = deps.plane ?? 'management';
   const app = Fastify({
@@ -129,66 +230,7 @@ export function buildApi(deps: ApiDeps): Api {
   app.decorateRequest('principal', null as unknown as Principal);
   app.decorateRequest('client', null as unknown as ClientAddress);
 
-  app.addHook('onRequest', async (req, reply) => {
-    req.client = resolveClientAddress(
-      req.raw.socket.remoteAddress,
-      req.headers['x-forwarded-for'],
-      deps.settings.snapshot.trustedProxies,
-    );
-    void reply.header('x-request-id', req.id).header('cache-control', 'no-store');
-    // A browser's write from another origin is refused on every route, sign-in included.
-    const write = !SAFE_METHODS.has(req.method);
-    if (write && !(plane === 'gateway' && req.is404)) refuseCrossOrigin(req);
-    if (req.routeOptions.config.public || (plane === 'gateway' && req.is404)) return;
-    if (plane === 'gateway') {
-      // Pages of the proxied application share this origin, and a browser replays the Basic password
-      // it cached for it: nothing a browser sends here may act on tokens, users or settings.
-      const mark = browserMark(req.headers);
-      if (mark !== null) {
-        throw new AppError(
-          'forbidden',
-          `this API on the gateway's origin answers scripts, not browsers (the request has ${mark === 'origin' ? 'an Origin' : `a ${mark}`} header); use the web UI or the management API on the admin listener`,
-        );
-      }
-    }
-    // The session cookie is the admin listener's; on the gateway's origin it is no credential at all.
-    const cookie =
-      plane === 'management' && req.headers.authorization === undefined
-        ? readSessionCookie(req.headers.cookie)
-        : null;
-    if (cookie !== null) {
-      // The web UI: a session cookie, and for every state change the session's CSRF token. The
-      // session answers only pages of its own origin, reads included.
-      if (!write) refuseCrossOrigin(req);
-      const session = await deps.sessions.lookup(cookie);
-      if (!session) throw new AppError('unauthorized', 'the session has expired or ended; sign in again');
-      // Behind a trusted SSO proxy the proxy says who is at the keyboard: a session of someone else
-      // (another person signed in at the proxy in this browser) ends here; GET /session opens theirs.
-      const sso = trustedSsoUser(req, deps);
-      if (sso !== null && sso.username !== session.user.username)
-        throw new AppError('unauthorized', 'the SSO proxy names another user; sign in again');
-      if (write) {
-        const given = req.headers['x-csrf-token'];
-        if (!deps.sessions.checkCsrf(session, Array.isArray(given) ? given[0] : given)) {
-          throw new AppError('forbidden', 'missing or wrong X-CSRF-Token for a session request');
-        }
-      }
-      if (!deps.settings.snapshot.allowedIps.matches(req.client.clientIp)) {
-        throw new AppError(
-          'forbidden',
-          `the client IP ${req.client.clientIp} is not allowed (auth.allowedIps)`,
-        );
-      }
-      req.principal = { username: session.user.username, groups: session.user.groups, via: 'session' };
-      return;
-    }
-    req.principal = await deps.authenticator.authenticate(
-      req.headers.authorization,
-      req.method,
-      req.client.clientIp,
-      { proxyIp: req.client.proxyIp, requestId: req.id, endpoint: req.url.split('?', 1)[0] ?? '' },
-    );
-  });
+  app.addHook('onRequest', authenticateHook(deps, plane));
 
   // Security headers on everything under /_tokengate/, the web UI included.
   app.addHook('onSend', async (_req, reply, payload) => {
@@ -196,26 +238,7 @@ export function buildApi(deps: ApiDeps): Api {
     return payload;
   });
 
-  if (plane === 'management')
-    void app.register(swagger, {
-      openapi: {
-        openapi: '3.0.3',
-        info: {
-          title: 'tokengate management API',
-          version: deps.version,
-          description:
-            'Manage API tokens, users and settings. Authenticate with HTTP Basic (user name and directory password, or user name and token) or with `Authorization: Bearer <token>`. A read-scope token may only call GET, HEAD and OPTIONS.',
-        },
-        servers: [{ url: '/' }],
-        components: {
-          securitySchemes: {
-            basic: { type: 'http', scheme: 'basic' },
-            bearer: { type: 'http', scheme: 'bearer', description: 'A tokengate token' },
-          },
-        },
-        security: [{ basic: [] }, { bearer: [] }],
-      },
-    });
+  if (plane === 'management') registerOpenApi(app, deps);
 
   void app.register(healthRoutes(deps), { prefix: BASE_PATH });
   if (plane === 'gateway') {
