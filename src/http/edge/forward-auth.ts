@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Gateway } from '../../auth/gateway.js';
+import type { AuthResult, Gateway } from '../../auth/gateway.js';
 import type { NamedLogger } from '../../log/log-manager.js';
 import { rateLimitHeaders, type IdentityHeaderNames } from './headers.js';
 import { checkRequestTarget } from '../../domain/auth/request-target.js';
@@ -38,6 +38,65 @@ const ORIGINAL_HEADERS = ['x-original-method', 'x-original-uri', 'x-forwarded-me
 const UNTRUSTED_WARN_INTERVAL_MS = 60_000;
 
 /**
+ * Logs the requests refused for X-Original-* headers from an untrusted peer: one line per
+ * UNTRUSTED_WARN_INTERVAL_MS, with the number refused since the last line.
+ */
+function untrustedPeerWarner(log: NamedLogger): (peer: string | undefined, id: string) => void {
+  let lastUntrustedWarn = Number.NEGATIVE_INFINITY;
+  let untrustedSince = 0;
+  return function warnUntrustedPeer(peer, id) {
+    untrustedSince++;
+    const now = Date.now();
+    if (now - lastUntrustedWarn >= UNTRUSTED_WARN_INTERVAL_MS) {
+      log.warn(
+        `forward-auth refused ${untrustedSince} request(s) with X-Original-*/X-Forwarded-Method/-Uri from ${normalizeSocketIp(peer)}, which is not in auth.trustedProxies (request ${id})`,
+      );
+      lastUntrustedWarn = now;
+      untrustedSince = 0;
+    }
+  };
+}
+
+/** 200 with the identity and rate-limit headers for the proxy to copy upstream. */
+function sendAllowed(res: ServerResponse, auth: AuthResult, names: IdentityHeaderNames, id: string): void {
+  const headers: Record<string, string> = {
+    'x-request-id': id,
+    'x-tokengate-outcome': auth.outcome.kind,
+    'cache-control': 'no-store',
+    'content-length': '0',
+  };
+  if (auth.identity) {
+    headers[names.user] = auth.identity.user;
+    headers[names.tokenId] = auth.identity.tokenId;
+    headers[names.scope] = auth.identity.scope;
+  }
+  if (auth.rate) Object.assign(headers, rateLimitHeaders(auth.rate));
+  res.writeHead(200, headers);
+  res.end();
+}
+
+/** A fault (never an expected outcome) answers 503: fail closed, an error is never an allow. */
+function sendFailure(
+  req: IncomingMessage,
+  res: ServerResponse,
+  err: unknown,
+  log: NamedLogger,
+  unavailable: LogThrottle,
+): void {
+  if (isDatabaseUnavailable(err)) {
+    const held = unavailable.pass();
+    if (held !== null)
+      log.error(
+        `forward-auth: authentication failed: the database is unavailable${heldBack(held)}`,
+        err,
+        requestContext(req),
+      );
+  } else log.error('forward-auth failed', err, requestContext(req));
+  // Fail closed: an error is never an allow.
+  sendError(res, 'unavailable', 'authentication is unavailable; try again shortly');
+}
+
+/**
  * `/_tokengate/auth`: the same decision for nginx `auth_request`, Traefik ForwardAuth and Caddy
  * `forward_auth`. The original method and URI come from X-Original-Method / X-Original-URI (nginx)
  * or X-Forwarded-Method / X-Forwarded-Uri (Traefik, Caddy). 200 carries the identity as response
@@ -51,8 +110,7 @@ export function forwardAuthHandler(
 ): (req: IncomingMessage, res: ServerResponse) => void {
   // One line per 10 s while the database is away, not one per request.
   const unavailable = new LogThrottle(10_000);
-  let lastUntrustedWarn = Number.NEGATIVE_INFINITY;
-  let untrustedSince = 0;
+  const warnUntrustedPeer = untrustedPeerWarner(log);
   return (req, res) => {
     const h = req.headers;
     const id = requestId(h['x-request-id']);
@@ -62,15 +120,7 @@ export function forwardAuthHandler(
       ORIGINAL_HEADERS.some((name) => h[name] !== undefined) &&
       !gateway.trustsPeer(req.socket.remoteAddress)
     ) {
-      untrustedSince++;
-      const now = Date.now();
-      if (now - lastUntrustedWarn >= UNTRUSTED_WARN_INTERVAL_MS) {
-        log.warn(
-          `forward-auth refused ${untrustedSince} request(s) with X-Original-*/X-Forwarded-Method/-Uri from ${normalizeSocketIp(req.socket.remoteAddress)}, which is not in auth.trustedProxies (request ${id})`,
-        );
-        lastUntrustedWarn = now;
-        untrustedSince = 0;
-      }
+      warnUntrustedPeer(req.socket.remoteAddress, id);
       // 403, not 400: nginx turns any answer but 2xx, 401 and 403 into a 500.
       sendError(
         res,
@@ -117,33 +167,10 @@ export function forwardAuthHandler(
           sendDenial(res, auth, { 'x-request-id': id });
           return;
         }
-        const headers: Record<string, string> = {
-          'x-request-id': id,
-          'x-tokengate-outcome': auth.outcome.kind,
-          'cache-control': 'no-store',
-          'content-length': '0',
-        };
-        if (auth.identity) {
-          headers[names.user] = auth.identity.user;
-          headers[names.tokenId] = auth.identity.tokenId;
-          headers[names.scope] = auth.identity.scope;
-        }
-        if (auth.rate) Object.assign(headers, rateLimitHeaders(auth.rate));
-        res.writeHead(200, headers);
-        res.end();
+        sendAllowed(res, auth, names, id);
       })
       .catch((err: unknown) => {
-        if (isDatabaseUnavailable(err)) {
-          const held = unavailable.pass();
-          if (held !== null)
-            log.error(
-              `forward-auth: authentication failed: the database is unavailable${heldBack(held)}`,
-              err,
-              requestContext(req),
-            );
-        } else log.error('forward-auth failed', err, requestContext(req));
-        // Fail closed: an error is never an allow.
-        sendError(res, 'unavailable', 'authentication is unavailable; try again shortly');
+        sendFailure(req, res, err, log, unavailable);
       });
   };
 }
