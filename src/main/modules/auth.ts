@@ -7,7 +7,7 @@ import type { RateLimitStore } from '../../domain/auth/rate-limit.js';
 import { Gateway, type AuthEvent } from '../../auth/gateway.js';
 import { blockedMessage } from '../../auth/messages.js';
 import { AuthReporter } from '../../auth/report.js';
-import type { LogManager } from '../../log/log-manager.js';
+import type { LogManager, NamedLogger } from '../../log/log-manager.js';
 import type { Metrics } from '../../metrics/registry.js';
 import type { Notifier } from '../../notify/notifier.js';
 import { AuthStatsRecorder } from '../../auth/auth-stats.js';
@@ -60,12 +60,85 @@ export interface AuthModules {
 }
 
 /**
+ * What every authentication event does: count its outcome, hand a rotated secret's reuse to
+ * rotation-reuse detection, add it to the dashboard statistics and the audit log, and tell
+ * `onAuthEvent`. Built once; the per-outcome counters are looked up once each.
+ */
+function authEventHandler(
+  deps: AuthDeps,
+  authStats: AuthStatsRecorder,
+  authLog: NamedLogger,
+): (event: AuthEvent) => void {
+  const outcomeCounters = new Map<string, { inc(): void }>();
+  const countOutcome = (kind: string): void => {
+    let c = outcomeCounters.get(kind);
+    if (!c) {
+      c = deps.metrics.authOutcomes.labels(kind);
+      outcomeCounters.set(kind, c);
+    }
+    c.inc();
+  };
+  // Reuse of a rotated secret after its grace period: always audited, the owner told, and with
+  // tokens.revokeOnReuse the token revoked (src/auth/rotation-reuse.ts).
+  const reuse = new RotationReuse({
+    settings: deps.ctx.settings,
+    tokens: deps.ctx.tokens,
+    users: deps.ctx.users,
+    notifier: deps.notifier,
+    record: (e) => deps.auditQueue.offer(e),
+    log: authLog,
+    nodeId: deps.config.nodeId,
+    now: deps.ctx.now,
+  });
+  return function onEvent(event: AuthEvent): void {
+    countOutcome(event.result.outcome.kind);
+    const o = event.result.outcome;
+    if (o.kind === 'denied' && o.reason === 'rotated' && o.token) {
+      reuse.detected(o.token, {
+        clientIp: event.result.client.clientIp,
+        proxyIp: event.result.client.proxyIp,
+        username: o.token.user,
+        requestId: event.request.requestId,
+        method: event.request.method,
+        endpoint: event.request.path,
+      });
+    }
+    authStats.record(dashboardOutcome(o), event.at);
+    const settings = deps.ctx.settings.current;
+    if (!noAuthEventsOn(settings)) {
+      const record = authAuditEvent(event, settings, deps.config.nodeId);
+      if (record) deps.auditQueue.offer(record);
+    }
+    deps.onAuthEvent?.(event);
+  };
+}
+
+/**
+ * A brute-force block: logged, always audited, and published to the other nodes. Blocks are
+ * counted in Redis when there is one (shared by every node), else in memory.
+ */
+function blockHandler(deps: AuthDeps, authLog: NamedLogger): (n: BlockNotice) => void {
+  return function onBlock(n: BlockNotice): void {
+    authLog.warn(blockedMessage(n), {
+      username: n.subject === 'user' ? n.value : 'anonymous',
+      ...(n.attempt.requestId !== null ? { requestId: n.attempt.requestId } : {}),
+      ip: n.attempt.clientIp,
+      ...(n.attempt.endpoint !== null ? { url: n.attempt.endpoint } : {}),
+    });
+    // Always on, whatever audit.events.* say; queued, so the request that crossed the line never waits.
+    deps.auditQueue.offer(blockAuditEvent(n, deps.config.nodeId));
+    // A user block is keyed by user and address (`key`): other nodes learn exactly that block.
+    deps.redis?.blocks.publish(n.subject, n.key, n.until - n.at);
+  };
+}
+
+/**
  * The authentication step and what it feeds, each a module of `runtime`: the last-used recorder and
  * the dashboard statistics (both flush when they stop), then the gateway with its brute-force guard,
  * reporter and reuse detection (nothing of their own to stop).
  */
 export async function startAuth(runtime: Pick<Runtime, 'start'>, deps: AuthDeps): Promise<AuthModules> {
-  const { config, ctx, logs, auditQueue, redis } = deps;
+  const { config, ctx, logs, redis } = deps;
   const serverLog = logs.logger('server');
   const { lastUsed } = await runtime.start('last-used times', () => {
     const recorder = new LastUsedRecorder(ctx.store, (err) =>
@@ -87,61 +160,8 @@ export async function startAuth(runtime: Pick<Runtime, 'start'>, deps: AuthDeps)
   return runtime.start('gateway', async () => {
     const authLog = logs.logger('auth');
     const clusterLog = logs.logger('cluster');
-    const outcomeCounters = new Map<string, { inc(): void }>();
-    const countOutcome = (kind: string): void => {
-      let c = outcomeCounters.get(kind);
-      if (!c) {
-        c = deps.metrics.authOutcomes.labels(kind);
-        outcomeCounters.set(kind, c);
-      }
-      c.inc();
-    };
-    // Reuse of a rotated secret after its grace period: always audited, the owner told, and with
-    // tokens.revokeOnReuse the token revoked (src/auth/rotation-reuse.ts).
-    const reuse = new RotationReuse({
-      settings: ctx.settings,
-      tokens: ctx.tokens,
-      users: ctx.users,
-      notifier: deps.notifier,
-      record: (e) => auditQueue.offer(e),
-      log: authLog,
-      nodeId: config.nodeId,
-      now: ctx.now,
-    });
-    const onEvent = (event: AuthEvent): void => {
-      countOutcome(event.result.outcome.kind);
-      const o = event.result.outcome;
-      if (o.kind === 'denied' && o.reason === 'rotated' && o.token) {
-        reuse.detected(o.token, {
-          clientIp: event.result.client.clientIp,
-          proxyIp: event.result.client.proxyIp,
-          username: o.token.user,
-          requestId: event.request.requestId,
-          method: event.request.method,
-          endpoint: event.request.path,
-        });
-      }
-      authStats.record(dashboardOutcome(o), event.at);
-      const settings = ctx.settings.current;
-      if (!noAuthEventsOn(settings)) {
-        const record = authAuditEvent(event, settings, config.nodeId);
-        if (record) auditQueue.offer(record);
-      }
-      deps.onAuthEvent?.(event);
-    };
-    // Brute-force blocks: counted in Redis when there is one (shared by every node), else in memory.
-    const onBlock = (n: BlockNotice): void => {
-      authLog.warn(blockedMessage(n), {
-        username: n.subject === 'user' ? n.value : 'anonymous',
-        ...(n.attempt.requestId !== null ? { requestId: n.attempt.requestId } : {}),
-        ip: n.attempt.clientIp,
-        ...(n.attempt.endpoint !== null ? { url: n.attempt.endpoint } : {}),
-      });
-      // Always on, whatever audit.events.* say; queued, so the request that crossed the line never waits.
-      auditQueue.offer(blockAuditEvent(n, config.nodeId));
-      // A user block is keyed by user and address (`key`): other nodes learn exactly that block.
-      redis?.blocks.publish(n.subject, n.key, n.until - n.at);
-    };
+    const onEvent = authEventHandler(deps, authStats, authLog);
+    const onBlock = blockHandler(deps, authLog);
     const bruteForce = new BruteForceGuard({
       counter: redis?.failures ?? new MemoryFailureCounter(),
       settings: ctx.settings,
