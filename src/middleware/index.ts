@@ -128,6 +128,25 @@ function info(r: AuthResult, requestId: string): TokengateRequestInfo {
   };
 }
 
+/** 403 for a request refused before authentication: a bad request target or two Authorization headers. */
+function malformed(
+  peerAddress: string | undefined,
+  message: string,
+  requestId: string,
+): AuthResult & { requestId: string } {
+  const peer = normalizeSocketIp(peerAddress);
+  return {
+    outcome: { kind: 'denied', status: 403, reason: 'malformed', username: null, token: null },
+    client: { clientIp: peer, proxyIp: null },
+    allowed: false,
+    identity: null,
+    status: 403,
+    message,
+    rate: null,
+    requestId,
+  };
+}
+
 export async function createTokengate(opts: TokengateOptions = {}): Promise<Tokengate> {
   const { configure, show, stripToken = true, ...flags } = opts;
   const config = loadConfig(flags);
@@ -158,17 +177,8 @@ export async function createTokengate(opts: TokengateOptions = {}): Promise<Toke
     // Node keeps the first of two Authorization headers; an application behind might read the other.
     const twice = req.rawHeaders && duplicateHeader(req.rawHeaders, ['authorization']) !== null;
     if (!target.ok || twice) {
-      const peer = normalizeSocketIp(req.socket?.remoteAddress);
-      return {
-        outcome: { kind: 'denied', status: 403, reason: 'malformed', username: null, token: null },
-        client: { clientIp: peer, proxyIp: null },
-        allowed: false,
-        identity: null,
-        status: 403,
-        message: target.ok ? 'the request has more than one authorization header' : target.reason,
-        rate: null,
-        requestId,
-      };
+      const why = target.ok ? 'the request has more than one authorization header' : target.reason;
+      return malformed(req.socket?.remoteAddress, why, requestId);
     }
     const result = await runtime.gateway.authenticate({
       method: (req.method ?? 'GET').toUpperCase(),
