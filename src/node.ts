@@ -80,16 +80,8 @@ export interface GatewayRuntime {
   close(): Promise<void>;
 }
 
-/**
- * Opens the log, the database and the services, keeps log levels in step with the settings, and
- * builds the gateway with its rate limiter and last-used recorder: modules of one Runtime
- * (main/runtime.ts), started in this order and stopped in the reverse one. A start that fails
- * stops the modules already started. So, at close: the node's periodic work and last flushes first,
- * the audit queue's final flush before its writer closes, then the anchor written at shutdown, the
- * node's row removed, Redis, the notifier, the database, and the log last.
- */
-export async function startRuntime(config: Config, opts: StartNodeOptions): Promise<GatewayRuntime> {
-  const runtime = new Runtime();
+/** Logging first, then the database, the log settings it holds, and the first admin. */
+async function startFoundation(runtime: Runtime, config: Config, opts: StartNodeOptions) {
   const { logs } = await runtime.start('logging', () =>
     startLogging(config, {
       ...(opts.sinks ? { sinks: opts.sinks } : {}),
@@ -101,6 +93,20 @@ export async function startRuntime(config: Config, opts: StartNodeOptions): Prom
     followLogSettings({ logs, style: config.log.style, settings: ctx.settings, store: ctx.store }),
   );
   await runtime.start('first admin', () => startFirstAdmin(ctx, opts.show));
+  return { logs, ctx };
+}
+
+/**
+ * Opens the log, the database and the services, keeps log levels in step with the settings, and
+ * builds the gateway with its rate limiter and last-used recorder: modules of one Runtime
+ * (main/runtime.ts), started in this order and stopped in the reverse one. A start that fails
+ * stops the modules already started. So, at close: the node's periodic work and last flushes first,
+ * the audit queue's final flush before its writer closes, then the anchor written at shutdown, the
+ * node's row removed, Redis, the notifier, the database, and the log last.
+ */
+export async function startRuntime(config: Config, opts: StartNodeOptions): Promise<GatewayRuntime> {
+  const runtime = new Runtime();
+  const { logs, ctx } = await startFoundation(runtime, config, opts);
   const serverLog = logs.logger('server');
   const clusterLog = logs.logger('cluster');
   const { jobs } = await runtime.start('scheduler', () => startScheduler(serverLog));
