@@ -61,6 +61,35 @@ export function noAuthEventsOn(s: Settings): boolean {
   );
 }
 
+type Denied = Extract<AuthEvent['result']['outcome'], { kind: 'denied' }>;
+
+/** The parts of a denial's audit record: a failed authentication, or a permission denied. */
+function deniedEntry(
+  o: Denied,
+  method: string,
+): {
+  setting: AuthEventSetting;
+  author: string;
+  affectedUser: string | null;
+  token: Denied['token'];
+  outcome: string;
+  summary: string;
+  details: Record<string, unknown>;
+} {
+  const setting = SETTING_BY_DENIAL[o.reason];
+  const affectedUser = o.token ? o.token.user : claimedUser(o.username);
+  // A valid token refused for its scope or permission still authenticated its owner.
+  const author = setting === 'audit.events.permissionDenied' && o.token ? o.token.user : 'anonymous';
+  const text = DENIAL_TEXT[o.reason];
+  const who = affectedUser ?? (o.username === null ? 'anonymous' : 'an invalid user name');
+  const summary =
+    setting === 'audit.events.permissionDenied'
+      ? `Permission denied for ${who}: ${text}${o.reason === 'read-only' ? `; the method was ${method}` : ''}`
+      : `Token authentication failed for ${who}: ${text}`;
+  const details = { status: o.status, ...(o.token ? { scope: o.token.scope } : {}) };
+  return { setting, author, affectedUser, token: o.token, outcome: o.reason, summary, details };
+}
+
 /**
  * The audit record of an authentication outcome, or null when its event is off (or the outcome is
  * not an event: anonymous and passed-on requests). Pure. The author is the real authenticated user
@@ -121,22 +150,9 @@ export function authAuditEvent(e: AuthEvent, settings: Settings, nodeId: string)
         retryAfterSeconds: Math.ceil(o.decision.retryAfterMs / 1000),
       };
       break;
-    case 'denied': {
-      setting = SETTING_BY_DENIAL[o.reason];
-      affectedUser = o.token ? o.token.user : claimedUser(o.username);
-      token = o.token;
-      outcome = o.reason;
-      // A valid token refused for its scope or permission still authenticated its owner.
-      if (setting === 'audit.events.permissionDenied' && o.token) author = o.token.user;
-      const text = DENIAL_TEXT[o.reason];
-      const who = affectedUser ?? (o.username === null ? 'anonymous' : 'an invalid user name');
-      summary =
-        setting === 'audit.events.permissionDenied'
-          ? `Permission denied for ${who}: ${text}${o.reason === 'read-only' ? `; the method was ${method}` : ''}`
-          : `Token authentication failed for ${who}: ${text}`;
-      details = { status: o.status, ...(o.token ? { scope: o.token.scope } : {}) };
+    case 'denied':
+      ({ setting, author, affectedUser, token, outcome, summary, details } = deniedEntry(o, method));
       break;
-    }
   }
   if (!settings[setting]) return null;
   return {
