@@ -227,6 +227,37 @@ function readName(pattern: string, at: number): string {
   return pattern.charAt(at);
 }
 
+/** The writer of one conversion other than `%n`; `bad` and `dateError` build the errors, placed in the pattern. */
+function conversionWriter(
+  conversion: string,
+  name: string,
+  option: string | undefined,
+  zone: 'utc' | 'local',
+  bad: (message: string) => LayoutError,
+  dateError: (err: DateFormatError) => LayoutError,
+): Writer {
+  if (conversion === 'd') {
+    return dateWriter(option, zone, dateError);
+  } else if (conversion === 'c' || conversion === 'q') {
+    const abbreviate = conversion === 'c' ? categoryConversion(option) : atlassianCategoryConversion(option);
+    if (typeof abbreviate === 'string') throw bad(`'%${name}{${option ?? ''}}' ${abbreviate}`);
+    return (e) => abbreviate(e.logger);
+  } else if (conversion === 'r') {
+    return (e) => String(e.time - PROCESS_START);
+  } else if (conversion === 'X') {
+    if (option === undefined || option === '') throw bad(`'%${name}' needs a {key}`);
+    const mdc = MDC_KEYS[option];
+    if (mdc === undefined) {
+      throw bad(`unknown context key '${option}' in '%${name}{${option}}' (the keys are ${MDC_KEY_LIST})`);
+    }
+    return mdc;
+  } else {
+    const simple = SIMPLE_WRITERS[conversion];
+    if (simple === undefined) throw bad(`unknown conversion '%${name}'`);
+    return simple;
+  }
+}
+
 /**
  * Compiles a log4j-style pattern once into a list of field writers; the returned layout only runs them.
  *
@@ -295,32 +326,19 @@ export function compileLayout(pattern: string, options: LayoutOptions = {}): Lay
     if (option !== undefined && !'dcqX'.includes(conversion)) throw bad(`'%${name}' takes no {option}`);
     i = next;
 
-    let write: Writer;
     if (conversion === 'n') {
       if (modifiers !== null) throw bad(`'%${name}' takes no format modifier`);
       literal += '\n';
       continue;
-    } else if (conversion === 'd') {
-      write = dateWriter(option, zone, (err) => new LayoutError(err.message, pattern, optionAt + err.offset));
-    } else if (conversion === 'c' || conversion === 'q') {
-      const abbreviate =
-        conversion === 'c' ? categoryConversion(option) : atlassianCategoryConversion(option);
-      if (typeof abbreviate === 'string') throw bad(`'%${name}{${option ?? ''}}' ${abbreviate}`);
-      write = (e) => abbreviate(e.logger);
-    } else if (conversion === 'r') {
-      write = (e) => String(e.time - PROCESS_START);
-    } else if (conversion === 'X') {
-      if (option === undefined || option === '') throw bad(`'%${name}' needs a {key}`);
-      const mdc = MDC_KEYS[option];
-      if (mdc === undefined) {
-        throw bad(`unknown context key '${option}' in '%${name}{${option}}' (the keys are ${MDC_KEY_LIST})`);
-      }
-      write = mdc;
-    } else {
-      const simple = SIMPLE_WRITERS[conversion];
-      if (simple === undefined) throw bad(`unknown conversion '%${name}'`);
-      write = simple;
     }
+    const write = conversionWriter(
+      conversion,
+      name,
+      option,
+      zone,
+      bad,
+      (err) => new LayoutError(err.message, pattern, optionAt + err.offset),
+    );
     flushLiteral();
     parts.push(modifiers === null ? write : withModifiers(write, modifiers));
   }
