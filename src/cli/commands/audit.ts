@@ -217,9 +217,8 @@ async function writeStdout(io: Io, chunks: AsyncIterable<string>): Promise<boole
   }
 }
 
-export function auditCommands(program: Command, io: Io, globals: () => GlobalOptions): void {
-  const audit = program.command('audit').description('search, export and verify the audit log');
-
+/** `audit list`: the newest matching records, newest first. */
+function listCommand(audit: Command, io: Io, globals: () => GlobalOptions): void {
   addFilterOptions(
     audit
       .command('list')
@@ -255,7 +254,10 @@ export function auditCommands(program: Command, io: Io, globals: () => GlobalOpt
       );
     });
   });
+}
 
+/** `audit export`: every matching record as CSV or JSON lines, to a file or standard output. */
+function exportCommand(audit: Command, io: Io, globals: () => GlobalOptions): void {
   addFilterOptions(
     audit
       .command('export')
@@ -290,7 +292,10 @@ export function auditCommands(program: Command, io: Io, globals: () => GlobalOpt
       else io.err(`tokengate: standard output was closed; the export stopped after ${n} records`);
     });
   });
+}
 
+/** `audit verify`: walks the hash chain and reports the first problem. */
+function verifyCommand(audit: Command, io: Io, globals: () => GlobalOptions): void {
   audit
     .command('verify')
     .description(
@@ -340,6 +345,13 @@ export function auditCommands(program: Command, io: Io, globals: () => GlobalOpt
       // Exit 1 without a second message: the verdict is already printed.
       if (broken) throw new CommanderError(1, 'tokengate.auditChainBroken', 'the audit chain is broken');
     });
+}
+
+export function auditCommands(program: Command, io: Io, globals: () => GlobalOptions): void {
+  const audit = program.command('audit').description('search, export and verify the audit log');
+  listCommand(audit, io, globals);
+  exportCommand(audit, io, globals);
+  verifyCommand(audit, io, globals);
 }
 
 /** The anchor file's anchors; null when the default file does not exist (a node that never ran). */

@@ -4,6 +4,8 @@ import { invalidField } from '../../domain/errors.js';
 import { VERSION } from '../../version.js';
 import type { GlobalOptions } from '../context.js';
 import type { Io } from '../output.js';
+import type { Config } from '../../config/config.js';
+import type { RunningNode } from '../../node.js';
 
 interface ServeOptions {
   port?: string;
@@ -40,6 +42,29 @@ function runPrimary(workers: number, io: Io): void {
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+}
+
+/** The start-up lines: where the node listens, what it protects, and where its UI and API are. */
+function logListeners(node: RunningNode, config: Config): void {
+  const log = node.logs.logger('server');
+  const url = node.server.url;
+  log.info(
+    `tokengate ${VERSION} listening on ${url} (database: ${node.ctx.database.location}${config.redis ? ', Redis on' : ''})`,
+  );
+  log.info(
+    node.demoUpstream
+      ? `no upstream configured: proxying to the demo upstream "whoami" at ${node.upstream}; create a token and call ${url}/hello with it`
+      : `proxying to ${node.upstream}`,
+  );
+  const admin = node.server.adminUrl;
+  log.info(
+    admin !== null
+      ? `web UI: ${admin}/_tokengate/ ; management API: ${admin}/_tokengate/api/v1 (admin listener)`
+      : config.adminHostName !== null
+        ? `web UI and management API: on ${url} for host name ${config.adminHostName} only`
+        : 'admin listener off (adminPort off, no adminHostName): no web UI or management API on this node',
+  );
+  log.info(`forward-auth: ${url}/_tokengate/auth ; health: ${url}/_tokengate/health`);
 }
 
 export function serveCommand(program: Command, io: Io, globals: () => GlobalOptions): void {
@@ -105,24 +130,7 @@ export function serveCommand(program: Command, io: Io, globals: () => GlobalOpti
         thread: worker === undefined ? 'main' : `worker-${worker}`,
       });
       const log = node.logs.logger('server');
-      const url = node.server.url;
-      log.info(
-        `tokengate ${VERSION} listening on ${url} (database: ${node.ctx.database.location}${config.redis ? ', Redis on' : ''})`,
-      );
-      log.info(
-        node.demoUpstream
-          ? `no upstream configured: proxying to the demo upstream "whoami" at ${node.upstream}; create a token and call ${url}/hello with it`
-          : `proxying to ${node.upstream}`,
-      );
-      const admin = node.server.adminUrl;
-      log.info(
-        admin !== null
-          ? `web UI: ${admin}/_tokengate/ ; management API: ${admin}/_tokengate/api/v1 (admin listener)`
-          : config.adminHostName !== null
-            ? `web UI and management API: on ${url} for host name ${config.adminHostName} only`
-            : 'admin listener off (adminPort off, no adminHostName): no web UI or management API on this node',
-      );
-      log.info(`forward-auth: ${url}/_tokengate/auth ; health: ${url}/_tokengate/health`);
+      logListeners(node, config);
       let stopping = false;
       stop = (signal: string): void => {
         if (stopping) return;

@@ -55,9 +55,8 @@ function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
-export function tokenCommands(program: Command, io: Io, globals: () => GlobalOptions): void {
-  const token = program.command('token').description('create, list and revoke API tokens');
-
+/** `token create`: a token for a user, printed once. */
+function createCommand(token: Command, io: Io, globals: () => GlobalOptions): void {
   token
     .command('create')
     .description('create a token and print it (shown this once)')
@@ -98,7 +97,10 @@ export function tokenCommands(program: Command, io: Io, globals: () => GlobalOpt
         });
       },
     );
+}
 
+/** `token list`: tokens as a table or JSON, filtered by user and status. */
+function listCommand(token: Command, io: Io, globals: () => GlobalOptions): void {
   token
     .command('list')
     .description('list tokens (never their secrets)')
@@ -136,7 +138,10 @@ export function tokenCommands(program: Command, io: Io, globals: () => GlobalOpt
         );
       });
     });
+}
 
+/** `token rotate` and `token revoke`. */
+function rotateAndRevokeCommands(token: Command, io: Io, globals: () => GlobalOptions): void {
   token
     .command('rotate')
     .description(
@@ -181,4 +186,11 @@ export function tokenCommands(program: Command, io: Io, globals: () => GlobalOpt
         io.out(`revoked ${t.id} (${t.user}: ${t.description})`);
       });
     });
+}
+
+export function tokenCommands(program: Command, io: Io, globals: () => GlobalOptions): void {
+  const token = program.command('token').description('create, list and revoke API tokens');
+  createCommand(token, io, globals);
+  listCommand(token, io, globals);
+  rotateAndRevokeCommands(token, io, globals);
 }

@@ -15,14 +15,15 @@ async function readStdin(): Promise<string> {
     .replace(/\r?\n$/, '');
 }
 
+/** The audit context of a command-line change: the CLI principal, no request. */
+const ctx0 = () => systemContext(CLI_PRINCIPAL.username);
+
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
-export function userCommands(program: Command, io: Io, globals: () => GlobalOptions): void {
-  const user = program.command('user').description('manage the local user directory');
-  const ctx0 = () => systemContext(CLI_PRINCIPAL.username);
-
+/** `user add`: a person, or with --service a service account. */
+function addCommand(user: Command, io: Io, globals: () => GlobalOptions): void {
   user
     .command('add')
     .description('add a user')
@@ -63,7 +64,10 @@ export function userCommands(program: Command, io: Io, globals: () => GlobalOpti
         });
       },
     );
+}
 
+/** `user set`: changes a user's name, e-mail, groups or password. */
+function setCommand(user: Command, io: Io, globals: () => GlobalOptions): void {
   user
     .command('set')
     .description("change a user's name, e-mail, groups or password")
@@ -101,7 +105,10 @@ export function userCommands(program: Command, io: Io, globals: () => GlobalOpti
         });
       },
     );
+}
 
+/** `user list`, `user disable`, `user enable` and `user delete`. */
+function listAndStateCommands(user: Command, io: Io, globals: () => GlobalOptions): void {
   user
     .command('list')
     .description('list users')
@@ -153,4 +160,11 @@ export function userCommands(program: Command, io: Io, globals: () => GlobalOpti
         io.out(`deleted user ${username}`);
       });
     });
+}
+
+export function userCommands(program: Command, io: Io, globals: () => GlobalOptions): void {
+  const user = program.command('user').description('manage the local user directory');
+  addCommand(user, io, globals);
+  setCommand(user, io, globals);
+  listAndStateCommands(user, io, globals);
 }
