@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import type { AppContext } from '../src/app.js';
 import { CLI_PRINCIPAL } from '../src/domain/auth/permissions.js';
 import { generateToken } from '../src/domain/token/format.js';
+import type { RequestContext } from '../src/domain/audit/audit.js';
 import { systemContext } from '../src/services/context.js';
 import { assertLoopback } from './lib/load.js';
 
@@ -99,13 +100,8 @@ function slope(xs: readonly number[], ys: readonly number[]): number {
   return den === 0 ? 0 : num / den;
 }
 
-export async function runSoak(
-  ctx: AppContext,
-  gatewayUrl: string,
-  gatewayPid: number,
-  opts: { minutes: number; connections: number; log: (s: string) => void },
-): Promise<SoakResult> {
-  const cli = systemContext('@bench');
+/** The mix's tokens, for the wrk script's environment: valid, read-only, rate-limited and unknown. */
+async function soakTokens(ctx: AppContext, cli: RequestContext): Promise<Record<string, string>> {
   const mk = async (
     description: string,
     scope: 'read' | 'write',
@@ -118,12 +114,22 @@ export async function runSoak(
         ...(rateLimit ? { rateLimit } : {}),
       })
     ).token;
-  const env = {
+  return {
     TG_SOAK_VALID: await mk('soak valid', 'write', { requests: 1_000_000_000, windowSeconds: 1 }),
     TG_SOAK_READONLY: await mk('soak read-only', 'read'),
     TG_SOAK_LIMITED: await mk('soak limited', 'write', { requests: 5, windowSeconds: 1 }),
     TG_SOAK_UNKNOWN: generateToken('tgp'),
   };
+}
+
+export async function runSoak(
+  ctx: AppContext,
+  gatewayUrl: string,
+  gatewayPid: number,
+  opts: { minutes: number; connections: number; log: (s: string) => void },
+): Promise<SoakResult> {
+  const cli = systemContext('@bench');
+  const env = await soakTokens(ctx, cli);
   // The unknown-token share would get this loopback client blocked for brute force within seconds;
   // the soak measures steady state, so the block is off (attacks-brute-force.test.ts covers it).
   await ctx.settings.update(CLI_PRINCIPAL, cli, { 'bruteForce.enabled': false });
