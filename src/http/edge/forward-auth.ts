@@ -4,8 +4,8 @@ import type { NamedLogger } from '../../log/log-manager.js';
 import { rateLimitHeaders, type IdentityHeaderNames } from './headers.js';
 import { checkRequestTarget } from '../../domain/auth/request-target.js';
 import { normalizeSocketIp } from '../../domain/auth/client-ip.js';
-import { heldBack, LogThrottle } from '../../log/throttle.js';
-import { isDatabaseUnavailable } from '../../store/db-errors.js';
+import { LogThrottle } from '../../log/throttle.js';
+import { logIfUnavailable } from './proxy-errors.js';
 import { requestContext } from './proxy.js';
 import { sendDenial, sendError } from './respond.js';
 
@@ -83,15 +83,8 @@ function sendFailure(
   log: NamedLogger,
   unavailable: LogThrottle,
 ): void {
-  if (isDatabaseUnavailable(err)) {
-    const held = unavailable.pass();
-    if (held !== null)
-      log.error(
-        `forward-auth: authentication failed: the database is unavailable${heldBack(held)}`,
-        err,
-        requestContext(req),
-      );
-  } else log.error('forward-auth failed', err, requestContext(req));
+  if (!logIfUnavailable(req, err, log, unavailable, 'forward-auth: authentication failed'))
+    log.error('forward-auth failed', err, requestContext(req));
   // Fail closed: an error is never an allow.
   sendError(res, 'unavailable', 'authentication is unavailable; try again shortly');
 }

@@ -74,18 +74,28 @@ export function sendFault(
   log: NamedLogger,
   unavailable: LogThrottle,
 ): void {
-  if (isDatabaseUnavailable(err)) {
-    const held = unavailable.pass();
-    if (held !== null) {
-      log.error(
-        `authentication failed: the database is unavailable${heldBack(held)}`,
-        err,
-        requestContext(req),
-      );
-    }
+  if (logIfUnavailable(req, err, log, unavailable, 'authentication failed')) {
     sendError(res, 'unavailable', 'authentication is unavailable; try again shortly');
     return;
   }
   log.error(`proxying ${req.method ?? '?'} failed`, err);
   sendError(res, 'internal', 'internal error; the server log has the details');
+}
+
+/**
+ * When `err` is the database being away: logs it once per `unavailable` period (not once per
+ * request), as "<what>: the database is unavailable", and returns true. Otherwise logs nothing.
+ */
+export function logIfUnavailable(
+  req: IncomingMessage,
+  err: unknown,
+  log: NamedLogger,
+  unavailable: LogThrottle,
+  what: string,
+): boolean {
+  if (!isDatabaseUnavailable(err)) return false;
+  const held = unavailable.pass();
+  if (held !== null)
+    log.error(`${what}: the database is unavailable${heldBack(held)}`, err, requestContext(req));
+  return true;
 }
