@@ -26,4 +26,16 @@ export class SettingsRepo {
       .onConflict((oc) => oc.column('key').doUpdateSet({ value: text, updated_at: at, updated_by: by }))
       .execute();
   }
+
+  /**
+   * Stores `value` under `key` unless the key is there already; either way nothing is overwritten. Two
+   * processes doing this at once for a new key both end up reading the one value that was stored first.
+   */
+  async putIfAbsent(key: string, value: unknown, at: number, by: string): Promise<void> {
+    await this.db
+      .insertInto('settings')
+      .values({ key, value: JSON.stringify(value), updated_at: at, updated_by: by })
+      .onConflict((oc) => oc.column('key').doNothing())
+      .execute();
+  }
 }
