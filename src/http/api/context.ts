@@ -1,3 +1,4 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import type { Config } from '../../config/config.js';
 import type { RequestContext } from '../../domain/audit/audit.js';
@@ -53,6 +54,9 @@ export interface ApiDeps {
 }
 
 export type Plane = 'management' | 'gateway';
+
+/** The Fastify instance a route plugin registers its routes on, for the per-route functions. */
+export type RouteApp = Parameters<FastifyPluginAsyncTypebox>[0];
 
 declare module 'fastify' {
   interface FastifyRequest {

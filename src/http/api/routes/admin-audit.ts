@@ -20,11 +20,10 @@ import { parseIp } from '../../../domain/auth/ip-rules.js';
 import { isAdmin } from '../../../domain/auth/permissions.js';
 import type { AuditFilter, AuditPosition } from '../../../store/audit-repo.js';
 import { normalizeSocketIp } from '../../../domain/auth/client-ip.js';
-import type { ApiDeps } from '../context.js';
+import type { ApiDeps, RouteApp } from '../context.js';
 import { ErrorResponses } from '../schemas.js';
 
 /** The plugin's Fastify instance, with TypeBox typing, that each group of routes registers on. */
-type RouteApp = Parameters<FastifyPluginAsyncTypebox>[0];
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T, description: string) =>
   Type.Union([t, Type.Null()], { description });

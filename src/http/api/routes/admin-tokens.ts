@@ -3,7 +3,7 @@ import { Type } from 'typebox';
 import { AppError, invalidField } from '../../../domain/errors.js';
 import { hasPermission, type Principal } from '../../../domain/auth/permissions.js';
 import type { TokenCursor, TokenFilter } from '../../../store/token-repo.js';
-import { publicToken, requestContext, type ApiDeps } from '../context.js';
+import { publicToken, requestContext, type ApiDeps, type RouteApp } from '../context.js';
 import { createToken, noBodyIsEmpty, ROTATE_DESCRIPTION, rotateToken } from './tokens.js';
 import {
   CreatedTokenResponse,
@@ -19,7 +19,6 @@ import {
 } from '../schemas.js';
 
 /** The plugin's Fastify instance, with TypeBox typing, that each group of routes registers on. */
-type RouteApp = Parameters<FastifyPluginAsyncTypebox>[0];
 
 export function encodeCursor(c: TokenCursor): string {
   return Buffer.from(`${c.createdAt}.${c.id}`).toString('base64url');

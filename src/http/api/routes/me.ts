@@ -5,11 +5,10 @@ import { hasPermission, isAdmin } from '../../../domain/auth/permissions.js';
 import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, toPublicUser } from '../../../domain/user.js';
 import { SESSION_TTL_MS } from '../../../auth/sessions.js';
 import { sessionCookie } from '../../cookies.js';
-import { requestContext, type ApiDeps } from '../context.js';
+import { requestContext, type ApiDeps, type RouteApp } from '../context.js';
 import { ErrorResponse, ErrorResponses, MeResponse, UserView } from '../schemas.js';
 
 /** The plugin's Fastify instance, with TypeBox typing, that each group of routes registers on. */
-type RouteApp = Parameters<FastifyPluginAsyncTypebox>[0];
 import { isHttps } from './session.js';
 
 const ChangePasswordBody = Type.Object(

@@ -11,11 +11,10 @@ import type { DirectoryUser } from '../../../ports/directory.js';
 import type { SignInSource } from '../../../identity/provisioning.js';
 import { ssoHeaderUser } from '../../../identity/sso-headers.js';
 import { OIDC_UI_PATH } from '../../../identity/ui-identity.js';
-import type { ApiDeps } from '../context.js';
+import type { ApiDeps, RouteApp } from '../context.js';
 import { ErrorResponses, UserView } from '../schemas.js';
 
 /** The plugin's Fastify instance, with TypeBox typing, that each group of routes registers on. */
-type RouteApp = Parameters<FastifyPluginAsyncTypebox>[0];
 
 const SessionView = Type.Object({
   user: UserView,

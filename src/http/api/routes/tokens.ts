@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { FastifyRequest } from 'fastify';
 import type { PublicToken } from '../../../domain/token/token.js';
-import { publicToken, requestContext, type ApiDeps } from '../context.js';
+import { publicToken, requestContext, type ApiDeps, type RouteApp } from '../context.js';
 import {
   CreatedTokenResponse,
   CreateTokenBody,
@@ -16,7 +16,6 @@ import {
 } from '../schemas.js';
 
 /** The plugin's Fastify instance, with TypeBox typing, that each group of routes registers on. */
-type RouteApp = Parameters<FastifyPluginAsyncTypebox>[0];
 
 /** Creates a token for `owner` and shapes the one response that carries the plain token. */
 export async function createToken(
