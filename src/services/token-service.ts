@@ -13,11 +13,8 @@ import { revokeAllTokensOfUser, revokeToken, revokeTokenAutomatically } from './
 import { rotateToken } from './token-rotation.js';
 import { revokeOnSettingsWidening } from './token-widening.js';
 
-// The steps live in files of their own (token-creation, token-rotation, token-revocation,
-// token-widening); these names stay importable from here for the callers that already do.
-export type { CreatedToken } from './token-access.js';
-export { TOKEN_ID_PREFIX } from './token-creation.js';
-export { gainedPowers, managementPowers, revokeOnWidening, type ManagementPowers } from './token-widening.js';
+// The steps live in files of their own (token-access, token-creation, token-rotation,
+// token-revocation, token-widening); callers import their names from there.
 
 export interface TokenPage {
   items: TokenRecord[];

@@ -18,7 +18,7 @@ import {
 import { isUniqueViolation } from '../store/db-errors.js';
 import type { UserPatch } from '../store/user-repo.js';
 import { makeAudit, type ServiceDeps } from './context.js';
-import { gainedPowers, managementPowers, revokeOnWidening } from './token-service.js';
+import { gainedPowers, managementPowers, revokeOnWidening } from './token-widening.js';
 
 export interface NewUser {
   username: string;
