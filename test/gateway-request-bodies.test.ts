@@ -3,7 +3,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createServer, request, type Server } from 'node:http';
 import { connect, type AddressInfo, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { Proxy, type ProxyOptions } from '../src/http/edge/proxy.js';
+import { Proxy } from '../src/http/edge/proxy.js';
+import type { ProxyOptions } from '../src/http/edge/proxy-options.js';
 import { requestIds } from '../src/http/request-id.js';
 import { startTestNode, type TestNode } from './support/node.js';
 

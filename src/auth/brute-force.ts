@@ -61,9 +61,6 @@ export interface BlockNotice {
   attempt: FailedAttempt;
 }
 
-/** A refusal: which block applies and how long it has left (the pure decision's type). */
-export type { Block };
-
 export interface BruteForceOptions {
   counter: FailureCounter;
   settings: { readonly snapshot: { settings: Settings; trustedProxies: IpMatcher } };

@@ -2,7 +2,8 @@ import type { GatewayDenial, GatewayOutcome } from '../domain/auth/decide.js';
 import { describeWindow, type RateDecision } from '../domain/auth/rate-limit.js';
 import type { LogStyle, Settings } from '../domain/settings.js';
 import type { Scope } from '../domain/token/token.js';
-import type { Block, BlockNotice } from './brute-force.js';
+import type { Block } from '../domain/auth/decide.js';
+import type { BlockNotice } from './brute-force.js';
 import { DENIAL_MESSAGES } from '../domain/auth/token-decision.js';
 import { blockReason, denialReason } from '../domain/auth/render.js';
 

@@ -5,8 +5,7 @@ import { rateLimitHeaders, type IdentityHeaderNames } from './headers.js';
 import { checkRequestTarget } from '../../domain/auth/request-target.js';
 import { normalizeSocketIp } from '../../domain/auth/client-ip.js';
 import { LogThrottle } from '../../log/throttle.js';
-import { logIfUnavailable } from './proxy-errors.js';
-import { requestContext } from './proxy.js';
+import { logIfUnavailable, requestContext } from './proxy-errors.js';
 import { sendDenial, sendError } from './respond.js';
 
 function first(v: string | string[] | undefined): string | undefined {

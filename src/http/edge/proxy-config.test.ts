@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { ConfigError, loadConfig } from '../../config/config.js';
-import { PROXY_BODY_DEFAULTS } from './proxy.js';
+import { PROXY_BODY_DEFAULTS } from './proxy-options.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tg-proxy-config-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

@@ -27,8 +27,6 @@ import {
 } from './proxy-errors.js';
 
 // The options and the log context of a request are named here too, where the proxy's users look for them.
-export { PROXY_BODY_DEFAULTS, type ProxyOptions } from './proxy-options.js';
-export { requestContext } from './proxy-errors.js';
 
 type DispatchController = Dispatcher.DispatchController;
 
