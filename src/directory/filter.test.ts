@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { escapeFilterValue, fillFilter, firstRdnValue } from './filter.js';
+import { andFilters, escapeFilterValue, fillFilter, firstRdnValue } from './filter.js';
 
 describe('escapeFilterValue (RFC 4515)', () => {
   it('leaves ordinary names alone', () => {
@@ -61,5 +61,18 @@ describe('firstRdnValue', () => {
     assert.equal(firstRdnValue('cn=a+uid=b,dc=t'), 'a');
     assert.equal(firstRdnValue('no-equals-sign'), null);
     assert.equal(firstRdnValue('cn=,dc=t'), null);
+  });
+});
+
+describe('andFilters', () => {
+  it('joins filters under one AND, parenthesising a bare one', () => {
+    assert.equal(
+      andFilters('(uid=alice)', '(employeeType=disabled)'),
+      '(&(uid=alice)(employeeType=disabled))',
+    );
+    assert.equal(
+      andFilters('(&(objectClass=person)(uid=a))', 'employeeType=disabled'),
+      '(&(&(objectClass=person)(uid=a))(employeeType=disabled))',
+    );
   });
 });

@@ -53,3 +53,11 @@ export function firstRdnValue(dn: string): string | null {
   const value = new TextDecoder().decode(new Uint8Array(bytes)).trim();
   return value === '' ? null : value;
 }
+
+/**
+ * The AND of trusted filters from the configuration, each put in parentheses when written without
+ * (ldapts, like OpenLDAP's tools, accepts a bare `employeeType=disabled`; inside `(&…)` it must not be bare).
+ */
+export function andFilters(...filters: string[]): string {
+  return `(&${filters.map((f) => (f.startsWith('(') ? f : `(${f})`)).join('')})`;
+}

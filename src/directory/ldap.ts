@@ -1,20 +1,26 @@
-import { Client, InvalidCredentialsError, SizeLimitExceededError, type Entry } from 'ldapts';
+import { randomBytes } from 'node:crypto';
+import { Client, InvalidCredentialsError, ResultCodeError, SizeLimitExceededError, type Entry } from 'ldapts';
 import { asciiLower, USERNAME_PATTERN } from '../domain/user.js';
 import {
   DirectoryUnavailableError,
   type Directory,
   type DirectoryUser,
   type PasswordCheck,
+  type PasswordRefusal,
 } from '../ports/directory.js';
-import { fillFilter, firstRdnValue } from './filter.js';
+import { andFilters, fillFilter, firstRdnValue } from './filter.js';
 import { adAccountDisabled, entryValue, entryValues } from './ldap-entry.js';
 import { compileLdapOptions, type CompiledLdapOptions, type LdapDirectoryOptions } from './ldap-options.js';
 import { Slots } from './slots.js';
 
-/** A user entry as the service account found it. */
+/** The longest name USERNAME_PATTERN allows. */
+const MAX_USERNAME_LENGTH = 64;
+
+/** A user entry as the service account found it, before its groups are read. */
 interface Found {
   dn: string;
-  user: DirectoryUser;
+  entry: Entry;
+  user: Omit<DirectoryUser, 'groups' | 'disabled'>;
 }
 
 /**
@@ -25,42 +31,87 @@ interface Found {
  * Each check opens its own connection, binds as the service account, finds the user, then binds
  * as the user on that connection and closes it. Sign-ins are rare next to token use (which never
  * reaches the directory), so a pool would add state for little gain; `maxConnections` bounds them.
+ *
+ * Every refusal makes the same round trips (issue 17): service bind, user search, the disabled
+ * search when a disabledFilter is set, then a bind that fails. A name the directory does not hold,
+ * a disabled user or an empty password gets that last bind as a decoy DN that cannot exist, so
+ * their refusals cannot be told from a wrong password by timing. Groups are read only after a
+ * successful bind.
  */
 export class LdapDirectory implements Directory {
   readonly kind = 'ldap';
   private readonly o: CompiledLdapOptions;
   private readonly slots: Slots;
+  /** Under userBaseDn with a random name: no entry, so binding as it fails as a wrong password does. */
+  private readonly decoyDn: string;
+  /** Sent with the decoy DN: the password the client gave only ever goes to its own user's bind. */
+  private readonly decoyPassword: string;
   private closed = false;
 
   constructor(options: LdapDirectoryOptions) {
     this.o = compileLdapOptions(options);
     this.slots = new Slots(this.o.maxConnections);
+    this.decoyDn = `cn=tokengate-no-such-user-${randomBytes(12).toString('hex')},${this.o.userBaseDn}`;
+    this.decoyPassword = randomBytes(18).toString('base64url');
   }
 
   async verifyPassword(username: string, password: string): Promise<PasswordCheck> {
-    // An LDAP simple bind with a DN and an empty password is an "unauthenticated bind" that many
-    // servers accept as success: it must never reach the directory as a password check.
-    if (password === '') return { ok: false, reason: 'no-password' };
-    const name = asciiLower(username);
-    if (!USERNAME_PATTERN.test(name)) return { ok: false, reason: 'unknown-user' };
+    const folded = asciiLower(username);
+    // An invalid name is searched for too (escaped, cut to a valid name's length), for the same
+    // round trips, but never accepted: the directory's matching rules ignore spaces and case, so
+    // " alice" would find alice.
+    const valid = USERNAME_PATTERN.test(folded);
+    const name = valid ? folded : folded.slice(0, MAX_USERNAME_LENGTH);
     return this.session(async (client) => {
       const found = await this.lookup(client, name);
-      if (!found) return { ok: false, reason: 'unknown-user' };
-      if (found.user.disabled) return { ok: false, reason: 'disabled' };
+      const disabled = await this.isDisabled(client, name, found);
+      // An LDAP simple bind with a DN and an empty password is an "unauthenticated bind" that many
+      // servers accept as success: an empty password never goes to a real DN.
+      if (password === '' || !valid || found === null || disabled) {
+        await this.decoyBind(client);
+        const reason: PasswordRefusal =
+          password === '' ? 'no-password' : !valid || found === null ? 'unknown-user' : 'disabled';
+        return { ok: false, reason };
+      }
       try {
         await client.bind(found.dn, password);
       } catch (err) {
         if (err instanceof InvalidCredentialsError) return { ok: false, reason: 'wrong-password' };
         throw err;
       }
-      return { ok: true, user: found.user };
+      if (this.o.groupSearch !== null) {
+        // Bound as the user now; the group search is the service account's to make.
+        await client.bind(this.o.bindDn, this.o.bindPassword);
+      }
+      return {
+        ok: true,
+        user: { ...found.user, groups: await this.groups(client, found.entry), disabled: false },
+      };
     });
+  }
+
+  /**
+   * The last step of a refusal: a bind that fails like a wrong password. Whatever the server
+   * answers is ignored (the check is refused already); a fault that is no answer (timeout, the
+   * connection lost) still makes the directory unavailable, as it would for a real bind.
+   */
+  private async decoyBind(client: Client): Promise<void> {
+    try {
+      await client.bind(this.decoyDn, this.decoyPassword);
+    } catch (err) {
+      if (!(err instanceof ResultCodeError)) throw err;
+    }
   }
 
   async find(username: string): Promise<DirectoryUser | null> {
     const name = asciiLower(username);
     if (!USERNAME_PATTERN.test(name)) return null;
-    return this.session(async (client) => (await this.lookup(client, name))?.user ?? null);
+    return this.session(async (client) => {
+      const found = await this.lookup(client, name);
+      if (!found) return null;
+      const disabled = await this.isDisabled(client, name, found);
+      return { ...found.user, groups: await this.groups(client, found.entry), disabled };
+    });
   }
 
   /** Waits for checks in flight; every connection is closed when it resolves. */
@@ -129,14 +180,15 @@ export class LdapDirectory implements Directory {
     const username = asciiLower(entryValue(entry, a.username) ?? '');
     // A name tokengate could not hold (spaces, non-ASCII) is no user here, whatever the directory says.
     if (!USERNAME_PATTERN.test(username)) return null;
-    const user: DirectoryUser = {
-      username,
-      displayName: entryValue(entry, a.displayName) ?? username,
-      email: entryValue(entry, a.email),
-      groups: await this.groups(client, entry),
-      disabled: await this.isDisabled(client, entry),
+    return {
+      dn: entry.dn,
+      entry,
+      user: {
+        username,
+        displayName: entryValue(entry, a.displayName) ?? username,
+        email: entryValue(entry, a.email),
+      },
     };
-    return { dn: entry.dn, user };
   }
 
   private async groups(client: Client, entry: Entry): Promise<string[]> {
@@ -153,16 +205,28 @@ export class LdapDirectory implements Directory {
     return unique(searchEntries.map((e) => entryValue(e, g.nameAttribute)).filter((n) => n !== null));
   }
 
-  private async isDisabled(client: Client, entry: Entry): Promise<boolean> {
-    if (this.o.activeDirectory && adAccountDisabled(entry)) return true;
-    if (this.o.disabledFilter === null) return false;
-    // The user's own entry, tested against the configured filter by the server.
-    const { searchEntries } = await client.search(entry.dn, {
-      scope: 'base',
-      filter: this.o.disabledFilter,
-      attributes: ['1.1'],
-    });
-    return searchEntries.length > 0;
+  /**
+   * Whether the user `name` is disabled: Active Directory's flag on the found entry, and the
+   * disabledFilter tested by the server. That search runs whether or not the user was found (the
+   * user filter AND the disabled filter, under userBaseDn), so an unknown name costs it too.
+   */
+  private async isDisabled(client: Client, name: string, found: Found | null): Promise<boolean> {
+    const adDisabled = this.o.activeDirectory && found !== null && adAccountDisabled(found.entry);
+    if (this.o.disabledFilter === null) return adDisabled;
+    let matched: boolean;
+    try {
+      const { searchEntries } = await client.search(this.o.userBaseDn, {
+        scope: 'sub',
+        filter: andFilters(fillFilter(this.o.userFilter, { username: name }), this.o.disabledFilter),
+        attributes: ['1.1'],
+        sizeLimit: 2,
+      });
+      matched = searchEntries.length > 0;
+    } catch (err) {
+      if (!(err instanceof SizeLimitExceededError)) throw err;
+      matched = true;
+    }
+    return adDisabled || matched;
   }
 }
 

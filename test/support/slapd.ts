@@ -12,6 +12,9 @@ import { Client } from 'ldapts';
  * overlay so users carry memberOf). test/fixtures/ldap/users.ldif is loaded with ldapadd after start,
  * not slapadd before it: slapadd bypasses overlays, so memberOf would never be written.
  *
+ * With `{ operations: true }` slapd runs at the `stats` debug level and the Slapd it gives reads
+ * back, from slapd's own log, which operations each connection made and what it answered.
+ *
  * `requireSlapd()` says why a suite cannot run; under CI=true it throws instead.
  * TOKENGATE_TEST_SLAPD / TOKENGATE_TEST_LDAPADD name the binaries when they are elsewhere.
  */
@@ -19,6 +22,8 @@ import { Client } from 'ldapts';
 const CI = process.env.CI === 'true';
 const START_TIMEOUT_MS = 10_000;
 const STOP_TIMEOUT_MS = 5_000;
+/** How long `connections()` waits for slapd to log a connection's close. */
+const OPERATIONS_WAIT_MS = 5_000;
 const SLAPD = process.env.TOKENGATE_TEST_SLAPD ?? '/usr/sbin/slapd';
 const LDAPADD = process.env.TOKENGATE_TEST_LDAPADD ?? '/usr/bin/ldapadd';
 const SCHEMA_DIR = '/etc/ldap/schema';
@@ -44,6 +49,18 @@ export const LDAP_FIXTURE = {
   },
 } as const;
 
+/** One LDAP operation as slapd logged it. */
+export interface SlapdOperation {
+  /** slapd's name for it: `BIND`, `SRCH`, `UNBIND`, `EXT` (StartTLS) … */
+  op: string;
+  /** The result code slapd sent (49 invalidCredentials); null for an unbind, which has no answer. */
+  err: number | null;
+  /** For a BIND, the DN bound as. */
+  dn?: string;
+  /** For a SRCH, the base DN searched under. */
+  base?: string;
+}
+
 export interface Slapd {
   url: string;
   port: number;
@@ -53,6 +70,12 @@ export interface Slapd {
   add(dn: string, attributes: Record<string, string | string[]>): Promise<void>;
   /** Deletes an entry as the admin (the memberof overlay drops it from its groups). */
   delete(dn: string): Promise<void>;
+  /**
+   * The operations of each connection that slapd has closed since the last call and whose first
+   * bind was as `boundAs` (the admin's own connections are left out), oldest first. Waits (up to
+   * 5 s) until `expected` such connections have closed. Only with `{ operations: true }`.
+   */
+  connections(expected: number, boundAs: string): Promise<SlapdOperation[][]>;
   /** Stops slapd and removes its temp dir. */
   stop(): Promise<void>;
 }
@@ -149,18 +172,88 @@ async function waitReady(url: string, child: ChildProcess, stderr: () => string)
   }
 }
 
-export async function startSlapd(): Promise<Slapd> {
+/**
+ * Reads slapd's `stats` log lines, e.g.
+ *   `… conn=1004 op=1 SRCH base="ou=people,…" scope=2 deref=0 filter="(…)"`
+ *   `… conn=1004 op=1 SEARCH RESULT tag=101 err=0 qtime=… nentries=1 text=`
+ *   `… conn=1004 fd=12 closed`
+ * into one list of operations per connection, handed over once the connection has closed.
+ */
+class OperationLog {
+  private buffer = '';
+  private readonly open = new Map<string, Map<string, SlapdOperation>>();
+  private readonly closed: SlapdOperation[][] = [];
+
+  feed(chunk: string): void {
+    this.buffer += chunk;
+    const lines = this.buffer.split('\n');
+    this.buffer = lines.pop() ?? '';
+    for (const line of lines) this.line(line);
+  }
+
+  private line(line: string): void {
+    const conn = /\bconn=(\d+) /.exec(line)?.[1];
+    if (conn === undefined) return;
+    // slapd logs from several threads: a connection's ACCEPT line may come after its first
+    // operation, so a connection starts with whichever line names it first.
+    let ops = this.open.get(conn);
+    if (ops === undefined) this.open.set(conn, (ops = new Map<string, SlapdOperation>()));
+    if (/ fd=\d+ closed/.test(line)) {
+      this.open.delete(conn);
+      this.closed.push([...ops].sort(([a], [b]) => Number(a) - Number(b)).map(([, op]) => op));
+      return;
+    }
+    // slapd logs several lines per operation (a search's attributes, a bind's mechanism, the
+    // result): the first names it, the others add to it.
+    const [, n, word, rest = ''] = /\bop=(\d+) (\S+)(?: (.*))?$/.exec(line) ?? [];
+    if (n === undefined || word === undefined) return;
+    let op = ops.get(n);
+    if (op === undefined && word !== 'RESULT' && word !== 'SEARCH')
+      ops.set(n, (op = { op: word, err: null }));
+    if (op === undefined) return;
+    const dn = /^dn="(.*)" method=/.exec(rest)?.[1];
+    if (op.op === 'BIND' && dn !== undefined) op.dn = dn;
+    const base = /^base="(.*?)" scope=/.exec(rest)?.[1];
+    if (op.op === 'SRCH' && base !== undefined) op.base = base;
+    const err = /\bRESULT .*\berr=(\d+)/.exec(line)?.[1];
+    if (err !== undefined) op.err = Number(err);
+  }
+
+  async take(expected: number, boundAs: string): Promise<SlapdOperation[][]> {
+    const end = Date.now() + OPERATIONS_WAIT_MS;
+    const taken: SlapdOperation[][] = [];
+    for (;;) {
+      for (const ops of this.closed.splice(0)) {
+        if (ops.find((o) => o.op === 'BIND')?.dn?.toLowerCase() === boundAs.toLowerCase()) taken.push(ops);
+      }
+      if (taken.length >= expected) return taken;
+      if (Date.now() > end) throw new Error(`${taken.length} of ${expected} LDAP connections closed;`);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  }
+}
+
+export async function startSlapd(options: { operations?: boolean } = {}): Promise<Slapd> {
   const dir = await mkdtemp(join(tmpdir(), 'tokengate-slapd-'));
   await mkdir(join(dir, 'data'));
   const confFile = join(dir, 'slapd.conf');
   await writeFile(confFile, slapdConf(dir));
   const port = await freePort();
   const url = `ldap://127.0.0.1:${port}`;
-  // -d 0: stay in the foreground (no fork), so the child is slapd itself and dies with the test.
-  const command = [SLAPD, '-d', '0', '-h', `${url}/`, '-f', confFile];
+  // -d: stay in the foreground (no fork), so the child is slapd itself and dies with the test;
+  // `stats` logs every connection and operation (to stderr), `0` nothing.
+  const command = [SLAPD, '-d', options.operations === true ? 'stats' : '0', '-h', `${url}/`, '-f', confFile];
   const child = spawn(command[0] ?? SLAPD, command.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
-  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  const log = options.operations === true ? new OperationLog() : null;
+  child.stderr?.on('data', (d: Buffer) => {
+    // With the operation log on, stderr is the log: keep only what waitReady may need to show.
+    if (log === null) stderr += d.toString();
+    else {
+      log.feed(d.toString());
+      stderr = (stderr + d.toString()).slice(-4096);
+    }
+  });
   const stop = async (): Promise<void> => {
     if (child.exitCode === null && child.signalCode === null) {
       const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -194,6 +287,10 @@ export async function startSlapd(): Promise<Slapd> {
     command,
     add: (dn, attributes) => asAdmin(url, (c) => c.add(dn, attributes)),
     delete: (dn) => asAdmin(url, (c) => c.del(dn)),
+    connections: async (expected, boundAs) => {
+      if (log === null) throw new Error('startSlapd({ operations: true }) to read operations');
+      return log.take(expected, boundAs);
+    },
     stop,
   };
 }
