@@ -23,11 +23,12 @@ const PRINCIPALS = [
   'manager', // mia, Basic password, group managers = permissions.manageAllTokens
   'admin', // admin, Basic password, group admin
   'adminReadToken', // a read token of admin (how docs say to scrape metrics)
+  'owner', // bob, Basic password, group platform, which owns the service account ci-robot (issue 17)
 ] as const;
 type Who = (typeof PRINCIPALS)[number];
 
 /** Expected status per principal, in the order of PRINCIPALS. */
-type Expect = readonly [number, number, number, number, number, number, number, number];
+type Expect = readonly [number, number, number, number, number, number, number, number, number];
 
 interface Req {
   url: string;
@@ -51,6 +52,7 @@ const API = '/_tokengate/api/v1';
 const ALICE_PASSWORD = 'alice-password-1';
 const MIA_PASSWORD = 'mia-password-1';
 const ADMIN_PASSWORD = 'admin-password-1';
+const BOB_PASSWORD = 'bob-password-1';
 const UI_STATUS = existsSync(WEB_INDEX) ? 200 : 404;
 
 describe('authorization matrix: every management endpoint × every kind of caller', () => {
@@ -84,7 +86,13 @@ describe('authorization matrix: every management endpoint × every kind of calle
    */
   const STAND_IN_PASSWORD = 'stand-in-password-1';
   const standIn = async (who: Who): Promise<Pick<Req, 'credentials'>> => {
-    const groups = { password: ['dev'], session: ['dev'], manager: ['managers'], admin: ['admin'] };
+    const groups = {
+      password: ['dev'],
+      session: ['dev'],
+      manager: ['managers'],
+      admin: ['admin'],
+      owner: ['platform'],
+    };
     if (!(who in groups)) return {};
     const username = `self-${++userCounter}`;
     await t.node.ctx.users.create(CLI_PRINCIPAL, cli, {
@@ -101,9 +109,9 @@ describe('authorization matrix: every management endpoint × every kind of calle
   };
 
   const ROWS: Row[] = [
-    //                                                  anon read write  pass  sess   mgr admin aRead
-    { method: 'GET', path: '/_tokengate/health', expect: [200, 200, 200, 200, 200, 200, 200, 200] },
-    { method: 'GET', path: `${API}/me`, expect: [401, 200, 200, 200, 200, 200, 200, 200] },
+    //                                                  anon read write  pass  sess   mgr admin aRead owner
+    { method: 'GET', path: '/_tokengate/health', expect: [200, 200, 200, 200, 200, 200, 200, 200, 200] },
+    { method: 'GET', path: `${API}/me`, expect: [401, 200, 200, 200, 200, 200, 200, 200, 200] },
     {
       // One's own password, with a password or a session: a token cannot set passwords.
       method: 'PUT',
@@ -113,22 +121,22 @@ describe('authorization matrix: every management endpoint × every kind of calle
         body: { currentPassword: STAND_IN_PASSWORD, newPassword: 'changed-password-1' },
         ...(await standIn(who)),
       }),
-      expect: [401, 403, 403, 200, 200, 200, 200, 403],
+      expect: [401, 403, 403, 200, 200, 200, 200, 403, 200],
     },
-    { method: 'GET', path: `${API}/tokens`, expect: [401, 200, 200, 200, 200, 200, 200, 200] },
+    { method: 'GET', path: `${API}/tokens`, expect: [401, 200, 200, 200, 200, 200, 200, 200, 200] },
     {
       // Tokens cannot create tokens; a read token cannot write at all.
       method: 'POST',
       path: `${API}/tokens`,
       request: () => ({ url: `${API}/tokens`, body: { description: 'matrix own token' } }),
-      expect: [401, 403, 403, 201, 201, 201, 201, 403],
+      expect: [401, 403, 403, 201, 201, 201, 201, 403, 201],
     },
     {
       // alice's token: hers to see; /tokens/{id} is for one's own tokens only, so others get 404.
       method: 'GET',
       path: `${API}/tokens/{id}`,
       request: () => ({ url: `${API}/tokens/${aliceTokenId}` }),
-      expect: [401, 200, 200, 200, 200, 404, 404, 404],
+      expect: [401, 200, 200, 200, 200, 404, 404, 404, 404],
     },
     {
       method: 'PATCH',
@@ -137,114 +145,116 @@ describe('authorization matrix: every management endpoint × every kind of calle
         url: `${API}/tokens/${aliceTokenId}`,
         body: { description: `renamed by ${who}` },
       }),
-      expect: [401, 403, 200, 200, 200, 404, 404, 403],
+      expect: [401, 403, 200, 200, 200, 404, 404, 403, 404],
     },
     {
       method: 'DELETE',
       path: `${API}/tokens/{id}`,
       request: async () => ({ url: `${API}/tokens/${await freshToken('alice')}` }),
-      expect: [401, 403, 204, 204, 204, 404, 404, 403],
+      expect: [401, 403, 204, 204, 204, 404, 404, 403, 404],
     },
     {
       // Own tokens only; a token may rotate only itself (this one is another of alice's).
       method: 'POST',
       path: `${API}/tokens/{id}/rotate`,
       request: async () => ({ url: `${API}/tokens/${await freshToken('alice')}/rotate`, body: {} }),
-      expect: [401, 403, 403, 200, 200, 404, 404, 403],
+      expect: [401, 403, 403, 200, 200, 404, 404, 403, 404],
     },
     {
       method: 'GET',
       path: `${API}/admin/tokens`,
       request: () => ({ url: `${API}/admin/tokens?user=alice&limit=5` }),
-      expect: [401, 403, 403, 403, 403, 200, 200, 200],
+      expect: [401, 403, 403, 403, 403, 200, 200, 200, 403],
     },
     {
+      // bob owns a service account, so he passes the token manager's door, but alice's tokens stay
+      // hidden from him (404), and the search, creation and bulk revocation for others are refused.
       method: 'GET',
       path: `${API}/admin/tokens/{id}`,
       request: () => ({ url: `${API}/admin/tokens/${aliceTokenId}` }),
-      expect: [401, 403, 403, 403, 403, 200, 200, 200],
+      expect: [401, 403, 403, 403, 403, 200, 200, 200, 404],
     },
     {
       method: 'DELETE',
       path: `${API}/admin/tokens/{id}`,
       request: async () => ({ url: `${API}/admin/tokens/${await freshToken('alice')}` }),
-      expect: [401, 403, 403, 403, 403, 204, 204, 403],
+      expect: [401, 403, 403, 403, 403, 204, 204, 403, 404],
     },
     {
       method: 'POST',
       path: `${API}/admin/tokens/{id}/rotate`,
       request: async () => ({ url: `${API}/admin/tokens/${await freshToken('alice')}/rotate`, body: {} }),
-      expect: [401, 403, 403, 403, 403, 200, 200, 403],
+      expect: [401, 403, 403, 403, 403, 200, 200, 403, 404],
     },
     {
       method: 'POST',
       path: `${API}/admin/users/{user}/tokens`,
       request: () => ({ url: `${API}/admin/users/victim/tokens`, body: { description: 'for victim' } }),
-      expect: [401, 403, 403, 403, 403, 201, 201, 403],
+      expect: [401, 403, 403, 403, 403, 201, 201, 403, 403],
     },
     {
       method: 'DELETE',
       path: `${API}/admin/users/{user}/tokens`,
       request: () => ({ url: `${API}/admin/users/victim/tokens` }),
-      expect: [401, 403, 403, 403, 403, 200, 200, 403],
+      expect: [401, 403, 403, 403, 403, 200, 200, 403, 403],
     },
-    { method: 'GET', path: `${API}/admin/users`, expect: [401, 403, 403, 403, 403, 403, 200, 200] },
+    { method: 'GET', path: `${API}/admin/users`, expect: [401, 403, 403, 403, 403, 403, 200, 200, 403] },
     {
       method: 'POST',
       path: `${API}/admin/users`,
       request: () => ({ url: `${API}/admin/users`, body: { username: nextName(), groups: ['dev'] } }),
-      expect: [401, 403, 403, 403, 403, 403, 201, 403],
+      expect: [401, 403, 403, 403, 403, 403, 201, 403, 403],
     },
     {
       // Another user's record (a user may read only their own).
       method: 'GET',
       path: `${API}/admin/users/{user}`,
       request: () => ({ url: `${API}/admin/users/victim` }),
-      expect: [401, 403, 403, 403, 403, 403, 200, 200],
+      expect: [401, 403, 403, 403, 403, 403, 200, 200, 403],
     },
     {
       method: 'PATCH',
       path: `${API}/admin/users/{user}`,
       request: () => ({ url: `${API}/admin/users/victim`, body: { displayName: 'Victim' } }),
-      expect: [401, 403, 403, 403, 403, 403, 200, 403],
+      expect: [401, 403, 403, 403, 403, 403, 200, 403, 403],
     },
     {
       method: 'DELETE',
       path: `${API}/admin/users/{user}`,
       request: async () => ({ url: `${API}/admin/users/${await freshUser()}` }),
-      expect: [401, 403, 403, 403, 403, 403, 204, 403],
+      expect: [401, 403, 403, 403, 403, 403, 204, 403, 403],
     },
-    { method: 'GET', path: `${API}/admin/settings`, expect: [401, 403, 403, 403, 403, 403, 200, 200] },
+    { method: 'GET', path: `${API}/admin/settings`, expect: [401, 403, 403, 403, 403, 403, 200, 200, 403] },
     {
       method: 'PATCH',
       path: `${API}/admin/settings`,
       request: () => ({ url: `${API}/admin/settings`, body: { 'tokens.maxPerUser': 10_000 } }),
-      expect: [401, 403, 403, 403, 403, 403, 200, 403],
+      expect: [401, 403, 403, 403, 403, 403, 200, 403, 403],
     },
     {
       method: 'GET',
       path: `${API}/admin/settings/schema`,
-      expect: [401, 403, 403, 403, 403, 403, 200, 200],
+      expect: [401, 403, 403, 403, 403, 403, 200, 200, 403],
     },
-    { method: 'GET', path: `${API}/admin/log-levels`, expect: [401, 403, 403, 403, 403, 403, 200, 200] },
+    { method: 'GET', path: `${API}/admin/log-levels`, expect: [401, 403, 403, 403, 403, 403, 200, 200, 403] },
     {
       method: 'PUT',
       path: `${API}/admin/log-levels/{logger}`,
       request: () => ({ url: `${API}/admin/log-levels/matrix`, body: { level: 'INFO' } }),
-      expect: [401, 403, 403, 403, 403, 403, 200, 403],
+      expect: [401, 403, 403, 403, 403, 403, 200, 403, 403],
     },
     {
       // Sign-in is public: whoever calls, alice's password signs alice in.
       method: 'POST',
       path: `${API}/session`,
       request: () => ({ url: `${API}/session`, body: { username: 'alice', password: ALICE_PASSWORD } }),
-      expect: [200, 200, 200, 200, 200, 200, 200, 200],
+      expect: [200, 200, 200, 200, 200, 200, 200, 200, 200],
     },
     {
       // Only a session cookie is a session: a token or a password in Authorization is not.
       method: 'GET',
       path: `${API}/session`,
-      expect: [401, 401, 401, 401, 200, 401, 401, 401],
+      expect: [401, 401, 401, 401, 200, 401, 401, 401, 401],
     },
     {
       // Sign-out is public and idempotent; the session principal signs out a session of its own.
@@ -254,30 +264,30 @@ describe('authorization matrix: every management endpoint × every kind of calle
         url: `${API}/session`,
         ...(who === 'session' ? { credentials: await signIn('alice', ALICE_PASSWORD) } : {}),
       }),
-      expect: [204, 204, 204, 204, 204, 204, 204, 204],
+      expect: [204, 204, 204, 204, 204, 204, 204, 204, 204],
     },
     {
       method: 'GET',
       path: `${API}/admin/stats`,
       request: () => ({ url: `${API}/admin/stats?hours=1` }),
-      expect: [401, 403, 403, 403, 403, 200, 200, 200],
+      expect: [401, 403, 403, 403, 403, 200, 200, 200, 403],
     },
     {
       method: 'GET',
       path: `${API}/admin/audit`,
       request: () => ({ url: `${API}/admin/audit?limit=2` }),
-      expect: [401, 403, 403, 403, 403, 403, 200, 200],
+      expect: [401, 403, 403, 403, 403, 403, 200, 200, 403],
     },
     {
       method: 'GET',
       path: `${API}/admin/audit/export`,
       request: () => ({ url: `${API}/admin/audit/export?format=csv&category=users` }),
-      expect: [401, 403, 403, 403, 403, 403, 200, 200],
+      expect: [401, 403, 403, 403, 403, 403, 200, 200, 403],
     },
     {
       method: 'GET',
       path: `${API}/admin/audit/verify`,
-      expect: [401, 403, 403, 403, 403, 403, 200, 200],
+      expect: [401, 403, 403, 403, 403, 403, 200, 200, 403],
     },
     // Outside the OpenAPI document.
     {
@@ -286,33 +296,43 @@ describe('authorization matrix: every management endpoint × every kind of calle
       path: `${API}/secret-scanning`,
       extra: true,
       request: () => ({ url: `${API}/secret-scanning`, body: [] }),
-      expect: [404, 404, 404, 404, 404, 404, 404, 404],
+      expect: [404, 404, 404, 404, 404, 404, 404, 404, 404],
     },
     {
       method: 'GET',
       path: `${API}/openapi.json`,
       extra: true,
-      expect: [200, 200, 200, 200, 200, 200, 200, 200],
+      expect: [200, 200, 200, 200, 200, 200, 200, 200, 200],
     },
     {
       method: 'GET',
       path: '/_tokengate/metrics',
       extra: true,
-      expect: [401, 403, 403, 403, 403, 403, 200, 200],
+      expect: [401, 403, 403, 403, 403, 403, 200, 200, 403],
     },
     {
       // The web UI's page and files are public (they hold no data); `UI_STATUS` is 404 when unbuilt.
       method: 'GET',
       path: '/_tokengate/',
       extra: true,
-      expect: [UI_STATUS, UI_STATUS, UI_STATUS, UI_STATUS, UI_STATUS, UI_STATUS, UI_STATUS, UI_STATUS],
+      expect: [
+        UI_STATUS,
+        UI_STATUS,
+        UI_STATUS,
+        UI_STATUS,
+        UI_STATUS,
+        UI_STATUS,
+        UI_STATUS,
+        UI_STATUS,
+        UI_STATUS,
+      ],
     },
     {
       method: 'GET',
       path: '/_tokengate/assets/*',
       extra: true,
       request: () => ({ url: '/_tokengate/assets/no-such-file.js' }),
-      expect: [404, 404, 404, 404, 404, 404, 404, 404],
+      expect: [404, 404, 404, 404, 404, 404, 404, 404, 404],
     },
     {
       // Forward-auth with auth.requireAuthentication on: only tokens pass; neither a password nor
@@ -324,7 +344,7 @@ describe('authorization matrix: every management endpoint × every kind of calle
         url: '/_tokengate/auth',
         headers: { 'x-original-method': 'GET', 'x-original-uri': '/repo/file.txt' },
       }),
-      expect: [401, 200, 200, 401, 401, 401, 401, 200],
+      expect: [401, 200, 200, 401, 401, 401, 401, 200, 401],
     },
     {
       method: 'GET',
@@ -334,7 +354,7 @@ describe('authorization matrix: every management endpoint × every kind of calle
         url: '/_tokengate/auth',
         headers: { 'x-original-method': 'POST', 'x-original-uri': '/repo/upload' },
       }),
-      expect: [401, 403, 200, 401, 401, 401, 401, 403],
+      expect: [401, 403, 200, 401, 401, 401, 401, 403, 401],
     },
   ];
 
@@ -344,6 +364,12 @@ describe('authorization matrix: every management endpoint × every kind of calle
     await users.create(CLI_PRINCIPAL, cli, { username: 'alice', groups: ['dev'], password: ALICE_PASSWORD });
     await users.create(CLI_PRINCIPAL, cli, { username: 'mia', groups: ['managers'], password: MIA_PASSWORD });
     await users.create(CLI_PRINCIPAL, cli, { username: 'victim', groups: ['dev'] });
+    await users.create(CLI_PRINCIPAL, cli, { username: 'bob', groups: ['platform'], password: BOB_PASSWORD });
+    await users.create(CLI_PRINCIPAL, cli, {
+      username: 'ci-robot',
+      serviceAccount: true,
+      ownerGroup: 'platform',
+    });
     await t.settings({
       'permissions.manageAllTokens': ['managers'],
       'tokens.maxPerUser': 10_000,
@@ -363,6 +389,7 @@ describe('authorization matrix: every management endpoint × every kind of calle
     creds.set('manager', { authorization: basicAuth('mia', MIA_PASSWORD) });
     creds.set('admin', { authorization: basicAuth('admin', ADMIN_PASSWORD) });
     creds.set('adminReadToken', { authorization: `Bearer ${adminRead.token}` });
+    creds.set('owner', { authorization: basicAuth('bob', BOB_PASSWORD) });
   });
   after(() => t.close());
 

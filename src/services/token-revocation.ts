@@ -4,7 +4,7 @@ import type { Principal } from '../domain/auth/permissions.js';
 import type { StoredToken, TokenRecord } from '../domain/token/token.js';
 import { makeAudit, type ServiceDeps } from './context.js';
 import type { SettingsService } from './settings-service.js';
-import { canManageTokens, findVisibleToken, toRecord } from './token-access.js';
+import { findVisibleToken, mayManageTokensOf, toRecord } from './token-access.js';
 
 /** Revokes one token. Revoking a revoked token changes nothing and writes no audit record. */
 export async function revokeToken(
@@ -41,7 +41,10 @@ export async function revokeToken(
   return done ? { ...toRecord(t), revokedAt: now, revokedBy: p.username } : toRecord(t);
 }
 
-/** Revokes every token of a user at once; one audit record per token. Returns the revoked ids. */
+/**
+ * Revokes every token of a user at once; one audit record per token. Returns the revoked ids. Needs
+ * manageAllTokens, or, for a service account, membership of its owning group.
+ */
 export async function revokeAllTokensOfUser(
   deps: ServiceDeps,
   settings: SettingsService,
@@ -49,8 +52,11 @@ export async function revokeAllTokensOfUser(
   ctx: RequestContext,
   owner: string,
 ): Promise<string[]> {
-  if (!canManageTokens(p, settings))
-    throw new AppError('forbidden', "revoking another user's tokens needs manageAllTokens");
+  if (!(await mayManageTokensOf(deps.store, settings, p, owner)))
+    throw new AppError(
+      'forbidden',
+      "revoking another user's tokens needs manageAllTokens, or for a service account membership of its owning group",
+    );
   const now = deps.now();
   const audit = makeAudit(deps, ctx, now);
   const ids = await deps.store.transaction(async (tx) => {

@@ -44,7 +44,8 @@ function checkRotatable(t: StoredToken, id: string, now: number): void {
  * kept). The old secret works `graceSeconds` longer (default tokens.rotationGraceSeconds), then
  * its use is reuse of a rotated token (RotationReuse). Who may: the owner signed in with a
  * password or a session; the token itself when it has write scope; a token manager
- * (`asManager`), for an admin's token only as an admin. Returns the new secret, shown once.
+ * (`asManager`), for an admin's token only as an admin; a member of a service account's owning
+ * group, for its tokens (`asManager`). Returns the new secret, shown once.
  */
 export async function rotateToken(
   deps: ServiceDeps,

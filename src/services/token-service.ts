@@ -7,7 +7,14 @@ import type { StoredToken, TokenRecord } from '../domain/token/token.js';
 import type { TokenCursor, TokenFilter } from '../store/token-repo.js';
 import { makeAudit, type ServiceDeps } from './context.js';
 import type { SettingsService } from './settings-service.js';
-import { canManageTokens, findVisibleToken, toRecord, type CreatedToken } from './token-access.js';
+import {
+  canManageTokens,
+  findVisibleToken,
+  mayManageTokensOf,
+  mayUseTokenManager,
+  toRecord,
+  type CreatedToken,
+} from './token-access.js';
 import { createToken } from './token-creation.js';
 import { revokeAllTokensOfUser, revokeToken, revokeTokenAutomatically } from './token-revocation.js';
 import { rotateToken } from './token-rotation.js';
@@ -31,7 +38,10 @@ export class TokenService {
     private readonly settings: SettingsService,
   ) {}
 
-  /** Creates a token for `owner`. Creating for someone else needs `manageAllTokens`. */
+  /**
+   * Creates a token for `owner`. Creating for someone else needs `manageAllTokens`, or, for a
+   * service account, membership of its owning group ({@link createToken}).
+   */
   create(p: Principal, ctx: RequestContext, owner: string, req: TokenRequest): Promise<CreatedToken> {
     return createToken(this.deps, this.settings, p, ctx, owner, req);
   }
@@ -42,10 +52,28 @@ export class TokenService {
     return rows.map(toRecord);
   }
 
-  /** The token manager's search across all users. */
+  /**
+   * Whether `p` may use the token manager at all: a token manager, or a member of the owning group
+   * of some service account ({@link mayUseTokenManager}).
+   */
+  mayUseTokenManager(p: Principal): Promise<boolean> {
+    return mayUseTokenManager(this.deps.store, this.settings, p);
+  }
+
+  /**
+   * The token manager's search across all users. A member of a service account's owning group
+   * searches that account's tokens only: `filter.user` must name it.
+   */
   async search(p: Principal, filter: TokenFilter, limit: number, after?: TokenCursor): Promise<TokenPage> {
-    if (!canManageTokens(p, this.settings))
-      throw new AppError('forbidden', 'listing all tokens needs manageAllTokens');
+    const allowed =
+      filter.user === undefined
+        ? canManageTokens(p, this.settings)
+        : await mayManageTokensOf(this.deps.store, this.settings, p, filter.user);
+    if (!allowed)
+      throw new AppError(
+        'forbidden',
+        "listing all tokens needs manageAllTokens; a service account's owning group lists its tokens with user=<account>",
+      );
     const rows = await this.deps.store.tokens.search(filter, this.deps.now(), limit + 1, after);
     const items = rows.slice(0, limit).map(toRecord);
     const last = items[items.length - 1];
@@ -53,8 +81,9 @@ export class TokenService {
   }
 
   /**
-   * A token the caller may see: their own, or any with `manageAllTokens` (when `asManager`).
-   * Someone else's token is reported as missing, so ids cannot be probed.
+   * A token the caller may see: their own, or (when `asManager`) any with `manageAllTokens` and any
+   * of a service account of their group. Any other token is reported as missing, so ids cannot be
+   * probed.
    */
   async get(p: Principal, id: string, asManager = false): Promise<TokenRecord> {
     return toRecord(await findVisibleToken(this.deps.store, this.settings, p, id, asManager));

@@ -31,6 +31,33 @@ export function hasPermission(
   return granted.includes('*') || p.groups.some((g) => granted.includes(g));
 }
 
+/** What the owning-group check needs to know of the account whose tokens are managed. */
+export interface AccountForOwners {
+  groups: readonly string[];
+  source?: string;
+  ownerGroup?: string | null;
+}
+
+/**
+ * Whether `p` may manage `account`'s tokens as a member of its owning group (issue 17): `account` is
+ * a service account and `p`'s groups include its ownerGroup. Not when the account holds a management
+ * power that `p` lacks (admin, manageAllTokens): a token of it would hand that power to `p`, as a
+ * token manager may not create tokens for an administrator. Whether `p` is still enabled is for the
+ * caller, which has the store.
+ */
+export function ownsServiceAccount(
+  p: Pick<Principal, 'groups'>,
+  account: AccountForOwners,
+  settings: Settings,
+): boolean {
+  if (account.source !== 'service' || !account.ownerGroup || !p.groups.includes(account.ownerGroup))
+    return false;
+  // The admin group holds manageAllTokens too, so this also keeps a member from an admin account.
+  return (
+    !hasPermission(account, 'manageAllTokens', settings) || hasPermission(p, 'manageAllTokens', settings)
+  );
+}
+
 /** Directory groups that give permissions (config `identity.groups`, config/identity.ts). */
 export interface IdentityGroups {
   admin: readonly string[];

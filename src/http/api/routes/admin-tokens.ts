@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { AppError, invalidField } from '../../../domain/errors.js';
-import { hasPermission, type Principal } from '../../../domain/auth/permissions.js';
+import type { Principal } from '../../../domain/auth/permissions.js';
 import type { TokenCursor, TokenFilter } from '../../../store/token-repo.js';
 import { publicToken, requestContext, type ApiDeps, type RouteApp } from '../context.js';
 import { createToken, noBodyIsEmpty, ROTATE_DESCRIPTION, rotateToken } from './tokens.js';
@@ -57,9 +57,16 @@ function toFilter(q: TokenSearchQuery): TokenFilter {
   return f;
 }
 
-function requireManager(deps: ApiDeps, p: Principal): void {
-  if (!hasPermission(p, 'manageAllTokens', deps.settings.current)) {
-    throw new AppError('forbidden', 'the token manager needs the manageAllTokens permission');
+/**
+ * The token manager is for holders of manageAllTokens and for members of a service account's owning
+ * group (issue 17); the services then let a member reach that account's tokens only.
+ */
+async function requireManager(deps: ApiDeps, p: Principal): Promise<void> {
+  if (!(await deps.tokens.mayUseTokenManager(p))) {
+    throw new AppError(
+      'forbidden',
+      "the token manager needs the manageAllTokens permission, or membership of a service account's owning group",
+    );
   }
 }
 
@@ -172,7 +179,10 @@ function userTokenRoutes(app: RouteApp, deps: ApiDeps): void {
   );
 }
 
-/** The token manager: every user's tokens, for holders of `manageAllTokens`. */
+/**
+ * The token manager: every user's tokens, for holders of `manageAllTokens`; a service account's
+ * tokens, for the members of its owning group.
+ */
 export function adminTokenRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
   return async (app) => {
     app.addHook('preHandler', async (req) => requireManager(deps, req.principal));
