@@ -13,7 +13,8 @@ import { startWhoami } from './http/edge/whoami.js';
 import type { LogManager } from './log/log-manager.js';
 import type { LogSink } from './log/sinks.js';
 import { startAudit } from './main/modules/audit.js';
-import { startAuth } from './main/modules/auth.js';
+import { startAuth, type BrowserSignIn } from './main/modules/auth.js';
+import { browserSsoHandler } from './http/edge/browser-sso.js';
 import { startHeartbeat, startRedis } from './main/modules/cluster.js';
 import { startDatabase, startFirstAdmin } from './main/modules/database.js';
 import { startDirectory } from './main/modules/directory.js';
@@ -77,6 +78,8 @@ export interface GatewayRuntime {
   notifier: Notifier;
   /** The directory sync and OIDC inactivity round (identity.ldap, identity.oidc); null without either. */
   directorySync: DirectorySync | null;
+  /** Browsers signed in through the gateway (config auth.browser); null when off. */
+  browser: BrowserSignIn | null;
   close(): Promise<void>;
 }
 
@@ -149,7 +152,7 @@ export async function startRuntime(config: Config, opts: StartNodeOptions): Prom
   await runtime.start('token lifecycle', () =>
     startTokenLifecycleModule({ ctx, nodeId: config.nodeId, notifier, logs, jobs }),
   );
-  const { gateway, bruteForce, authenticator, sessions } = await startAuth(runtime, {
+  const { gateway, bruteForce, authenticator, sessions, browser } = await startAuth(runtime, {
     config,
     ctx,
     logs,
@@ -176,6 +179,7 @@ export async function startRuntime(config: Config, opts: StartNodeOptions): Prom
     auth: { authenticator, sessions },
     notifier,
     directorySync: directory.sync,
+    browser,
     close: () => runtime.stop(),
   };
 }
@@ -221,6 +225,7 @@ export async function startNode(config: Config, opts: StartNodeOptions): Promise
         streamsPerClient: config.proxy.streamsPerClient,
         streamWaitMs: config.proxy.streamWaitMs,
         clientSendTimeoutMs: config.proxy.clientSendTimeoutMs,
+        browser: rt.browser?.sso ?? null,
       },
       proxyLog,
       ids,
@@ -232,7 +237,18 @@ export async function startNode(config: Config, opts: StartNodeOptions): Promise
       ctx,
       {
         gateway: proxy.proxy.handle,
-        forwardAuth: forwardAuthHandler(gateway, config.identityHeaders, proxyLog, ids),
+        forwardAuth: forwardAuthHandler(gateway, config.identityHeaders, proxyLog, ids, rt.browser?.sso),
+        ...(rt.browser
+          ? {
+              browserSso: browserSsoHandler({
+                ...rt.browser,
+                provisioning: ctx.provisioning,
+                settings: ctx.settings,
+                log: logs.logger('auth'),
+                requestId: ids,
+              }),
+            }
+          : {}),
       },
       { log: logs.logger('api'), metrics: rt.metrics, notifier: rt.notifier, auth: rt.auth },
     );

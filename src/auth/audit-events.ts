@@ -30,6 +30,7 @@ const SETTING_BY_DENIAL: Record<GatewayDenial, AuthEventSetting> = {
   malformed: 'audit.events.authFailedToken',
   'no-credentials': 'audit.events.authFailedToken',
   'token-in-url': 'audit.events.authFailedToken',
+  'session-ip-denied': 'audit.events.authFailedToken',
 };
 
 const ACTION_BY_SETTING: Record<AuthEventSetting, string> = {
@@ -90,6 +91,22 @@ function deniedEntry(
   return { setting, author, affectedUser, token: o.token, outcome: o.reason, summary, details };
 }
 
+/** A success without a token: a browser's gateway session, or a directory password. */
+function withoutTokenEntry(o: { kind: 'session' | 'password'; user: { username: string } }) {
+  const name = o.user.username;
+  return {
+    setting: 'audit.events.authSuccess' as const,
+    author: name,
+    affectedUser: name,
+    outcome: 'success',
+    summary:
+      o.kind === 'session'
+        ? `User ${name} authenticated with a gateway session (single sign-on)`
+        : `User ${name} authenticated with a password`,
+    details: { via: o.kind },
+  };
+}
+
 /**
  * The audit record of an authentication outcome, or null when its event is off (or the outcome is
  * not an event: anonymous and passed-on requests). Pure. The author is the real authenticated user
@@ -121,14 +138,11 @@ export function authAuditEvent(e: AuthEvent, settings: Settings, nodeId: string)
       summary = `User ${o.user.username} authenticated with token "${o.token.description}"`;
       details = { scope: o.token.scope };
       break;
-    // Directory passwords, which only the management and compatibility APIs check.
+    // A browser's gateway session (auth.browser); a directory password the management and
+    // compatibility APIs checked.
+    case 'session':
     case 'password':
-      setting = 'audit.events.authSuccess';
-      author = o.user.username;
-      affectedUser = o.user.username;
-      outcome = 'success';
-      summary = `User ${o.user.username} authenticated with a password`;
-      details = { via: 'password' };
+      ({ setting, author, affectedUser, outcome, summary, details } = withoutTokenEntry(o));
       break;
     case 'password-failed':
       setting = 'audit.events.authFailedToken';

@@ -35,6 +35,11 @@ export interface AuthRequest {
   /** The method an override header or `_method` names (see checkRequestTarget); null or absent: none. */
   methodOverride?: string | null | undefined;
   authorization: string | undefined;
+  /**
+   * The value of the gateway's browser-session cookie (auth.browser), read by the edge; absent or
+   * null: none. Looked at only when there is no Authorization header: explicit credentials decide.
+   */
+  sessionCookie?: string | null | undefined;
   peerIp: string | undefined;
   forwardedFor: string | string[] | undefined;
   requestId: string;
@@ -69,6 +74,17 @@ export interface GatewayDeps {
   now: () => number;
   /** Counts failed token checks per client IP and user name, and refuses blocked clients. */
   bruteForce?: BruteForceGuard;
+  /**
+   * Browsers signed in through the gateway (auth.browser): their sessions. When set, a request with
+   * neither credentials nor a live session is refused (401; a browser's navigation is sent to sign in).
+   */
+  browserSessions?: BrowserSessions | null;
+}
+
+/** The gateway sessions as the authentication step sees them (GatewaySessions, gateway-sessions.ts). */
+export interface BrowserSessions {
+  /** The enabled user of a live session; synchronous when warm. */
+  user(cookie: string, now: number): User | null | Promise<User | null>;
 }
 
 /** What the credentials of a request found: the presented kind, and for a token its record and owner. */
@@ -185,6 +201,12 @@ export class Gateway {
     if (block) return { block };
     const pending = lookupCredentials(d.cache, req.authorization, snap.tokenPrefixes, now);
     const found = pending instanceof Promise ? await pending : pending;
+    const sessions = d.browserSessions ?? null;
+    let sessionUser: User | null = null;
+    if (sessions !== null && req.authorization === undefined && req.sessionCookie) {
+      const user = sessions.user(req.sessionCookie, now);
+      sessionUser = user instanceof Promise ? await user : user;
+    }
     const decision = decideRequest({
       presented: found.presented,
       token: found.token,
@@ -198,7 +220,13 @@ export class Gateway {
       urlCredential: urlCredential(req.query, snap.tokenPrefixes),
       clientIp: client.clientIp,
       now,
-      policy: { settings: snap.settings, allowedIps: snap.allowedIps, readRules: snap.readRules },
+      policy: {
+        settings: snap.settings,
+        allowedIps: snap.allowedIps,
+        readRules: snap.readRules,
+        browserSignIn: sessions !== null,
+      },
+      sessionUser,
     });
     return { block: null, decision, rate: await this.take(decision, now) };
   }

@@ -23,6 +23,7 @@ export const DENIAL_TEXT: Record<GatewayDenial, string> = {
   malformed: 'the Authorization header is malformed or holds a malformed token',
   'not-a-token': 'no valid API token was provided and password authentication is disabled',
   'password-ip-denied': 'the client IP is not allowed',
+  'session-ip-denied': 'the client IP is not allowed',
   'token-in-url': 'a tokengate token was sent in the URL (access_token or private_token)',
 };
 
@@ -138,4 +139,9 @@ export function blockedMessage(n: BlockNotice): string {
 
 export function blockRefusedMessage(username: string | null, b: Block, path: string): string {
   return `Token verification for user ${username ?? 'anonymous'} failed: ${blockReason(b)}. REST endpoint: ${path}`;
+}
+
+/** A browser's request authenticated by its gateway session (auth.browser). */
+export function sessionMessage(username: string, endpoint: string): string {
+  return `User ${username} authenticated with a gateway session (single sign-on). REST endpoint: ${endpoint}`;
 }

@@ -12,6 +12,7 @@ import {
   passedOnMessage,
   passwordFailedMessage,
   rateLimitedMessage,
+  sessionMessage,
 } from './messages.js';
 
 export interface GatewayLoggers {
@@ -89,6 +90,10 @@ export class AuthReporter {
           const style = this.style();
           auth.info(foundTokenMessage(o, path, style), ctx(style === 'seed' ? null : o.user.username));
         }
+        if (filter.isEnabled('INFO')) filter.info(AUTHENTICATED_MESSAGE, ctx(o.user.username));
+        return;
+      case 'session':
+        if (auth.isEnabled('INFO')) auth.info(sessionMessage(o.user.username, path), ctx(o.user.username));
         if (filter.isEnabled('INFO')) filter.info(AUTHENTICATED_MESSAGE, ctx(o.user.username));
         return;
       // The management and compatibility APIs check directory passwords themselves: the token filter

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { AppError } from '../domain/errors.js';
 import { constantTimeEqual, hashToken } from '../domain/token/hash.js';
 import type { StoredUser } from '../domain/user.js';
-import type { StoredSession } from '../store/session-repo.js';
+import type { SignInMethod, StoredSession } from '../store/session-repo.js';
 import { blockedError, type CallContext } from './management.js';
 import type { BruteForceGuard } from './brute-force.js';
 import type { ChangeFeed } from '../services/change-feed.js';
@@ -22,9 +22,6 @@ export interface SessionInfo {
   expiresAt: number;
 }
 
-/** How a session's user proved who they are. */
-export type SignInMethod = 'password' | 'oidc' | 'sso-header';
-
 /** What a session opened without a password remembers for its sign-out. */
 export interface SessionOrigin {
   method: SignInMethod;
@@ -33,19 +30,11 @@ export interface SessionOrigin {
 }
 
 /**
- * How many sessions' origins a node remembers. The sessions table has no column for them yet, so they
- * live in this node's memory: a sign-out on another node, or after a restart, still ends our session
- * but redirects to the provider's logout without the ID token hint (the provider then asks the user).
- */
-const ORIGINS_KEPT = 10_000;
-
-/**
  * Sign-in for the web UI. The cookie value is 32 random bytes; only its SHA-256 is stored. Each
  * session has its own CSRF token, which the UI must echo in X-CSRF-Token on every state change.
  */
 export class SessionService {
   private readonly cache = new LruCache<string, StoredSession | null>(10_000, CACHE_MS);
-  private readonly origins = new LruCache<string, SessionOrigin>(ORIGINS_KEPT, SESSION_TTL_MS);
   /** Counts failed sign-ins and refuses blocked clients and user names (a serving node's; null: none). */
   private readonly bruteForce: BruteForceGuard | null;
 
@@ -109,35 +98,32 @@ export class SessionService {
     origin: SessionOrigin,
   ): Promise<{ cookie: string; info: SessionInfo }> {
     if (user.disabled) throw new AppError('forbidden', 'the account is disabled');
-    const opened = await this.open(user, ip);
-    this.origins.set(hashToken(opened.cookie), origin, this.deps.now());
-    return opened;
+    return this.open(user, ip, origin);
   }
 
-  /** How the session behind a cookie value was opened, as far as this node remembers; else a password. */
-  origin(cookie: string): SessionOrigin {
-    return this.origins.get(hashToken(cookie), this.deps.now()) ?? { method: 'password' };
+  /**
+   * How the web UI session behind a cookie value was opened (kept in its row, so any node knows it);
+   * a password when there is no such session.
+   */
+  async origin(cookie: string): Promise<SessionOrigin> {
+    const s = cookie.length === COOKIE_LENGTH ? await this.deps.store.sessions.find(hashToken(cookie)) : null;
+    if (s?.kind !== 'ui') return { method: 'password' };
+    return s.idToken === null ? { method: s.method } : { method: s.method, idToken: s.idToken };
   }
 
-  /** A new session for a user whose credentials were just checked. */
-  async open(user: StoredUser, ip: string): Promise<{ cookie: string; info: SessionInfo }> {
-    const now = this.deps.now();
-    const cookie = randomBytes(32).toString('base64url');
-    const session: StoredSession = {
-      idHash: hashToken(cookie),
-      username: user.username,
-      csrf: randomBytes(24).toString('base64url'),
-      createdAt: now,
-      expiresAt: now + SESSION_TTL_MS,
-      ip,
-    };
-    await this.deps.store.sessions.insert(session);
+  /** A new web UI session for a user whose credentials were just checked. */
+  async open(
+    user: StoredUser,
+    ip: string,
+    origin: SessionOrigin = { method: 'password' },
+  ): Promise<{ cookie: string; info: SessionInfo }> {
+    const { cookie, session } = await openSession(this.deps, user.username, ip, origin, 'ui', SESSION_TTL_MS);
     return { cookie, info: { user, csrfToken: session.csrf, expiresAt: session.expiresAt } };
   }
 
   /** The session behind a cookie value, when it exists, has not expired and its user is enabled. */
   async lookup(cookie: string): Promise<SessionInfo | null> {
-    if (cookie.length !== 43) return null;
+    if (cookie.length !== COOKIE_LENGTH) return null;
     const idHash = hashToken(cookie);
     const now = this.deps.now();
     let s = this.cache.get(idHash, now);
@@ -145,7 +131,8 @@ export class SessionService {
       s = await this.deps.store.sessions.find(idHash);
       this.cache.set(idHash, s, now);
     }
-    if (!s || s.expiresAt <= now) return null;
+    // A gateway session's cookie never opens the web UI (and the other way round: gateway-sessions.ts).
+    if (!s || s.kind !== 'ui' || s.expiresAt <= now) return null;
     const user = await this.credentials.user(s.username, now);
     if (!user || user.disabled) return null;
     return { user, csrfToken: s.csrf, expiresAt: s.expiresAt };
@@ -168,6 +155,37 @@ export class SessionService {
       await tx.changes.record('session', [idHash], this.deps.now());
     });
     this.cache.delete(idHash);
-    this.origins.delete(idHash);
   }
+}
+
+/** The length of a session cookie value: 32 random bytes in base64url. */
+export const COOKIE_LENGTH = 43;
+
+/**
+ * Writes a new session row of `kind` and returns its cookie value (32 random bytes; only the SHA-256
+ * is stored). Shared by the web UI's sessions and the gateway's browser sessions.
+ */
+export async function openSession(
+  deps: Pick<ServiceDeps, 'store' | 'now'>,
+  username: string,
+  ip: string,
+  origin: SessionOrigin,
+  kind: StoredSession['kind'],
+  ttlMs: number,
+): Promise<{ cookie: string; session: StoredSession }> {
+  const now = deps.now();
+  const cookie = randomBytes(32).toString('base64url');
+  const session: StoredSession = {
+    idHash: hashToken(cookie),
+    username,
+    csrf: randomBytes(24).toString('base64url'),
+    createdAt: now,
+    expiresAt: now + ttlMs,
+    ip,
+    kind,
+    method: origin.method,
+    idToken: origin.idToken ?? null,
+  };
+  await deps.store.sessions.insert(session);
+  return { cookie, session };
 }

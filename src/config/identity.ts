@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import {
   bool,
   ConfigError,
+  oneOf,
   field,
   type FieldReader,
   filePath,
@@ -209,6 +210,51 @@ export const IDENTITY = {
 };
 
 export type IdentityConfig = SectionOf<typeof IDENTITY>;
+
+/**
+ * Browsers signed in through the gateway itself (`auth.browser:`): a browser's navigation without
+ * credentials is sent to the identity provider, and a gateway session cookie then authenticates it;
+ * scripts keep using tokens through the same gateway. The provider is `identity.oidc`'s, with a
+ * second redirect URI registered: `<externalUrl>/_tokengate/sso/callback`.
+ */
+export const BROWSER = {
+  /** Where browsers sign in: `oidc` (identity.oidc's provider and client). */
+  provider: field(oneOf(['oidc']), 'oidc'),
+  /**
+   * The gateway's public base URL, as browsers reach it (e.g. https://app.example.com). The session
+   * cookie is set for its host (`__Host-tg_gateway` over https); sign-in returns only to it and to
+   * `allowedRedirectHosts`.
+   */
+  externalUrl: field(issuerUrl, ''),
+  /** Other host names a sign-in may return to (exact names, e.g. behind one nginx). Default none. */
+  allowedRedirectHosts: field(stringList, []),
+  /** How long a gateway session lasts from sign-in, in hours. Default 8. */
+  sessionHours: field(intField(1, 720), 8),
+  /** Only members of one of these groups (the provider's, after identity.groups) may sign in; [] anyone. */
+  allowedGroups: field(stringList, []),
+};
+
+export const AUTH = {
+  /** null: no browser sign-in at the gateway; requests without credentials follow auth.requireAuthentication. */
+  browser: optionalSub(BROWSER, (b) => {
+    if (!b.externalUrl) throw new ConfigError('auth.browser.externalUrl is required (config file)');
+    const path = new URL(b.externalUrl).pathname;
+    if (path !== '/' && path !== '')
+      throw new ConfigError(
+        'auth.browser.externalUrl must be an origin without a path (the session cookie is for the whole host) (config file)',
+      );
+  }),
+};
+
+export type AuthConfig = SectionOf<typeof AUTH>;
+
+/** Cross-section rules: browser sign-in needs the provider it names. */
+export function checkBrowserSignIn(auth: AuthConfig, identity: IdentityConfig): void {
+  if (auth.browser !== null && identity.oidc === null)
+    throw new ConfigError(
+      'auth.browser.provider oidc needs identity.oidc (the OpenID provider and client) (config file)',
+    );
+}
 
 /**
  * The SSO headers' names, which the gateway strips from every client request when SSO headers are

@@ -15,6 +15,7 @@ import {
   unknownKey,
 } from './readers.js';
 import { checkServer, type Config, type ConfigFlags, FILE_KEYS, type Sections, SECTIONS } from './schema.js';
+import { checkBrowserSignIn } from './identity.js';
 
 /**
  * Reads the start-up configuration in this order, each overriding the one before: defaults <
@@ -171,6 +172,8 @@ export function loadConfig(
   if (!Array.isArray(stripHeaders))
     throw new ConfigError('config file key stripHeaders must be a list of header names');
   const ctx: ReadContext = { path, fileDir, dataDir };
+  const sections = readSections(file, ctx);
+  checkBrowserSignIn(sections.auth, sections.identity);
   return {
     port: portNum,
     host: host ? str('host', host.value, host.from) : '0.0.0.0',
@@ -192,6 +195,6 @@ export function loadConfig(
       file.lastUsedFlushMs === undefined
         ? 5_000
         : intIn('lastUsedFlushMs', file.lastUsedFlushMs, 100, 3_600_000, 'config file'),
-    ...readSections(file, ctx),
+    ...sections,
   };
 }

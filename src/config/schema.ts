@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { compileLayout, LayoutError } from '../log/layout.js';
 import { LOG_STYLES, type LogStyle } from '../domain/settings.js';
-import { IDENTITY } from './identity.js';
+import { AUTH, IDENTITY } from './identity.js';
 import {
   bool,
   ConfigError,
@@ -267,6 +267,7 @@ export const SECTIONS = {
   compat: COMPAT,
   cache: CACHE,
   identity: IDENTITY,
+  auth: AUTH,
 };
 
 /** The config file's top-level keys that are not sections; load.ts reads them, most also from env and flags. */

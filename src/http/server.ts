@@ -12,6 +12,7 @@ import { VERSION } from '../version.js';
 import { BASE_PATH, buildApi, type Api, type Plane } from './api/app.js';
 import type { UserProvisioning } from '../identity/provisioning.js';
 import { buildUiIdentity } from '../identity/ui-identity.js';
+import { SSO_PATH } from '../identity/browser-sso.js';
 
 /** How long shutdown waits for requests in flight. */
 const SHUTDOWN_GRACE_MS = 5_000;
@@ -102,7 +103,12 @@ export interface RawRoutes {
   gateway?: Handler;
   /** /_tokengate/auth: forward-auth for nginx, Traefik and Caddy. */
   forwardAuth?: Handler;
+  /** /_tokengate/sso/…: browsers' sign-in at the gateway (auth.browser). */
+  browserSso?: Handler;
 }
+
+/** The browser sign-in routes' prefix (auth.browser). */
+const SSO_ROUTES = `${SSO_PATH}/`;
 
 /** The forward-auth path; anything after it (a query, a sub-path nginx appends) is ignored. */
 export const FORWARD_AUTH_PATH = `${BASE_PATH}/auth`;
@@ -299,12 +305,14 @@ export async function startServer(
     forwardAuth !== undefined &&
     url.startsWith(FORWARD_AUTH_PATH) &&
     /^[/?]?$/.test(url.charAt(FORWARD_AUTH_PATH.length));
+  const browserSso = routes.browserSso;
   const dispatch = (req: IncomingMessage, res: ServerResponse): void => {
     const url = req.url ?? '/';
     if (adminHostName !== null && hostNameOf(req.headers.host) === adminHostName) management(req, res);
     else if (!url.startsWith(prefix) && url !== BASE_PATH && !(compat && isCompatPath(url)))
       gateway(req, res);
     else if (forwardAuth !== undefined && isForwardAuth(url)) forwardAuth(req, res);
+    else if (browserSso !== undefined && url.startsWith(SSO_ROUTES)) browserSso(req, res);
     else own(req, res);
   };
   const limits = config.server;

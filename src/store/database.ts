@@ -10,6 +10,7 @@ import * as m0006 from './migrations/0006_token_lifecycle.js';
 import * as m0007 from './migrations/0007_secret_issuer.js';
 import * as m0008 from './migrations/0008_audit_time_order_indexes.js';
 import * as m0009 from './migrations/0009_user_source.js';
+import * as m0010 from './migrations/0010_session_origin.js';
 import type { DialectName } from './dialect.js';
 import type { Database } from './schema.js';
 import { DatabaseOpenError, MissingDatabaseError } from './open-errors.js';
@@ -56,6 +57,7 @@ const MIGRATIONS: Record<string, { up(db: Kysely<unknown>, dialect: DialectName)
   '0007_secret_issuer': m0007,
   '0008_audit_time_order_indexes': m0008,
   '0009_user_source': m0009,
+  '0010_session_origin': m0010,
 };
 
 /**

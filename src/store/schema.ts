@@ -64,6 +64,12 @@ export interface SessionsTable {
   created_at: number;
   expires_at: number;
   ip: string | null;
+  /** ui | gateway (migration 0010). */
+  kind: string;
+  /** password | oidc | sso-header (migration 0010). */
+  method: string;
+  /** The OpenID provider's ID token of an oidc session, for the logout hint (migration 0010). */
+  id_token: string | null;
 }
 
 /** Serving nodes and their heartbeats. */

@@ -1,6 +1,12 @@
 import type { Kysely } from 'kysely';
 import type { Database } from './schema.js';
 
+/** The web UI's session, or a browser's session on the gateway (auth.browser). */
+export type SessionKind = 'ui' | 'gateway';
+
+/** How a session's user proved who they are. */
+export type SignInMethod = 'password' | 'oidc' | 'sso-header';
+
 export interface StoredSession {
   idHash: string;
   username: string;
@@ -8,7 +14,14 @@ export interface StoredSession {
   createdAt: number;
   expiresAt: number;
   ip: string | null;
+  kind: SessionKind;
+  method: SignInMethod;
+  /** The OpenID provider's ID token (the logout hint) of an `oidc` session; null otherwise. */
+  idToken: string | null;
 }
+
+const KINDS: readonly string[] = ['ui', 'gateway'];
+const METHODS: readonly string[] = ['password', 'oidc', 'sso-header'];
 
 export class SessionRepo {
   constructor(private readonly db: Kysely<Database>) {}
@@ -23,6 +36,9 @@ export class SessionRepo {
         created_at: s.createdAt,
         expires_at: s.expiresAt,
         ip: s.ip,
+        kind: s.kind,
+        method: s.method,
+        id_token: s.idToken,
       })
       .execute();
   }
@@ -33,7 +49,8 @@ export class SessionRepo {
       .selectAll()
       .where('id_hash', '=', idHash)
       .executeTakeFirst();
-    return r
+    // A kind this version does not know (a newer node's) is no session here.
+    return r && KINDS.includes(r.kind)
       ? {
           idHash: r.id_hash,
           username: r.username,
@@ -41,6 +58,9 @@ export class SessionRepo {
           createdAt: Number(r.created_at),
           expiresAt: Number(r.expires_at),
           ip: r.ip,
+          kind: r.kind as SessionKind,
+          method: METHODS.includes(r.method) ? (r.method as SignInMethod) : 'password',
+          idToken: r.id_token,
         }
       : null;
   }

@@ -89,13 +89,17 @@ export type GatewayDenial =
   /** A password passed on to the upstream would come from an IP outside auth.allowedIps. */
   | 'password-ip-denied'
   /** A tokengate token (or near-token) in an `access_token`/`private_token` query parameter. */
-  | 'token-in-url';
+  | 'token-in-url'
+  /** A browser's gateway session (auth.browser) from an IP outside auth.allowedIps. */
+  | 'session-ip-denied';
 
 export type GatewayOutcome =
   | { kind: 'anonymous' }
   /** A password (or foreign Bearer) goes to the upstream's own authenticator, unchanged. */
   | { kind: 'passed-on'; username: string | null }
   | { kind: 'authenticated'; token: StoredToken; user: User }
+  /** A browser signed in through the gateway's SSO (auth.browser): its session cookie, no credentials. */
+  | { kind: 'session'; user: User }
   | {
       kind: 'denied';
       status: 401 | 403;
@@ -110,6 +114,12 @@ export interface GatewayPolicy {
   settings: Settings;
   allowedIps: IpMatcher;
   readRules: ReadRules;
+  /**
+   * Browsers sign in through the gateway (auth.browser): a request with no credentials and no live
+   * session is then never anonymous (401, which the edge turns into a sign-in redirect for a
+   * browser's navigation). Absent: false.
+   */
+  browserSignIn?: boolean;
 }
 
 export interface GatewayInput {
@@ -138,6 +148,11 @@ export interface GatewayInput {
   clientIp: string;
   now: number;
   policy: GatewayPolicy;
+  /**
+   * The enabled user of the request's gateway session cookie (auth.browser), looked up by the edge;
+   * absent or null: none, or not live. Counts only when the request has no Authorization header.
+   */
+  sessionUser?: User | null | undefined;
 }
 
 /**
@@ -163,10 +178,23 @@ export function decideRequest(i: GatewayInput): GatewayOutcome {
 function decidePresented(i: GatewayInput, p: Presented): GatewayOutcome {
   const { settings, allowedIps } = i.policy;
   switch (p.kind) {
-    case 'none':
-      return settings['auth.requireAuthentication']
+    case 'none': {
+      const user = i.sessionUser ?? null;
+      if (user !== null) {
+        return allowedIps.matches(i.clientIp)
+          ? { kind: 'session', user }
+          : {
+              kind: 'denied',
+              status: 403,
+              reason: 'session-ip-denied',
+              username: user.username,
+              token: null,
+            };
+      }
+      return settings['auth.requireAuthentication'] || i.policy.browserSignIn === true
         ? { kind: 'denied', status: 401, reason: 'no-credentials', username: null, token: null }
         : { kind: 'anonymous' };
+    }
     case 'malformed':
       return { kind: 'denied', status: 401, reason: 'malformed', username: null, token: null };
     case 'password':
@@ -276,6 +304,7 @@ export function decide(f: AuthFacts): Decided {
   switch (d.kind) {
     case 'anonymous':
     case 'passed-on':
+    case 'session':
       return { outcome: d, effects: NO_EFFECTS };
     case 'denied':
       return { outcome: d, effects: isGuess(d.reason) ? COUNT_FAILURE : NO_EFFECTS };

@@ -34,6 +34,9 @@ export interface RenderContext {
   rate: RateDecision | null;
 }
 
+/** The scope header's value for a browser signed in through the gateway (not limited like a read token). */
+export const SESSION_SCOPE = 'session';
+
 const GOES_ON: Rendered = { allowed: true, identity: null, status: 0, message: '', rate: null };
 
 function refusal(status: number, message: string, rate: RateDecision | null = null): Rendered {
@@ -53,6 +56,9 @@ export function render(o: AuthOutcome, c: RenderContext): Rendered {
         identity: { user: o.user.username, tokenId: o.token.id, scope: o.token.scope },
         rate: c.rate,
       };
+    case 'session':
+      // The same user header as a token's; no token id, and the scope says it is a browser session.
+      return { ...GOES_ON, identity: { user: o.user.username, tokenId: '', scope: SESSION_SCOPE } };
     case 'denied':
       return refusal(o.status, denialForClient(o, c.method, c.clientIp, c.settings['auth.basicPasswords']));
     case 'password-failed':
@@ -117,6 +123,7 @@ export function denialReason(
       return `No matching API token was found${suffix}`;
     case 'ip-denied':
     case 'password-ip-denied':
+    case 'session-ip-denied':
       // The seed's sentence has no address in it; its rules match the sentence exactly.
       return style === 'seed'
         ? `IP address of request is not allowed to access the REST API${suffix}`

@@ -22,3 +22,20 @@ export function setsCookie(setCookie: string, name: string): boolean {
   if (!setCookie.includes(name)) return false;
   return cookieName(setCookie.split(';', 1)[0] ?? '') === name;
 }
+
+/**
+ * The gateway session cookie's value (auth.browser): null when absent, and null when the header
+ * carries it more than once. Another page of the same site can plant a second one (a sibling
+ * subdomain without `__Host-`, or a longer path): no guess which is ours, so neither counts and the
+ * browser is asked to sign in again.
+ */
+export function gatewaySessionCookie(header: string | undefined, name: string): string | null {
+  if (header === undefined || !header.includes(name)) return null;
+  let found: string | null = null;
+  for (const part of header.split(';')) {
+    if (cookieName(part) !== name) continue;
+    if (found !== null) return null;
+    found = part.slice(part.indexOf('=') + 1).trim();
+  }
+  return found;
+}

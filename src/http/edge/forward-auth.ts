@@ -7,6 +7,9 @@ import { normalizeSocketIp } from '../../domain/auth/client-ip.js';
 import { LogThrottle } from '../../log/throttle.js';
 import { logIfUnavailable, requestContext } from './proxy-errors.js';
 import { sendDenial, sendError } from './respond.js';
+import type { BrowserSso } from '../../identity/browser-sso.js';
+import { sendSignInRedirect, signInRedirect } from './browser-sso.js';
+import { gatewaySessionCookie } from './cookie-filter.js';
 
 function first(v: string | string[] | undefined): string | undefined {
   return Array.isArray(v) ? v[0] : v;
@@ -29,6 +32,18 @@ function original(
 
 const upper = (s: string): string => s.toUpperCase();
 const same = (s: string): string => s;
+
+/**
+ * The original request's URL to come back to after sign-in: absolute when the proxy names the host
+ * (X-Forwarded-Host, X-Forwarded-Proto; only a trusted proxy's original-request headers get this
+ * far), else the path. The sign-in route accepts only allowed hosts.
+ */
+function originalTarget(h: IncomingMessage['headers'], uri: string): string {
+  const host = first(h['x-forwarded-host']);
+  if (host === undefined || !uri.startsWith('/')) return uri;
+  const proto = first(h['x-forwarded-proto']) === 'http' ? 'http' : 'https';
+  return `${proto}://${host}${uri}`;
+}
 
 /** The headers that describe the original request; only a trusted proxy may send them. */
 const ORIGINAL_HEADERS = ['x-original-method', 'x-original-uri', 'x-forwarded-method', 'x-forwarded-uri'];
@@ -66,7 +81,8 @@ function sendAllowed(res: ServerResponse, auth: AuthResult, names: IdentityHeade
   };
   if (auth.identity) {
     headers[names.user] = auth.identity.user;
-    headers[names.tokenId] = auth.identity.tokenId;
+    // A browser session has no token: no token id header rather than an empty one.
+    if (auth.identity.tokenId !== '') headers[names.tokenId] = auth.identity.tokenId;
     headers[names.scope] = auth.identity.scope;
   }
   if (auth.rate) Object.assign(headers, rateLimitHeaders(auth.rate));
@@ -99,6 +115,7 @@ export function forwardAuthHandler(
   names: IdentityHeaderNames,
   log: NamedLogger,
   requestId: (given: string | string[] | undefined) => string,
+  browser: BrowserSso | null = null,
 ): (req: IncomingMessage, res: ServerResponse) => void {
   // One line per 10 s while the database is away, not one per request.
   const unavailable = new LogThrottle(10_000);
@@ -150,13 +167,20 @@ export function forwardAuthHandler(
         contentType: first(h['content-type']),
         methodOverride: target.methodOverride,
         authorization: h.authorization,
+        sessionCookie: browser ? gatewaySessionCookie(h.cookie, browser.cookieName) : null,
         peerIp: req.socket.remoteAddress,
         forwardedFor: h['x-forwarded-for'],
         requestId: id,
       })
       .then((auth) => {
         if (!auth.allowed) {
-          sendDenial(res, auth, { 'x-request-id': id });
+          const signIn = signInRedirect(browser, auth, method, h, originalTarget(h, uri));
+          if (signIn === null) sendDenial(res, auth, { 'x-request-id': id });
+          // nginx's auth_request turns anything but 2xx, 401 and 403 into 500: it gets 401 with the
+          // Location for `error_page 401`; Traefik and Caddy hand a 302 to the browser as it is.
+          else if (h['x-original-uri'] !== undefined)
+            sendDenial(res, auth, { 'x-request-id': id, location: signIn });
+          else sendSignInRedirect(res, signIn, { 'x-request-id': id });
           return;
         }
         sendAllowed(res, auth, names, id);

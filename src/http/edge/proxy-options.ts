@@ -1,3 +1,4 @@
+import type { BrowserSso } from '../../identity/browser-sso.js';
 import type { IdentityHeaderNames } from './headers.js';
 
 /** What the reverse proxy is built with: the upstream, its timeouts, and how request bodies are held. */
@@ -30,6 +31,8 @@ export interface ProxyOptions {
    * (nginx's send_timeout); past it the upstream exchange is aborted and the client cut. Default 60 s.
    */
   clientSendTimeoutMs?: number;
+  /** Browsers sign in through the gateway (auth.browser); absent or null: they do not. */
+  browser?: BrowserSso | null;
 }
 
 /** The defaults of the optional {@link ProxyOptions}, the same as the config file's. */

@@ -35,6 +35,15 @@ export function droppedHeaders(
   );
 }
 
+/** What the proxy withholds from the upstream and what it adds, fixed when the proxy is built. */
+export interface HeaderRules {
+  /** Client headers never forwarded as sent ({@link droppedHeaders}). */
+  dropped: ReadonlySet<string>;
+  identityHeaders: IdentityHeaderNames;
+  /** tokengate's cookies ({@link withheldCookies}). */
+  withheld: readonly string[];
+}
+
 /** True when the request declares a body: a length or a chunked transfer. */
 export function hasBody(req: IncomingMessage): boolean {
   return req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined;
@@ -47,12 +56,21 @@ export function declaredLength(req: IncomingMessage): number | null {
 }
 
 /**
- * The upstream's Set-Cookie values without any that would set the management session cookie: the
- * admin UI on another port of the same host would receive it (cookies ignore ports) and act with a
- * session the upstream chose. The others keep their bytes and order.
+ * The cookies that are tokengate's and never the upstream's: the management session (the admin UI on
+ * another port of the same host would receive a value the upstream set: cookies ignore ports) and,
+ * with browser sign-in, the gateway session and its pending sign-in.
  */
-function withoutSessionCookie(value: string | string[]): string[] {
-  return (Array.isArray(value) ? value : [value]).filter((v) => !setsCookie(v, SESSION_COOKIE));
+export function withheldCookies(browser: { cookieName: string; pendingCookieName: string } | null): string[] {
+  return browser === null
+    ? [SESSION_COOKIE]
+    : [SESSION_COOKIE, browser.cookieName, browser.pendingCookieName];
+}
+
+/** The upstream's Set-Cookie values without any that would set one of `withheld`; the others keep their bytes and order. */
+function withoutOurCookies(value: string | string[], withheld: readonly string[]): string[] {
+  return (Array.isArray(value) ? value : [value]).filter(
+    (v) => !withheld.some((name) => setsCookie(v, name)),
+  );
 }
 
 /** A client that asked to confirm before sending its body gets the go-ahead only now, authenticated. */
@@ -69,9 +87,9 @@ export function upstreamRequestHeaders(
   req: IncomingMessage,
   requestId: string,
   auth: AuthResult,
-  dropped: ReadonlySet<string>,
-  identityHeaders: IdentityHeaderNames,
+  rules: HeaderRules,
 ): string[] {
+  const { dropped, identityHeaders, withheld } = rules;
   const raw = req.rawHeaders;
   const extraDrop = connectionTokens(req.headers.connection);
   const dropAuthorization = auth.identity !== null;
@@ -83,8 +101,10 @@ export function upstreamRequestHeaders(
     if (dropped.has(lower) || extraDrop?.has(lower)) continue;
     if (dropAuthorization && lower === 'authorization') continue;
     if (lower === 'cookie') {
-      // The management session is never the upstream's to see or replay (issue 14, finding 1).
-      const kept = withoutCookie(raw[i + 1] ?? '', SESSION_COOKIE);
+      // tokengate's sessions are never the upstream's to see or replay (issue 14, finding 1).
+      let kept: string | null = raw[i + 1] ?? '';
+      for (let k = 0; k < withheld.length && kept !== null; k++)
+        kept = withoutCookie(kept, withheld[k] ?? '');
       if (kept !== null) out.push(name, kept);
       continue;
     }
@@ -103,7 +123,9 @@ export function upstreamRequestHeaders(
   const id = auth.identity;
   if (id) {
     const names = identityHeaders;
-    out.push(names.user, id.user, names.tokenId, id.tokenId, names.scope, id.scope);
+    out.push(names.user, id.user, names.scope, id.scope);
+    // A browser session has no token: no token id header rather than an empty one.
+    if (id.tokenId !== '') out.push(names.tokenId, id.tokenId);
   }
   return out;
 }
@@ -112,6 +134,7 @@ export function upstreamRequestHeaders(
 export function upstreamResponseHeaders(
   headers: Record<string, string | string[] | undefined>,
   rate: RateDecision | null,
+  withheld: readonly string[] = [SESSION_COOKIE],
 ): Record<string, string | string[]> {
   const extraDrop = connectionTokens(headers.connection);
   const out: Record<string, string | string[]> = {};
@@ -119,7 +142,7 @@ export function upstreamResponseHeaders(
     const value = headers[name];
     if (value === undefined || HOP_BY_HOP.has(name) || extraDrop?.has(name)) continue;
     if (name === 'set-cookie') {
-      const kept = withoutSessionCookie(value);
+      const kept = withoutOurCookies(value, withheld);
       if (kept.length > 0) out[name] = kept;
       continue;
     }

@@ -5,6 +5,8 @@ import type { AuthResult, Gateway } from '../../auth/gateway.js';
 import type { NamedLogger } from '../../log/log-manager.js';
 import { checkRequestTarget } from '../../domain/auth/request-target.js';
 import { sendDenial, sendError } from './respond.js';
+import { sendSignInRedirect, signInRedirect } from './browser-sso.js';
+import { gatewaySessionCookie } from './cookie-filter.js';
 import { heldBack, LogThrottle } from '../../log/throttle.js';
 import { BufferBudget, readBody, watchIdle } from './body-buffer.js';
 import { SlotGate } from './upstream-slots.js';
@@ -16,6 +18,8 @@ import {
   hasBody,
   upstreamRequestHeaders,
   upstreamResponseHeaders,
+  withheldCookies,
+  type HeaderRules,
 } from './proxy-request.js';
 import {
   authenticatedContext,
@@ -25,8 +29,6 @@ import {
   sendFault,
   upstreamFailure,
 } from './proxy-errors.js';
-
-// The options and the log context of a request are named here too, where the proxy's users look for them.
 
 type DispatchController = Dispatcher.DispatchController;
 
@@ -50,8 +52,8 @@ export class Proxy {
   private readonly basePath: string;
   /** One line per 10 s while the database is away, not one per request. */
   private readonly unavailable = new LogThrottle(10_000);
-  /** Every client header that never goes upstream as sent, lower-cased once. */
-  private readonly dropped: ReadonlySet<string>;
+  /** The client headers and cookies that never go upstream as sent, and the identity headers' names. */
+  private readonly headerRules: HeaderRules;
   private readonly bufferBodyBytes: number;
   private readonly clientBodyTimeoutMs: number;
   private readonly clientSendTimeoutMs: number;
@@ -88,7 +90,11 @@ export class Proxy {
       body.streamWaitMs,
     );
     this.basePath = opts.upstream.pathname === '/' ? '' : opts.upstream.pathname.replace(/\/$/, '');
-    this.dropped = droppedHeaders(opts.identityHeaders, opts.stripHeaders);
+    this.headerRules = {
+      dropped: droppedHeaders(opts.identityHeaders, opts.stripHeaders),
+      identityHeaders: opts.identityHeaders,
+      withheld: withheldCookies(opts.browser ?? null),
+    };
   }
 
   /** The request listener for every path outside /_tokengate/. */
@@ -103,8 +109,7 @@ export class Proxy {
   private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = req.url ?? '/';
     const requestId = this.requestId(req.headers['x-request-id']);
-    // With the raw headers, so a method override in any spelling is validated here too (400, before
-    // authentication).
+    // With the raw headers: a method override in any spelling is refused here too (400, before auth).
     const target = checkRequestTarget(url, req.rawHeaders);
     if (!target.ok) {
       sendError(res, 'invalid_request', target.reason, { 'x-request-id': requestId, connection: 'close' });
@@ -112,6 +117,7 @@ export class Proxy {
     }
     const path = target.path;
     const method = req.method ?? 'GET';
+    const sso = this.opts.browser;
     const auth = await this.gateway.authenticate({
       method,
       path,
@@ -119,13 +125,17 @@ export class Proxy {
       contentType: req.headers['content-type'],
       methodOverride: target.methodOverride,
       authorization: req.headers.authorization,
+      sessionCookie: sso ? gatewaySessionCookie(req.headers.cookie, sso.cookieName) : null,
       peerIp: req.socket.remoteAddress,
       forwardedFor: req.headers['x-forwarded-for'],
       requestId,
     });
     if (!auth.allowed) {
       // The body of a refused request is never read: close the connection rather than drain it.
-      sendDenial(res, auth, { 'x-request-id': requestId, ...(hasBody(req) ? { connection: 'close' } : {}) });
+      const extra = { 'x-request-id': requestId, ...(hasBody(req) ? { connection: 'close' } : {}) };
+      const signIn = signInRedirect(sso, auth, method, req.headers, url);
+      if (signIn !== null) sendSignInRedirect(res, signIn, extra);
+      else sendDenial(res, auth, extra);
       return;
     }
     if (!hasBody(req)) {
@@ -346,7 +356,7 @@ export class Proxy {
           {
             path: this.basePath + url,
             method,
-            headers: upstreamRequestHeaders(req, requestId, auth, this.dropped, this.opts.identityHeaders),
+            headers: upstreamRequestHeaders(req, requestId, auth, this.headerRules),
             body: outgoing.body,
           },
           {
@@ -356,7 +366,7 @@ export class Proxy {
             },
             onResponseStart: (c, statusCode, headers) => {
               if (statusCode < 200) return; // informational answers are not relayed
-              const out = upstreamResponseHeaders(headers, auth.rate);
+              const out = upstreamResponseHeaders(headers, auth.rate, this.headerRules.withheld);
               try {
                 res.writeHead(statusCode, out);
                 started = true;

@@ -18,6 +18,8 @@ import { LastUsedRecorder } from '../../auth/last-used.js';
 import { RotationReuse } from '../../auth/rotation-reuse.js';
 import { ManagementAuthenticator } from '../../auth/management.js';
 import { SessionService } from '../../auth/sessions.js';
+import { GatewaySessions } from '../../auth/gateway-sessions.js';
+import { buildBrowserSso, type BrowserSso } from '../../identity/browser-sso.js';
 import type { Runtime } from '../runtime.js';
 
 /** How often dashboard counts reach the database. */
@@ -29,13 +31,13 @@ const STATS_FLUSH_MS = 10_000;
  */
 function dashboardOutcome(o: AuthEvent['result']['outcome']): string {
   if (o.kind === 'denied') return o.status === 401 ? 'failed' : 'denied';
-  if (o.kind === 'password') return 'authenticated';
+  if (o.kind === 'password' || o.kind === 'session') return 'authenticated';
   if (o.kind === 'password-failed') return 'failed';
   return o.kind;
 }
 
 export interface AuthDeps {
-  config: Pick<Config, 'nodeId' | 'lastUsedFlushMs' | 'log'>;
+  config: Pick<Config, 'nodeId' | 'lastUsedFlushMs' | 'log' | 'auth' | 'identity'>;
   ctx: Pick<
     AppContext,
     'store' | 'feed' | 'settings' | 'tokens' | 'users' | 'cache' | 'authenticator' | 'sessions' | 'now'
@@ -57,6 +59,14 @@ export interface AuthModules {
   /** The management API's authentication and the web UI's sessions, with the guard and the reporter. */
   authenticator: ManagementAuthenticator;
   sessions: SessionService;
+  /** Browsers signed in through the gateway (config auth.browser); null when off. */
+  browser: BrowserSignIn | null;
+}
+
+/** Browser sign-in at the gateway: the provider's client and cookie rules, and the sessions. */
+export interface BrowserSignIn {
+  sso: BrowserSso;
+  sessions: GatewaySessions;
 }
 
 /**
@@ -193,6 +203,9 @@ export async function startAuth(runtime: Pick<Runtime, 'start'>, deps: AuthDeps)
       ctx.feed,
       bruteForce,
     );
+    const sso = await buildBrowserSso(config.auth, config.identity, ctx.store, ctx.now());
+    const browser =
+      sso === null ? null : { sso, sessions: new GatewaySessions(ctx, ctx.cache, ctx.feed, sso.ttlMs) };
     const gateway = new Gateway({
       cache: ctx.cache,
       settings: ctx.settings,
@@ -201,7 +214,8 @@ export async function startAuth(runtime: Pick<Runtime, 'start'>, deps: AuthDeps)
       reporter,
       now: ctx.now,
       bruteForce,
+      browserSessions: browser?.sessions ?? null,
     });
-    return { gateway, bruteForce, authenticator, sessions, stop: () => undefined };
+    return { gateway, bruteForce, authenticator, sessions, browser, stop: () => undefined };
   });
 }

@@ -53,7 +53,7 @@ export function oidcRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
       const cookie = quietSessionCookie(req);
       let logoutUrl: string | null = null;
       if (cookie !== null) {
-        const origin = deps.sessions.origin(cookie);
+        const origin = await deps.sessions.origin(cookie);
         await deps.sessions.signOut(cookie);
         // The provider being down must not keep anyone signed in here: our session is gone already.
         if (origin.method === 'oidc')
