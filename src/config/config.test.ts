@@ -240,6 +240,8 @@ describe('config file keys: one declaration each, unknown ones refused', () => {
     }
   });
 
+  const BROWSER_REQUIRED = { externalUrl: 'https://app.example.com' };
+
   it('accepts every documented key, with its default or an example value', () => {
     // The defaults, with the sections that are off unless present turned on.
     const defaults = fromFile(
@@ -253,6 +255,7 @@ describe('config file keys: one declaration each, unknown ones refused', () => {
           oidc: OIDC_REQUIRED,
           ssoHeaders: {},
         },
+        auth: { browser: BROWSER_REQUIRED },
       }),
     );
     const examples: Record<string, unknown> = {
@@ -274,6 +277,7 @@ describe('config file keys: one declaration each, unknown ones refused', () => {
       'identity.ldap.disabledFilter': '(employeeType=disabled)',
       'identity.oidc.clientSecretFile': 'oidc-client-secret',
       'identity.oidc.clientSecretEnv': 'OIDC_CLIENT_SECRET',
+      'auth.browser': BROWSER_REQUIRED,
     };
     for (const key of documentedKeys()) {
       const value = key in examples ? examples[key] : getKey(defaults, key);
@@ -289,6 +293,11 @@ describe('config file keys: one declaration each, unknown ones refused', () => {
       if (key.startsWith('identity.ldap.groupSearch.'))
         fillMissing(file, 'identity.ldap.groupSearch', { baseDn: 'ou=groups,dc=example,dc=com' });
       if (key.startsWith('identity.oidc.')) fillMissing(file, 'identity.oidc', OIDC_REQUIRED);
+      // Browser sign-in needs identity.oidc's provider.
+      if (key.startsWith('auth.browser')) {
+        fillMissing(file, 'identity.oidc', OIDC_REQUIRED);
+        fillMissing(file, 'auth.browser', BROWSER_REQUIRED);
+      }
       if (key.startsWith('notifications.webhook.')) {
         setKey(file, 'notifications.webhook.url', 'https://hooks.example.com/t');
         setKey(file, 'notifications.webhook.secret', 'sixteen-chars-ok');

@@ -100,3 +100,68 @@ describe('identity config', () => {
     );
   });
 });
+
+describe('auth.browser config', () => {
+  const oidc = {
+    issuer: 'https://sso.example.com',
+    clientId: 'tokengate',
+    externalUrl: 'https://admin.example.com',
+  };
+
+  function loadAuth(identity: unknown, auth: unknown) {
+    const path = join(dir, 'tokengate-auth.json');
+    writeFileSync(path, JSON.stringify({ identity, auth }));
+    return loadConfig({ config: path }, {});
+  }
+
+  it('is off unless present, and reads its keys with their defaults', () => {
+    assert.equal(loadAuth({}, {}).auth.browser, null);
+    const c = loadAuth({ oidc }, { browser: { externalUrl: 'https://app.example.com' } });
+    assert.deepEqual(c.auth.browser, {
+      provider: 'oidc',
+      externalUrl: 'https://app.example.com',
+      allowedRedirectHosts: [],
+      sessionHours: 8,
+      allowedGroups: [],
+    });
+  });
+
+  it('refuses what it cannot serve, naming the key', () => {
+    const refused: Array<[unknown, unknown, RegExp]> = [
+      [
+        {},
+        { browser: { externalUrl: 'https://app.example.com' } },
+        /auth\.browser\.provider oidc needs identity\.oidc/,
+      ],
+      [{ oidc }, { browser: {} }, /auth\.browser\.externalUrl is required/],
+      [
+        { oidc },
+        { browser: { externalUrl: 'https://app.example.com/app' } },
+        /auth\.browser\.externalUrl must be an origin/,
+      ],
+      [
+        { oidc },
+        { browser: { externalUrl: 'http://app.example.com' } },
+        /auth\.browser\.externalUrl must be an https/,
+      ],
+      [
+        { oidc },
+        { browser: { externalUrl: 'https://a.example', provider: 'saml' } },
+        /auth\.browser\.provider/,
+      ],
+      [
+        { oidc },
+        { browser: { externalUrl: 'https://a.example', sessionHours: 0 } },
+        /auth\.browser\.sessionHours/,
+      ],
+      [{ oidc }, { browser: { externalUrl: 'https://a.example', unknownKey: 1 } }, /unknownKey/],
+    ];
+    for (const [identity, auth, message] of refused) {
+      assert.throws(
+        () => loadAuth(identity, auth),
+        (err: unknown) => err instanceof ConfigError && message.test(err.message),
+        JSON.stringify(auth),
+      );
+    }
+  });
+});
