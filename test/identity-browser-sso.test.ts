@@ -315,3 +315,64 @@ describe('browser single sign-on at the gateway (auth.browser) with a real OpenI
     assert.equal(res.status, 302);
   });
 });
+
+describe('auth.browser.allowedGroups: only members of a listed group sign in', () => {
+  let gp: TestProvider;
+  let gn: TestNode;
+  let url: string;
+
+  before(async () => {
+    const [port, adminPort] = [await freePort(), await freePort()];
+    url = `http://127.0.0.1:${port}`;
+    const adminUrl = `http://127.0.0.1:${adminPort}`;
+    gp = await startOidcProvider({ redirectUris: [`${url}/_tokengate/sso/callback`] });
+    process.env[OIDC_SECRET_ENV] = gp.clientSecret;
+    gn = await startTestNode(null, (c) => {
+      c.port = port;
+      c.adminPort = adminPort;
+      c.identity.oidc = oidcSection(gp, adminUrl);
+      c.auth.browser = {
+        provider: 'oidc',
+        externalUrl: url,
+        allowedRedirectHosts: [],
+        sessionHours: 1,
+        allowedGroups: ['tg-admins'],
+      };
+    });
+  });
+  after(async () => {
+    await gn.close();
+    await gp.close();
+  });
+
+  async function callbackFor(user: string): Promise<Response> {
+    const start = await fetch(`${url}/_tokengate/sso/login?rd=/`, { redirect: 'manual' });
+    const pending = setCookies(start).get('tg_sso_pending') ?? '';
+    const back = await signInWithoutBrowser(
+      start.headers.get('location') ?? '',
+      user,
+      `${url}/_tokengate/sso/callback`,
+    );
+    return fetch(back, {
+      redirect: 'manual',
+      headers: { accept: HTML, cookie: `tg_sso_pending=${pending}` },
+    });
+  }
+
+  it('refuses bob (tg-users) with a page saying why, and opens no session', async () => {
+    const res = await callbackFor('bob');
+    assert.equal(res.status, 403);
+    assert.match(await res.text(), /not in a group allowed to sign in here/);
+    assert.equal(setCookies(res).get('tg_gateway'), undefined);
+  });
+
+  it('signs alice (tg-admins) in, with a session of sessionHours', async () => {
+    const res = await callbackFor('alice');
+    assert.equal(res.status, 302);
+    assert.ok(setCookies(res).get('tg_gateway'));
+    assert.match(
+      res.headers.getSetCookie().join('\n'),
+      /tg_gateway=[^;]+; Path=\/; HttpOnly; SameSite=Lax; Max-Age=3600/,
+    );
+  });
+});

@@ -75,7 +75,10 @@ export function compatResolutionRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox
       ),
     );
 
-    /** A token the caller may change: theirs, or any with manageAllTokens; revoked ones are deleted here. */
+    /**
+     * A token the caller may change: theirs, any with manageAllTokens, or a service account's their
+     * group owns (as on the management API); revoked ones are deleted here.
+     */
     const live = async (req: FastifyRequest, id: string): Promise<TokenRecord> => {
       const t = await deps.tokens.get(req.principal, id, true);
       if (t.revokedAt !== null) throw new AppError('not_found', `token ${maskTokens(id)} does not exist`);
