@@ -33,20 +33,73 @@ function original(
 const upper = (s: string): string => s.toUpperCase();
 const same = (s: string): string => s;
 
+/** `scheme://authority` of an absolute http(s) URL; the rest is the request target as sent. */
+const URL_ORIGIN = /^(https?):\/\/([^/?#\s]*)/i;
+
+/**
+ * ingress-nginx's external auth sends X-Original-URL: `$scheme://$http_host$request_uri`, the
+ * client's request target verbatim after the origin. It is split by hand, not with `new URL()`,
+ * which would resolve dot segments and re-encode the path: the target is checked as the upstream
+ * will get it. Undefined when absent; null when it is not an absolute http(s) URL with a path.
+ */
+function originalUrl(v: string | undefined): { origin: string; uri: string } | undefined | null {
+  if (v === undefined) return undefined;
+  const m = URL_ORIGIN.exec(v);
+  if (m === null) return null;
+  const uri = v.slice(m[0].length);
+  if (!uri.startsWith('/')) return null;
+  return { origin: `${(m[1] ?? '').toLowerCase()}://${m[2] ?? ''}`, uri };
+}
+
 /**
  * The original request's URL to come back to after sign-in: absolute when the proxy names the host
- * (X-Forwarded-Host, X-Forwarded-Proto; only a trusted proxy's original-request headers get this
- * far), else the path. The sign-in route accepts only allowed hosts.
+ * (X-Forwarded-Host, X-Forwarded-Proto, or else X-Original-URL's origin; only a trusted proxy's
+ * original-request headers get this far), else the path. The sign-in route accepts only allowed hosts.
  */
-function originalTarget(h: IncomingMessage['headers'], uri: string): string {
+function originalTarget(h: IncomingMessage['headers'], uri: string, urlOrigin: string | undefined): string {
   const host = first(h['x-forwarded-host']);
-  if (host === undefined || !uri.startsWith('/')) return uri;
+  if (!uri.startsWith('/')) return uri;
+  // ingress-nginx names the host in X-Original-URL only.
+  if (host === undefined) return urlOrigin === undefined ? uri : `${urlOrigin}${uri}`;
   const proto = first(h['x-forwarded-proto']) === 'http' ? 'http' : 'https';
   return `${proto}://${host}${uri}`;
 }
 
+type OriginalRequest =
+  | { ok: true; method: string | undefined; uri: string | undefined; urlOrigin: string | undefined }
+  | { ok: false; conflict: boolean; reason: string };
+
+/** The original method and target the proxy names, or why they cannot be believed. */
+function originalRequest(h: IncomingMessage['headers']): OriginalRequest {
+  const method = original(first(h['x-original-method']), first(h['x-forwarded-method']), upper);
+  const fromUrl = originalUrl(first(h['x-original-url']));
+  if (fromUrl === null)
+    return {
+      ok: false,
+      conflict: false,
+      reason: 'X-Original-URL must be an absolute http(s) URL with a path',
+    };
+  // A client's own X-Original-URI or X-Forwarded-Uri passes through ingress-nginx's subrequest:
+  // all that are present must name the same target.
+  const uriHeaders = original(first(h['x-original-uri']), first(h['x-forwarded-uri']), same);
+  const uri = uriHeaders === null ? null : original(uriHeaders, fromUrl?.uri, same);
+  if (method === null || uri === null)
+    return {
+      ok: false,
+      conflict: true,
+      reason: 'conflicting X-Original-Method/URI/URL and X-Forwarded-Method/Uri headers',
+    };
+  return { ok: true, method, uri, urlOrigin: fromUrl?.origin };
+}
+
 /** The headers that describe the original request; only a trusted proxy may send them. */
-const ORIGINAL_HEADERS = ['x-original-method', 'x-original-uri', 'x-forwarded-method', 'x-forwarded-uri'];
+const ORIGINAL_HEADERS = [
+  'x-original-method',
+  'x-original-uri',
+  'x-original-url',
+  'x-forwarded-method',
+  'x-forwarded-uri',
+];
 
 /** A misconfigured proxy would send every request this way: say so at most this often. */
 const UNTRUSTED_WARN_INTERVAL_MS = 60_000;
@@ -106,9 +159,10 @@ function sendFailure(
 
 /**
  * `/_tokengate/auth`: the same decision for nginx `auth_request`, Traefik ForwardAuth and Caddy
- * `forward_auth`. The original method and URI come from X-Original-Method / X-Original-URI (nginx)
- * or X-Forwarded-Method / X-Forwarded-Uri (Traefik, Caddy). 200 carries the identity as response
- * headers for the proxy to copy upstream; 401, 403 and 429 refuse, with a JSON body.
+ * `forward_auth`. The original method and URI come from X-Original-Method / X-Original-URI (nginx),
+ * X-Original-URL (ingress-nginx) or X-Forwarded-Method / X-Forwarded-Uri (Traefik, Caddy). 200
+ * carries the identity as response headers for the proxy to copy upstream; 401, 403 and 429 refuse,
+ * with a JSON body.
  */
 export function forwardAuthHandler(
   gateway: Gateway,
@@ -134,23 +188,21 @@ export function forwardAuthHandler(
       sendError(
         res,
         'forbidden',
-        'X-Original-Method/URI and X-Forwarded-Method/Uri are accepted only from a trusted proxy (auth.trustedProxies)',
+        'X-Original-Method/URI/URL and X-Forwarded-Method/Uri are accepted only from a trusted proxy (auth.trustedProxies)',
         { 'x-request-id': id },
       );
       return;
     }
-    const givenMethod = original(first(h['x-original-method']), first(h['x-forwarded-method']), upper);
-    const givenUri = original(first(h['x-original-uri']), first(h['x-forwarded-uri']), same);
-    if (givenMethod === null || givenUri === null) {
-      log.warn(`forward-auth refused: X-Original-* and X-Forwarded-* disagree (request ${id})`);
+    const given = originalRequest(h);
+    if (!given.ok) {
+      if (given.conflict)
+        log.warn(`forward-auth refused: X-Original-* and X-Forwarded-* disagree (request ${id})`);
       // 403, not 400: nginx turns any answer but 2xx, 401 and 403 into a 500.
-      sendError(res, 'forbidden', 'conflicting X-Original-Method/URI and X-Forwarded-Method/Uri headers', {
-        'x-request-id': id,
-      });
+      sendError(res, 'forbidden', given.reason, { 'x-request-id': id });
       return;
     }
-    const method = (givenMethod ?? req.method ?? 'GET').toUpperCase();
-    const uri = givenUri ?? '/';
+    const method = (given.method ?? req.method ?? 'GET').toUpperCase();
+    const uri = given.uri ?? '/';
     // nginx, Traefik and Caddy copy the client's headers into the subrequest: method overrides included,
     // in every spelling (the raw headers).
     const target = checkRequestTarget(uri, req.rawHeaders);
@@ -174,11 +226,11 @@ export function forwardAuthHandler(
       })
       .then((auth) => {
         if (!auth.allowed) {
-          const signIn = signInRedirect(browser, auth, method, h, originalTarget(h, uri));
+          const signIn = signInRedirect(browser, auth, method, h, originalTarget(h, uri, given.urlOrigin));
           if (signIn === null) sendDenial(res, auth, { 'x-request-id': id });
           // nginx's auth_request turns anything but 2xx, 401 and 403 into 500: it gets 401 with the
           // Location for `error_page 401`; Traefik and Caddy hand a 302 to the browser as it is.
-          else if (h['x-original-uri'] !== undefined)
+          else if (h['x-original-uri'] !== undefined || h['x-original-url'] !== undefined)
             sendDenial(res, auth, { 'x-request-id': id, location: signIn });
           else sendSignInRedirect(res, signIn, { 'x-request-id': id });
           return;
