@@ -1,4 +1,4 @@
-import { Redis } from 'ioredis';
+import type { Redis, RedisOptions } from 'ioredis';
 import type { NamedLogger } from '../log/log-manager.js';
 import type { Metrics } from '../metrics/registry.js';
 import { RedisBlockBus, RedisFailureCounter } from './redis-brute-force.js';
@@ -19,8 +19,9 @@ export interface RedisRuntime {
 /** A rate-limit decision that Redis has not answered by then falls back to the node's own limit. */
 const COMMAND_TIMEOUT_MS = 250;
 
-function client(url: string, commandTimeout?: number): Redis {
-  return new Redis(url, {
+/** The client's options: a command timeout for the connection that answers requests. */
+function clientOptions(commandTimeout?: number): RedisOptions {
+  return {
     // Fail fast while Redis is away, so requests fall back instead of waiting in a queue.
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
@@ -31,7 +32,7 @@ function client(url: string, commandTimeout?: number): Redis {
     lazyConnect: true,
     // Rate-limit scripts of concurrent requests go out in one write per event-loop tick.
     enableAutoPipelining: true,
-  });
+  };
 }
 
 /**
@@ -47,8 +48,10 @@ export async function connectRedis(
   metrics: Pick<Metrics, 'redisUp' | 'rateLimitFallback'>,
   log: Pick<NamedLogger, 'warn' | 'debug'>,
 ): Promise<RedisRuntime> {
-  const main = client(url, COMMAND_TIMEOUT_MS);
-  const sub = client(url);
+  // Loaded here, when `redis:` is configured: a node without Redis never loads its client.
+  const { Redis: Client } = await import('ioredis');
+  const main: Redis = new Client(url, clientOptions(COMMAND_TIMEOUT_MS));
+  const sub: Redis = new Client(url, clientOptions());
   for (const c of [main, sub]) c.on('error', () => undefined); // state changes are logged below
   const rateLimits = new RedisRateLimitStore(main, {
     onStateChange: (healthy, err) => {

@@ -1,4 +1,3 @@
-import nodemailer from 'nodemailer';
 import type { Config } from '../config/config.js';
 import type { Logger } from '../log/logger.js';
 import { describeError, type Channel } from './channel.js';
@@ -30,20 +29,26 @@ function transient(err: unknown): boolean {
  * address gets none (logged at info). STARTTLS is used whenever the server offers it.
  */
 export function emailChannel(smtp: SmtpConfig, log: Logger, opts: { backoffMs: number }): Channel {
-  const transport = nodemailer.createTransport({
-    host: smtp.host,
-    port: smtp.port,
-    secure: smtp.secure,
-    ...(smtp.user !== null && smtp.password !== null
-      ? { auth: { user: smtp.user, pass: smtp.password } }
-      : {}),
-    connectionTimeout: CONNECT_TIMEOUT_MS,
-    greetingTimeout: CONNECT_TIMEOUT_MS,
-    socketTimeout: SOCKET_TIMEOUT_MS,
-    // nodemailer's own logger would write the SMTP dialogue, AUTH included: keep it off.
-    logger: false,
-    debug: false,
-  });
+  // nodemailer is loaded here, when e-mail is configured (at start, not at the first notice): a
+  // node without `notifications.smtp` never loads it.
+  const transport = import('nodemailer').then(({ default: nodemailer }) =>
+    nodemailer.createTransport({
+      host: smtp.host,
+      port: smtp.port,
+      secure: smtp.secure,
+      ...(smtp.user !== null && smtp.password !== null
+        ? { auth: { user: smtp.user, pass: smtp.password } }
+        : {}),
+      connectionTimeout: CONNECT_TIMEOUT_MS,
+      greetingTimeout: CONNECT_TIMEOUT_MS,
+      socketTimeout: SOCKET_TIMEOUT_MS,
+      // nodemailer's own logger would write the SMTP dialogue, AUTH included: keep it off.
+      logger: false,
+      debug: false,
+    }),
+  );
+  // A failed load is reported by each delivery that awaits it, not as an unhandled rejection.
+  void transport.catch(() => undefined);
   const secrets = [smtp.password];
   const server = `${smtp.host}:${smtp.port}`;
   return {
@@ -58,7 +63,8 @@ export function emailChannel(smtp: SmtpConfig, log: Logger, opts: { backoffMs: n
       const { subject, text } = emailFor(notice);
       const attempt = async (): Promise<Attempt> => {
         try {
-          const info = await transport.sendMail({
+          const mailer = await transport;
+          const info = await mailer.sendMail({
             from: smtp.from,
             to,
             subject,
@@ -88,9 +94,8 @@ export function emailChannel(smtp: SmtpConfig, log: Logger, opts: { backoffMs: n
           `${what} via ${server} failed after ${outcome.attempts} ${outcome.attempts === 1 ? 'attempt' : 'attempts'} (${outcome.reason}); it is not sent again`,
         );
     },
-    close: () => {
-      transport.close();
-      return Promise.resolve();
+    close: async () => {
+      (await transport.catch(() => null))?.close();
     },
   };
 }
