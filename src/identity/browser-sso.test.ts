@@ -40,7 +40,14 @@ describe('the sign-in URL', () => {
     );
   });
 
-  it('comes back to / for a target on another host or of another shape', () => {
+  it('comes back to the same path on this site for an absolute target on a host that is not allowed', () => {
+    assert.equal(
+      signInUrl(sso, 'https://evil.example/p?q=1'),
+      `https://app.example.com/_tokengate/sso/login?rd=${encodeURIComponent('/p?q=1')}`,
+    );
+  });
+
+  it('comes back to / for a target of another shape', () => {
     for (const evil of ['https://evil.example/', '//evil.example', '/\\evil.example', 'javascript:x', '']) {
       assert.equal(signInUrl(sso, evil), 'https://app.example.com/_tokengate/sso/login?rd=%2F', evil);
     }

@@ -36,7 +36,18 @@ export interface BrowserSso {
  * on its external URL, with the target checked now and again when the route reads it.
  */
 export function signInUrl(sso: BrowserSso, target: string): string {
-  const rd = safeReturnTo(target, { allowedHosts: sso.allowedHosts, defaultPath: '/' });
+  const policy = { allowedHosts: sso.allowedHosts, defaultPath: '/' };
+  let rd = safeReturnTo(target, policy);
+  // An absolute target on a host that is not allowed (a proxy that names the host with another port,
+  // say) still comes back to the same page on this site, rather than to its front page.
+  if (rd !== target && /^https?:\/\//i.test(target)) {
+    try {
+      const url = new URL(target);
+      rd = safeReturnTo(`${url.pathname}${url.search}`, policy);
+    } catch {
+      // not a URL: `/` stands
+    }
+  }
   return `${sso.externalUrl}${SSO_PATH}/login?rd=${encodeURIComponent(rd)}`;
 }
 
