@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { compileLayout, LayoutError } from '../log/layout.js';
 import { LOG_STYLES, type LogStyle } from '../domain/settings.js';
 import { AUTH, IDENTITY } from './identity.js';
+import { ADMIN_TLS, TLS } from './tls.js';
 import {
   bool,
   ConfigError,
@@ -268,6 +269,8 @@ export const SECTIONS = {
   cache: CACHE,
   identity: IDENTITY,
   auth: AUTH,
+  tls: TLS,
+  adminTls: ADMIN_TLS,
 };
 
 /** The config file's top-level keys that are not sections; load.ts reads them, most also from env and flags. */

@@ -1,6 +1,13 @@
 import type { Notifier } from '../notify/notifier.js';
 import { COMPAT_RESOLUTION_PATH } from './api/routes/compat-resolution.js';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  type IncomingMessage,
+  type Server,
+  type ServerOptions,
+  type ServerResponse,
+} from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import { isIP, type AddressInfo } from 'node:net';
 import type { AppContext } from '../app.js';
 import type { Config } from '../config/config.js';
@@ -13,6 +20,7 @@ import { BASE_PATH, buildApi, type Api, type Plane } from './api/app.js';
 import type { UserProvisioning } from '../identity/provisioning.js';
 import { buildUiIdentity } from '../identity/ui-identity.js';
 import { SSO_PATH } from '../identity/browser-sso.js';
+import { readTlsMaterial, type TlsMaterial } from '../config/tls.js';
 
 /** How long shutdown waits for requests in flight. */
 const SHUTDOWN_GRACE_MS = 5_000;
@@ -29,7 +37,21 @@ export interface RunningServer {
   url: string;
   /** Where the web UI and the management API are; null without an admin listener. */
   adminUrl: string | null;
+  /**
+   * Reads the TLS listeners' certificate and key files again and uses them for new connections;
+   * open connections keep theirs (SIGHUP). A file that cannot be read or used keeps the old
+   * certificate on that listener and is reported. No TLS listener: an empty list.
+   */
+  reloadTls(): TlsReload[];
   close(): Promise<void>;
+}
+
+/** One listener's outcome of {@link RunningServer.reloadTls}. */
+export interface TlsReload {
+  /** The config section: `tls` (the gateway's listener) or `adminTls`. */
+  listener: 'tls' | 'adminTls';
+  /** null: the new certificate is in use; otherwise why the old one stays. */
+  error: string | null;
 }
 
 /** Builds the management API for a context; `ready()` has been awaited. */
@@ -128,6 +150,7 @@ const SINGLE_FORWARD_AUTH_HEADERS = [
   'x-original-uri',
   'x-forwarded-method',
   'x-forwarded-uri',
+  'x-original-url',
 ];
 
 /**
@@ -235,21 +258,35 @@ function adminHandler(api: Api, checkHost: ((host: string | undefined) => boolea
   };
 }
 
+/** A TLS listener's certificate, key and client CAs, as `node:https` and `setSecureContext` take them. */
+function secureOptions(tls: TlsMaterial): { cert: Buffer; key: Buffer; ca?: Buffer } {
+  return tls.ca === undefined
+    ? { cert: tls.cert, key: tls.key }
+    : { cert: tls.cert, key: tls.key, ca: tls.ca };
+}
+
+/** A listener: plain HTTP, or HTTPS with `tls` (HTTP/1.1 either way: no ALPN h2). */
+function createListener(handler: Handler, limits: Config['server'], tls: TlsMaterial | null): Server {
+  const options: ServerOptions = {
+    maxHeaderSize: limits.maxHeaderBytes,
+    headersTimeout: limits.headersTimeoutMs,
+    requestTimeout: limits.requestTimeoutMs,
+    connectionsCheckingInterval: checkingInterval(limits),
+  };
+  if (tls === null) return createServer(options, handler);
+  // With client CAs, a client without a certificate they signed fails the handshake itself.
+  const clientCerts = tls.ca === undefined ? {} : { requestCert: true, rejectUnauthorized: true };
+  return createHttpsServer({ ...options, ...secureOptions(tls), ...clientCerts }, handler);
+}
+
 async function listen(
   handler: Handler,
   port: number,
   host: string,
   limits: Config['server'],
+  tls: TlsMaterial | null = null,
 ): Promise<{ server: Server; url: string }> {
-  const server = createServer(
-    {
-      maxHeaderSize: limits.maxHeaderBytes,
-      headersTimeout: limits.headersTimeoutMs,
-      requestTimeout: limits.requestTimeoutMs,
-      connectionsCheckingInterval: checkingInterval(limits),
-    },
-    handler,
-  );
+  const server = createListener(handler, limits, tls);
   server.keepAliveTimeout = limits.keepAliveTimeoutMs;
   // maxHeaderBytes bounds the headers. Node's count limit (about a thousand lines) would drop the rest
   // silently: a credential past it would go unchecked here yet reach the upstream behind forward-auth.
@@ -265,8 +302,25 @@ async function listen(
   });
   const addr = server.address() as AddressInfo;
   const shown = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
-  const url = `http://${shown === '0.0.0.0' ? '127.0.0.1' : shown === '[::]' ? '[::1]' : shown}:${addr.port}`;
+  const url = `${tls === null ? 'http' : 'https'}://${shown === '0.0.0.0' ? '127.0.0.1' : shown === '[::]' ? '[::1]' : shown}:${addr.port}`;
   return { server, url };
+}
+
+/** Puts the section's current files in use on `server` for new connections; see RunningServer.reloadTls. */
+function reloadListener(
+  server: Server,
+  listener: TlsReload['listener'],
+  section: Parameters<typeof readTlsMaterial>[0],
+): TlsReload {
+  try {
+    const tls = readTlsMaterial(section, listener);
+    if (tls === null) return { listener, error: `${listener}.certFile is no longer set` };
+    (server as unknown as HttpsServer).setSecureContext(secureOptions(tls));
+    return { listener, error: null };
+  } catch (err) {
+    // A key that does not match the certificate, or a file that is not PEM: OpenSSL's words.
+    return { listener, error: err instanceof Error ? err.message : String(err) };
+  }
 }
 
 async function closeServer(server: Server): Promise<void> {
@@ -290,12 +344,15 @@ export async function startServer(
   routes: RawRoutes = {},
   apiOptions: ApiOptions = {},
 ): Promise<RunningServer> {
+  const { config } = ctx;
+  // Read before anything starts: a bad file is a configuration error naming its key.
+  const frontTls = readTlsMaterial(config.tls, 'tls');
+  const adminTls = config.adminPort === null ? null : readTlsMaterial(config.adminTls, 'adminTls');
   const api = await createApi(ctx, { ...apiOptions, plane: 'management' });
   const gatewayApi = await createApi(ctx, { ...apiOptions, plane: 'gateway' });
   const prefix = `${BASE_PATH}/`;
   const gateway = routes.gateway ?? notProxied;
   const forwardAuth = routes.forwardAuth;
-  const { config } = ctx;
   // The seed app's REST API paths are answered here instead of being proxied (docs/migration.md).
   const compat = config.compat.resolutionApi;
   const adminHostName = config.adminHostName;
@@ -316,7 +373,7 @@ export async function startServer(
     else own(req, res);
   };
   const limits = config.server;
-  const front = await listen(guarded(dispatch, isForwardAuth), config.port, config.host, limits);
+  const front = await listen(guarded(dispatch, isForwardAuth), config.port, config.host, limits, frontTls);
   let admin: { server: Server; url: string } | null = null;
   if (config.adminPort !== null) {
     try {
@@ -325,7 +382,7 @@ export async function startServer(
       const checked = loopback
         ? adminHandler(api, (host) => loopbackHostAllowed(host, adminHostName))
         : management;
-      admin = await listen(guarded(checked), config.adminPort, config.adminHost, limits);
+      admin = await listen(guarded(checked), config.adminPort, config.adminHost, limits, adminTls);
     } catch (err) {
       await closeServer(front.server);
       await Promise.all([api.close(), gatewayApi.close()]);
@@ -339,6 +396,12 @@ export async function startServer(
     gatewayApi,
     url: front.url,
     adminUrl: admin?.url ?? null,
+    reloadTls: () => [
+      ...(frontTls === null ? [] : [reloadListener(front.server, 'tls', config.tls)]),
+      ...(admin === null || adminTls === null
+        ? []
+        : [reloadListener(admin.server, 'adminTls', config.adminTls)]),
+    ],
     close: async () => {
       await Promise.all([closeServer(front.server), admin ? closeServer(admin.server) : undefined]);
       await Promise.all([api.close(), gatewayApi.close()]);

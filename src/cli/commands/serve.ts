@@ -42,6 +42,27 @@ function runPrimary(workers: number, io: Io): void {
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+  // Each worker reloads its own listeners' certificates.
+  process.on('SIGHUP', () => {
+    for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGHUP');
+  });
+}
+
+/**
+ * SIGHUP: the TLS listeners read their certificate and key files again, for new connections (open
+ * ones keep theirs). A file that cannot be used keeps the old certificate; either way it is logged.
+ */
+function reloadTls(node: RunningNode): void {
+  const log = node.logs.logger('server');
+  const results = node.server.reloadTls();
+  if (results.length === 0) log.info('SIGHUP received; no TLS listener to reload');
+  for (const r of results) {
+    if (r.error === null) log.info(`SIGHUP: ${r.listener} certificate and key reloaded`);
+    else
+      log.error(
+        `SIGHUP: ${r.listener} certificate and key not reloaded, the old ones stay in use: ${r.error}`,
+      );
+  }
 }
 
 /** The start-up lines: where the node listens, what it protects, and where its UI and API are. */
@@ -96,9 +117,10 @@ export function serveCommand(program: Command, io: Io, globals: () => GlobalOpti
       if (!Number.isInteger(workers) || workers < 1 || workers > 64)
         throw invalidField('--workers', 'must be an integer from 1 to 64');
       // The whole server loads here, not when the CLI starts: other commands never load it.
-      const [{ loadConfig }, { startNode }] = await Promise.all([
+      const [{ loadConfig }, { startNode }, { readTlsMaterial }] = await Promise.all([
         import('../../config/config.js'),
         import('../../node.js'),
+        import('../../config/tls.js'),
       ]);
       const config = loadConfig({
         ...globals(),
@@ -110,6 +132,9 @@ export function serveCommand(program: Command, io: Io, globals: () => GlobalOpti
         nodeId: o.nodeId,
         redis: o.redis,
       });
+      // Unreadable certificate files stop the command here, before anything starts (exit 78).
+      readTlsMaterial(config.tls, 'tls');
+      if (config.adminPort !== null) readTlsMaterial(config.adminTls, 'adminTls');
       if (workers > 1 && cluster.isPrimary) {
         io.err(`tokengate ${VERSION}: starting ${workers} workers on port ${config.port}`);
         runPrimary(workers, io);
@@ -125,6 +150,9 @@ export function serveCommand(program: Command, io: Io, globals: () => GlobalOpti
       };
       process.once('SIGINT', () => stop('SIGINT'));
       process.once('SIGTERM', () => stop('SIGTERM'));
+      // SIGHUP never stops the node (its default action would): before start-up it has nothing to do.
+      let hangUp = (): void => undefined;
+      process.on('SIGHUP', () => hangUp());
       const node = await startNode(config, {
         show: (t) => io.err(t),
         thread: worker === undefined ? 'main' : `worker-${worker}`,
@@ -138,6 +166,7 @@ export function serveCommand(program: Command, io: Io, globals: () => GlobalOpti
         log.info(`${signal} received, shutting down`);
         void node.close().then(() => process.exit(0));
       };
+      hangUp = () => reloadTls(node);
       if (early.signal !== null) stop(early.signal);
     });
 }
