@@ -28,11 +28,11 @@ fi
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 
-# verify refuses an ExecStart= whose executable is absent, and /usr/bin/tokengate exists only
+# verify refuses an ExecStart= whose executable is absent, and /usr/local/bin/tokengate exists only
 # where the package is installed: the copy verified names the checkout's bin/tokengate.js instead.
 # Only that line differs from the unit as shipped.
-grep -qx 'ExecStart=/usr/bin/tokengate serve' "$UNIT" || fail "$UNIT: ExecStart= is not '/usr/bin/tokengate serve'"
-sed "s|^ExecStart=/usr/bin/tokengate serve\$|ExecStart=$PWD/bin/tokengate.js serve|" "$UNIT" >"$WORK/tokengate.service"
+grep -qx 'ExecStart=/usr/local/bin/tokengate serve' "$UNIT" || fail "$UNIT: ExecStart= is not '/usr/local/bin/tokengate serve'"
+sed "s|^ExecStart=/usr/local/bin/tokengate serve\$|ExecStart=$PWD/bin/tokengate.js serve|" "$UNIT" >"$WORK/tokengate.service"
 [ "$(diff "$UNIT" "$WORK/tokengate.service" | grep -c '^[<>]')" = 2 ] || fail "the ExecStart= rewrite changed more than one line"
 
 echo "== systemd-analyze verify" >&2
