@@ -13,6 +13,7 @@ import {
   type GitServer,
 } from './support/git-server.js';
 import { requireNginx, startNginx, type NginxHandle } from './support/nginx.js';
+import { assertRefused, exchange, jsonBody } from './support/raw-socket.js';
 import { basicAuth, cli, startTestNode, type TestNode } from './support/node.js';
 
 const nginx = requireNginx();
@@ -173,6 +174,22 @@ describe(
         assert.equal(r.status, 403, url);
         assert.match(await r.text(), /X-Original-URL must be an absolute http\(s\) URL/);
       }
+    });
+
+    it('refuses two X-Original-URL headers before the route, like two X-Original-URI', async () => {
+      const x = await exchange(
+        Number(new URL(t.url).port),
+        [
+          'GET /_tokengate/auth HTTP/1.1\r\nHost: tokengate\r\n' +
+            `Authorization: ${basicAuth(USER, readToken)}\r\n` +
+            'X-Original-URL: http://git.example/repo.git/info/refs?service=git-upload-pack\r\n' +
+            'X-Original-URL: http://git.example/repo.git/info/refs?service=git-receive-pack\r\n' +
+            'X-Original-Method: GET\r\nConnection: close\r\n\r\n',
+        ],
+        { waitMs: 10_000 },
+      );
+      assertRefused(x, 403, 'two X-Original-URL');
+      assert.match(jsonBody(x).error?.message ?? '', /more than one x-original-url/i);
     });
 
     it("refuses an untrusted peer's X-Original-URL, directly and through the proxy", async () => {
