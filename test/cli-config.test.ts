@@ -37,6 +37,33 @@ describe('tokengate configuration errors', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('exits 78 for a first admin password that is too short, an unknown variable and a database of another kind', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tg-conf-'));
+    try {
+      const short = await runCliCapture(['--data-dir', dir, 'init'], { TOKENGATE_ADMIN_PASSWORD: 'short' });
+      assert.equal(short.code, 78, short.err);
+      assert.equal(
+        short.err.trim(),
+        'tokengate: adminPassword must be 8 to 1024 characters (TOKENGATE_ADMIN_PASSWORD)',
+      );
+      assert.ok(!existsSync(join(dir, 'tokengate.db')));
+      const unknown = await runCliCapture(['--data-dir', dir, 'user', 'list'], {
+        TOKENGATE_LOG_FORMT: 'json',
+      });
+      assert.equal(unknown.code, 78, unknown.err);
+      assert.match(
+        unknown.err,
+        /unknown environment variable TOKENGATE_LOG_FORMT; did you mean TOKENGATE_LOG_FORMAT\?/,
+      );
+      const mysql = await runCliCapture(['user', 'list'], { TOKENGATE_DB: 'mysql://x' });
+      assert.equal(mysql.code, 78, mysql.err);
+      assert.match(mysql.err, /not a mysql: URL \(TOKENGATE_DB\)/);
+      assert.ok(!existsSync('mysql:'));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 async function runCliCapture(

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { ConfigError, loadConfig, type Config } from './config.js';
+import { envKeys, envName } from './env.js';
 import type { Fields } from './readers.js';
 import { SECTIONS, TOP_LEVEL_KEYS } from './schema.js';
 
@@ -240,6 +241,28 @@ describe('config file keys: one declaration each, unknown ones refused', () => {
     }
   });
 
+  it("states the environment variables' rule as the code applies it", () => {
+    const doc = readFileSync(new URL('../../docs/configuration.md', import.meta.url), 'utf8');
+    const startUp = doc.slice(doc.indexOf('## Start-up configuration'), doc.indexOf('## Runtime settings'));
+    const rows = [
+      ...startUp.matchAll(/^\| `([A-Za-z]+(?:\.[A-Za-z]+)*)` +\| `(TOKENGATE_[A-Z0-9_]+)` +\|/gm),
+    ];
+    assert.ok(rows.length >= 15, `only ${rows.length} rows name a key and its variable`);
+    const declared = declaredKeys();
+    for (const [, key = '', variable = ''] of rows) {
+      assert.ok(declared.includes(key), `${key} is not declared`);
+      assert.equal(envName(key), variable, key);
+      assert.equal(envKeys().get(variable)?.key, key, variable);
+    }
+    const section = startUp.slice(startUp.indexOf('### Environment variables'));
+    for (const key of [
+      'proxy.connectTimeoutMs',
+      'identity.oidc.clientId',
+      'identity.ldap.groupSearch.baseDn',
+    ])
+      assert.ok(section.includes(`| \`${key}\``), `the rule's examples include ${key}`);
+  });
+
   const BROWSER_REQUIRED = { externalUrl: 'https://app.example.com' };
 
   it('accepts every documented key, with its default or an example value', () => {
@@ -278,6 +301,11 @@ describe('config file keys: one declaration each, unknown ones refused', () => {
       'identity.oidc.clientSecretFile': 'oidc-client-secret',
       'identity.oidc.clientSecretEnv': 'OIDC_CLIENT_SECRET',
       'auth.browser': BROWSER_REQUIRED,
+      'tls.certFile': '/etc/tokengate/tls/cert.pem',
+      'tls.keyFile': '/etc/tokengate/tls/key.pem',
+      'adminTls.certFile': '/etc/tokengate/tls/admin-cert.pem',
+      'adminTls.keyFile': '/etc/tokengate/tls/admin-key.pem',
+      'adminTls.clientCaFile': '/etc/tokengate/tls/clients-ca.pem',
     };
     for (const key of documentedKeys()) {
       const value = key in examples ? examples[key] : getKey(defaults, key);

@@ -2,6 +2,8 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from '../domain/user.js';
 import { isPostgresUrl } from '../store/url.js';
 import type * as Yaml from 'yaml';
 import {
@@ -16,25 +18,12 @@ import {
 } from './readers.js';
 import { checkServer, type Config, type ConfigFlags, FILE_KEYS, type Sections, SECTIONS } from './schema.js';
 import { checkBrowserSignIn } from './identity.js';
+import { readEnv } from './env.js';
 
 /**
  * Reads the start-up configuration in this order, each overriding the one before: defaults <
  * config file < environment < command-line flags. This is the only module that reads `process.env`.
  */
-
-const ENV_KEYS: Record<string, string> = {
-  TOKENGATE_PORT: 'port',
-  TOKENGATE_HOST: 'host',
-  TOKENGATE_ADMIN_PORT: 'adminPort',
-  TOKENGATE_ADMIN_HOST: 'adminHost',
-  TOKENGATE_ADMIN_HOST_NAME: 'adminHostName',
-  TOKENGATE_UPSTREAM: 'upstream',
-  TOKENGATE_DATA_DIR: 'dataDir',
-  TOKENGATE_DB: 'db',
-  TOKENGATE_NODE_ID: 'nodeId',
-  TOKENGATE_REDIS: 'redis',
-  TOKENGATE_ADMIN_PASSWORD: 'adminPassword',
-};
 
 function upstreamUrl(v: unknown, from: string): string {
   const text = str('upstream', v, from);
@@ -74,6 +63,41 @@ function redisUrl(v: unknown, from: string): string {
 }
 
 /**
+ * A SQLite file path (or `file:` URL), `:memory:`, or a postgres:// URL; any other scheme is refused
+ * rather than taken for a file name (`mysql://x` would have been the file `./mysql:/x`). Relative
+ * paths resolve against `base`. The message shows the scheme only: a URL may hold a password.
+ */
+function dbLocation(v: unknown, from: string, base: string): string {
+  const value = str('db', v, from);
+  if (isPostgresUrl(value) || value === ':memory:') return value;
+  if (/^file:/i.test(value)) {
+    if (!/^file:\/\//i.test(value)) return resolve(base, value.slice('file:'.length).replace(/\?.*$/, ''));
+    try {
+      return fileURLToPath(value);
+    } catch {
+      throw new ConfigError(`db must be a file: URL of a local path (${from})`);
+    }
+  }
+  // Two letters at least: `C:\data` is a Windows path, not a scheme.
+  const scheme = /^([a-z][a-z0-9+.-]+):/i.exec(value)?.[1];
+  if (scheme !== undefined)
+    throw new ConfigError(
+      `db must be a SQLite file path, a file: URL, :memory: or a postgres:// or postgresql:// URL, not a ${scheme.toLowerCase()}: URL (${from})`,
+    );
+  return resolve(base, value);
+}
+
+/** The first admin's password: checked here, so that a short one stops start-up as a configuration error. */
+function adminPasswordOf(v: unknown, from: string): string {
+  const value = str('adminPassword', v, from);
+  if (value.length < MIN_PASSWORD_LENGTH || value.length > MAX_PASSWORD_LENGTH)
+    throw new ConfigError(
+      `adminPassword must be ${MIN_PASSWORD_LENGTH} to ${MAX_PASSWORD_LENGTH} characters (${from})`,
+    );
+  return value;
+}
+
+/**
  * The YAML parser, loaded when a config file is read: most commands run without one, and loading
  * yaml (a CommonJS package of 70 files) cost 25-45 ms of every command's start-up. It is
  * required rather than imported because loadConfig is synchronous; the package is CommonJS either way.
@@ -108,6 +132,33 @@ function readFile(path: string): Source {
   return data as Source;
 }
 
+/** stripHeaders[i], refused naming where the list came from. */
+function stripHeader(h: unknown, i: number, from: string, ctx: ReadContext): string {
+  try {
+    return headerName(h, `stripHeaders[${i}]`, ctx);
+  } catch (err) {
+    if (err instanceof ConfigError && !from.startsWith('config file'))
+      throw new ConfigError(`stripHeaders[${i}] must be an HTTP header name (${from})`);
+    throw err;
+  }
+}
+
+/** The file's sections with the environment's keys set over them, key by key. */
+function withEnv(file: Source, env: Source): Source {
+  const merge = (into: unknown, over: unknown): unknown => {
+    if (over === null || typeof over !== 'object' || Array.isArray(over)) return over;
+    // A section that is not a mapping in the file is refused by its reader, naming the key.
+    if (into !== undefined && into !== null && (typeof into !== 'object' || Array.isArray(into))) return into;
+    const out: Source = { ...((into ?? {}) as Source) };
+    for (const [k, v] of Object.entries(over)) out[k] = merge(out[k], v);
+    return out;
+  };
+  const out: Source = { ...file };
+  for (const name of Object.keys(SECTIONS))
+    if (env[name] !== undefined) out[name] = merge(file[name], env[name]);
+  return out;
+}
+
 /** Every section of the file, each read by its declaration in schema.ts. */
 function readSections(file: Source, ctx: ReadContext): Sections {
   const out: Record<string, unknown> = {};
@@ -129,25 +180,16 @@ export function loadConfig(
   const file = path ? readFile(path) : {};
   // Paths in the file are relative to the file, not to wherever the command runs.
   const fileDir = path ? dirname(path) : process.cwd();
-  for (const key of ['dataDir', 'db'] as const) {
-    const v = file[key];
-    if (typeof v === 'string' && !isPostgresUrl(v) && v !== ':memory:') file[key] = resolve(fileDir, v);
-  }
-  const fromEnv: Source = {};
-  for (const [k, name] of Object.entries(ENV_KEYS)) {
-    const v = env[k];
-    if (v !== undefined && v !== '') fromEnv[name] = v;
-  }
+  if (typeof file.dataDir === 'string') file.dataDir = resolve(fileDir, file.dataDir);
+  const fromEnv = readEnv(env, file);
   const fromFlags: Source = {};
   for (const [k, v] of Object.entries(flags)) if (v !== undefined && k !== 'config') fromFlags[k] = v;
 
   const pick = (name: string): { value: unknown; from: string } | undefined => {
     if (fromFlags[name] !== undefined)
       return { value: fromFlags[name], from: `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}` };
-    if (fromEnv[name] !== undefined) {
-      const envName = Object.entries(ENV_KEYS).find(([, n]) => n === name)?.[0] ?? name;
-      return { value: fromEnv[name], from: envName };
-    }
+    if (fromEnv.values[name] !== undefined)
+      return { value: fromEnv.values[name], from: fromEnv.origin.get(name) ?? name };
     if (file[name] !== undefined) return { value: file[name], from: `config file key ${name}` };
     return undefined;
   };
@@ -165,14 +207,15 @@ export function loadConfig(
   const nodeId = pick('nodeId');
   const admin = pick('adminPassword');
   const redisP = pick('redis');
-  const poll = file.changePollMs;
+  const poll = pick('changePollMs');
+  const flush = pick('lastUsedFlushMs');
+  const strip = pick('stripHeaders');
 
-  const dbValue = db ? str('db', db.value, db.from) : join(dataDir, 'tokengate.db');
-  const stripHeaders = file.stripHeaders ?? [];
+  const stripHeaders = strip?.value ?? [];
   if (!Array.isArray(stripHeaders))
-    throw new ConfigError('config file key stripHeaders must be a list of header names');
-  const ctx: ReadContext = { path, fileDir, dataDir };
-  const sections = readSections(file, ctx);
+    throw new ConfigError(`stripHeaders must be a list of header names (${strip?.from ?? ''})`);
+  const ctx: ReadContext = { path, fileDir, dataDir, origin: fromEnv.origin };
+  const sections = readSections(withEnv(file, fromEnv.values), ctx);
   checkBrowserSignIn(sections.auth, sections.identity);
   return {
     port: portNum,
@@ -182,19 +225,18 @@ export function loadConfig(
     adminHostName: adminHostNameP ? hostName(adminHostNameP.value, adminHostNameP.from) : null,
     upstream: upstream ? upstreamUrl(upstream.value, upstream.from) : null,
     dataDir,
-    db: isPostgresUrl(dbValue) || dbValue === ':memory:' ? dbValue : resolve(dbValue),
+    db: db
+      ? dbLocation(db.value, db.from, db.from.startsWith('config file') ? fileDir : process.cwd())
+      : join(dataDir, 'tokengate.db'),
     // One-shot commands are not a listening node: their audit records say so.
     nodeId: nodeId
       ? str('nodeId', nodeId.value, nodeId.from)
       : `${hostname()}:${role === 'cli' ? 'cli' : portNum}`,
-    adminPassword: admin ? str('adminPassword', admin.value, admin.from) : undefined,
+    adminPassword: admin ? adminPasswordOf(admin.value, admin.from) : undefined,
     redis: redisP ? redisUrl(redisP.value, redisP.from) : null,
-    changePollMs: poll === undefined ? 1000 : intIn('changePollMs', poll, 50, 60_000, 'config file'),
-    stripHeaders: stripHeaders.map((h, i) => headerName(h, `stripHeaders[${i}]`, ctx)),
-    lastUsedFlushMs:
-      file.lastUsedFlushMs === undefined
-        ? 5_000
-        : intIn('lastUsedFlushMs', file.lastUsedFlushMs, 100, 3_600_000, 'config file'),
+    changePollMs: poll ? intIn('changePollMs', poll.value, 50, 60_000, poll.from) : 1000,
+    stripHeaders: stripHeaders.map((h, i) => stripHeader(h, i, strip?.from ?? '', ctx)),
+    lastUsedFlushMs: flush ? intIn('lastUsedFlushMs', flush.value, 100, 3_600_000, flush.from) : 5_000,
     ...sections,
   };
 }

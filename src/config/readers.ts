@@ -19,6 +19,8 @@ export interface ReadContext {
   /** Relative paths in the file resolve against this directory. */
   fileDir: string;
   dataDir: string;
+  /** The environment variable a dotted key's value came from, if it did (env.ts): messages name it. */
+  origin?: ReadonlyMap<string, string>;
 }
 
 export type FieldReader<T> = (value: unknown, name: string, ctx: ReadContext) => T;
@@ -129,9 +131,27 @@ export function readSection<F extends Fields>(
         ? typeof fallback === 'function'
           ? (fallback as (c: ReadContext) => unknown)(ctx)
           : fallback
-        : read(data[key], `${name}.${key}`, ctx);
+        : readFrom(read, data[key], `${name}.${key}`, ctx);
   }
   return out as SectionOf<F>;
+}
+
+/**
+ * Reads one value; when it came from an environment variable, a refusal names the variable where
+ * the readers say "config file".
+ */
+function readFrom<T>(read: FieldReader<T>, value: unknown, name: string, ctx: ReadContext): T {
+  const variable = ctx.origin?.get(name);
+  if (variable === undefined) return read(value, name, ctx);
+  try {
+    return read(value, name, ctx);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    const message = err.message
+      .replace(/\(config file(?=[:)])/, `(${variable}`)
+      .replace(/ in the config file:/, ` in ${variable}:`);
+    throw new ConfigError(message === err.message ? `${message} (${variable})` : message);
+  }
 }
 
 /** A nested section (e.g. `audit.file:`), read by its own declaration; absent: all its defaults. */
