@@ -110,7 +110,7 @@ describe(
       assert.equal(location, `${proxy.url}/app/page?x=1`, 'back on the page first asked for');
       assert.equal(up.seen.length, 0);
       const res = await navigate(location, {
-        cookie: `tg_gateway=${session}`,
+        cookie: `theme=dark; tg_gateway=${session}; lang=en`,
         'x-forwarded-user': 'admin',
       });
       assert.equal(res.status, 200, res.body);
@@ -119,6 +119,18 @@ describe(
       assert.equal(s.headers['x-forwarded-user'], 'bob', 'the session user, not the client-sent name');
       assert.equal(s.headers['x-tokengate-scope'], 'session');
       assert.equal(s.headers['x-tokengate-token-id'], undefined);
+      assert.equal(
+        s.headers.cookie,
+        'theme=dark; lang=en',
+        'the session cookie never reaches the application',
+      );
+      const alone = await navigate(location, { cookie: `tg_gateway=${session}` });
+      assert.equal(alone.status, 200, alone.body);
+      assert.equal(
+        up.seen.at(-1)?.headers.cookie,
+        undefined,
+        'no Cookie header when only the session was sent',
+      );
       // Sign-out through Caddy ends the session.
       const out = await raw(`${proxy.url}/_tokengate/sso/logout`, { cookie: `tg_gateway=${session}` });
       assert.equal(out.status, 302);

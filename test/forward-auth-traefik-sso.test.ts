@@ -125,6 +125,7 @@ describe('the documented Traefik block for browser sign-in (checked, not run)', 
     }
     assert.ok(!auth.authRequestHeaders.some((h) => /^x-original-/i.test(h)), 'no X-Original-* from clients');
     assert.deepEqual([...auth.authResponseHeaders].sort(), [
+      'Cookie',
       'X-Forwarded-User',
       'X-Tokengate-Scope',
       'X-Tokengate-Token-Id',
@@ -200,7 +201,7 @@ describe('the documented Traefik block for browser sign-in (checked, not run)', 
       await throughTraefik('/app/page?x=1', {
         accept: HTML,
         'sec-fetch-mode': 'navigate',
-        cookie: `tg_gateway=${session}`,
+        cookie: `theme=dark; tg_gateway=${session}`,
         'x-forwarded-user': 'admin',
         'x-tokengate-token-id': 'tok_planted',
       }),
@@ -208,5 +209,6 @@ describe('the documented Traefik block for browser sign-in (checked, not run)', 
     assert.equal(app['x-forwarded-user'], 'bob');
     assert.equal(app['x-tokengate-scope'], 'session');
     assert.equal(app['x-tokengate-token-id'], undefined, "the client's own header is removed");
+    assert.equal(app.cookie, 'theme=dark', 'the session cookie never reaches the application');
   });
 });

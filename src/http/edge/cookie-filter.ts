@@ -13,6 +13,13 @@ export function withoutCookie(header: string, name: string): string | null {
   return rest.trim() === '' ? null : rest;
 }
 
+/** A Cookie header without any of the cookies `names` (see {@link withoutCookie}); null when nothing is left. */
+export function withoutCookies(header: string, names: readonly string[]): string | null {
+  let kept: string | null = header;
+  for (let k = 0; k < names.length && kept !== null; k++) kept = withoutCookie(kept, names[k] ?? '');
+  return kept;
+}
+
 /**
  * Whether a Set-Cookie value sets the cookie `name`: the name is what precedes the first `=` of the
  * part before the first `;`, trimmed, compared exactly, as `readCookie` reads it back from the Cookie

@@ -9,7 +9,8 @@ import { logIfUnavailable, requestContext } from './proxy-errors.js';
 import { sendDenial, sendError } from './respond.js';
 import type { BrowserSso } from '../../identity/browser-sso.js';
 import { sendSignInRedirect, signInRedirect } from './browser-sso.js';
-import { gatewaySessionCookie } from './cookie-filter.js';
+import { gatewaySessionCookie, withoutCookies } from './cookie-filter.js';
+import { withheldCookies } from './proxy-request.js';
 
 function first(v: string | string[] | undefined): string | undefined {
   return Array.isArray(v) ? v[0] : v;
@@ -125,7 +126,13 @@ function untrustedPeerWarner(log: NamedLogger): (peer: string | undefined, id: s
 }
 
 /** 200 with the identity and rate-limit headers for the proxy to copy upstream. */
-function sendAllowed(res: ServerResponse, auth: AuthResult, names: IdentityHeaderNames, id: string): void {
+function sendAllowed(
+  res: ServerResponse,
+  auth: AuthResult,
+  names: IdentityHeaderNames,
+  id: string,
+  cookie: string | null,
+): void {
   const headers: Record<string, string> = {
     'x-request-id': id,
     'x-tokengate-outcome': auth.outcome.kind,
@@ -139,6 +146,10 @@ function sendAllowed(res: ServerResponse, auth: AuthResult, names: IdentityHeade
     headers[names.scope] = auth.identity.scope;
   }
   if (auth.rate) Object.assign(headers, rateLimitHeaders(auth.rate));
+  // With browser sign-in: the request's cookies without tokengate's, for the proxy to send upstream
+  // in place of the client's (nginx proxy_set_header, Caddy copy_headers, Traefik
+  // authResponseHeaders); absent when none is left, so the proxy sends none.
+  if (cookie !== null) headers.cookie = cookie;
   res.writeHead(200, headers);
   res.end();
 }
@@ -174,6 +185,7 @@ export function forwardAuthHandler(
   // One line per 10 s while the database is away, not one per request.
   const unavailable = new LogThrottle(10_000);
   const warnUntrustedPeer = untrustedPeerWarner(log);
+  const withheld = browser === null ? null : withheldCookies(browser);
   return (req, res) => {
     const h = req.headers;
     const id = requestId(h['x-request-id']);
@@ -235,7 +247,9 @@ export function forwardAuthHandler(
           else sendSignInRedirect(res, signIn, { 'x-request-id': id });
           return;
         }
-        sendAllowed(res, auth, names, id);
+        const cookie =
+          withheld === null || h.cookie === undefined ? null : withoutCookies(h.cookie, withheld);
+        sendAllowed(res, auth, names, id, cookie);
       })
       .catch((err: unknown) => {
         sendFailure(req, res, err, log, unavailable);

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AuthResult } from '../../auth/gateway.js';
 import type { RateDecision } from '../../domain/auth/rate-limit.js';
 import { SESSION_COOKIE } from '../cookies.js';
-import { setsCookie, withoutCookie } from './cookie-filter.js';
+import { setsCookie, withoutCookies } from './cookie-filter.js';
 import { connectionTokens, HOP_BY_HOP, rateLimitHeaders, type IdentityHeaderNames } from './headers.js';
 
 /**
@@ -102,9 +102,7 @@ export function upstreamRequestHeaders(
     if (dropAuthorization && lower === 'authorization') continue;
     if (lower === 'cookie') {
       // tokengate's sessions are never the upstream's to see or replay (issue 14, finding 1).
-      let kept: string | null = raw[i + 1] ?? '';
-      for (let k = 0; k < withheld.length && kept !== null; k++)
-        kept = withoutCookie(kept, withheld[k] ?? '');
+      const kept = withoutCookies(raw[i + 1] ?? '', withheld);
       if (kept !== null) out.push(name, kept);
       continue;
     }
