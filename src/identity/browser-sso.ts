@@ -2,7 +2,7 @@ import type { AuthConfig, IdentityConfig } from '../config/identity.js';
 import { readSecret } from '../config/identity.js';
 import type { Store } from '../store/store.js';
 import { loadCookieSecret } from './cookie-secret.js';
-import { OidcClient, type PendingLogin } from './oidc.js';
+import { oidcClientFor, type OidcClient, type PendingLogin } from './oidc.js';
 import { safeReturnTo } from './redirect.js';
 import { cookieName, createSealer, type Sealer } from './sealed-cookie.js';
 
@@ -81,21 +81,11 @@ export async function buildBrowserSso(
   if (b === null || o === null) return null;
   const base = b.externalUrl.replace(/\/+$/, '');
   const external = new URL(base);
-  const hasSecret = o.clientSecretFile !== null || o.clientSecretEnv !== null;
-  const client = new OidcClient({
-    issuer: o.issuer,
-    clientId: o.clientId,
-    clientSecret: hasSecret
-      ? readSecret({ file: o.clientSecretFile, env: o.clientSecretEnv }, 'identity.oidc.clientSecret')
-      : undefined,
-    redirectUri: `${base}${SSO_PATH}/callback`,
-    postLogoutRedirectUri: `${base}${SSO_PATH}/signed-out`,
-    scopes: o.scopes,
-    usernameClaim: o.usernameClaim,
-    groupsClaim: o.groupsClaim,
-    clockToleranceSec: o.clockToleranceSeconds,
-    allowInsecureHttp: o.issuer.startsWith('http:'),
-  });
+  const client = oidcClientFor(
+    o,
+    { redirectUri: `${base}${SSO_PATH}/callback`, postLogoutRedirectUri: `${base}${SSO_PATH}/signed-out` },
+    readSecret,
+  );
   const secret = await loadCookieSecret(store, now);
   const secure = external.protocol === 'https:';
   return {

@@ -84,6 +84,44 @@ export interface OidcRefresh {
 }
 
 const DEFAULT_SCOPES = ['openid', 'profile', 'email'] as const;
+
+/** What `identity.oidc` says of the provider and tokengate's client there (config/identity.ts). */
+export interface OidcProviderConfig {
+  issuer: string;
+  clientId: string;
+  clientSecretFile: string | null;
+  clientSecretEnv: string | null;
+  scopes: string[];
+  usernameClaim: string;
+  groupsClaim: string;
+  clockToleranceSeconds: number;
+}
+
+/**
+ * A relying party of the configured provider for one callback (the admin UI's, the gateway's): the
+ * client secret is read now, where the config says it is.
+ */
+export function oidcClientFor(
+  o: OidcProviderConfig,
+  uris: { redirectUri: string; postLogoutRedirectUri: string },
+  readSecret: (source: { file: string | null; env: string | null }, name: string) => string,
+): OidcClient {
+  const hasSecret = o.clientSecretFile !== null || o.clientSecretEnv !== null;
+  return new OidcClient({
+    issuer: o.issuer,
+    clientId: o.clientId,
+    clientSecret: hasSecret
+      ? readSecret({ file: o.clientSecretFile, env: o.clientSecretEnv }, 'identity.oidc.clientSecret')
+      : undefined,
+    ...uris,
+    scopes: o.scopes,
+    usernameClaim: o.usernameClaim,
+    groupsClaim: o.groupsClaim,
+    clockToleranceSec: o.clockToleranceSeconds,
+    // The config accepts http:// only for a loopback issuer; the client checks it again.
+    allowInsecureHttp: o.issuer.startsWith('http:'),
+  });
+}
 const LOOPBACK_HOSTS = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/;
 
 /**

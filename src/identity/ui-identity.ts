@@ -3,7 +3,7 @@ import { readSecret } from '../config/identity.js';
 import type { Logger } from '../log/logger.js';
 import type { Store } from '../store/store.js';
 import { loadCookieSecret } from './cookie-secret.js';
-import { OidcClient, type PendingLogin } from './oidc.js';
+import { oidcClientFor, type OidcClient, type PendingLogin } from './oidc.js';
 import type { UserProvisioning } from './provisioning.js';
 import { createSealer, type Sealer } from './sealed-cookie.js';
 import type { SsoHeaderRules } from './sso-headers.js';
@@ -53,24 +53,13 @@ export async function buildUiIdentity(
   if (o === null && identity.ssoHeaders === null) return null;
   let oidc: OidcUi | null = null;
   if (o !== null) {
-    const hasSecret = o.clientSecretFile !== null || o.clientSecretEnv !== null;
     const base = o.externalUrl.replace(/\/+$/, '');
     const external = new URL(base);
-    const client = new OidcClient({
-      issuer: o.issuer,
-      clientId: o.clientId,
-      clientSecret: hasSecret
-        ? readSecret({ file: o.clientSecretFile, env: o.clientSecretEnv }, 'identity.oidc.clientSecret')
-        : undefined,
-      redirectUri: `${base}${OIDC_UI_PATH}/callback`,
-      postLogoutRedirectUri: `${base}${UI_HOME}`,
-      scopes: o.scopes,
-      usernameClaim: o.usernameClaim,
-      groupsClaim: o.groupsClaim,
-      clockToleranceSec: o.clockToleranceSeconds,
-      // The config accepts http:// only for a loopback issuer; the client checks it again.
-      allowInsecureHttp: o.issuer.startsWith('http:'),
-    });
+    const client = oidcClientFor(
+      o,
+      { redirectUri: `${base}${OIDC_UI_PATH}/callback`, postLogoutRedirectUri: `${base}${UI_HOME}` },
+      readSecret,
+    );
     const secret = await loadCookieSecret(store, now);
     oidc = {
       client,
