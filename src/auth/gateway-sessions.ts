@@ -5,7 +5,7 @@ import type { StoredSession } from '../store/session-repo.js';
 import type { ChangeFeed } from '../services/change-feed.js';
 import type { ServiceDeps } from '../services/context.js';
 import type { CredentialCache } from './credential-cache.js';
-import { COOKIE_LENGTH, openSession, type SessionOrigin } from './sessions.js';
+import { COOKIE_LENGTH, deleteSession, openSession, type SessionOrigin } from './sessions.js';
 
 /** Sessions are remembered in memory this long before being read again; a sign-out elsewhere arrives by the feed. */
 const CACHE_MS = 60_000;
@@ -70,10 +70,7 @@ export class GatewaySessions {
     const idHash = hashToken(cookie);
     const s = await this.deps.store.sessions.find(idHash);
     if (s?.kind !== 'gateway') return null;
-    await this.deps.store.transaction(async (tx) => {
-      await tx.sessions.delete(idHash);
-      await tx.changes.record('session', [idHash], this.deps.now());
-    });
+    await deleteSession(this.deps, idHash);
     this.cache.delete(idHash);
     return s.idToken === null ? { method: s.method } : { method: s.method, idToken: s.idToken };
   }

@@ -150,10 +150,7 @@ export class SessionService {
 
   async signOut(cookie: string): Promise<void> {
     const idHash = hashToken(cookie);
-    await this.deps.store.transaction(async (tx) => {
-      await tx.sessions.delete(idHash);
-      await tx.changes.record('session', [idHash], this.deps.now());
-    });
+    await deleteSession(this.deps, idHash);
     this.cache.delete(idHash);
   }
 }
@@ -188,4 +185,12 @@ export async function openSession(
   };
   await deps.store.sessions.insert(session);
   return { cookie, session };
+}
+
+/** Deletes a session row and tells every node's caches (the change feed), in one transaction. */
+export async function deleteSession(deps: Pick<ServiceDeps, 'store' | 'now'>, idHash: string): Promise<void> {
+  await deps.store.transaction(async (tx) => {
+    await tx.sessions.delete(idHash);
+    await tx.changes.record('session', [idHash], deps.now());
+  });
 }

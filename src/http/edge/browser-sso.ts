@@ -6,7 +6,15 @@ import { AppError } from '../../domain/errors.js';
 import { OidcError, PENDING_LOGIN_TTL_MS, type PendingLogin } from '../../identity/oidc.js';
 import type { UserProvisioning } from '../../identity/provisioning.js';
 import { safeReturnTo } from '../../identity/redirect.js';
-import { isNavigation, signInUrl, SSO_PATH, type BrowserSso } from '../../identity/browser-sso.js';
+import {
+  GATEWAY_COOKIE,
+  isNavigation,
+  signInUrl,
+  SSO_PATH,
+  SSO_PENDING_COOKIE,
+  type BrowserSso,
+} from '../../identity/browser-sso.js';
+import { clearCookieHeader, setCookieHeader } from '../../identity/sealed-cookie.js';
 import type { NamedLogger } from '../../log/log-manager.js';
 import type { SettingsService } from '../../services/settings-service.js';
 import { readCookie } from '../cookies.js';
@@ -64,7 +72,12 @@ async function login(deps: BrowserSsoDeps, req: IncomingMessage, res: ServerResp
   const returnTo = safeReturnTo(rd, { allowedHosts: sso.allowedHosts, defaultPath: '/' });
   const { url, pending } = await sso.client.start(returnTo);
   const sealed = sso.pending.seal(pending, PENDING_LOGIN_TTL_MS);
-  redirect(res, url, [cookie(sso, sso.pendingCookieName, sealed, PENDING_LOGIN_TTL_MS / 1000)]);
+  redirect(res, url, [
+    setCookieHeader(SSO_PENDING_COOKIE, sealed, {
+      secure: sso.secure,
+      maxAgeSec: PENDING_LOGIN_TTL_MS / 1000,
+    }),
+  ]);
 }
 
 async function callback(
@@ -75,7 +88,7 @@ async function callback(
 ): Promise<void> {
   const { sso } = deps;
   // The pending sign-in is single use: cleared whatever happens next.
-  const clearPending = cookie(sso, sso.pendingCookieName, '', 0);
+  const clearPending = clearCookieHeader(SSO_PENDING_COOKIE, sso.secure);
   res.setHeader('set-cookie', clearPending);
   const pending = sso.pending.open(readCookie(req.headers.cookie, sso.pendingCookieName));
   if (pending === null) throw new OidcError('state-mismatch', 'no pending sign-in');
@@ -110,7 +123,7 @@ async function callback(
   deps.log.info(`gateway sign-in (oidc): user ${user.username} from ${client.clientIp} (request ${id})`);
   redirect(res, returnTarget(sso, pending), [
     clearPending,
-    cookie(sso, sso.cookieName, opened.cookie, sso.ttlMs / 1000),
+    setCookieHeader(GATEWAY_COOKIE, opened.cookie, { secure: sso.secure, maxAgeSec: sso.ttlMs / 1000 }),
   ]);
 }
 
@@ -127,7 +140,7 @@ async function logout(
   // The provider being down must not keep anyone signed in here: our session is gone already.
   const providerLogout =
     origin?.method === 'oidc' ? await sso.client.logoutUrl(origin.idToken).catch(() => null) : null;
-  redirect(res, providerLogout ?? `${SSO_PATH}/signed-out`, [cookie(sso, sso.cookieName, '', 0)]);
+  redirect(res, providerLogout ?? `${SSO_PATH}/signed-out`, [clearCookieHeader(GATEWAY_COOKIE, sso.secure)]);
 }
 
 const one = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v[0] : v);
@@ -155,7 +168,7 @@ export function signInRedirect(
 export function sendSignInRedirect(
   res: ServerResponse,
   location: string,
-  extra: Record<string, string>,
+  extra: Record<string, string | string[]>,
 ): void {
   res.writeHead(302, { ...extra, location, 'cache-control': 'no-store', 'content-length': 0 });
   res.end();
@@ -174,30 +187,8 @@ function clientOf(deps: BrowserSsoDeps, req: IncomingMessage): ClientAddress {
   );
 }
 
-/**
- * A cookie of the gateway's: Path=/, HttpOnly, no Domain, SameSite=Lax (the provider's redirect back
- * and links from other sites are top-level GETs that must carry it), Secure over https.
- */
-function cookie(sso: BrowserSso, name: string, value: string, maxAgeSec: number): string {
-  const parts = [
-    `${name}=${value}`,
-    'Path=/',
-    'HttpOnly',
-    'SameSite=Lax',
-    `Max-Age=${Math.floor(maxAgeSec)}`,
-  ];
-  if (sso.secure) parts.push('Secure');
-  return parts.join('; ');
-}
-
 function redirect(res: ServerResponse, location: string, cookies: string[]): void {
-  res.writeHead(302, {
-    location,
-    'set-cookie': cookies,
-    'cache-control': 'no-store',
-    'content-length': 0,
-  });
-  res.end();
+  sendSignInRedirect(res, location, { 'set-cookie': cookies });
 }
 
 /** OidcError → the catalogue: the provider being down is 503, anything else a refused sign-in (401). */
