@@ -208,17 +208,25 @@ podman run --rm --pull=never -v "$A_VOLUME:/data" --entrypoint sh "$APP_IMAGE" -
 
 # (b) PostgreSQL (a database of its own) and Redis (db 14), host network.
 step "run (b): PostgreSQL $PG_DB, Redis db 14, --network host"
-exists=$(psql "$PG_ADMIN_URL" -qAtc "select 1 from pg_database where datname = '$PG_DB'") ||
+# A fresh database each run, so that what the checks below count is this run's.
+psql "$PG_ADMIN_URL" -qc "drop database if exists $PG_DB with (force)" >/dev/null ||
   fail "cannot reach PostgreSQL at $PG_ADMIN_URL"
-[ "$exists" = 1 ] || psql "$PG_ADMIN_URL" -qc "create database $PG_DB" || fail "create database $PG_DB"
+psql "$PG_ADMIN_URL" -qc "create database $PG_DB" || fail "create database $PG_DB"
 PG_URL=${PG_ADMIN_URL%/*}/$PG_DB
 podman run -d --pull=never --health-interval disable --name tokengate-ci-pg --network host --read-only \
   -e TOKENGATE_DB="$PG_URL" -e TOKENGATE_REDIS="$REDIS_URL" \
   -e TOKENGATE_PORT=$B_PORT -e TOKENGATE_ADMIN_PORT=$B_ADMIN_PORT -e TOKENGATE_ADMIN_HOST=127.0.0.1 \
   -e TOKENGATE_NODE_ID=container-ci -e TOKENGATE_ADMIN_PASSWORD=container-ci-password-1 \
-  --tmpfs /data "$APP_IMAGE" >/dev/null
+  --tmpfs /data:rw,U,mode=0750 "$APP_IMAGE" >/dev/null
 wait_healthy tokengate-ci-pg 60
 exercise tokengate-ci-pg "$B_PORT"
+# The token and the node's heartbeat are in PostgreSQL, and the node said it uses Redis.
+[ "$(psql "$PG_URL" -qAtc "select count(*) from tokens where description = 'container CI'")" = 1 ] ||
+  fail "run (b): the token is not in PostgreSQL $PG_DB"
+[ "$(psql "$PG_URL" -qAtc "select count(*) from nodes where id = 'container-ci'")" = 1 ] ||
+  fail "run (b): the node is not registered in PostgreSQL $PG_DB"
+podman logs tokengate-ci-pg 2>&1 | grep -q "database: postgres://.*Redis on" ||
+  fail "run (b): the node did not start on PostgreSQL with Redis"
 stop_gracefully tokengate-ci-pg
 
 step "container.sh: all passed"
