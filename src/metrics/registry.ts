@@ -1,5 +1,12 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 
+/** prom-client's default gauges with a counter's `_total` suffix (prom-client 15). */
+const GAUGES_NAMED_TOTAL = [
+  'tokengate_nodejs_active_handles_total',
+  'tokengate_nodejs_active_requests_total',
+  'tokengate_nodejs_active_resources_total',
+];
+
 /**
  * The process's Prometheus metrics, served at /_tokengate/metrics (admin group). One registry per
  * runtime, so tests and embedded instances do not share counters.
@@ -16,7 +23,12 @@ export class Metrics {
 
   constructor(nodeId: string, defaults = true) {
     this.registry.setDefaultLabels({ node: nodeId });
-    if (defaults) collectDefaultMetrics({ register: this.registry, prefix: 'tokengate_' });
+    if (defaults) {
+      collectDefaultMetrics({ register: this.registry, prefix: 'tokengate_' });
+      // prom-client names these gauges `_total`, which Prometheus keeps for counters: `promtool
+      // check metrics` refuses them. The per-type gauges without the suffix stay; sum() them.
+      for (const name of GAUGES_NAMED_TOTAL) this.registry.removeSingleMetric(name);
+    }
     this.auditWritten = new Counter({
       name: 'tokengate_audit_events_written_total',
       help: 'Selectable audit events written to the database.',
