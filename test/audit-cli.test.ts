@@ -171,7 +171,7 @@ describe('tokengate audit (CLI)', () => {
       ];
       for (const [args, message] of bad) {
         const r = await cli(dir, 'audit', 'list', ...args);
-        assert.equal(r.code, 1, args.join(' '));
+        assert.equal(r.code, 65, args.join(' '));
         assert.match(r.err, message);
         assert.equal(r.out, '');
       }
@@ -233,7 +233,7 @@ describe('tokengate audit (CLI)', () => {
         [['--format', 'csv', '--from', 'soon'], /--from/],
       ] as Array<[string[], RegExp]>) {
         const r = await cli(dir, 'audit', 'export', '--out', file, ...args);
-        assert.equal(r.code, 1);
+        assert.equal(r.code, 65);
         assert.match(r.err, message);
         assert.throws(() => statSync(file), /ENOENT/);
       }

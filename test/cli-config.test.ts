@@ -10,9 +10,9 @@ import { runCli } from '../src/cli/main.js';
 const ADMIN_PASSWORD = 'cli-admin-password';
 
 describe('tokengate configuration errors', () => {
-  it('names an unreachable database without its password and exits non-zero', async () => {
+  it('names an unreachable database without its password and exits 69 (unavailable)', async () => {
     const r = await runCliCapture(['--db', 'postgres://tg:secret-pw@127.0.0.1:1/none', 'user', 'list']);
-    assert.equal(r.code, 78);
+    assert.equal(r.code, 69);
     assert.match(r.err, /cannot connect to the database at postgres:\/\/tg:\*\*\*@127\.0\.0\.1:1\/none/);
     assert.ok(!r.err.includes('secret-pw'));
     assert.equal(r.err.trim().split('\n').length, 1);

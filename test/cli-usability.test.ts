@@ -241,10 +241,10 @@ describe('tokengate log-style', () => {
     );
 
     const bad = await cli(dir, 'log-style', 'log4j');
-    assert.equal(bad.code, 1);
+    assert.equal(bad.code, 65, 'validation');
     assert.equal(bad.err, 'tokengate: style: "log4j" is not a log style; use one of tokengate, seed\n');
     const extra = await cli(dir, 'log-style', 'seed', 'more');
-    assert.equal(extra.code, 1);
+    assert.equal(extra.code, 64, 'usage');
     assert.match(extra.err, /too many arguments/);
     assert.equal((await cli(dir, 'log-style')).out, 'seed\n', 'unchanged by the refused calls');
   });

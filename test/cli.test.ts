@@ -140,7 +140,7 @@ describe('tokengate CLI', () => {
     assert.equal(set.code, 0, set.err);
     assert.match(set.out, /auth\.allowedIps: \[\] -> \["10\.0\.0\.0\/8","192\.168\.1\.1\/32"\]/);
     const never = await cli(dir, 'settings', 'set', 'tokens.defaultValidityDays', 'null');
-    assert.equal(never.code, 1);
+    assert.equal(never.code, 65, 'validation');
     assert.match(never.err, /while tokens\.maxValidityDays is 365/);
     assert.equal((await cli(dir, 'settings', 'set', 'tokens.maxValidityDays', 'null')).code, 0);
     assert.equal((await cli(dir, 'settings', 'get', 'tokens.maxValidityDays')).out.trim(), 'null');
@@ -227,13 +227,13 @@ describe('tokengate CLI', () => {
     );
     assert.deepEqual([sam?.groups, sam?.hasPassword], [[], false]);
     const nothing = await cli(dir, 'user', 'set', 'sam');
-    assert.equal(nothing.code, 1);
+    assert.equal(nothing.code, 64, 'usage');
     assert.match(nothing.err, /nothing to change/);
   });
 
   it('refuses a zero-day validity', async () => {
     const r = await cli(dir, 'token', 'create', '--user', 'alice', '--description', 'x', '--expires', '0d');
-    assert.equal(r.code, 1);
+    assert.equal(r.code, 65, 'validation');
     assert.match(r.err, /validityDays/);
   });
 
@@ -252,7 +252,7 @@ describe('tokengate CLI', () => {
     assert.ok(
       users.length > 0 && users.every((l) => (JSON.parse(l) as { category: string }).category === 'users'),
     );
-    assert.equal((await cli(dir, 'audit', 'list', '--category', 'nope')).code, 1);
+    assert.equal((await cli(dir, 'audit', 'list', '--category', 'nope')).code, 65);
   });
 
   it('shows and sets log levels, persisted in the database', async () => {
@@ -262,9 +262,11 @@ describe('tokengate CLI', () => {
     assert.match((await cli(dir, 'log-level')).out, /^auth\s+INFO$/m);
     assert.equal((await cli(dir, 'log-level', 'auth', 'inherit')).out.trim(), 'auth: INFO -> inherit');
     const bad = await cli(dir, 'log-level', 'auth', 'loud');
-    assert.equal(bad.code, 1);
+    assert.equal(bad.code, 65);
     assert.match(bad.err, /level: must be one of TRACE/);
-    assert.equal((await cli(dir, 'log-level', 'root', 'inherit')).code, 1);
+    assert.equal((await cli(dir, 'log-level', 'root', 'inherit')).code, 65);
+    const half = await cli(dir, 'log-level', 'auth');
+    assert.equal(half.code, 64, half.err);
   });
 
   it('lists the audit log, with @cli as the author of CLI changes', async () => {

@@ -1,11 +1,18 @@
 import type { AppContext } from '../app.js';
-import type { Io } from './output.js';
+import type { Io, OutputFormat } from './output.js';
 
 /** Global options every command accepts. */
 export interface GlobalOptions {
   config?: string;
   dataDir?: string;
   db?: string;
+  /** `-o json|table`; table when not given. */
+  output?: OutputFormat;
+}
+
+/** The global options that are configuration (`--config`, `--data-dir`, `--db`), for loadConfig. */
+export function configFlags(g: GlobalOptions): Pick<GlobalOptions, 'config' | 'dataDir' | 'db'> {
+  return { config: g.config, dataDir: g.dataDir, db: g.db };
 }
 
 export interface WithAppOptions {
@@ -32,7 +39,7 @@ export async function withApp<T>(
     import('../log/logger.js'),
     import('../app.js'),
   ]);
-  const config = loadConfig(globals, process.env, 'cli');
+  const config = loadConfig(configFlags(globals), process.env, 'cli');
   const log = consoleLogger(config.nodeId, {
     write: (s: string) => (io.err(s), true),
   } as unknown as NodeJS.WritableStream);

@@ -1,5 +1,4 @@
-import { Command, CommanderError } from 'commander';
-import { AppError } from '../domain/errors.js';
+import { Command, CommanderError, Option } from 'commander';
 import { VERSION } from '../version.js';
 import { auditCommands } from './commands/audit.js';
 import { logLevelCommand } from './commands/log-level.js';
@@ -11,18 +10,42 @@ import { settingsCommands } from './commands/settings.js';
 import { tokenCommands } from './commands/token.js';
 import { userCommands } from './commands/user.js';
 import type { GlobalOptions } from './context.js';
-import { processIo, quietOnClosedReader, type Io } from './output.js';
+import { EXIT_CODES } from './exit-codes.js';
+import { toFailure } from './failure.js';
+import {
+  OUTPUT_FORMATS,
+  outputFormatInArgs,
+  processIo,
+  quietOnClosedReader,
+  reportFailure,
+  type Io,
+  type OutputFormat,
+} from './output.js';
 
-/** Builds the command tree; `io` lets tests capture output. */
-export function buildProgram(io: Io): Command {
+/**
+ * Builds the command tree; `io` lets tests capture output. With `-o json` commander's own messages
+ * (usage errors, the help a command group prints when run alone) are left out: stderr then carries
+ * only the JSON error runCli writes.
+ */
+export function buildProgram(io: Io, format: OutputFormat = 'table'): Command {
+  const output = {
+    writeOut: (s: string) => io.out(s.trimEnd()),
+    writeErr: format === 'json' ? () => undefined : (s: string) => io.err(s.trimEnd()),
+  };
   const program = new Command('tokengate')
     .description('API token authentication for any HTTP service')
     .version(VERSION)
     .option('--config <file>', 'YAML config file (env TOKENGATE_CONFIG)')
     .option('--data-dir <dir>', 'where the SQLite database lives (default ./data, env TOKENGATE_DATA_DIR)')
     .option('--db <url>', 'a SQLite file or postgres:// URL (env TOKENGATE_DB)')
+    .addOption(
+      new Option('-o, --output <format>', 'output format: table for people, json for scripts').choices(
+        OUTPUT_FORMATS,
+      ),
+    )
     .showHelpAfterError('(run with --help for usage)')
-    .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) })
+    .configureHelp({ showGlobalOptions: true })
+    .configureOutput(output)
     .exitOverride();
   const globals = (): GlobalOptions => program.opts<GlobalOptions>();
   serveCommand(program, io, globals);
@@ -34,59 +57,26 @@ export function buildProgram(io: Io): Command {
   logLevelCommand(program, io, globals);
   logStyleCommand(program, io, globals);
   clusterCommands(program, io, globals);
-  for (const cmd of program.commands)
-    cmd
-      .exitOverride()
-      .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) });
+  for (const cmd of program.commands) cmd.exitOverride().configureOutput(output);
   return program;
 }
 
-/** The exit code of a configuration problem (sysexits EX_CONFIG): bad config, no database, unusable directory. */
-export const EXIT_CONFIG = 78;
-
 /**
- * ConfigError (config/config.ts), DatabaseOpenError and MissingDatabaseError (store/database.ts),
- * told apart by name so that the CLI does not load those modules (YAML, Kysely, SQLite) to start.
- */
-const CONFIG_ERRORS = new Set(['ConfigError', 'DatabaseOpenError', 'MissingDatabaseError']);
-
-/**
- * Runs the CLI and returns the exit code. Errors print one clear line. Each command loads what it
- * needs when it runs (see withApp), so the command tree itself loads little.
+ * Runs the CLI and returns the exit code, one per class of failure (exit-codes.ts). Errors print one
+ * clear line, or with `-o json` one JSON object. Each command loads what it needs when it runs (see
+ * withApp), so the command tree itself loads little.
  */
 export async function runCli(argv: string[], io: Io = processIo): Promise<number> {
   if (io === processIo) quietOnClosedReader();
-  const program = buildProgram(io);
+  const format = outputFormatInArgs(argv);
+  const program = buildProgram(io, format);
   try {
     await program.parseAsync(argv, { from: 'user' });
-    return 0;
+    return EXIT_CODES.ok;
   } catch (err) {
-    if (err instanceof CommanderError) return err.exitCode;
-    if (err instanceof AppError) {
-      io.err(`tokengate: ${err.message}`);
-      return 1;
-    }
-    const e = err as NodeJS.ErrnoException;
-    if (e.name === 'MissingDatabaseError') {
-      io.err(
-        `tokengate: ${e.message}; run "tokengate init" (or "tokengate serve") to create one, or check --data-dir, --db, TOKENGATE_DATA_DIR and TOKENGATE_DB`,
-      );
-      return EXIT_CONFIG;
-    }
-    if (CONFIG_ERRORS.has(e.name)) {
-      io.err(`tokengate: ${e.message}`);
-      return EXIT_CONFIG;
-    }
-    if (e.syscall !== 'listen' && e.path !== undefined && e.code !== undefined) {
-      // A data, log or audit directory that cannot be created or written: a configuration problem.
-      io.err(`tokengate: cannot use ${e.path}: ${e.code}`);
-      return EXIT_CONFIG;
-    }
-    if (e.syscall === 'listen') {
-      io.err(`tokengate: cannot listen: ${e.message}`);
-      return 1;
-    }
-    io.err(`tokengate: unexpected error: ${e.message}`);
-    return 70;
+    const failure = toFailure(err);
+    // In table mode commander has printed its own `error: …` line and the hint to use --help.
+    if (!(err instanceof CommanderError && format === 'table')) reportFailure(io, format, failure);
+    return EXIT_CODES[failure.exitClass];
   }
 }

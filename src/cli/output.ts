@@ -1,3 +1,5 @@
+import type { Failure } from './failure.js';
+
 /** Output helpers for the CLI: results go to stdout, messages to stderr. */
 
 export interface Io {
@@ -54,4 +56,69 @@ export function printTable(io: Io, headers: string[], rows: string[][]): void {
 
 export function shortDate(iso: string | null): string {
   return iso === null ? '-' : iso.slice(0, 16).replace('T', ' ');
+}
+
+/**
+ * `-o table` (the default) prints aligned columns for people; `-o json` prints one JSON document for
+ * scripts: a list is an array, one object is an object, the same for every command (docs/cli.md,
+ * "Output"). Streams of records in a file format are `audit export --format jsonl|csv`, not `-o`.
+ */
+export const OUTPUT_FORMATS = ['table', 'json'] as const;
+export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
+
+/**
+ * The output format the arguments ask for, read before parsing, so that a usage error (an unknown
+ * option, a missing argument) is reported as JSON too when `-o json` is on the line. The deprecated
+ * `--json` counts. Arguments after `--` are operands.
+ */
+export function outputFormatInArgs(argv: readonly string[]): OutputFormat {
+  let format: OutputFormat = 'table';
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--') break;
+    let value: string | undefined;
+    if (a === '-o' || a === '--output') value = argv[++i];
+    else if (a?.startsWith('--output=')) value = a.slice('--output='.length);
+    else if (a?.startsWith('-o') && !a.startsWith('--')) value = a.slice(2);
+    else if (a === '--json') value = 'json';
+    if (value === 'json' || value === 'table') format = value;
+  }
+  return format;
+}
+
+/**
+ * The format of a command's output: `-o`, or the deprecated `--json` of the commands that had it,
+ * which says so on stderr (stdout stays clean for the script that used it).
+ */
+export function outputFormat(io: Io, global: OutputFormat | undefined, json?: boolean): OutputFormat {
+  if (json === true) {
+    io.err('tokengate: --json is deprecated; use -o json (--output json)');
+    return 'json';
+  }
+  return global ?? 'table';
+}
+
+/** Prints `value` as JSON, or calls `table` to print it for people. */
+export function emit(io: Io, format: OutputFormat, value: unknown, table: () => void): void {
+  if (format === 'json') printJson(io, value);
+  else table();
+}
+
+/**
+ * Reports a failure on stderr: `tokengate: <message>`, or with `-o json` the management API's error
+ * shape, `{"error":{"code":…,"message":…,"details"?:…}}`, on one line, so that a script reads
+ * errors the way it reads the API's.
+ */
+export function reportFailure(io: Io, format: OutputFormat, f: Failure): void {
+  if (f.quiet === true) return;
+  if (format === 'json') {
+    const error = {
+      code: f.code,
+      message: f.message,
+      ...(f.details !== undefined ? { details: f.details } : {}),
+    };
+    io.err(JSON.stringify({ error }));
+    return;
+  }
+  io.err(`tokengate: ${f.message}`);
 }

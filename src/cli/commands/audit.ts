@@ -3,7 +3,7 @@ import { readFile, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { CommanderError, type Command } from 'commander';
+import type { Command } from 'commander';
 import {
   AUDIT_EXPORT_FORMATS,
   auditExportChunks,
@@ -19,6 +19,7 @@ import { parseIp } from '../../domain/auth/ip-rules.js';
 import { normalizeSocketIp } from '../../domain/auth/client-ip.js';
 import type { AuditFilter } from '../../store/audit-repo.js';
 import { withApp, type GlobalOptions } from '../context.js';
+import { CliError } from '../exit-codes.js';
 import { printTable, processIo, type Io } from '../output.js';
 
 /** The filter flags `audit list` and `audit export` share. */
@@ -343,7 +344,8 @@ function verifyCommand(audit: Command, io: Io, globals: () => GlobalOptions): vo
         return false;
       });
       // Exit 1 without a second message: the verdict is already printed.
-      if (broken) throw new CommanderError(1, 'tokengate.auditChainBroken', 'the audit chain is broken');
+      if (broken)
+        throw new CliError('failed', 'audit_chain_broken', 'the audit chain is broken', { quiet: true });
     });
 }
 

@@ -5,6 +5,7 @@ import { LOGGER_NAME_PATTERN } from '../../domain/settings.js';
 import { LOG_LEVELS, parseLogLevel } from '../../log/levels.js';
 import { systemContext } from '../../services/context.js';
 import { withApp, type GlobalOptions } from '../context.js';
+import { CliError } from '../exit-codes.js';
 import { printTable, type Io } from '../output.js';
 
 /**
@@ -21,7 +22,7 @@ export function logLevelCommand(program: Command, io: Io, globals: () => GlobalO
       if (logger !== undefined && !LOGGER_NAME_PATTERN.test(logger))
         throw invalidField('logger', `"${logger}" is not a logger name`);
       if (logger !== undefined && levelText === undefined)
-        throw invalidField('level', 'give a level, or no logger to list them');
+        throw new CliError('usage', 'usage', 'level: give a level, or no logger to list them');
       const level = levelText === undefined || levelText === 'inherit' ? null : parseLogLevel(levelText);
       if (levelText !== undefined && levelText !== 'inherit' && level === null) {
         throw invalidField('level', `must be one of ${LOG_LEVELS.join(', ')} or inherit`);

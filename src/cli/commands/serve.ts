@@ -2,7 +2,7 @@ import cluster from 'node:cluster';
 import type { Command } from 'commander';
 import { invalidField } from '../../domain/errors.js';
 import { VERSION } from '../../version.js';
-import type { GlobalOptions } from '../context.js';
+import { configFlags, type GlobalOptions } from '../context.js';
 import type { Io } from '../output.js';
 import type { Config } from '../../config/config.js';
 import type { RunningNode } from '../../node.js';
@@ -123,7 +123,7 @@ export function serveCommand(program: Command, io: Io, globals: () => GlobalOpti
         import('../../config/tls.js'),
       ]);
       const config = loadConfig({
-        ...globals(),
+        ...configFlags(globals()),
         port: o.port,
         host: o.host,
         adminPort: o.adminPort,

@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
 import { CLI_PRINCIPAL } from '../../domain/auth/permissions.js';
-import { invalidField } from '../../domain/errors.js';
 import { toPublicUser } from '../../domain/user.js';
 import type { UserChange } from '../../services/user-service.js';
 import { systemContext } from '../../services/context.js';
 import { withApp, type GlobalOptions } from '../context.js';
+import { CliError } from '../exit-codes.js';
 import { printJson, printTable, type Io } from '../output.js';
 
 async function readStdin(): Promise<string> {
@@ -98,7 +98,7 @@ function setCommand(user: Command, io: Io, globals: () => GlobalOptions): void {
         if (o.passwordStdin) change.password = await readStdin();
         else if (!o.password) change.password = null;
         if (Object.keys(change).length === 0)
-          throw invalidField('options', 'nothing to change; see tokengate user set --help');
+          throw new CliError('usage', 'usage', 'nothing to change; see tokengate user set --help');
         await withApp(io, globals(), async (ctx) => {
           await ctx.users.update(CLI_PRINCIPAL, ctx0(), username, change);
           io.out(`updated user ${username}: ${Object.keys(change).join(', ')}`);
