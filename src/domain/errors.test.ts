@@ -32,6 +32,8 @@ describe('ERROR_CATALOGUE', () => {
     assert.equal(ERROR_CATALOGUE.invalid_request.status, 400);
     assert.equal(ERROR_CATALOGUE.unauthorized.status, 401);
     assert.equal(ERROR_CATALOGUE.forbidden.status, 403);
+    assert.equal(ERROR_CATALOGUE.method_not_allowed.status, 405);
+    assert.equal(ERROR_CATALOGUE.precondition_failed.status, 412);
     assert.equal(ERROR_CATALOGUE.rate_limited.status, 429);
     assert.equal(ERROR_CATALOGUE.internal.status, 500);
   });
@@ -72,14 +74,19 @@ describe('errorHeaders', () => {
 describe('codeForStatus', () => {
   it('maps each status to the first code in the catalogue with it', () => {
     assert.deepEqual(
-      [400, 401, 403, 404, 408, 409, 413, 415, 429, 500, 502, 503, 504].map((s) => [s, codeForStatus(s)]),
+      [400, 401, 403, 404, 405, 408, 409, 412, 413, 415, 429, 500, 502, 503, 504].map((s) => [
+        s,
+        codeForStatus(s),
+      ]),
       [
         [400, 'invalid_request'],
         [401, 'unauthorized'],
         [403, 'forbidden'],
         [404, 'not_found'],
+        [405, 'method_not_allowed'],
         [408, 'request_timeout'],
         [409, 'conflict'],
+        [412, 'precondition_failed'],
         [413, 'payload_too_large'],
         [415, 'unsupported_media_type'],
         [429, 'rate_limited'],
@@ -97,7 +104,7 @@ describe('codeForStatus', () => {
       const back = codeForStatus(status);
       assert.ok(back !== undefined && ERROR_CATALOGUE[back].status === status, `${code}: ${back}`);
     }
-    for (const status of [0, 200, 405, 418, 431, 501])
+    for (const status of [0, 200, 418, 428, 431, 501])
       assert.equal(codeForStatus(status), undefined, String(status));
   });
 });

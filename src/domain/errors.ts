@@ -37,9 +37,17 @@ export const ERROR_CATALOGUE = {
     status: 409,
     summary: 'The request conflicts with the current state, e.g. the user already exists.',
   },
+  method_not_allowed: {
+    status: 405,
+    summary: 'The path exists but not with this method; the Allow header lists the methods it has.',
+  },
   request_timeout: {
     status: 408,
     summary: 'The request body stopped arriving (proxy.clientBodyTimeoutMs); the connection is closed.',
+  },
+  precondition_failed: {
+    status: 412,
+    summary: 'If-Match names a version the object no longer has: someone changed it since you read it.',
   },
   payload_too_large: { status: 413, summary: 'The request body is larger than the configured limit.' },
   unsupported_media_type: { status: 415, summary: 'The request body is not application/json.' },

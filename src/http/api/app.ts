@@ -32,6 +32,7 @@ import { metricsRoutes } from './routes/metrics.js';
 import { meRoutes } from './routes/me.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { makeValidatorCompiler } from './validation.js';
+import { openApiOptions } from './openapi.js';
 
 // The routes' shared pieces live in context.ts (no import cycle); re-exported for existing importers.
 export type { ApiDeps, Plane } from './context.js';
@@ -174,29 +175,6 @@ async function sessionPrincipal(
   return { username: session.user.username, groups: session.user.groups, via: 'session' };
 }
 
-/** The OpenAPI document of the management API, built by @fastify/swagger from the route schemas. */
-function registerOpenApi(app: Api, deps: ApiDeps): void {
-  void app.register(swagger, {
-    openapi: {
-      openapi: '3.0.3',
-      info: {
-        title: 'tokengate management API',
-        version: deps.version,
-        description:
-          'Manage API tokens, users and settings. Authenticate with HTTP Basic (user name and directory password, or user name and token) or with `Authorization: Bearer <token>`. A read-scope token may only call GET, HEAD and OPTIONS.',
-      },
-      servers: [{ url: '/' }],
-      components: {
-        securitySchemes: {
-          basic: { type: 'http', scheme: 'basic' },
-          bearer: { type: 'http', scheme: 'bearer', description: 'A tokengate token' },
-        },
-      },
-      security: [{ basic: [] }, { bearer: [] }],
-    },
-  });
-}
-
 /** Builds the management API. Call `ready()` before routing requests to it. */
 export function buildApi(deps: ApiDeps): Api {
   const plane = deps.plane ?? 'management';
@@ -238,7 +216,7 @@ export function buildApi(deps: ApiDeps): Api {
     return payload;
   });
 
-  if (plane === 'management') registerOpenApi(app, deps);
+  if (plane === 'management') void app.register(swagger, openApiOptions(deps.version));
 
   void app.register(healthRoutes(deps), { prefix: BASE_PATH });
   if (plane === 'gateway') {

@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox';
-import { ERROR_CATALOGUE } from '../../domain/errors.js';
+import { ERROR_CATALOGUE, type ErrorCode } from '../../domain/errors.js';
 import { MAX_GRACE_SECONDS, SETTING_DEFINITIONS } from '../../domain/settings.js';
 import { PREFIX_PATTERN } from '../../domain/token/format.js';
 import { MAX_DESCRIPTION_LENGTH } from '../../domain/token/token.js';
@@ -12,7 +12,11 @@ const DateTime = Type.String({ format: 'date-time' });
 export const ErrorResponse = Type.Object(
   {
     error: Type.Object({
-      code: Type.String({ description: `One of: ${Object.keys(ERROR_CATALOGUE).join(', ')}` }),
+      code: Type.Unsafe<ErrorCode>({
+        type: 'string',
+        enum: Object.keys(ERROR_CATALOGUE),
+        description: 'The error catalogue\'s code (docs/api.md, "Errors"): stable, match on it.',
+      }),
       message: Type.String(),
       details: Type.Optional(Type.Unknown()),
     }),
@@ -96,13 +100,16 @@ export const CreateTokenBody = Type.Object(
 );
 export type CreateTokenBody = Static<typeof CreateTokenBody>;
 
-export const CreatedTokenResponse = Type.Object({
-  token: Type.String({
-    description: 'The plain token. Shown this once; store it now.',
-    pattern: `^${PREFIX_PATTERN.source.slice(1, -1)}_[0-9A-Za-z]{36}$`,
-  }),
-  record: TokenView,
-});
+export const CreatedTokenResponse = Type.Object(
+  {
+    token: Type.String({
+      description: 'The plain token. Shown this once; store it now.',
+      pattern: `^${PREFIX_PATTERN.source.slice(1, -1)}_[0-9A-Za-z]{36}$`,
+    }),
+    record: TokenView,
+  },
+  { $id: 'CreatedToken' },
+);
 
 export const PatchTokenBody = Type.Object(
   { description: Type.String({ minLength: 1, maxLength: MAX_DESCRIPTION_LENGTH }) },
@@ -127,7 +134,7 @@ export type RotateTokenBody = Static<typeof RotateTokenBody>;
 export const TokenIdParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
 export const UserParams = Type.Object({ user: Type.String({ maxLength: 64 }) });
 
-export const TokenList = Type.Object({ items: Type.Array(TokenView) });
+export const TokenList = Type.Object({ items: Type.Array(TokenView) }, { $id: 'TokenList' });
 
 export const TokenSearchQuery = Type.Object(
   {
@@ -195,7 +202,7 @@ export const UserView = Type.Object(
   { $id: 'User' },
 );
 
-export const UserList = Type.Object({ items: Type.Array(UserView) });
+export const UserList = Type.Object({ items: Type.Array(UserView) }, { $id: 'UserList' });
 
 export const CreateUserBody = Type.Object(
   {

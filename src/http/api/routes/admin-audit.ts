@@ -249,6 +249,7 @@ function searchRoute(app: RouteApp, deps: ApiDeps): void {
     {
       schema: {
         tags: ['audit'],
+        operationId: 'adminSearchAudit',
         summary: 'Search the audit log',
         description:
           'Filters combine with AND; time bounds are inclusive. Newest first by `time` (then `seq`), with cursor paging that stays stable while new records arrive.',
@@ -280,6 +281,7 @@ function exportRoute(app: RouteApp, deps: ApiDeps): void {
     {
       schema: {
         tags: ['audit'],
+        operationId: 'adminExportAudit',
         summary: 'Export the audit log',
         description: `Every matching record, newest first, streamed a page at a time (never built whole in memory). Same filters as the search. CSV columns: ${AUDIT_CSV_COLUMNS.join(', ')}; \`time\` is ISO 8601 UTC, \`details\` canonical JSON. The CSV parses back to exactly the same records.`,
         querystring: AuditExportQuery,
@@ -329,6 +331,7 @@ function verifyRoute(app: RouteApp, deps: ApiDeps): void {
     {
       schema: {
         tags: ['audit'],
+        operationId: 'adminVerifyAudit',
         summary: 'Verify the audit hash chain',
         description:
           'Walks the whole chain from the genesis or the last retention checkpoint to its head and reports the first record that was modified, deleted or reordered. It reads every record, so on a large log it takes a while.',

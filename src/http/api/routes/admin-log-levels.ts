@@ -29,6 +29,7 @@ export function adminLogLevelRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
       {
         schema: {
           tags: ['logging'],
+          operationId: 'adminListLogLevels',
           summary: 'The log level of every configured logger',
           response: { 200: Levels, ...ErrorResponses },
         },
@@ -44,6 +45,7 @@ export function adminLogLevelRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
       {
         schema: {
           tags: ['logging'],
+          operationId: 'adminSetLogLevel',
           summary: "Set one logger's level on every node",
           description:
             "level null removes the logger's own level, so it inherits its parent's. The root logger always has a level.",

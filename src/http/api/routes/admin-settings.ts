@@ -14,6 +14,7 @@ export function adminSettingsRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
       {
         schema: {
           tags: ['settings'],
+          operationId: 'adminGetSettings',
           summary: 'Every setting with its current value',
           response: { 200: SettingsObject, ...ErrorResponses },
         },
@@ -31,6 +32,7 @@ export function adminSettingsRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
       {
         schema: {
           tags: ['settings'],
+          operationId: 'adminGetSettingsSchema',
           summary: 'Every setting with its type, default and help text',
           response: {
             200: Type.Object({
@@ -66,6 +68,7 @@ export function adminSettingsRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
       {
         schema: {
           tags: ['settings'],
+          operationId: 'adminUpdateSettings',
           summary: 'Change settings',
           description:
             'All keys are checked before any is written: one bad key or value refuses the whole change. Every changed key is audited with its old and new value.',

@@ -42,6 +42,7 @@ export function adminStatsRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
       {
         schema: {
           tags: ['dashboard'],
+          operationId: 'adminGetStats',
           summary: 'Authentication outcomes over time, most used tokens, tokens expiring soon',
           querystring: Type.Object(
             { hours: Type.Optional(Type.Integer({ minimum: 1, maximum: 24 * 31, default: 24 })) },

@@ -77,6 +77,7 @@ function searchRoutes(app: RouteApp, deps: ApiDeps): void {
     {
       schema: {
         tags: ['token manager'],
+        operationId: 'adminListTokens',
         summary: "Search every user's tokens",
         description:
           'Filters combine with AND. Time ranges are inclusive ISO 8601 date-times. Newest first, with cursor paging.',
@@ -99,6 +100,7 @@ function searchRoutes(app: RouteApp, deps: ApiDeps): void {
     {
       schema: {
         tags: ['token manager'],
+        operationId: 'adminGetToken',
         summary: 'Any token',
         params: TokenIdParams,
         response: { 200: TokenView, ...ErrorResponses },
@@ -115,6 +117,7 @@ function rotateAndRevokeRoutes(app: RouteApp, deps: ApiDeps): void {
     {
       schema: {
         tags: ['token manager'],
+        operationId: 'adminRotateToken',
         summary: 'Rotate any token',
         description: `${ROTATE_DESCRIPTION} Only the admin group may rotate an administrator's token.`,
         params: TokenIdParams,
@@ -132,6 +135,7 @@ function rotateAndRevokeRoutes(app: RouteApp, deps: ApiDeps): void {
     {
       schema: {
         tags: ['token manager'],
+        operationId: 'adminRevokeToken',
         summary: 'Revoke any token',
         params: TokenIdParams,
         response: { 204: Type.Null(), ...ErrorResponses },
@@ -151,6 +155,7 @@ function userTokenRoutes(app: RouteApp, deps: ApiDeps): void {
     {
       schema: {
         tags: ['token manager'],
+        operationId: 'adminCreateUserToken',
         summary: 'Create a token for a user',
         description:
           "The scope is the creator's choice; tokens.forceReadOnly applies only to tokens users create for themselves.",
@@ -167,6 +172,7 @@ function userTokenRoutes(app: RouteApp, deps: ApiDeps): void {
     {
       schema: {
         tags: ['token manager'],
+        operationId: 'adminRevokeUserTokens',
         summary: 'Revoke every token of a user',
         params: UserParams,
         response: { 200: RevokedTokens, ...ErrorResponses },

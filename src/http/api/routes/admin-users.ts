@@ -9,7 +9,14 @@ export function adminUserRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
   return async (app) => {
     app.get(
       '/admin/users',
-      { schema: { tags: ['users'], summary: 'List users', response: { 200: UserList, ...ErrorResponses } } },
+      {
+        schema: {
+          tags: ['users'],
+          operationId: 'adminListUsers',
+          summary: 'List users',
+          response: { 200: UserList, ...ErrorResponses },
+        },
+      },
       async (req) => ({ items: (await deps.users.list(req.principal)).map(toPublicUser) }),
     );
 
@@ -18,6 +25,7 @@ export function adminUserRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
       {
         schema: {
           tags: ['users'],
+          operationId: 'adminCreateUser',
           summary: 'Add a user',
           description:
             'Without a password the user can only authenticate with tokens that a manager creates.',
@@ -36,6 +44,7 @@ export function adminUserRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
       {
         schema: {
           tags: ['users'],
+          operationId: 'adminGetUser',
           summary: 'One user',
           params: UserParams,
           response: { 200: UserView, ...ErrorResponses },
@@ -49,6 +58,7 @@ export function adminUserRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
       {
         schema: {
           tags: ['users'],
+          operationId: 'adminUpdateUser',
           summary: 'Change a user',
           description:
             'Disabling a user stops all their tokens at once. password: null removes the password.',
@@ -66,6 +76,7 @@ export function adminUserRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
       {
         schema: {
           tags: ['users'],
+          operationId: 'adminDeleteUser',
           summary: 'Delete a user and their tokens',
           params: UserParams,
           response: { 204: Type.Null(), ...ErrorResponses },

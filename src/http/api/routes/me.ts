@@ -53,6 +53,7 @@ function meRoute(app: RouteApp, deps: ApiDeps): void {
     {
       schema: {
         tags: ['tokens'],
+        operationId: 'getMe',
         summary: 'The authenticated user and their permissions',
         response: { 200: MeResponse, 401: ErrorResponse },
       },
@@ -98,6 +99,7 @@ function passwordRoute(app: RouteApp, deps: ApiDeps): void {
     {
       schema: {
         tags: ['tokens'],
+        operationId: 'changeMyPassword',
         summary: 'Change your own password',
         description:
           'Needs your current password, and a session or password authentication: a token cannot set passwords (403). A wrong current password is 403 naming `currentPassword` and counts as a failed sign-in (brute-force blocking). The new password follows the same rules as one an admin sets. Every session of the user ends; a web UI session gets a new one in the answer.',

@@ -62,6 +62,7 @@ export function secretScanningRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
         schema: {
           hide: responder === null,
           tags: ['secret-scanning'],
+          operationId: 'reportLeakedTokens',
           summary: 'Report leaked tokens (GitHub secret scanning partner format)',
           description: `A JSON array of {token, type, url, source}, at most ${MAX_ALERT_ENTRIES} entries, signed with ECDSA P-256 / SHA-256 over the raw body: ${KEY_ID_HEADER} names a key of secretScanning.publicKeys, ${SIGNATURE_HEADER} is the base64 DER signature. Each tokengate token found is revoked and its owner told; the answer labels each distinct token by its SHA-256.`,
           security: [],

@@ -138,6 +138,7 @@ function signInRoute(app: RouteApp, deps: ApiDeps): void {
       config: { public: true },
       schema: {
         tags: ['session'],
+        operationId: 'createSession',
         summary: 'Sign in to the web UI',
         security: [],
         body: Type.Object(
@@ -185,6 +186,7 @@ function currentAndSignOutRoutes(app: RouteApp, deps: ApiDeps): void {
       config: { public: true },
       schema: {
         tags: ['session'],
+        operationId: 'getSession',
         summary: 'The current web UI session',
         security: [],
         response: { 200: SessionView, ...ErrorResponses },
@@ -206,6 +208,7 @@ function currentAndSignOutRoutes(app: RouteApp, deps: ApiDeps): void {
       config: { public: true },
       schema: {
         tags: ['session'],
+        operationId: 'deleteSession',
         summary: 'Sign out',
         security: [],
         response: { 204: Type.Null(), ...ErrorResponses },

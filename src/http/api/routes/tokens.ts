@@ -55,6 +55,7 @@ function listAndCreateRoutes(app: RouteApp, deps: ApiDeps): void {
     {
       schema: {
         tags: ['tokens'],
+        operationId: 'listTokens',
         summary: 'List your tokens, every status, newest first',
         response: { 200: TokenList, 401: ErrorResponse },
       },
@@ -69,6 +70,7 @@ function listAndCreateRoutes(app: RouteApp, deps: ApiDeps): void {
     {
       schema: {
         tags: ['tokens'],
+        operationId: 'createToken',
         summary: 'Create a token for yourself',
         description:
           'Returns the plain token once. Without expiresAt or validityDays the token gets tokens.defaultValidityDays. An expiry beyond tokens.maxValidityDays is refused with a message naming the latest allowed date.',
@@ -88,6 +90,7 @@ function oneTokenRoutes(app: RouteApp, deps: ApiDeps): void {
     {
       schema: {
         tags: ['tokens'],
+        operationId: 'getToken',
         summary: 'One of your tokens',
         params: TokenIdParams,
         response: { 200: TokenView, ...ErrorResponses },
@@ -101,6 +104,7 @@ function oneTokenRoutes(app: RouteApp, deps: ApiDeps): void {
     {
       schema: {
         tags: ['tokens'],
+        operationId: 'updateToken',
         summary: "Change a token's description",
         params: TokenIdParams,
         body: PatchTokenBody,
@@ -127,6 +131,7 @@ function rotateAndRevokeRoutes(app: RouteApp, deps: ApiDeps): void {
     {
       schema: {
         tags: ['tokens'],
+        operationId: 'rotateToken',
         summary: 'Rotate one of your tokens: a new secret, the old one stops after a grace period',
         description: `${ROTATE_DESCRIPTION} A token may rotate itself when it has write scope.`,
         params: TokenIdParams,
@@ -144,6 +149,7 @@ function rotateAndRevokeRoutes(app: RouteApp, deps: ApiDeps): void {
     {
       schema: {
         tags: ['tokens'],
+        operationId: 'revokeToken',
         summary: 'Revoke one of your tokens',
         description: 'The token stops working at once. It stays listed with status "revoked" until pruned.',
         params: TokenIdParams,
