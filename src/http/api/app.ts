@@ -13,7 +13,7 @@ import Fastify, {
 import { maskTokens } from '../../domain/audit/audit.js';
 import type { Principal } from '../../domain/auth/permissions.js';
 import { resolveClientAddress, type ClientAddress } from '../../domain/auth/client-ip.js';
-import type { ApiDeps, Plane } from './context.js';
+import { API_PATH, BASE_PATH, type ApiDeps, type Plane } from './context.js';
 import { errorHandler, sendError, toAppError } from './errors.js';
 import { AppError } from '../../domain/errors.js';
 import { adminAuditRoutes } from './routes/admin-audit.js';
@@ -33,12 +33,12 @@ import { meRoutes } from './routes/me.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { makeValidatorCompiler } from './validation.js';
 import { openApiOptions } from './openapi.js';
+import { RouteMethods } from './route-methods.js';
 
 // The routes' shared pieces live in context.ts (no import cycle); re-exported for existing importers.
 export type { ApiDeps, Plane } from './context.js';
 
-export const BASE_PATH = '/_tokengate';
-export const API_PATH = `${BASE_PATH}/api/v1`;
+export { API_PATH, BASE_PATH } from './context.js';
 
 /** Largest JSON body the management API accepts, unless `bodyLimit` says otherwise (config `server.maxApiBodyBytes`). */
 export const API_BODY_LIMIT = 64 * 1024;
@@ -196,15 +196,29 @@ export function buildApi(deps: ApiDeps): Api {
   // The API speaks JSON only; Fastify's default text/plain parser would turn a wrong Content-Type into a 400.
   app.removeContentTypeParser('text/plain');
   app.setErrorHandler(errorHandler((req, err) => deps.logError(`${req.method} ${req.url} failed`, err)));
-  app.setNotFoundHandler((req, reply) =>
-    sendError(
+  const routeMethods = new RouteMethods();
+  app.addHook('onRoute', (route) => routeMethods.add(route.method, route.url));
+  app.setNotFoundHandler((req, reply) => {
+    const path = maskTokens(req.url.split('?')[0] ?? '');
+    const allowed = routeMethods.allowed(req.url.split('?')[0] ?? '');
+    if (allowed.length > 0) {
+      void reply.header('allow', allowed.join(', '));
+      return sendError(
+        reply,
+        new AppError(
+          'method_not_allowed',
+          `${req.method} is not allowed on ${path}; it allows ${allowed.join(', ')}`,
+        ),
+      );
+    }
+    return sendError(
       reply,
       new AppError(
         'not_found',
-        `no route ${req.method} ${maskTokens(req.url.split('?')[0] ?? '')}${plane === 'gateway' ? " on the gateway's listener: the web UI and the management API are served on the admin listener (adminPort)" : ''}`,
+        `no route ${req.method} ${path}${plane === 'gateway' ? " on the gateway's listener: the web UI and the management API are served on the admin listener (adminPort)" : ''}`,
       ),
-    ),
-  );
+    );
+  });
   app.decorateRequest('principal', null as unknown as Principal);
   app.decorateRequest('client', null as unknown as ClientAddress);
 

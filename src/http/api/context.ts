@@ -55,6 +55,19 @@ export interface ApiDeps {
 
 export type Plane = 'management' | 'gateway';
 
+export const BASE_PATH = '/_tokengate';
+export const API_PATH = `${BASE_PATH}/api/v1`;
+
+/** The URL of a token's resource on this API, for `Location` (the owner's view or the manager's). */
+export function tokenLocation(id: string, asManager: boolean): string {
+  return `${API_PATH}${asManager ? '/admin' : ''}/tokens/${encodeURIComponent(id)}`;
+}
+
+/** The URL of a user's resource on this API, for `Location`. */
+export function userLocation(username: string): string {
+  return `${API_PATH}/admin/users/${encodeURIComponent(username)}`;
+}
+
 /** The Fastify instance a route plugin registers its routes on, for the per-route functions. */
 export type RouteApp = Parameters<FastifyPluginAsyncTypebox>[0];
 

@@ -51,6 +51,33 @@ function errorResponseFor(codes: readonly ErrorCode[]): Record<string, unknown> 
   return { ...ErrorResponse, description };
 }
 
+/** Response headers by status, whatever the route: the document says what clients can rely on. */
+const HEADERS_BY_STATUS: Record<number, Record<string, { type: string; description: string }>> = {
+  201: {
+    Location: { type: 'string', description: 'The URL of the new resource.' },
+  },
+  401: {
+    'WWW-Authenticate': {
+      type: 'string',
+      description: 'The Basic and Bearer challenges (left out for `X-Requested-With: XMLHttpRequest`).',
+    },
+  },
+  429: {
+    'Retry-After': { type: 'integer', description: 'Seconds until a retry can succeed.' },
+  },
+  503: {
+    'Retry-After': { type: 'integer', description: 'Seconds until a retry can succeed.' },
+  },
+};
+
+/** A response schema with the headers its status carries (@fastify/swagger moves them beside it). */
+function withHeaders(status: number, schema: unknown): unknown {
+  const headers = HEADERS_BY_STATUS[status];
+  if (headers === undefined || typeof schema !== 'object' || schema === null) return schema;
+  const own = (schema as { headers?: object }).headers;
+  return { ...schema, headers: { ...headers, ...own } };
+}
+
 function codesWithStatus(status: number): ErrorCode[] {
   return (Object.keys(ERROR_CATALOGUE) as ErrorCode[]).filter((c) => ERROR_CATALOGUE[c].status === status);
 }
@@ -118,10 +145,12 @@ export function documentRoute(route: DocRoute): { schema: FastifySchema; url: st
   const response: Record<string, unknown> = {};
   for (const [status, r] of Object.entries(declared)) {
     // A route's own error statuses are described by every catalogue code with that status.
-    response[status] = markNamed(r === ErrorResponse ? errorResponseFor(codesWithStatus(Number(status))) : r);
+    const schema = r === ErrorResponse ? errorResponseFor(codesWithStatus(Number(status))) : r;
+    response[status] = withHeaders(Number(status), markNamed(schema));
   }
   for (const [status, codes] of byStatus) {
-    if (response[status] === undefined) response[status] = markNamed(errorResponseFor(codes));
+    if (response[status] === undefined)
+      response[status] = withHeaders(status, markNamed(errorResponseFor(codes)));
   }
   const method = methodsOf(route)[0] ?? 'GET';
   return {

@@ -3,7 +3,7 @@ import { Type } from 'typebox';
 import { AppError, invalidField } from '../../../domain/errors.js';
 import type { Principal } from '../../../domain/auth/permissions.js';
 import type { TokenCursor, TokenFilter } from '../../../store/token-repo.js';
-import { publicToken, requestContext, type ApiDeps, type RouteApp } from '../context.js';
+import { publicToken, requestContext, tokenLocation, type ApiDeps, type RouteApp } from '../context.js';
 import { createToken, noBodyIsEmpty, ROTATE_DESCRIPTION, rotateToken } from './tokens.js';
 import {
   CreatedTokenResponse,
@@ -164,7 +164,10 @@ function userTokenRoutes(app: RouteApp, deps: ApiDeps): void {
         response: { 201: CreatedTokenResponse, ...ErrorResponses },
       },
     },
-    async (req, reply) => reply.code(201).send(await createToken(deps, req, req.params.user, req.body)),
+    async (req, reply) => {
+      const created = await createToken(deps, req, req.params.user, req.body);
+      return reply.code(201).header('location', tokenLocation(created.record.id, true)).send(created);
+    },
   );
 
   app.delete(

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { toPublicUser } from '../../../domain/user.js';
-import { requestContext, type ApiDeps } from '../context.js';
+import { requestContext, userLocation, type ApiDeps } from '../context.js';
 import { CreateUserBody, PatchUserBody, UserList, UserParams, UserView, ErrorResponses } from '../schemas.js';
 
 /** The user directory, for the admin group. */
@@ -35,7 +35,7 @@ export function adminUserRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
       },
       async (req, reply) => {
         const u = await deps.users.create(req.principal, requestContext(req), req.body);
-        return reply.code(201).send(toPublicUser(u));
+        return reply.code(201).header('location', userLocation(u.username)).send(toPublicUser(u));
       },
     );
 

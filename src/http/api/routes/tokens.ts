@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { FastifyRequest } from 'fastify';
 import type { PublicToken } from '../../../domain/token/token.js';
-import { publicToken, requestContext, type ApiDeps, type RouteApp } from '../context.js';
+import { publicToken, requestContext, tokenLocation, type ApiDeps, type RouteApp } from '../context.js';
 import {
   CreatedTokenResponse,
   CreateTokenBody,
@@ -78,8 +78,10 @@ function listAndCreateRoutes(app: RouteApp, deps: ApiDeps): void {
         response: { 201: CreatedTokenResponse, ...ErrorResponses },
       },
     },
-    async (req, reply) =>
-      reply.code(201).send(await createToken(deps, req, req.principal.username, req.body)),
+    async (req, reply) => {
+      const created = await createToken(deps, req, req.principal.username, req.body);
+      return reply.code(201).header('location', tokenLocation(created.record.id, false)).send(created);
+    },
   );
 }
 
