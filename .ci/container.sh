@@ -29,7 +29,7 @@ NODE_MAJOR=22
 BASE_IMAGE=localhost/debian-base:bookworm
 NODE_IMAGE=localhost/node-base:$NODE_MAJOR
 APP_IMAGE=localhost/tokengate:ci
-PG_ADMIN_URL=${TOKENGATE_CONTAINER_PG:-postgres://postgres@127.0.0.1:5432/test}
+PG_ADMIN_URL=${TOKENGATE_CONTAINER_PG:-${TOKENGATE_TEST_PG:-postgres://postgres@127.0.0.1:5432/test}}
 PG_DB=tokengate_container
 REDIS_URL=${TOKENGATE_CONTAINER_REDIS:-redis://127.0.0.1:6379/14}
 # Ports of run (b), on the host network: away from 8080/8001 which other suites may use.

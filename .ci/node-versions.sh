@@ -9,7 +9,8 @@
 # - better-sqlite3 is native: it is rebuilt for each Node ABI in a copy of the checkout in a temp
 #   directory (the checkout's files, its node_modules copied, then `npm rebuild better-sqlite3` with
 #   that node first on PATH and npm_config_nodedir at its headers), so the checkout's own node_modules
-#   stay built for the machine's Node. Copying node_modules and rebuilding one module is faster than a
+#   stay built for the machine's Node; then `npm run build` with that Node makes dist/ and the web
+#   UI (git ignores both), as `npm ci` does. Copying node_modules and rebuilding one module is faster than a
 #   fresh `npm ci` in a clean worktree (no download, one native build instead of every install script).
 #   The build needs python3, make and g++ (installed from Debian when missing and apt-get is there).
 # - TOKENGATE_CI_SOURCE=head tests the committed HEAD (git archive) instead of the working tree's
@@ -31,7 +32,7 @@ started=$SECONDS
 subset() {
   (
     cd "$1"
-    ls test/gateway*.test.ts test/store-conformance*.test.ts test/cli*.test.ts
+    ls test/gateway*.test.ts test/store-*.test.ts test/sqlite-*.test.ts test/cli*.test.ts
     find src/store src/auth -name '*.test.ts' | sort
   )
 }
@@ -87,6 +88,12 @@ counts() {
   echo "$out"
 }
 
+# `.ci/node-versions.sh --subset`: only print the subset's files (for the machine's own Node).
+if [ "${1:-}" = --subset ]; then
+  subset "$root"
+  exit 0
+fi
+
 need_build_tools
 work=$(mktemp -d "${TMPDIR:-/tmp}/tokengate-node-versions.XXXXXX")
 trap 'rm -rf "$work"' EXIT
@@ -111,14 +118,20 @@ for major in $majors; do
         exit 1
       }
     node -e "new (require('better-sqlite3'))(':memory:').prepare('select 1').get()"
+    # The build with this Node, as `npm ci` (prepare) makes it: dist/ and the web UI (git ignores
+    # both, so the copy has neither).
+    npm run build --silent >"$work/build-$major.log" 2>&1 || {
+      tail -30 "$work/build-$major.log" >&2
+      exit 1
+    }
   ) || {
-    echo "node-versions: better-sqlite3 did not build for Node $version" >&2
+    echo "node-versions: better-sqlite3 or the build failed on Node $version" >&2
     status=1
-    summary+=("Node $version: better-sqlite3 build FAILED")
+    summary+=("Node $version: better-sqlite3 or the build FAILED")
     continue
   }
   t2=$SECONDS
-  echo "node-versions: Node $version in $copy (copied in $((t1 - t0)) s, better-sqlite3 rebuilt in $((t2 - t1)) s)"
+  echo "node-versions: Node $version in $copy (copied in $((t1 - t0)) s, better-sqlite3 rebuilt and built in $((t2 - t1)) s)"
   log=$work/test-$major.log
   if [ $first = 1 ]; then
     what='npm test (the whole suite)'
