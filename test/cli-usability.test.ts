@@ -185,9 +185,9 @@ describe('tokengate CLI: a reader that stops early (| head)', () => {
 
   for (const args of [
     ['token', 'list'],
-    ['token', 'list', '--json'],
+    ['token', 'list', '-o', 'json'],
     ['audit', 'list', '--limit', '10000'],
-    ['audit', 'list', '--limit', '10000', '--json'],
+    ['audit', 'list', '--limit', '10000', '-o', 'json'],
   ]) {
     it(`tokengate ${args.join(' ')}: exits 0 without a stack trace after the first chunk`, async () => {
       const r = await binWithClosedReader(dir, args, 'after-first-chunk');

@@ -1,3 +1,4 @@
+import { Option } from 'commander';
 import type { Failure } from './failure.js';
 
 /** Output helpers for the CLI: results go to stdout, messages to stderr. */
@@ -96,6 +97,11 @@ export function outputFormat(io: Io, global: OutputFormat | undefined, json?: bo
     return 'json';
   }
   return global ?? 'table';
+}
+
+/** `--json`, kept hidden on the commands that had it before `-o json`: same as `-o json`, with a note. */
+export function deprecatedJsonOption(): Option {
+  return new Option('--json', 'deprecated: use -o json').hideHelp();
 }
 
 /** Prints `value` as JSON, or calls `table` to print it for people. */

@@ -20,7 +20,7 @@ import { normalizeSocketIp } from '../../domain/auth/client-ip.js';
 import type { AuditFilter } from '../../store/audit-repo.js';
 import { withApp, type GlobalOptions } from '../context.js';
 import { CliError } from '../exit-codes.js';
-import { printTable, processIo, type Io } from '../output.js';
+import { deprecatedJsonOption, outputFormat, printJson, printTable, processIo, type Io } from '../output.js';
 
 /** The filter flags `audit list` and `audit export` share. */
 interface FilterOptions {
@@ -225,14 +225,23 @@ function listCommand(audit: Command, io: Io, globals: () => GlobalOptions): void
       .command('list')
       .description('the newest audit records, newest first')
       .option('--limit <n>', 'how many records (1-10000)', '50')
-      .option('--json', 'print JSON lines, one record per line (as audit export --format jsonl)'),
+      .addOption(deprecatedJsonOption()),
   ).action(async (o: FilterOptions & { limit: string; json?: boolean }) => {
+    // The deprecated --json keeps its JSON lines, which scripts read line by line; -o json is an
+    // array, as every other list.
+    if (o.json === true)
+      io.err('tokengate: --json is deprecated; use -o json (an array) or audit export --format jsonl');
+    const format = outputFormat(io, globals().output);
     const limit = parseLimit(o.limit);
     const filter = toAuditFilter(o);
     await withApp(io, globals(), async (ctx) => {
       const records = await ctx.store.audit.search(filter, limit);
-      if (o.json) {
+      if (o.json === true) {
         for (const r of records) io.out(JSON.stringify(auditRecordView(r)));
+        return;
+      }
+      if (format === 'json') {
+        printJson(io, records.map(auditRecordView));
         return;
       }
       if (records.length === 0) {
@@ -307,6 +316,7 @@ function verifyCommand(audit: Command, io: Io, globals: () => GlobalOptions): vo
       "an anchor file to check against (default: this node's audit.anchorFile, when it exists)",
     )
     .action(async (o: { anchors?: string }) => {
+      const format = outputFormat(io, globals().output);
       if (o.anchors === '') throw invalidField('--anchors', 'must name a file');
       const broken = await withApp(io, globals(), async (ctx) => {
         const file = o.anchors ?? ctx.config.audit.anchorFile;
@@ -319,6 +329,10 @@ function verifyCommand(audit: Command, io: Io, globals: () => GlobalOptions): vo
           ...(anchors ? { anchors: anchors.anchors } : {}),
         });
         progress.clear();
+        if (format === 'json') {
+          printJson(io, { ...r, anchorFile: anchors ? file : null });
+          return r.problem !== null;
+        }
         for (const p of r.purges) io.out(describePurge(p));
         const anchorNote = anchors
           ? [

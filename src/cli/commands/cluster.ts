@@ -1,15 +1,16 @@
 import type { Command } from 'commander';
 import { HEARTBEAT_MS } from '../../cluster/heartbeat.js';
 import { withApp, type GlobalOptions } from '../context.js';
-import { printJson, printTable, shortDate, type Io } from '../output.js';
+import { deprecatedJsonOption, outputFormat, printJson, printTable, shortDate, type Io } from '../output.js';
 
 export function clusterCommands(program: Command, io: Io, globals: () => GlobalOptions): void {
   const cluster = program.command('cluster').description('inspect the nodes that share this database');
   cluster
     .command('status')
     .description('list the nodes: id, version, started, last heartbeat, live or stale, Redis')
-    .option('--json', 'print JSON')
+    .addOption(deprecatedJsonOption())
     .action(async (o: { json?: boolean }) => {
+      const format = outputFormat(io, globals().output, o.json);
       /** A node is live while its last heartbeat is newer than three beats. */
       const liveMs = 3 * HEARTBEAT_MS;
       await withApp(io, globals(), async (ctx) => {
@@ -20,7 +21,7 @@ export function clusterCommands(program: Command, io: Io, globals: () => GlobalO
           startedAt: new Date(n.startedAt).toISOString(),
           lastHeartbeat: new Date(n.lastHeartbeat).toISOString(),
         }));
-        if (o.json) {
+        if (format === 'json') {
           printJson(io, nodes);
           return;
         }

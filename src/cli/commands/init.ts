@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { withApp, type GlobalOptions } from '../context.js';
-import type { Io } from '../output.js';
+import { emit, outputFormat, type Io } from '../output.js';
 
 /**
  * `tokengate init`: creates the database (the SQLite file and its directory, or tokengate's tables in
@@ -15,11 +15,15 @@ export function initCommand(program: Command, io: Io, globals: () => GlobalOptio
       'create the database and the first admin (prints a generated password once); other commands need it',
     )
     .action(async () => {
+      const format = outputFormat(io, globals().output);
+      const report = (created: boolean, location: string, text: string): void =>
+        emit(io, format, { created, location }, () => io.out(text));
       const { MissingDatabaseError } = await import('../../store/database.js');
       try {
         // Without creating first, to tell the operator which it was.
         await withApp(io, globals(), (ctx) => {
-          io.out(`the database at ${ctx.database.location} already exists; nothing to create`);
+          const at = ctx.database.location;
+          report(false, at, `the database at ${at} already exists; nothing to create`);
           return Promise.resolve();
         });
         return;
@@ -30,7 +34,7 @@ export function initCommand(program: Command, io: Io, globals: () => GlobalOptio
         io,
         globals(),
         (ctx) => {
-          io.out(`created the database at ${ctx.database.location}`);
+          report(true, ctx.database.location, `created the database at ${ctx.database.location}`);
           return Promise.resolve();
         },
         { create: true },

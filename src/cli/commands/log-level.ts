@@ -6,7 +6,7 @@ import { LOG_LEVELS, parseLogLevel } from '../../log/levels.js';
 import { systemContext } from '../../services/context.js';
 import { withApp, type GlobalOptions } from '../context.js';
 import { CliError } from '../exit-codes.js';
-import { printTable, type Io } from '../output.js';
+import { emit, outputFormat, printTable, type Io } from '../output.js';
 
 /**
  * `tokengate log-level [LOGGER LEVEL]`: log levels live in the database, so a change applies on every
@@ -27,15 +27,19 @@ export function logLevelCommand(program: Command, io: Io, globals: () => GlobalO
       if (levelText !== undefined && levelText !== 'inherit' && level === null) {
         throw invalidField('level', `must be one of ${LOG_LEVELS.join(', ')} or inherit`);
       }
+      const format = outputFormat(io, globals().output);
       await withApp(io, globals(), async (ctx) => {
         const current = ctx.settings.current['log.levels'];
         if (logger === undefined) {
-          printTable(
-            io,
-            ['LOGGER', 'LEVEL'],
-            Object.entries(current)
-              .sort()
-              .map(([n, l]) => [n, l]),
+          // JSON: the object `log.levels` holds, as `settings get log.levels` prints it.
+          emit(io, format, current, () =>
+            printTable(
+              io,
+              ['LOGGER', 'LEVEL'],
+              Object.entries(current)
+                .sort()
+                .map(([n, l]) => [n, l]),
+            ),
           );
           return;
         }
@@ -47,7 +51,11 @@ export function logLevelCommand(program: Command, io: Io, globals: () => GlobalO
         await ctx.settings.update(CLI_PRINCIPAL, systemContext(CLI_PRINCIPAL.username), {
           'log.levels': next,
         });
-        io.out(`${logger}: ${current[logger] ?? 'inherit'} -> ${level ?? 'inherit'}`);
+        // JSON: null for a logger that inherits.
+        const old = current[logger] ?? null;
+        emit(io, format, { logger, old, new: level }, () =>
+          io.out(`${logger}: ${old ?? 'inherit'} -> ${level ?? 'inherit'}`),
+        );
       });
     });
 }

@@ -4,7 +4,7 @@ import { CLI_PRINCIPAL } from '../../domain/auth/permissions.js';
 import { LOG_STYLES, type LogStyle } from '../../domain/settings.js';
 import { systemContext } from '../../services/context.js';
 import { withApp, type GlobalOptions } from '../context.js';
-import type { Io } from '../output.js';
+import { emit, outputFormat, type Io } from '../output.js';
 
 function isLogStyle(value: string): value is LogStyle {
   return (LOG_STYLES as readonly string[]).includes(value);
@@ -24,6 +24,7 @@ export function logStyleCommand(program: Command, io: Io, globals: () => GlobalO
     .action(async (style: string | undefined) => {
       if (style !== undefined && !isLogStyle(style))
         throw invalidField('style', `"${style}" is not a log style; use one of ${LOG_STYLES.join(', ')}`);
+      const format = outputFormat(io, globals().output);
       await withApp(io, globals(), async (ctx) => {
         const current = ctx.settings.current['log.style'];
         // A config file's log.style pins the style of the nodes that read it; the setting does not move them.
@@ -35,14 +36,16 @@ export function logStyleCommand(program: Command, io: Io, globals: () => GlobalO
             );
         };
         if (style === undefined) {
-          io.out(current);
+          emit(io, format, { style: current, pinned }, () => io.out(current));
           note();
           return;
         }
         await ctx.settings.update(CLI_PRINCIPAL, systemContext(CLI_PRINCIPAL.username), {
           'log.style': style,
         });
-        io.out(`log.style: ${current} -> ${style}`);
+        emit(io, format, { key: 'log.style', old: current, new: style }, () =>
+          io.out(`log.style: ${current} -> ${style}`),
+        );
         note();
       });
     });

@@ -4,7 +4,7 @@ import { CLI_PRINCIPAL } from '../../domain/auth/permissions.js';
 import { isSettingKey, SETTING_DEFINITIONS, settingDefinition } from '../../domain/settings.js';
 import { systemContext } from '../../services/context.js';
 import { withApp, type GlobalOptions } from '../context.js';
-import { printJson, printTable, type Io } from '../output.js';
+import { deprecatedJsonOption, emit, outputFormat, printJson, printTable, type Io } from '../output.js';
 
 /**
  * Turns the command-line text into a value: JSON when it parses (`false`, `10`, `null`, `["a"]`),
@@ -30,8 +30,9 @@ export function settingsCommands(program: Command, io: Io, globals: () => Global
     .command('get')
     .description('show every setting, or one')
     .argument('[key]', 'a setting key such as auth.basicPasswords')
-    .option('--json', 'print JSON')
+    .addOption(deprecatedJsonOption())
     .action(async (key: string | undefined, o: { json?: boolean }) => {
+      const format = outputFormat(io, globals().output, o.json);
       if (key !== undefined && !isSettingKey(key)) {
         throw new AppError(
           'invalid_request',
@@ -40,18 +41,18 @@ export function settingsCommands(program: Command, io: Io, globals: () => Global
       }
       await withApp(io, globals(), async (ctx) => {
         const current = ctx.settings.current as unknown as Record<string, unknown>;
+        // One value is JSON in either format: the text a script passes back to `settings set`.
         if (key !== undefined) {
-          io.out(JSON.stringify(current[key]));
+          if (format === 'json') printJson(io, current[key]);
+          else io.out(JSON.stringify(current[key]));
           return;
         }
-        if (o.json) {
-          printJson(io, current);
-          return;
-        }
-        printTable(
-          io,
-          ['KEY', 'VALUE'],
-          SETTING_DEFINITIONS.map((d) => [d.key, JSON.stringify(current[d.key])]),
+        emit(io, format, current, () =>
+          printTable(
+            io,
+            ['KEY', 'VALUE'],
+            SETTING_DEFINITIONS.map((d) => [d.key, JSON.stringify(current[d.key])]),
+          ),
         );
       });
     });
@@ -67,8 +68,9 @@ export function settingsCommands(program: Command, io: Io, globals: () => Global
         const after = await ctx.settings.update(CLI_PRINCIPAL, systemContext(CLI_PRINCIPAL.username), {
           [key]: parseSettingValue(key, text),
         });
-        io.out(
-          `${key}: ${JSON.stringify(before)} -> ${JSON.stringify((after as unknown as Record<string, unknown>)[key])}`,
+        const value = (after as unknown as Record<string, unknown>)[key];
+        emit(io, outputFormat(io, globals().output), { key, old: before, new: value }, () =>
+          io.out(`${key}: ${JSON.stringify(before)} -> ${JSON.stringify(value)}`),
         );
       });
     });

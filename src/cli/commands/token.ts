@@ -12,7 +12,7 @@ import type { AppContext } from '../../app.js';
 import type { TokenRequest } from '../../domain/token/policy.js';
 import { systemContext } from '../../services/context.js';
 import { withApp, type GlobalOptions } from '../context.js';
-import { printJson, printTable, shortDate, type Io } from '../output.js';
+import { deprecatedJsonOption, emit, outputFormat, printTable, shortDate, type Io } from '../output.js';
 
 /** `--expires 30d`, `--expires 2027-01-31`, `--expires never`. */
 export function parseExpires(value: string): Pick<TokenRequest, 'expiresAt' | 'validityDays'> {
@@ -66,7 +66,7 @@ function createCommand(token: Command, io: Io, globals: () => GlobalOptions): vo
     .option('--expires <when>', 'an ISO date, a number of days such as 30d, or never')
     .option('--allow-ip <cidr>', 'allow only this IP or CIDR range (repeatable)', collect, [])
     .option('--rate-limit <n/s>', 'own rate limit: REQUESTS/SECONDS, e.g. 100/60')
-    .option('--json', 'print the token and its record as JSON')
+    .addOption(deprecatedJsonOption())
     .action(
       async (o: {
         user: string;
@@ -77,6 +77,7 @@ function createCommand(token: Command, io: Io, globals: () => GlobalOptions): vo
         rateLimit?: string;
         json?: boolean;
       }) => {
+        const format = outputFormat(io, globals().output, o.json);
         if (o.scope !== 'read' && o.scope !== 'write') throw invalidField('--scope', 'must be read or write');
         const req: TokenRequest = {
           description: o.description,
@@ -92,8 +93,10 @@ function createCommand(token: Command, io: Io, globals: () => GlobalOptions): vo
             o.user,
             req,
           );
-          if (o.json) printJson(io, { token: created.token, record: publicToken(ctx, created.record) });
-          else io.out(created.token);
+          // Only the token goes to stdout in table form, so that a script can capture it alone.
+          emit(io, format, { token: created.token, record: publicToken(ctx, created.record) }, () =>
+            io.out(created.token),
+          );
         });
       },
     );
@@ -106,8 +109,9 @@ function listCommand(token: Command, io: Io, globals: () => GlobalOptions): void
     .description('list tokens (never their secrets)')
     .option('--user <user>', 'only this user')
     .option('--status <status>', 'active, expired or revoked')
-    .option('--json', 'print JSON')
+    .addOption(deprecatedJsonOption())
     .action(async (o: { user?: string; status?: string; json?: boolean }) => {
+      const format = outputFormat(io, globals().output, o.json);
       if (o.status !== undefined && !isStatus(o.status))
         throw invalidField('--status', 'must be active, expired or revoked');
       const status = o.status;
@@ -118,23 +122,21 @@ function listCommand(token: Command, io: Io, globals: () => GlobalOptions): void
           100_000,
         );
         const items = page.items.map((t) => publicToken(ctx, t));
-        if (o.json) {
-          printJson(io, items);
-          return;
-        }
-        printTable(
-          io,
-          ['ID', 'USER', 'SCOPE', 'STATUS', 'CREATED', 'EXPIRES', 'LAST USED', 'DESCRIPTION'],
-          items.map((t) => [
-            t.id,
-            t.user,
-            t.scope,
-            t.status,
-            shortDate(t.createdAt),
-            expiresColumn(t),
-            shortDate(t.lastUsedAt),
-            t.description,
-          ]),
+        emit(io, format, items, () =>
+          printTable(
+            io,
+            ['ID', 'USER', 'SCOPE', 'STATUS', 'CREATED', 'EXPIRES', 'LAST USED', 'DESCRIPTION'],
+            items.map((t) => [
+              t.id,
+              t.user,
+              t.scope,
+              t.status,
+              shortDate(t.createdAt),
+              expiresColumn(t),
+              shortDate(t.lastUsedAt),
+              t.description,
+            ]),
+          ),
         );
       });
     });
@@ -152,8 +154,9 @@ function rotateAndRevokeCommands(token: Command, io: Io, globals: () => GlobalOp
       '--grace <seconds>',
       'how long the old secret keeps working (default tokens.rotationGraceSeconds)',
     )
-    .option('--json', 'print the new token and its record as JSON')
+    .addOption(deprecatedJsonOption())
     .action(async (id: string, o: { grace?: string; json?: boolean }) => {
+      const format = outputFormat(io, globals().output, o.json);
       let grace: number | undefined;
       if (o.grace !== undefined) {
         grace = /^\d+$/.test(o.grace) ? Number(o.grace) : Number.NaN;
@@ -171,8 +174,9 @@ function rotateAndRevokeCommands(token: Command, io: Io, globals: () => GlobalOp
           grace,
           true,
         );
-        if (o.json) printJson(io, { token: rotated.token, record: publicToken(ctx, rotated.record) });
-        else io.out(rotated.token);
+        emit(io, format, { token: rotated.token, record: publicToken(ctx, rotated.record) }, () =>
+          io.out(rotated.token),
+        );
       });
     });
 
@@ -183,7 +187,9 @@ function rotateAndRevokeCommands(token: Command, io: Io, globals: () => GlobalOp
     .action(async (id: string) => {
       await withApp(io, globals(), async (ctx) => {
         const t = await ctx.tokens.revoke(CLI_PRINCIPAL, systemContext(CLI_PRINCIPAL.username), id, true);
-        io.out(`revoked ${t.id} (${t.user}: ${t.description})`);
+        emit(io, outputFormat(io, globals().output), publicToken(ctx, t), () =>
+          io.out(`revoked ${t.id} (${t.user}: ${t.description})`),
+        );
       });
     });
 }

@@ -5,7 +5,7 @@ import type { UserChange } from '../../services/user-service.js';
 import { systemContext } from '../../services/context.js';
 import { withApp, type GlobalOptions } from '../context.js';
 import { CliError } from '../exit-codes.js';
-import { printJson, printTable, type Io } from '../output.js';
+import { deprecatedJsonOption, emit, outputFormat, printTable, type Io } from '../output.js';
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
@@ -60,7 +60,9 @@ function addCommand(user: Command, io: Io, globals: () => GlobalOptions): void {
             ...(o.service ? { serviceAccount: true } : {}),
             ...(o.ownerGroup !== undefined ? { ownerGroup: o.ownerGroup } : {}),
           });
-          io.out(`added ${o.service ? 'service account' : 'user'} ${u.username}`);
+          emit(io, outputFormat(io, globals().output), toPublicUser(u), () =>
+            io.out(`added ${o.service ? 'service account' : 'user'} ${u.username}`),
+          );
         });
       },
     );
@@ -100,8 +102,10 @@ function setCommand(user: Command, io: Io, globals: () => GlobalOptions): void {
         if (Object.keys(change).length === 0)
           throw new CliError('usage', 'usage', 'nothing to change; see tokengate user set --help');
         await withApp(io, globals(), async (ctx) => {
-          await ctx.users.update(CLI_PRINCIPAL, ctx0(), username, change);
-          io.out(`updated user ${username}: ${Object.keys(change).join(', ')}`);
+          const u = await ctx.users.update(CLI_PRINCIPAL, ctx0(), username, change);
+          emit(io, outputFormat(io, globals().output), toPublicUser(u), () =>
+            io.out(`updated user ${username}: ${Object.keys(change).join(', ')}`),
+          );
         });
       },
     );
@@ -112,24 +116,23 @@ function listAndStateCommands(user: Command, io: Io, globals: () => GlobalOption
   user
     .command('list')
     .description('list users')
-    .option('--json', 'print JSON')
+    .addOption(deprecatedJsonOption())
     .action(async (o: { json?: boolean }) => {
+      const format = outputFormat(io, globals().output, o.json);
       await withApp(io, globals(), async (ctx) => {
         const users = (await ctx.users.list(CLI_PRINCIPAL)).map(toPublicUser);
-        if (o.json) {
-          printJson(io, users);
-          return;
-        }
-        printTable(
-          io,
-          ['USERNAME', 'STATUS', 'GROUPS', 'NAME', 'EMAIL'],
-          users.map((u) => [
-            u.username,
-            u.disabled ? 'disabled' : 'enabled',
-            u.groups.join(',') || '-',
-            u.displayName,
-            u.email ?? '-',
-          ]),
+        emit(io, format, users, () =>
+          printTable(
+            io,
+            ['USERNAME', 'STATUS', 'GROUPS', 'NAME', 'EMAIL'],
+            users.map((u) => [
+              u.username,
+              u.disabled ? 'disabled' : 'enabled',
+              u.groups.join(',') || '-',
+              u.displayName,
+              u.email ?? '-',
+            ]),
+          ),
         );
       });
     });
@@ -144,8 +147,10 @@ function listAndStateCommands(user: Command, io: Io, globals: () => GlobalOption
       .argument('<username>')
       .action(async (username: string) => {
         await withApp(io, globals(), async (ctx) => {
-          await ctx.users.update(CLI_PRINCIPAL, ctx0(), username, { disabled });
-          io.out(`${disabled ? 'disabled' : 'enabled'} user ${username}`);
+          const u = await ctx.users.update(CLI_PRINCIPAL, ctx0(), username, { disabled });
+          emit(io, outputFormat(io, globals().output), toPublicUser(u), () =>
+            io.out(`${disabled ? 'disabled' : 'enabled'} user ${username}`),
+          );
         });
       });
   }
@@ -157,7 +162,9 @@ function listAndStateCommands(user: Command, io: Io, globals: () => GlobalOption
     .action(async (username: string) => {
       await withApp(io, globals(), async (ctx) => {
         await ctx.users.delete(CLI_PRINCIPAL, ctx0(), username);
-        io.out(`deleted user ${username}`);
+        emit(io, outputFormat(io, globals().output), { username, deleted: true }, () =>
+          io.out(`deleted user ${username}`),
+        );
       });
     });
 }
