@@ -10,7 +10,7 @@ import { Proxy } from './http/edge/proxy.js';
 import { requestIds } from './http/request-id.js';
 import { startServer, type RunningServer } from './http/server.js';
 import { startWhoami } from './http/edge/whoami.js';
-import type { LogManager } from './log/log-manager.js';
+import type { LogManager, NamedLogger } from './log/log-manager.js';
 import type { LogSink } from './log/sinks.js';
 import { startAudit } from './main/modules/audit.js';
 import { startAuth, type BrowserSignIn } from './main/modules/auth.js';
@@ -25,7 +25,7 @@ import {
   startTokenLifecycleModule,
 } from './main/modules/lifecycle.js';
 import { followLogSettings, startLogging, toManagerLevels } from './main/modules/logging.js';
-import { startMetrics } from './main/modules/metrics.js';
+import { startMetrics, startReadiness } from './main/modules/metrics.js';
 import { startScheduler } from './main/modules/scheduler.js';
 import { Runtime } from './main/runtime.js';
 import type { Metrics } from './metrics/registry.js';
@@ -45,6 +45,8 @@ export interface RunningNode {
   server: RunningServer;
   gateway: Gateway;
   logs: LogManager;
+  /** The metrics listener (config metrics.enabled): /metrics, /livez, /readyz; null when off. */
+  metricsUrl: string | null;
   /** The upstream requests go to: the configured one, or the demo "whoami". */
   upstream: string;
   demoUpstream: boolean;
@@ -120,6 +122,7 @@ export async function startRuntime(config: Config, opts: StartNodeOptions): Prom
       redis: !!config.redis,
     }),
   );
+  metrics.watchCache(ctx.cache);
   const { notifier } = await runtime.start('notifications', () =>
     startNotifications(config.notifications, logs.logger('notify')),
   );
@@ -184,6 +187,39 @@ export async function startRuntime(config: Config, opts: StartNodeOptions): Prom
   };
 }
 
+/** The reverse proxy to `upstream`, with the proxy section's limits and the runtime's metrics. */
+function buildProxy(
+  config: Config,
+  rt: GatewayRuntime,
+  upstream: string,
+  proxyLog: NamedLogger,
+  ids: (given: string | string[] | undefined) => string,
+): Proxy {
+  return new Proxy(
+    rt.gateway,
+    {
+      upstream: new URL(upstream),
+      identityHeaders: config.identityHeaders,
+      stripHeaders: [...config.stripHeaders, ...ssoHeaderNames(config.identity)],
+      connections: config.proxy.connections,
+      connectTimeoutMs: config.proxy.connectTimeoutMs,
+      headersTimeoutMs: config.proxy.headersTimeoutMs,
+      bodyTimeoutMs: config.proxy.bodyTimeoutMs,
+      bufferBodyBytes: config.proxy.bufferBodyBytes,
+      bufferTotalBytes: config.proxy.bufferTotalBytes,
+      clientBodyTimeoutMs: config.proxy.clientBodyTimeoutMs,
+      streamingPercent: config.proxy.streamingPercent,
+      streamsPerClient: config.proxy.streamsPerClient,
+      streamWaitMs: config.proxy.streamWaitMs,
+      clientSendTimeoutMs: config.proxy.clientSendTimeoutMs,
+      browser: rt.browser?.sso ?? null,
+    },
+    proxyLog,
+    ids,
+    { answers: rt.metrics.requests.proxy, upstream: rt.metrics.requests.upstream },
+  );
+}
+
 /**
  * Starts one serving node: the runtime, the reverse proxy and forward-auth on the gateway's port, and
  * the web UI and management API on the admin listener. With no upstream configured it also starts
@@ -208,36 +244,26 @@ export async function startNode(config: Config, opts: StartNodeOptions): Promise
   const ids = requestIds();
   const proxyLog = logs.logger('proxy');
   const proxy = await node.start('proxy', () => {
-    const p = new Proxy(
-      gateway,
-      {
-        upstream: new URL(upstream),
-        identityHeaders: config.identityHeaders,
-        stripHeaders: [...config.stripHeaders, ...ssoHeaderNames(config.identity)],
-        connections: config.proxy.connections,
-        connectTimeoutMs: config.proxy.connectTimeoutMs,
-        headersTimeoutMs: config.proxy.headersTimeoutMs,
-        bodyTimeoutMs: config.proxy.bodyTimeoutMs,
-        bufferBodyBytes: config.proxy.bufferBodyBytes,
-        bufferTotalBytes: config.proxy.bufferTotalBytes,
-        clientBodyTimeoutMs: config.proxy.clientBodyTimeoutMs,
-        streamingPercent: config.proxy.streamingPercent,
-        streamsPerClient: config.proxy.streamsPerClient,
-        streamWaitMs: config.proxy.streamWaitMs,
-        clientSendTimeoutMs: config.proxy.clientSendTimeoutMs,
-        browser: rt.browser?.sso ?? null,
-      },
-      proxyLog,
-      ids,
-    );
+    const p = buildProxy(config, rt, upstream, proxyLog, ids);
     return { proxy: p, stop: () => p.close() };
   });
+  // Before the servers: their /_tokengate/readyz and the metrics listener's /readyz run these checks.
+  const { metricsUrl } = await node.start('readiness and metrics listener', () =>
+    startReadiness({ config, store: ctx.store, upstream, metrics: rt.metrics }),
+  );
   const server = await node.start('servers', async () => {
     const s = await startServer(
       ctx,
       {
         gateway: proxy.proxy.handle,
-        forwardAuth: forwardAuthHandler(gateway, config.identityHeaders, proxyLog, ids, rt.browser?.sso),
+        forwardAuth: forwardAuthHandler(
+          gateway,
+          config.identityHeaders,
+          proxyLog,
+          ids,
+          rt.browser?.sso ?? null,
+          rt.metrics.requests.forwardAuth,
+        ),
         ...(rt.browser
           ? {
               browserSso: browserSsoHandler({
@@ -260,6 +286,7 @@ export async function startNode(config: Config, opts: StartNodeOptions): Promise
     server: server.server,
     gateway,
     logs,
+    metricsUrl,
     upstream,
     demoUpstream: config.upstream === null,
     close: () => node.stop(),

@@ -137,7 +137,9 @@ export class AuditQueue {
       if (!first) await new Promise((resolve) => setImmediate(resolve));
       const batch = this.events.splice(0, this.batchSize);
       try {
+        const started = performance.now();
         await this.writer.append(batch);
+        this.metrics.auditWriteDuration.observe((performance.now() - started) / 1000);
         this.metrics.auditWritten.inc(batch.length);
       } catch (err) {
         if (!isDatabaseUnavailable(err) && (err as { code?: unknown }).code !== WRITER_GONE) {

@@ -45,6 +45,12 @@ export class CredentialCache {
    * in a busy cluster some notice is nearly always in flight, and the token would stay cold.
    */
   private readonly racing = new RacingNotices();
+  /**
+   * The gateway's token lookups (gateway.ts lookupCredentials): a hit found the token and its owner
+   * in memory, a miss read the database (an unknown token always does). Plain numbers, so the request
+   * path only adds one; the metrics read them at scrape time (tokengate_credential_cache_lookups_total).
+   */
+  readonly lookups = { hits: 0, misses: 0 };
 
   constructor(
     private readonly store: Store,

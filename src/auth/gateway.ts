@@ -79,6 +79,16 @@ export interface GatewayDeps {
    * neither credentials nor a live session is refused (401; a browser's navigation is sent to sign in).
    */
   browserSessions?: BrowserSessions | null;
+  /**
+   * Told of each authentication's outcome and duration in seconds (src/metrics/auth-metrics.ts);
+   * absent: not measured.
+   */
+  observer?: AuthObserver;
+}
+
+/** What hears each authentication's outcome and how long it took; see GatewayDeps.observer. */
+export interface AuthObserver {
+  observe(outcome: AuthOutcome, seconds: number): void;
 }
 
 /** The gateway sessions as the authentication step sees them (GatewaySessions, gateway-sessions.ts). */
@@ -99,6 +109,7 @@ const NOTHING_FOUND = { token: null, tokenIps: null, owner: null } as const;
 
 async function loadCredentials(cache: CredentialCache, presented: Presented, now: number): Promise<Lookup> {
   if (presented.kind !== 'token') return { presented, ...NOTHING_FOUND };
+  cache.lookups.misses++;
   const entry = await cache.token(hashToken(presented.secret), now);
   if (!entry) return { presented, ...NOTHING_FOUND };
   const owner = await cache.user(entry.token.user, now);
@@ -125,6 +136,7 @@ export function lookupCredentials(
     if (entry && prefixes.has(secret.slice(0, secret.length - BODY_LENGTH - 1))) {
       const owner = cache.warmUser(entry.token.user, now);
       if (owner !== undefined) {
+        cache.lookups.hits++;
         const basicUser = creds.kind === 'basic' ? creds.username : null;
         return {
           presented: { kind: 'token', secret, basicUser },
@@ -159,6 +171,7 @@ export class Gateway {
    */
   async authenticate(req: AuthRequest): Promise<AuthResult> {
     const d = this.deps;
+    const started = d.observer ? performance.now() : 0;
     const now = d.now();
     const client = resolveClientAddress(req.peerIp, req.forwardedFor, d.settings.snapshot.trustedProxies);
     const facts = await this.facts(req, client, now);
@@ -186,6 +199,8 @@ export class Gateway {
       rate: facts.block === null ? facts.rate : null,
     });
     const result: AuthResult = { outcome, client, ...view };
+    // Before the report: its log lines and audit record are not part of the step's decision.
+    d.observer?.observe(outcome, (performance.now() - started) / 1000);
     d.reporter.report({ at: now, request: req, result });
     return result;
   }

@@ -256,6 +256,26 @@ export const COMPAT = {
   resolutionApi: field(bool, true),
 };
 
+/**
+ * The metrics listener (`metrics:`): /metrics, /livez and /readyz without credentials, on a port of
+ * its own (src/metrics/listener.ts). Off by default; on loopback unless `host` says otherwise.
+ */
+export const METRICS = {
+  /** Off: no metrics listener (metrics stay at /_tokengate/metrics for the admin group). */
+  enabled: field(bool, false),
+  /** 9464, the port OpenTelemetry's Prometheus exporter uses; 0: a free port. */
+  port: field(intField(0, 65_535), 9464),
+  host: field(text, '127.0.0.1'),
+};
+
+/** What readiness (/readyz) checks besides the database (`health:`). */
+export const HEALTH = {
+  /** In cluster mode, Redis answers PING. Every node shares one Redis: see docs/observability.md. */
+  redis: field(bool, true),
+  /** The upstream accepts a TCP connection. */
+  upstream: field(bool, false),
+};
+
 /** Every section of the config file, by its key. */
 export const SECTIONS = {
   log: LOG,
@@ -271,6 +291,8 @@ export const SECTIONS = {
   auth: AUTH,
   tls: TLS,
   adminTls: ADMIN_TLS,
+  metrics: METRICS,
+  health: HEALTH,
 };
 
 /** The config file's top-level keys that are not sections; load.ts reads them, most also from env and flags. */

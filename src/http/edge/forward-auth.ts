@@ -11,6 +11,7 @@ import type { BrowserSso } from '../../identity/browser-sso.js';
 import { sendSignInRedirect, signInRedirect } from './browser-sso.js';
 import { gatewaySessionCookie, withoutCookies } from './cookie-filter.js';
 import { withheldCookies } from './proxy-request.js';
+import type { AnswerCounter } from '../../metrics/request-metrics.js';
 
 function first(v: string | string[] | undefined): string | undefined {
   return Array.isArray(v) ? v[0] : v;
@@ -181,12 +182,13 @@ export function forwardAuthHandler(
   log: NamedLogger,
   requestId: (given: string | string[] | undefined) => string,
   browser: BrowserSso | null = null,
+  answers: AnswerCounter | null = null,
 ): (req: IncomingMessage, res: ServerResponse) => void {
   // One line per 10 s while the database is away, not one per request.
   const unavailable = new LogThrottle(10_000);
   const warnUntrustedPeer = untrustedPeerWarner(log);
   const withheld = browser === null ? null : withheldCookies(browser);
-  return (req, res) => {
+  const handle = (req: IncomingMessage, res: ServerResponse): Promise<void> | undefined => {
     const h = req.headers;
     const id = requestId(h['x-request-id']);
     // Only a trusted proxy may say what the original request was. From anyone else these headers are
@@ -223,7 +225,7 @@ export function forwardAuthHandler(
       sendError(res, 'forbidden', target.reason, { 'x-request-id': id });
       return;
     }
-    gateway
+    return gateway
       .authenticate({
         method,
         path: target.path,
@@ -254,5 +256,26 @@ export function forwardAuthHandler(
       .catch((err: unknown) => {
         sendFailure(req, res, err, log, unavailable);
       });
+  };
+  return counted(handle, answers);
+}
+
+/** The handler, counting each answer by status class when `answers` is given. */
+function counted(
+  handle: (req: IncomingMessage, res: ServerResponse) => Promise<void> | undefined,
+  answers: AnswerCounter | null,
+): (req: IncomingMessage, res: ServerResponse) => void {
+  if (answers === null)
+    return (req, res) => {
+      void handle(req, res);
+    };
+  // Every answer is sent by the time `handle` returns, or its promise settles.
+  const count = (res: ServerResponse): void => {
+    if (res.headersSent) answers.answered(res.statusCode);
+  };
+  return (req, res) => {
+    const pending = handle(req, res);
+    if (pending === undefined) count(res);
+    else void pending.then(() => count(res));
   };
 }

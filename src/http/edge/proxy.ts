@@ -29,6 +29,7 @@ import {
   sendFault,
   upstreamFailure,
 } from './proxy-errors.js';
+import type { AnswerCounter, UpstreamMetrics } from '../../metrics/request-metrics.js';
 
 type DispatchController = Dispatcher.DispatchController;
 
@@ -36,6 +37,12 @@ type DispatchController = Dispatcher.DispatchController;
 interface Outgoing {
   body: Buffer | Readable | null;
   release: () => void;
+}
+
+/** What the proxy counts: its answers by status class, the upstream's latency and failures. */
+export interface ProxyMetrics {
+  answers: AnswerCounter;
+  upstream: UpstreamMetrics;
 }
 
 /** A request without a body: nothing to send, nothing held. */
@@ -71,6 +78,7 @@ export class Proxy {
     private readonly opts: ProxyOptions,
     private readonly log: NamedLogger,
     private readonly requestId: (given: string | string[] | undefined) => string,
+    private readonly metrics: ProxyMetrics | null = null,
   ) {
     this.pool = new Pool(opts.upstream.origin, {
       connections: opts.connections,
@@ -99,8 +107,20 @@ export class Proxy {
 
   /** The request listener for every path outside /_tokengate/. */
   readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
-    this.serve(req, res).catch((err: unknown) => sendFault(req, res, err, this.log, this.unavailable));
+    // Both branches in one then(): no promise more than a catch() alone.
+    this.serve(req, res).then(
+      () => this.answered(res),
+      (err: unknown) => {
+        sendFault(req, res, err, this.log, this.unavailable);
+        this.answered(res);
+      },
+    );
   };
+
+  /** Counts an answer by its status class; a client gone before any answer is not counted. */
+  private answered(res: ServerResponse): void {
+    if (res.headersSent) this.metrics?.answers.answered(res.statusCode);
+  }
 
   async close(): Promise<void> {
     await this.pool.close();
@@ -343,6 +363,7 @@ export class Proxy {
           return;
         }
         const failure = upstreamFailure(err);
+        this.metrics?.upstream.failed(failure.status);
         const path = url.split('?')[0] ?? '';
         this.log.warn(
           `upstream ${this.opts.upstream.origin} failed for ${method} ${path}: ${failure.message}`,
@@ -350,6 +371,7 @@ export class Proxy {
         );
         sendError(res, failure.status, failure.message, { 'x-request-id': requestId });
       };
+      const sent = this.metrics === null ? 0 : performance.now();
       // A synchronous throw (a header undici refuses) still gives back what the request holds.
       try {
         this.pool.dispatch(
@@ -366,6 +388,7 @@ export class Proxy {
             },
             onResponseStart: (c, statusCode, headers) => {
               if (statusCode < 200) return; // informational answers are not relayed
+              this.metrics?.upstream.duration.observe((performance.now() - sent) / 1000);
               const out = upstreamResponseHeaders(headers, auth.rate, this.headerRules.withheld);
               try {
                 res.writeHead(statusCode, out);

@@ -75,6 +75,7 @@ export async function startAudit(runtime: Pick<Runtime, 'start'>, deps: AuditDep
       ctx.now,
     );
     q.start(deps.jobs);
+    deps.metrics.watchAuditQueue(q);
     return { queue: q, stop: () => q.stop() };
   });
   const { retention } = await runtime.start('audit retention', () => {

@@ -128,7 +128,12 @@ function authEventHandler(
  * counted in Redis when there is one (shared by every node), else in memory.
  */
 function blockHandler(deps: AuthDeps, authLog: NamedLogger): (n: BlockNotice) => void {
+  const blocks = {
+    ip: deps.metrics.bruteForceBlocks.labels('ip'),
+    user: deps.metrics.bruteForceBlocks.labels('user'),
+  };
   return function onBlock(n: BlockNotice): void {
+    blocks[n.subject].inc();
     authLog.warn(blockedMessage(n), {
       username: n.subject === 'user' ? n.value : 'anonymous',
       ...(n.attempt.requestId !== null ? { requestId: n.attempt.requestId } : {}),
@@ -215,6 +220,7 @@ export async function startAuth(runtime: Pick<Runtime, 'start'>, deps: AuthDeps)
       now: ctx.now,
       bruteForce,
       browserSessions: browser?.sessions ?? null,
+      observer: deps.metrics.auth,
     });
     return { gateway, bruteForce, authenticator, sessions, browser, stop: () => undefined };
   });
