@@ -9,7 +9,7 @@ import { findBinary } from './support/processes.js';
  * The scrape output of a running node passes `promtool check metrics` (Debian's `prometheus`
  * package) with no problem at all: promtool exits 0 and prints nothing. The same command runs in CI:
  *
- *   curl -s http://127.0.0.1:9464/metrics | promtool check metrics
+ *   curl -fsS http://127.0.0.1:9464/metrics | promtool check metrics
  *
  * TOKENGATE_TEST_PROMTOOL names the binary when it is not on PATH; missing locally the suite skips,
  * missing under CI=true it fails.
@@ -37,7 +37,10 @@ describe('promtool check metrics', { skip: PROMTOOL === null ? 'promtool not fou
   before(async () => {
     up = await startEchoUpstream();
     // Default metrics on (process, heap, event loop): prom-client's `_total` gauges were the culprits.
-    t = await startTestNode(up.url);
+    t = await startTestNode(up.url, (c) => {
+      c.metrics.enabled = true;
+      c.metrics.port = 0;
+    });
     admin = (await t.tokenFor('admin', { description: 'metrics scraper', scope: 'read' })).token;
   });
 
@@ -63,11 +66,17 @@ describe('promtool check metrics', { skip: PROMTOOL === null ? 'promtool not fou
       200,
     );
     await t.node.runtime.auditQueue.flush();
-    for (const url of [`${t.adminUrl}/_tokengate/metrics`]) {
+    for (const url of [`${t.node.metricsUrl ?? ''}/metrics`, `${t.adminUrl}/_tokengate/metrics`]) {
       const res = await fetch(url, { headers: { authorization: bearer(admin) } });
       assert.equal(res.status, 200, url);
       const text = await res.text();
       assert.match(text, /^tokengate_nodejs_heap_size_used_bytes\{/m, 'the default metrics are on');
+      // promtool also lints the lean histograms and counters (src/metrics/lean.ts).
+      assert.match(text, /^tokengate_auth_duration_seconds_bucket\{le="\+Inf",node="test-node"\} 3$/m);
+      assert.match(
+        text,
+        /^tokengate_requests_total\{entrypoint="proxy",code_class="2xx",node="test-node"\} 1$/m,
+      );
       const r = promtool(text);
       assert.deepEqual(r, { status: 0, output: '' }, `${url}:\n${r.output}`);
     }
