@@ -2,7 +2,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, codeForStatus, invalidField } from '../../domain/errors.js';
 import { isDatabaseUnavailable } from '../../store/db-errors.js';
 import { errorResponse } from '../edge/respond.js';
-import { fieldProblems } from './validation.js';
+import { fieldProblems, problemsMessage } from './validation.js';
 
 /** Maps any error to the catalogue. Faults become a bare 500: the details go to the log, never to the client. */
 export function toAppError(err: unknown): AppError {
@@ -13,12 +13,7 @@ export function toAppError(err: unknown): AppError {
   if (fe.code === 'FST_ERR_MAX_PARAM_LENGTH') return invalidField('path', 'has a segment that is too long');
   if (fe.validation) {
     const problems = fieldProblems(fe.validation, fe.validationContext);
-    const first = problems[0];
-    return new AppError(
-      'invalid_request',
-      first ? `${first.field}: ${first.message}` : 'invalid request',
-      problems,
-    );
+    return new AppError('invalid_request', problemsMessage(problems), problems);
   }
   const status = fe.statusCode ?? 500;
   if (status >= 400 && status < 500) {

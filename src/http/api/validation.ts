@@ -7,12 +7,18 @@ import type { FieldProblem } from '../../domain/errors.js';
 const Ajv = AjvModule.default;
 const addFormats = addFormatsModule.default;
 
+/**
+ * Every bad field is reported, not only the first (allErrors). ajv's security notes warn that this lets
+ * a crafted input make validation do more work: here a body is at most the API's body limit (64 KiB),
+ * and every array and string in the schemas has a maxItems or maxLength, so the work stays bounded;
+ * the response lists at most MAX_REPORTED_FIELDS fields.
+ */
 function makeAjv(coerceTypes: boolean) {
   const ajv = new Ajv({
     coerceTypes,
     useDefaults: true,
     removeAdditional: false,
-    allErrors: false,
+    allErrors: true,
     strict: false,
   });
   addFormats(ajv);
@@ -32,6 +38,9 @@ export function makeValidatorCompiler(): FastifySchemaCompiler<unknown> {
     return ajv.compile(schema as object) as ReturnType<FastifySchemaCompiler<unknown>>;
   };
 }
+
+/** Most fields an error lists (in `details` and in its message); a client fixes those first. */
+export const MAX_REPORTED_FIELDS = 20;
 
 /** Body fields are named plainly (`description`); other parts carry a prefix (`query.limit`, `path.id`). */
 const PART_PREFIX: Record<string, string> = {
@@ -97,8 +106,15 @@ export function fieldProblems(
     else if (e.keyword !== 'anyOf' && !entry.messages.includes(message)) entry.messages.push(message);
     byField.set(field, entry);
   }
-  return [...byField].map(([field, { messages, allowed }]) => ({
+  return [...byField].slice(0, MAX_REPORTED_FIELDS).map(([field, { messages, allowed }]) => ({
     field,
     message: allowed.length > 0 ? `must be one of ${allowed.join(', ')}` : messages.join('; '),
   }));
+}
+
+/** The message of a validation error: each bad field with what is wrong with it. */
+export function problemsMessage(problems: readonly FieldProblem[]): string {
+  if (problems.length === 0) return 'invalid request';
+  const listed = problems.map((p) => `${p.field}: ${p.message}`).join('; ');
+  return problems.length === 1 ? listed : `${problems.length} invalid fields: ${listed}`;
 }
