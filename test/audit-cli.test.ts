@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, cpSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -245,6 +245,9 @@ describe('tokengate audit (CLI)', () => {
     function copy(name: string): string {
       const d = join(root, name);
       cpSync(dir, d, { recursive: true });
+      // Node 22's cpSync makes the copy with the umask's mode, Node 20's with the source's: keep the
+      // data directory private as serve made it, or the CLI (rightly) warns and fixes it on stderr.
+      chmodSync(d, statSync(dir).mode & 0o777);
       return d;
     }
 
