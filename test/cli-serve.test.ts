@@ -65,7 +65,7 @@ describe('tokengate serve with the CLI alongside', () => {
           (r) => r.status,
         );
       assert.equal(await use(), 200);
-      assert.equal(bin(dir, ['token', 'revoke', record.id]).code, 0);
+      assert.equal(bin(dir, ['token', 'revoke', '--yes', record.id]).code, 0);
       // The server caches the token; the change feed (polled every second) must evict it.
       let status = 200;
       for (let i = 0; i < 50 && status === 200; i++) {

@@ -92,7 +92,7 @@ describe('tokengate CLI', () => {
     assert.match(table.out, /^ID\s+USER\s+SCOPE\s+STATUS/m);
     assert.ok(table.out.includes(made.record.id));
     assert.ok(!table.out.includes(made.token));
-    const rev = await cli(dir, 'token', 'revoke', made.record.id);
+    const rev = await cli(dir, 'token', 'revoke', made.record.id, '-y');
     assert.equal(rev.code, 0, rev.err);
     const json = JSON.parse((await cli(dir, 'token', 'list', '--json', '--status', 'revoked')).out) as Array<{
       id: string;
@@ -115,7 +115,7 @@ describe('tokengate CLI', () => {
       ],
       [['token', 'create', '--user', 'alice', '--description', 'x', '--allow-ip', '300.1.1.1'], /allowedIps/],
       [['token', 'create', '--user', 'alice', '--description', 'x', '--rate-limit', 'lots'], /--rate-limit/],
-      [['token', 'revoke', 'tok_nope'], /does not exist/],
+      [['token', 'revoke', 'tok_nope', '--yes'], /does not exist/],
       [['settings', 'set', 'auth.nope', 'true'], /auth\.nope: unknown setting/],
       [['settings', 'set', 'rateLimit.requests', '-1'], /rateLimit\.requests/],
       [['settings', 'get', 'nope'], /unknown setting/],
@@ -164,10 +164,10 @@ describe('tokengate CLI', () => {
     }>;
     const bob = list.find((u) => u.username === 'bob');
     assert.equal(bob?.hasPassword, true);
-    assert.equal((await cli(dir, 'user', 'disable', 'bob')).code, 0);
+    assert.equal((await cli(dir, 'user', 'disable', 'bob', '-y')).code, 0);
     assert.match((await cli(dir, 'user', 'list')).out, /^bob\s+disabled/m);
     assert.equal((await cli(dir, 'user', 'enable', 'bob')).code, 0);
-    assert.equal((await cli(dir, 'user', 'delete', 'bob')).code, 0);
+    assert.equal((await cli(dir, 'user', 'delete', '--yes', 'bob')).code, 0);
     assert.ok(!(await cli(dir, 'user', 'list')).out.includes('bob'));
   });
 
@@ -241,7 +241,7 @@ describe('tokengate CLI', () => {
     const made = JSON.parse(
       (await cli(dir, 'token', 'create', '--user', 'alice', '--description', 'filtered', '--json')).out,
     ) as { record: { id: string } };
-    await cli(dir, 'token', 'revoke', made.record.id);
+    await cli(dir, 'token', 'revoke', '-y', made.record.id);
     const r = await cli(dir, 'audit', 'list', '--json', '--token', made.record.id);
     const actions = r.out
       .trim()

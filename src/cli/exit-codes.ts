@@ -11,7 +11,7 @@ import { ERROR_CATALOGUE, type ErrorCode, type ErrorDetails } from '../domain/er
 export const EXIT_CODES = {
   /** Success, `--help` and `--version`. */
   ok: 0,
-  /** The command ran and its answer is "no": `audit verify` found a broken chain. */
+  /** The answer is "no": `audit verify` found a broken chain; a person declined a confirmation. */
   failed: 1,
   /** EX_USAGE: an unknown command or option, a missing or extra argument, a destructive command without --yes. */
   usage: 64,

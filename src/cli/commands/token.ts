@@ -11,6 +11,7 @@ import {
 import type { AppContext } from '../../app.js';
 import type { TokenRequest } from '../../domain/token/policy.js';
 import { systemContext } from '../../services/context.js';
+import { confirmDestructive, terminalAsker, yesOption } from '../confirm.js';
 import { withApp, type GlobalOptions } from '../context.js';
 import { deprecatedJsonOption, emit, outputFormat, printTable, shortDate, type Io } from '../output.js';
 
@@ -184,7 +185,10 @@ function rotateAndRevokeCommands(token: Command, io: Io, globals: () => GlobalOp
     .command('revoke')
     .description('revoke a token; it stops working at once')
     .argument('<id>', 'the token id (tok_…)')
-    .action(async (id: string) => {
+    .addOption(yesOption())
+    .action(async (id: string, o: { yes?: boolean }) => {
+      const destruction = { action: `revoke token ${id}`, consequence: 'It stops working at once' };
+      await confirmDestructive(destruction, o.yes, terminalAsker(io));
       await withApp(io, globals(), async (ctx) => {
         const t = await ctx.tokens.revoke(CLI_PRINCIPAL, systemContext(CLI_PRINCIPAL.username), id, true);
         emit(io, outputFormat(io, globals().output), publicToken(ctx, t), () =>

@@ -3,6 +3,7 @@ import { CLI_PRINCIPAL } from '../../domain/auth/permissions.js';
 import { toPublicUser } from '../../domain/user.js';
 import type { UserChange } from '../../services/user-service.js';
 import { systemContext } from '../../services/context.js';
+import { confirmDestructive, terminalAsker, yesOption } from '../confirm.js';
 import { withApp, type GlobalOptions } from '../context.js';
 import { CliError } from '../exit-codes.js';
 import { deprecatedJsonOption, emit, outputFormat, printTable, type Io } from '../output.js';
@@ -145,7 +146,18 @@ function listAndStateCommands(user: Command, io: Io, globals: () => GlobalOption
       .command(name)
       .description(disabled ? 'disable a user; their tokens stop working at once' : 'enable a disabled user')
       .argument('<username>')
-      .action(async (username: string) => {
+      .addOption(yesOption())
+      .action(async (username: string, o: { yes?: boolean }) => {
+        // Disabling cuts the user off (their tokens stop working); enabling takes nothing away.
+        if (disabled)
+          await confirmDestructive(
+            {
+              action: `disable user ${username}`,
+              consequence: 'Their password and tokens stop working at once',
+            },
+            o.yes,
+            terminalAsker(io),
+          );
         await withApp(io, globals(), async (ctx) => {
           const u = await ctx.users.update(CLI_PRINCIPAL, ctx0(), username, { disabled });
           emit(io, outputFormat(io, globals().output), toPublicUser(u), () =>
@@ -159,7 +171,16 @@ function listAndStateCommands(user: Command, io: Io, globals: () => GlobalOption
     .command('delete')
     .description('delete a user and all their tokens')
     .argument('<username>')
-    .action(async (username: string) => {
+    .addOption(yesOption())
+    .action(async (username: string, o: { yes?: boolean }) => {
+      await confirmDestructive(
+        {
+          action: `delete user ${username}`,
+          consequence: 'All their tokens are deleted with them; this cannot be undone',
+        },
+        o.yes,
+        terminalAsker(io),
+      );
       await withApp(io, globals(), async (ctx) => {
         await ctx.users.delete(CLI_PRINCIPAL, ctx0(), username);
         emit(io, outputFormat(io, globals().output), { username, deleted: true }, () =>
