@@ -16,12 +16,22 @@ export async function redisCheck(url: string): Promise<ReadinessCheck & { close(
     connectTimeout: 1_000,
     retryStrategy: (times) => Math.min(times * 200, 2_000),
   });
-  client.on('error', () => undefined); // reported by the checks that fail
+  // The last connection error, for the probe's answer: ioredis's own refusal while offline says only
+  // that its queue is off.
+  let lastError = '';
+  client.on('error', (err: Error) => {
+    lastError = err.message;
+  });
+  client.on('ready', () => {
+    lastError = '';
+  });
   client.connect().catch(() => undefined);
   return {
     name: 'redis',
     check: async () => {
       if (client.status === 'end' || client.status === 'wait') await client.connect();
+      if (client.status !== 'ready')
+        throw new Error(`not connected (${client.status})${lastError ? `: ${lastError}` : ''}`);
       await client.ping();
     },
     close: () => client.disconnect(),
