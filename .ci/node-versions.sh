@@ -16,6 +16,8 @@
 # - TOKENGATE_CI_SOURCE=head tests the committed HEAD (git archive) instead of the working tree's
 #   files (tracked and untracked, not ignored). TOKENGATE_CI_NODE_MAJORS (default "22 24") picks the
 #   versions; TOKENGATE_CI_TIMEOUT (default 45m) bounds each test run.
+# - `--bench [ARGS...]` runs `npm run bench -- ARGS` on Node 22 instead of the tests (the benchmarks'
+#   figures in docs/benchmarks.md are Node 22's); `--subset` prints the subset's files.
 # - Prints the versions used and each run's pass/fail counts; exits non-zero on any failure.
 #   The services the suites need (PostgreSQL, Redis, ...) are as for `npm test`: TOKENGATE_TEST_PG,
 #   TOKENGATE_TEST_REDIS and CI=true come from the environment.
@@ -93,12 +95,22 @@ if [ "${1:-}" = --subset ]; then
   subset "$root"
   exit 0
 fi
+# `.ci/node-versions.sh --bench [ARGS...]`: no tests; `npm run bench -- ARGS` on the first Node of
+# the list (22), in its copy. The copy is removed afterwards: give --json and --chart absolute paths.
+bench=0
+bench_args=()
+if [ "${1:-}" = --bench ]; then
+  shift
+  bench=1
+  bench_args=("$@")
+  majors=${majors%% *}
+fi
 
 need_build_tools
 work=$(mktemp -d "${TMPDIR:-/tmp}/tokengate-node-versions.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
-echo "node-versions: machine's node $(node --version), npm $(npm --version); testing the $source_mode tree on Node $majors"
+echo "node-versions: machine's node $(node --version), npm $(npm --version); the $source_mode tree on Node $majors"
 status=0
 summary=()
 first=1
@@ -133,7 +145,10 @@ for major in $majors; do
   t2=$SECONDS
   echo "node-versions: Node $version in $copy (copied in $((t1 - t0)) s, better-sqlite3 rebuilt and built in $((t2 - t1)) s)"
   log=$work/test-$major.log
-  if [ $first = 1 ]; then
+  if [ $bench = 1 ]; then
+    what="npm run bench -- ${bench_args[*]}"
+    cmd=(npm run bench -- "${bench_args[@]}")
+  elif [ $first = 1 ]; then
     what='npm test (the whole suite)'
     cmd=(npm test)
   else

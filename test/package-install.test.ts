@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -45,8 +45,12 @@ describe('the npm package, installed from its tarball', { timeout: 3 * STEP_TIME
     'npm pack makes a tarball with the built server and UI, and no sources or tests',
     { timeout: 2 * STEP_TIMEOUT_MS },
     () => {
+      // A compiled module whose source is gone (tsc never deletes): prepack must leave it out.
+      const orphan = join(ROOT, 'dist', 'zz-removed-module.js');
+      writeFileSync(orphan, 'export {};\n');
       const packed = npm(['pack', '--json', '--pack-destination', work], ROOT);
       assert.equal(packed.status, 0, packed.stderr);
+      assert.ok(!existsSync(orphan), 'prepack left a compiled file without a source in dist/');
       const [info] = JSON.parse(packed.stdout.slice(packed.stdout.indexOf('['))) as {
         filename: string;
         files: { path: string }[];
@@ -57,6 +61,10 @@ describe('the npm package, installed from its tarball', { timeout: 3 * STEP_TIME
         assert.ok(paths.includes(needed), `${needed} is not in the package`);
       const stray = paths.filter((p) => /^(src|test|scripts|\.ci)\//.test(p) || p.endsWith('.test.js'));
       assert.deepEqual(stray, [], 'sources, tests and CI scripts stay out of the package');
+      const orphans = paths.filter(
+        (p) => /^dist\/.*\.js$/.test(p) && !existsSync(join(ROOT, 'src', p.slice(5).replace(/\.js$/, '.ts'))),
+      );
+      assert.deepEqual(orphans, [], 'every compiled file in the package has its source');
       const installed = npm(['install', '-g', '--prefix', prefix, join(work, info.filename)], work);
       assert.equal(installed.status, 0, installed.stderr);
       assert.ok(existsSync(bin), `${bin} was not installed`);
