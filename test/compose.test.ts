@@ -80,7 +80,7 @@ describe('compose.yaml', () => {
       assert.match(String(map(services[name], name).image), /^docker\.io\/library\/[a-z]+:[\w.-]+$/);
   });
 
-  it('builds the nodes from the Containerfile, read-only, each with a data volume, checked at the health endpoint', () => {
+  it('builds the nodes from the Containerfile, read-only, each with a data volume, checked at the readiness endpoint', () => {
     const volumes = map(compose.volumes, 'volumes');
     const ids = new Set<string>();
     for (const name of NODES) {
@@ -92,7 +92,7 @@ describe('compose.yaml', () => {
       assert.ok(data, `${name}: a volume on /data`);
       assert.ok(Object.keys(volumes).includes(data.split(':')[0] ?? ''), `${name}: ${data} is declared`);
       const test = list(map(s.healthcheck, name).test, name).join(' ');
-      assert.match(test, /http:\/\/127\.0\.0\.1:8080\/_tokengate\/health/);
+      assert.match(test, /http:\/\/127\.0\.0\.1:8080\/_tokengate\/readyz/);
       ids.add(environment(name).TOKENGATE_NODE_ID ?? '');
       // The nodes wait for the database and Redis to be healthy.
       const deps = map(s.depends_on, `${name}.depends_on`);
@@ -228,7 +228,7 @@ describe('Containerfile', () => {
     assert.match(file, /^USER 10001:10001$/m);
     assert.match(file, /^VOLUME \/data$/m);
     assert.match(file, /^EXPOSE 8080 8001$/m);
-    assert.match(file, /^HEALTHCHECK .*\n.*\/_tokengate\/health/m);
+    assert.match(file, /^HEALTHCHECK .*\n.*\/_tokengate\/readyz/m);
     assert.match(file, /^STOPSIGNAL SIGTERM$/m);
     assert.match(file, /^ENTRYPOINT \["node", "\/app\/bin\/tokengate\.js"\]$/m);
   });

@@ -10,7 +10,7 @@ import { BASE_PATH } from '../src/http/api/app.js';
 
 /**
  * deploy/kubernetes/: every document parses, the kinds and names are the ones docs/deployment.md
- * describes, the probes ask the health endpoint, the pods run non-root on a read-only root, and
+ * describes, the probes ask the readiness and liveness endpoints, the pods run non-root on a read-only root, and
  * the secrets are referenced, never written into a manifest. No cluster is needed.
  */
 
@@ -95,17 +95,17 @@ describe('deploy/kubernetes manifests', () => {
     }
   });
 
-  it('runs two replicas whose probes ask the health endpoint', () => {
+  it('runs two replicas whose probes ask the readiness and liveness endpoints', () => {
     assert.equal(at(deployment, 'spec.replicas'), 2);
     assert.equal(containers.length, 1);
-    const health = `${BASE_PATH}/health`;
     for (const probe of ['startupProbe', 'readinessProbe']) {
-      assert.equal(at(container, `${probe}.httpGet.path`), health, probe);
+      assert.equal(at(container, `${probe}.httpGet.path`), `${BASE_PATH}/readyz`, probe);
       assert.equal(at(container, `${probe}.httpGet.port`), 'http', probe);
     }
-    // A database outage makes the health endpoint 503: liveness must not restart every replica then.
-    assert.equal(at(container, 'livenessProbe.httpGet'), undefined);
-    assert.equal(at(container, 'livenessProbe.tcpSocket.port'), 'http');
+    // A database outage makes readyz 503: liveness must not restart every replica then, so it asks
+    // livez, which depends on nothing.
+    assert.equal(at(container, 'livenessProbe.httpGet.path'), `${BASE_PATH}/livez`);
+    assert.equal(at(container, 'livenessProbe.httpGet.port'), 'http');
     const ports = list(container.ports, 'ports').map((p) => obj(p, 'a port'));
     assert.deepEqual(
       ports.map((p) => `${String(p.name)}:${String(p.containerPort)}`),
