@@ -69,7 +69,7 @@ export class LeanCounter implements LeanMetric {
     readonly help: string,
   ) {}
 
-  /** The series with these labels; call once per series at start-up and keep it. */
+  /** The series with these labels; call once per series (at start-up where the set is closed) and keep it. */
   bind(labels: Labels = {}): CounterSeries {
     const s = new CounterSeries(labels);
     this.series.push(s);

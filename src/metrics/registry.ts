@@ -35,7 +35,8 @@ export class Metrics {
   readonly auditFlushFailures: Counter;
   readonly auditQueueSize: Gauge;
   readonly auditWriteDuration: Histogram;
-  readonly authOutcomes: Counter<'outcome'>;
+  /** By `outcome`; a series is bound the first time its outcome occurs (main/modules/auth.ts). */
+  readonly authOutcomes: LeanCounter;
   readonly rateLimitFallback: Counter;
   readonly redisUp: Gauge;
   /** The authentication step: duration, and refusals by reason. */
@@ -97,12 +98,11 @@ export class Metrics {
       buckets: AUDIT_WRITE_BUCKETS,
       registers: [this.registry],
     });
-    this.authOutcomes = new Counter({
-      name: 'tokengate_auth_outcomes_total',
-      help: 'Authentication outcomes: authenticated, anonymous, passed-on, denied, rate-limited.',
-      labelNames: ['outcome'],
-      registers: [this.registry],
-    });
+    this.authOutcomes = new LeanCounter(
+      'tokengate_auth_outcomes_total',
+      'Authentication outcomes: authenticated, anonymous, passed-on, session, denied, rate-limited, blocked, password, password-failed.',
+    );
+    registerLean(this.registry, this.authOutcomes);
     this.rateLimitFallback = new Counter({
       name: 'tokengate_ratelimit_fallback_total',
       help: 'Rate-limit decisions taken per node because Redis was unreachable.',

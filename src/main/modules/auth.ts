@@ -83,7 +83,7 @@ function authEventHandler(
   const countOutcome = (kind: string): void => {
     let c = outcomeCounters.get(kind);
     if (!c) {
-      c = deps.metrics.authOutcomes.labels(kind);
+      c = deps.metrics.authOutcomes.bind({ outcome: kind });
       outcomeCounters.set(kind, c);
     }
     c.inc();
