@@ -3,6 +3,7 @@ import { VERSION } from '../version.js';
 import { auditCommands } from './commands/audit.js';
 import { logLevelCommand } from './commands/log-level.js';
 import { clusterCommands } from './commands/cluster.js';
+import { completionCommand } from './commands/completion.js';
 import { initCommand } from './commands/init.js';
 import { logStyleCommand } from './commands/log-style.js';
 import { serveCommand } from './commands/serve.js';
@@ -57,6 +58,7 @@ export function buildProgram(io: Io, format: OutputFormat = 'table'): Command {
   logLevelCommand(program, io, globals);
   logStyleCommand(program, io, globals);
   clusterCommands(program, io, globals);
+  completionCommand(program, io);
   for (const cmd of program.commands) cmd.exitOverride().configureOutput(output);
   return program;
 }

@@ -44,9 +44,9 @@ function addFilterOptions(cmd: Command): Command {
     )
     .option('--to <time>', 'only records at or before this time; a bare date includes that whole day')
     .option('--author <user>', 'only records by this author (a user name, @cli or anonymous)')
-    .option('--category <name>', `only this category: ${AUDIT_CATEGORIES.join(', ')}`)
+    .option('-c, --category <name>', `only this category: ${AUDIT_CATEGORIES.join(', ')}`)
     .option('--action <action>', 'only this action, e.g. token.revoked')
-    .option('--user <user>', 'only records about this user (the affected user)')
+    .option('-u, --user <user>', 'only records about this user (the affected user)')
     .option('--token <id>', 'only records about this token')
     .option('--ip <address>', 'only records whose source or proxy IP is this address')
     .option('--node <id>', 'only records written by this node')
@@ -224,7 +224,7 @@ function listCommand(audit: Command, io: Io, globals: () => GlobalOptions): void
     audit
       .command('list')
       .description('the newest audit records, newest first')
-      .option('--limit <n>', 'how many records (1-10000)', '50')
+      .option('-n, --limit <n>', 'how many records (1-10000)', '50')
       .addOption(deprecatedJsonOption()),
   ).action(async (o: FilterOptions & { limit: string; json?: boolean }) => {
     // The deprecated --json keeps its JSON lines, which scripts read line by line; -o json is an
@@ -272,7 +272,7 @@ function exportCommand(audit: Command, io: Io, globals: () => GlobalOptions): vo
     audit
       .command('export')
       .description('export matching records, newest first, as CSV or JSON lines; streamed, any size')
-      .option('--format <format>', `${AUDIT_EXPORT_FORMATS.join(' or ')} (required)`)
+      .option('-f, --format <format>', `${AUDIT_EXPORT_FORMATS.join(' or ')} (required)`)
       .option('--out <file>', 'write to this file instead of standard output'),
   ).action(async (o: FilterOptions & { format?: string; out?: string }) => {
     const format = o.format;

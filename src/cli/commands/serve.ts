@@ -92,7 +92,7 @@ export function serveCommand(program: Command, io: Io, globals: () => GlobalOpti
   program
     .command('serve')
     .description('run the gateway (reverse proxy and forward-auth), the web UI and the management API')
-    .option('--port <port>', 'TCP port (default 8080, env TOKENGATE_PORT)')
+    .option('-p, --port <port>', 'TCP port (default 8080, env TOKENGATE_PORT)')
     .option('--host <host>', 'interface to listen on (default 0.0.0.0, env TOKENGATE_HOST)')
     .option(
       '--admin-port <port>',

@@ -61,10 +61,10 @@ function createCommand(token: Command, io: Io, globals: () => GlobalOptions): vo
   token
     .command('create')
     .description('create a token and print it (shown this once)')
-    .requiredOption('--user <user>', 'owner of the token')
-    .requiredOption('--description <text>', 'what the token is for (at most 255 characters)')
-    .option('--scope <scope>', 'read (GET, HEAD, OPTIONS) or write', 'read')
-    .option('--expires <when>', 'an ISO date, a number of days such as 30d, or never')
+    .requiredOption('-u, --user <user>', 'owner of the token')
+    .requiredOption('-d, --description <text>', 'what the token is for (at most 255 characters)')
+    .option('-s, --scope <scope>', 'read (GET, HEAD, OPTIONS) or write', 'read')
+    .option('-e, --expires <when>', 'an ISO date, a number of days such as 30d, or never')
     .option('--allow-ip <cidr>', 'allow only this IP or CIDR range (repeatable)', collect, [])
     .option('--rate-limit <n/s>', 'own rate limit: REQUESTS/SECONDS, e.g. 100/60')
     .addOption(deprecatedJsonOption())
@@ -108,8 +108,8 @@ function listCommand(token: Command, io: Io, globals: () => GlobalOptions): void
   token
     .command('list')
     .description('list tokens (never their secrets)')
-    .option('--user <user>', 'only this user')
-    .option('--status <status>', 'active, expired or revoked')
+    .option('-u, --user <user>', 'only this user')
+    .option('-s, --status <status>', 'active, expired or revoked')
     .addOption(deprecatedJsonOption())
     .action(async (o: { user?: string; status?: string; json?: boolean }) => {
       const format = outputFormat(io, globals().output, o.json);

@@ -30,8 +30,8 @@ function addCommand(user: Command, io: Io, globals: () => GlobalOptions): void {
     .description('add a user')
     .argument('<username>', 'lower-case letters, digits and . _ @ -')
     .option('--display-name <name>', 'full name')
-    .option('--email <address>', 'e-mail address')
-    .option('--group <group>', 'add to this group (repeatable)', collect, [])
+    .option('-e, --email <address>', 'e-mail address')
+    .option('-g, --group <group>', 'add to this group (repeatable)', collect, [])
     .option(
       '--password-stdin',
       'read the password from standard input; without it the user can only use tokens',
@@ -76,8 +76,8 @@ function setCommand(user: Command, io: Io, globals: () => GlobalOptions): void {
     .description("change a user's name, e-mail, groups or password")
     .argument('<username>')
     .option('--display-name <name>', 'full name')
-    .option('--email <address>', 'e-mail address ("" removes it)')
-    .option('--group <group>', 'replace the groups with these (repeatable)', collect, [])
+    .option('-e, --email <address>', 'e-mail address ("" removes it)')
+    .option('-g, --group <group>', 'replace the groups with these (repeatable)', collect, [])
     .option('--no-groups', 'remove the user from every group')
     .option('--password-stdin', 'read a new password from standard input')
     .option('--no-password', 'remove the password: the user can then only use tokens')
