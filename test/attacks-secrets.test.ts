@@ -213,6 +213,7 @@ describe('no secret reaches the log, the audit log, an error body or the metrics
 
   it('echoes no token that a client put in a management API path', {}, async () => {
     const bodies: string[] = [];
+    // Each is refused as not found, or (a known path without that method) 405 with Allow.
     for (const [method, path, authorization] of [
       ['GET', `/tokens/${token}`, `Bearer ${token}`],
       ['DELETE', `/tokens/${token}`, `Bearer ${adminToken}`],
@@ -222,7 +223,10 @@ describe('no secret reaches the log, the audit log, an error body or the metrics
       const r = await raw(t.adminUrl, method, `/_tokengate/api/v1${path}`, [
         ['authorization', authorization],
       ]);
-      assert.equal(r.status, 404);
+      assert.ok(
+        r.status === 404 || r.status === 405,
+        `${method} ${path.replace(token, '<token>')}: ${r.status}`,
+      );
       bodies.push(r.body);
     }
     for (const body of bodies) assert.ok(!body.includes(token), 'the token is echoed in the error body');
