@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { VERSION } from '../src/version.js';
 import { bearer } from './support/harness.js';
@@ -101,6 +103,30 @@ describe('the metrics listener', () => {
     });
     assert.equal(res.status, 200);
     assert.match(await res.text(), /^tokengate_build_info\{/m);
+  });
+
+  it('refuses to start on a port in use, naming the keys that chose it', async () => {
+    const taken = createServer();
+    await new Promise<void>((r) => taken.listen(0, '127.0.0.1', r));
+    const port = (taken.address() as AddressInfo).port;
+    try {
+      await assert.rejects(
+        startTestNode(up.url, (c) => {
+          c.metrics.enabled = true;
+          c.metrics.port = port;
+          c.db = t.node.ctx.config.db;
+          c.nodeId = 'port-taken';
+        }),
+        (err: NodeJS.ErrnoException) => {
+          assert.equal(err.code, 'EADDRINUSE');
+          assert.equal(err.syscall, 'listen');
+          assert.match(err.message, /\(the metrics listener: metrics\.host, metrics\.port\)$/);
+          return true;
+        },
+      );
+    } finally {
+      await new Promise<void>((r) => taken.close(() => r()));
+    }
   });
 
   it('stops with the node', async () => {

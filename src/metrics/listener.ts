@@ -91,9 +91,13 @@ function handler(opts: MetricsListenerOptions): (req: IncomingMessage, res: Serv
 export async function startMetricsListener(opts: MetricsListenerOptions): Promise<MetricsListener> {
   const server = createServer(handler(opts));
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      // The CLI reports listen errors as they are (`cannot listen: …`): say which key chose the port.
+      err.message = `${err.message} (the metrics listener: metrics.host, metrics.port)`;
+      reject(err);
+    });
     server.listen(opts.port, opts.host, () => {
-      server.off('error', reject);
+      server.removeAllListeners('error');
       resolve();
     });
   });
