@@ -88,9 +88,10 @@ describe('tokengate destructive commands: confirmation', () => {
     assert.equal((await cli(dir, 'user', 'enable', 'alice')).code, 0, 'enabling asks nothing');
   });
 
-  it('on a terminal, asks: an answer other than y cancels (exit 1), y goes ahead', async () => {
+  it('on a terminal, asks: an answer other than y, or the end of input, cancels (exit 1); y goes ahead', async () => {
     const id = await newToken();
-    for (const answer of ['n\n', '\n', 'whatever\n']) {
+    // \x04 is Ctrl-D: the end of input.
+    for (const answer of ['n\n', '\n', 'whatever\n', '\x04']) {
       const no = onTerminal(dir, ['token', 'revoke', id], answer);
       assert.match(no.screen, new RegExp(`Revoke token ${id}\\? It stops working at once\\. \\[y/N\\]`));
       assert.equal(no.code, 1, no.screen);

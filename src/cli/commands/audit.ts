@@ -1,5 +1,5 @@
 import { createWriteStream } from 'node:fs';
-import { readFile, rename, rm } from 'node:fs/promises';
+import { rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -11,15 +11,14 @@ import {
   isAuditExportFormat,
   iterateAudit,
 } from '../../audit/export.js';
-import { parseAnchors, type Anchor } from '../../audit/anchors.js';
-import { describePurge, describePurgedAnchors, verifyAuditChain } from '../../audit/verify.js';
 import { AUDIT_CATEGORIES, isAuditCategory, type AuditRecord } from '../../domain/audit/audit.js';
 import { invalidField } from '../../domain/errors.js';
 import { parseIp } from '../../domain/auth/ip-rules.js';
 import { normalizeSocketIp } from '../../domain/auth/client-ip.js';
 import type { AuditFilter } from '../../store/audit-repo.js';
 import { withApp, type GlobalOptions } from '../context.js';
-import { CliError } from '../exit-codes.js';
+import { progressFor } from '../progress.js';
+import { verifyCommand } from './audit-verify.js';
 import { deprecatedJsonOption, outputFormat, printJson, printTable, processIo, type Io } from '../output.js';
 
 /** The filter flags `audit list` and `audit export` share. */
@@ -121,51 +120,6 @@ export function toAuditFilter(o: FilterOptions): AuditFilter {
     f[key] = v;
   }
   return f;
-}
-
-/** Where progress goes: a terminal's stderr. */
-export interface ProgressStream {
-  isTTY?: boolean;
-  write(text: string): unknown;
-}
-
-/**
- * A one-line progress display on a terminal: redrawn at most every `intervalMs`, first after
- * `intervalMs` (quick runs show nothing), and erased by `clear()`. Silent when the stream is not a TTY.
- */
-export class Progress {
-  private last: number;
-  private shown = false;
-
-  constructor(
-    private readonly stream: ProgressStream,
-    private readonly label: (n: number) => string,
-    private readonly now: () => number = Date.now,
-    private readonly intervalMs = 200,
-  ) {
-    this.last = now();
-  }
-
-  update(n: number): void {
-    if (this.stream.isTTY !== true) return;
-    const t = this.now();
-    if (t - this.last < this.intervalMs) return;
-    this.last = t;
-    this.shown = true;
-    this.stream.write(`\r\x1b[K${this.label(n)}`);
-  }
-
-  clear(): void {
-    if (!this.shown) return;
-    this.shown = false;
-    this.stream.write('\r\x1b[K');
-  }
-}
-
-/** Progress on the real stderr, only when output goes to the process streams and stderr is a terminal. */
-function progressFor(io: Io, label: (n: number) => string): Progress {
-  const silent: ProgressStream = { isTTY: false, write: () => true };
-  return new Progress(io === processIo ? process.stderr : silent, label);
 }
 
 function parseLimit(value: string): number {
@@ -304,65 +258,6 @@ function exportCommand(audit: Command, io: Io, globals: () => GlobalOptions): vo
   });
 }
 
-/** `audit verify`: walks the hash chain and reports the first problem. */
-function verifyCommand(audit: Command, io: Io, globals: () => GlobalOptions): void {
-  audit
-    .command('verify')
-    .description(
-      'walk the hash chain, list the retention purges it passes, check it against the chain-head anchors, and report the first record that was modified, deleted or reordered (exit 1 if so)',
-    )
-    .option(
-      '--anchors <file>',
-      "an anchor file to check against (default: this node's audit.anchorFile, when it exists)",
-    )
-    .action(async (o: { anchors?: string }) => {
-      const format = outputFormat(io, globals().output);
-      if (o.anchors === '') throw invalidField('--anchors', 'must name a file');
-      const broken = await withApp(io, globals(), async (ctx) => {
-        const file = o.anchors ?? ctx.config.audit.anchorFile;
-        const anchors = await readAnchorFile(file, o.anchors !== undefined);
-        if (anchors && anchors.unreadable > 0)
-          io.err(`tokengate: ${anchors.unreadable} line(s) of ${file} are not anchors and were skipped`);
-        const progress = progressFor(io, (k) => `verifying: ${k} records checked`);
-        const r = await verifyAuditChain(ctx.store, {
-          onProgress: (k) => progress.update(k),
-          ...(anchors ? { anchors: anchors.anchors } : {}),
-        });
-        progress.clear();
-        if (format === 'json') {
-          printJson(io, { ...r, anchorFile: anchors ? file : null });
-          return r.problem !== null;
-        }
-        for (const p of r.purges) io.out(describePurge(p));
-        const anchorNote = anchors
-          ? [
-              `; ${r.anchorsChecked} of ${r.anchors} anchor(s) in ${file} matched`,
-              ...describePurgedAnchors(r.anchorsPurged),
-            ].join('; ')
-          : '';
-        if (r.problem) {
-          io.out(`audit chain broken at seq ${r.problem.seq}: ${r.problem.kind}: ${r.problem.message}`);
-          return true;
-        }
-        if (r.checked === 0) {
-          io.out(`audit chain verified: 0 records (the audit log is empty)${anchorNote}`);
-          return false;
-        }
-        const first = r.fromSeq + 1;
-        const last = r.headSeq ?? r.fromSeq + r.checked;
-        const checkpoint =
-          r.fromSeq > 0 ? ` (continuing from the retention checkpoint at seq ${r.fromSeq})` : '';
-        io.out(
-          `audit chain verified: ${r.checked} record${r.checked === 1 ? '' : 's'} from seq ${first} to ${last}${checkpoint}${anchorNote}`,
-        );
-        return false;
-      });
-      // Exit 1 without a second message: the verdict is already printed.
-      if (broken)
-        throw new CliError('failed', 'audit_chain_broken', 'the audit chain is broken', { quiet: true });
-    });
-}
-
 export function auditCommands(program: Command, io: Io, globals: () => GlobalOptions): void {
   const audit = program.command('audit').description('search, export and verify the audit log');
   listCommand(audit, io, globals);
@@ -370,15 +265,5 @@ export function auditCommands(program: Command, io: Io, globals: () => GlobalOpt
   verifyCommand(audit, io, globals);
 }
 
-/** The anchor file's anchors; null when the default file does not exist (a node that never ran). */
-async function readAnchorFile(
-  file: string,
-  named: boolean,
-): Promise<{ anchors: Anchor[]; unreadable: number } | null> {
-  try {
-    return parseAnchors(await readFile(file, 'utf8'));
-  } catch (err) {
-    if (!named && (err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw invalidField('--anchors', `cannot read ${file}: ${(err as Error).message}`);
-  }
-}
+/** Progress moved to src/cli/progress.ts; exported here still for the tests that import it from here. */
+export { Progress } from '../progress.js';
