@@ -227,13 +227,13 @@ describe('tokengate audit (CLI)', () => {
 
     it('refuses a missing or unknown format and bad filters, writing nothing', async () => {
       const file = join(root, 'never.csv');
-      for (const [args, message] of [
-        [[], /--format: is required/],
-        [['--format', 'xml'], /--format: must be csv or jsonl/],
-        [['--format', 'csv', '--from', 'soon'], /--from/],
-      ] as Array<[string[], RegExp]>) {
+      for (const [args, message, exit] of [
+        [[], /--format: is required/, 64],
+        [['--format', 'xml'], /--format: must be csv or jsonl/, 65],
+        [['--format', 'csv', '--from', 'soon'], /--from/, 65],
+      ] as Array<[string[], RegExp, number]>) {
         const r = await cli(dir, 'audit', 'export', '--out', file, ...args);
-        assert.equal(r.code, 65);
+        assert.equal(r.code, exit);
         assert.match(r.err, message);
         assert.throws(() => statSync(file), /ENOENT/);
       }

@@ -17,6 +17,7 @@ import { parseIp } from '../../domain/auth/ip-rules.js';
 import { normalizeSocketIp } from '../../domain/auth/client-ip.js';
 import type { AuditFilter } from '../../store/audit-repo.js';
 import { withApp, type GlobalOptions } from '../context.js';
+import { CliError } from '../exit-codes.js';
 import { progressFor } from '../progress.js';
 import { verifyCommand } from './audit-verify.js';
 import { deprecatedJsonOption, outputFormat, printJson, printTable, processIo, type Io } from '../output.js';
@@ -231,7 +232,8 @@ function exportCommand(audit: Command, io: Io, globals: () => GlobalOptions): vo
   ).action(async (o: FilterOptions & { format?: string; out?: string }) => {
     const format = o.format;
     if (format === undefined)
-      throw invalidField('--format', `is required: ${AUDIT_EXPORT_FORMATS.join(' or ')}`);
+      // A missing option is a usage mistake (64), as commander's required options are; a bad value is 65.
+      throw new CliError('usage', 'usage', `--format: is required: ${AUDIT_EXPORT_FORMATS.join(' or ')}`);
     if (!isAuditExportFormat(format))
       throw invalidField('--format', `must be ${AUDIT_EXPORT_FORMATS.join(' or ')}`);
     const filter = toAuditFilter(o);
