@@ -111,6 +111,8 @@ describe('authorization matrix: every management endpoint × every kind of calle
   const ROWS: Row[] = [
     //                                                  anon read write  pass  sess   mgr admin aRead owner
     { method: 'GET', path: '/_tokengate/health', expect: [200, 200, 200, 200, 200, 200, 200, 200, 200] },
+    { method: 'GET', path: '/_tokengate/livez', expect: [200, 200, 200, 200, 200, 200, 200, 200, 200] },
+    { method: 'GET', path: '/_tokengate/readyz', expect: [200, 200, 200, 200, 200, 200, 200, 200, 200] },
     { method: 'GET', path: `${API}/me`, expect: [401, 200, 200, 200, 200, 200, 200, 200, 200] },
     {
       // One's own password, with a password or a session: a token cannot set passwords.

@@ -458,7 +458,16 @@ describe('management API fuzz: every body and query parameter', () => {
               `details without a field for ${what}: ${res.body.slice(0, 300)}`,
             );
             const first = fields[0];
-            if (typeof first === 'string') {
+            if (fields.length > 1) {
+              // Every bad field is reported (issue 19): the message names each one.
+              assert.match(message, new RegExp(`^${fields.length} invalid fields: `), what);
+              for (const f of fields) {
+                assert.ok(
+                  message.includes(`${String(f)}: `),
+                  `the message does not name ${String(f)} for ${what}: ${message}`,
+                );
+              }
+            } else if (typeof first === 'string') {
               assert.ok(
                 message.startsWith(`${first}: `),
                 `the message names no field for ${what}: ${message}`,

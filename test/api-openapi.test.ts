@@ -84,7 +84,9 @@ describe('the OpenAPI document', () => {
     for (const { method, path, op } of ops) {
       const statuses = Object.keys(op.responses ?? {});
       const where = `${method.toUpperCase()} ${path}: ${statuses.join(' ')}`;
-      assert.ok(statuses.includes('500') && statuses.includes('503'), where);
+      assert.ok(statuses.includes('500'), where);
+      // The health probes have their own 503 body, or none (livez answers while the database is down).
+      if (!op.tags?.includes('health')) assert.ok(statuses.includes('503'), where);
       if (!path.startsWith('/_tokengate/api/v1/') || path.endsWith('/session')) continue;
       for (const s of ['401', '403', '429']) assert.ok(statuses.includes(s), `${where} lacks ${s}`);
       if (op.requestBody !== undefined) {

@@ -80,6 +80,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** Routes that need no credentials (health, the OpenAPI document). */
     public?: boolean;
+    /** The 200 carries an ETag of the object (preconditions.ts); documented in the OpenAPI document. */
+    etag?: boolean;
   }
 }
 

@@ -18,11 +18,17 @@ interface DocRoute {
   method: RouteOptions['method'];
   url: string;
   schema: FastifySchema & { hide?: boolean; operationId?: string };
-  config?: { public?: boolean; ifMatch?: boolean };
+  config?: { public?: boolean; etag?: boolean };
 }
 
 function methodsOf(route: DocRoute): string[] {
   return (Array.isArray(route.method) ? route.method : [route.method]).map((m) => String(m).toUpperCase());
+}
+
+/** Whether a route declares the If-Match request header (preconditions.ts, IfMatchHeaders). */
+function takesIfMatch(schema: FastifySchema): boolean {
+  const headers = schema.headers as { properties?: Record<string, unknown> } | undefined;
+  return headers?.properties?.['if-match'] !== undefined;
 }
 
 /**
@@ -37,11 +43,13 @@ export function sharedErrorCodes(route: DocRoute): ErrorCode[] {
   if (withBody || s.querystring !== undefined || s.params !== undefined) codes.push('invalid_request');
   if (route.config?.public !== true) codes.push('unauthorized', 'forbidden');
   if (s.params !== undefined) codes.push('not_found');
-  if (route.config?.ifMatch === true) codes.push('precondition_failed');
+  if (takesIfMatch(s)) codes.push('precondition_failed');
   if (withBody) codes.push('payload_too_large', 'unsupported_media_type');
   // Brute-force blocks refuse any credentials, and a sign-in is a credential too.
   if (route.config?.public !== true || withBody) codes.push('rate_limited');
-  codes.push('internal', 'unavailable');
+  codes.push('internal');
+  // The health probes declare their own 503 (a body of their own), or have none (livez).
+  if (!(s.tags as string[] | undefined)?.includes('health')) codes.push('unavailable');
   return codes;
 }
 
@@ -71,12 +79,20 @@ const HEADERS_BY_STATUS: Record<number, Record<string, { type: string; descripti
 };
 
 /** A response schema with the headers its status carries (@fastify/swagger moves them beside it). */
-function withHeaders(status: number, schema: unknown): unknown {
-  const headers = HEADERS_BY_STATUS[status];
-  if (headers === undefined || typeof schema !== 'object' || schema === null) return schema;
+function withHeaders(status: number, schema: unknown, extra: object = {}): unknown {
+  const headers = { ...HEADERS_BY_STATUS[status], ...extra };
+  if (Object.keys(headers).length === 0 || typeof schema !== 'object' || schema === null) return schema;
   const own = (schema as { headers?: object }).headers;
   return { ...schema, headers: { ...headers, ...own } };
 }
+
+const ETAG_HEADER = {
+  ETag: {
+    type: 'string',
+    description:
+      "The object's version: send it back in If-Match to change or delete it only if nobody else has.",
+  },
+};
 
 function codesWithStatus(status: number): ErrorCode[] {
   return (Object.keys(ERROR_CATALOGUE) as ErrorCode[]).filter((c) => ERROR_CATALOGUE[c].status === status);
@@ -146,7 +162,8 @@ export function documentRoute(route: DocRoute): { schema: FastifySchema; url: st
   for (const [status, r] of Object.entries(declared)) {
     // A route's own error statuses are described by every catalogue code with that status.
     const schema = r === ErrorResponse ? errorResponseFor(codesWithStatus(Number(status))) : r;
-    response[status] = withHeaders(Number(status), markNamed(schema));
+    const etag = route.config?.etag === true && status === '200' ? ETAG_HEADER : {};
+    response[status] = withHeaders(Number(status), markNamed(schema), etag);
   }
   for (const [status, codes] of byStatus) {
     if (response[status] === undefined)

@@ -4,7 +4,8 @@ import { AppError, invalidField } from '../../../domain/errors.js';
 import type { Principal } from '../../../domain/auth/permissions.js';
 import type { TokenCursor, TokenFilter } from '../../../store/token-repo.js';
 import { publicToken, requestContext, tokenLocation, type ApiDeps, type RouteApp } from '../context.js';
-import { createToken, noBodyIsEmpty, ROTATE_DESCRIPTION, rotateToken } from './tokens.js';
+import { createToken, noBodyIsEmpty, revokeIfMatch, ROTATE_DESCRIPTION, rotateToken } from './tokens.js';
+import { IfMatchHeaders, tokenEtag, withEtag } from '../preconditions.js';
 import {
   CreatedTokenResponse,
   CreateTokenBody,
@@ -102,11 +103,16 @@ function searchRoutes(app: RouteApp, deps: ApiDeps): void {
         tags: ['token manager'],
         operationId: 'adminGetToken',
         summary: 'Any token',
+        description: 'The ETag header is its version, for If-Match on DELETE.',
         params: TokenIdParams,
         response: { 200: TokenView, ...ErrorResponses },
       },
+      config: { etag: true },
     },
-    async (req) => publicToken(deps, await deps.tokens.get(req.principal, req.params.id, true)),
+    async (req, reply) => {
+      const t = await deps.tokens.get(req.principal, req.params.id, true);
+      return withEtag(reply, tokenEtag(t), publicToken(deps, t));
+    },
   );
 }
 
@@ -138,11 +144,12 @@ function rotateAndRevokeRoutes(app: RouteApp, deps: ApiDeps): void {
         operationId: 'adminRevokeToken',
         summary: 'Revoke any token',
         params: TokenIdParams,
+        headers: IfMatchHeaders,
         response: { 204: Type.Null(), ...ErrorResponses },
       },
     },
     async (req, reply) => {
-      await deps.tokens.revoke(req.principal, requestContext(req), req.params.id, true);
+      await revokeIfMatch(deps, req, req.params.id, true);
       return reply.code(204).send(null);
     },
   );

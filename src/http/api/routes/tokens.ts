@@ -14,6 +14,7 @@ import {
   TokenView,
   ErrorResponses,
 } from '../schemas.js';
+import { conditionalWrite, IfMatchHeaders, objectLocks, tokenEtag, withEtag } from '../preconditions.js';
 
 /** The plugin's Fastify instance, with TypeBox typing, that each group of routes registers on. */
 
@@ -38,6 +39,25 @@ export async function rotateToken(
 ): Promise<{ token: string; record: PublicToken }> {
   const rotated = await deps.tokens.rotate(req.principal, requestContext(req), id, graceSeconds, asManager);
   return { token: rotated.token, record: publicToken(deps, rotated.record) };
+}
+
+/** The lock of a token's conditional writes, the same for its owner's and its manager's routes. */
+export const tokenLockKey = (id: string): string => `token:${id}`;
+
+/** Revokes a token if If-Match (when sent) still names its version. */
+export async function revokeIfMatch(
+  deps: ApiDeps,
+  req: FastifyRequest,
+  id: string,
+  asManager: boolean,
+): Promise<void> {
+  await conditionalWrite(
+    objectLocks(deps.store),
+    req,
+    tokenLockKey(id),
+    async () => tokenEtag(await deps.tokens.get(req.principal, id, asManager)),
+    () => deps.tokens.revoke(req.principal, requestContext(req), id, asManager),
+  );
 }
 
 /** A POST without a body means no options: validated as `{}`. */
@@ -94,11 +114,16 @@ function oneTokenRoutes(app: RouteApp, deps: ApiDeps): void {
         tags: ['tokens'],
         operationId: 'getToken',
         summary: 'One of your tokens',
+        description: 'The ETag header is its version, for If-Match on PATCH and DELETE.',
         params: TokenIdParams,
         response: { 200: TokenView, ...ErrorResponses },
       },
+      config: { etag: true },
     },
-    async (req) => publicToken(deps, await deps.tokens.get(req.principal, req.params.id)),
+    async (req, reply) => {
+      const t = await deps.tokens.get(req.principal, req.params.id);
+      return withEtag(reply, tokenEtag(t), publicToken(deps, t));
+    },
   );
 
   app.patch(
@@ -109,20 +134,28 @@ function oneTokenRoutes(app: RouteApp, deps: ApiDeps): void {
         operationId: 'updateToken',
         summary: "Change a token's description",
         params: TokenIdParams,
+        headers: IfMatchHeaders,
         body: PatchTokenBody,
         response: { 200: TokenView, ...ErrorResponses },
       },
+      config: { etag: true },
     },
-    async (req) =>
-      publicToken(
-        deps,
-        await deps.tokens.updateDescription(
-          req.principal,
-          requestContext(req),
-          req.params.id,
-          req.body.description,
-        ),
-      ),
+    async (req, reply) => {
+      const t = await conditionalWrite(
+        objectLocks(deps.store),
+        req,
+        tokenLockKey(req.params.id),
+        async () => tokenEtag(await deps.tokens.get(req.principal, req.params.id)),
+        () =>
+          deps.tokens.updateDescription(
+            req.principal,
+            requestContext(req),
+            req.params.id,
+            req.body.description,
+          ),
+      );
+      return withEtag(reply, tokenEtag(t), publicToken(deps, t));
+    },
   );
 }
 
@@ -155,11 +188,12 @@ function rotateAndRevokeRoutes(app: RouteApp, deps: ApiDeps): void {
         summary: 'Revoke one of your tokens',
         description: 'The token stops working at once. It stays listed with status "revoked" until pruned.',
         params: TokenIdParams,
+        headers: IfMatchHeaders,
         response: { 204: Type.Null(), ...ErrorResponses },
       },
     },
     async (req, reply) => {
-      await deps.tokens.revoke(req.principal, requestContext(req), req.params.id);
+      await revokeIfMatch(deps, req, req.params.id, false);
       return reply.code(204).send(null);
     },
   );
