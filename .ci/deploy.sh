@@ -51,7 +51,7 @@ echo "== the unit's promises" >&2
 for line in User=tokengate ProtectSystem=strict StateDirectory=tokengate NoNewPrivileges=yes ProtectHome=yes \
   PrivateTmp=yes PrivateDevices=yes ProtectKernelTunables=yes ProtectKernelModules=yes ProtectKernelLogs=yes \
   'RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX' SystemCallFilter=@system-service CapabilityBoundingSet= \
-  LockPersonality=yes RestrictNamespaces=yes 'ExecReload=/bin/kill -HUP $MAINPID' \
+  LockPersonality=yes RestrictNamespaces=yes "ExecReload=/bin/sh -c 'kill -HUP \"\$\$MAINPID\"'" StateDirectoryMode=0700 \
   EnvironmentFile=/etc/tokengate/tokengate.env Environment=TOKENGATE_CONFIG=/etc/tokengate/tokengate.yaml; do
   grep -qxF -- "$line" "$UNIT" || fail "$UNIT lacks the line: $line"
 done
