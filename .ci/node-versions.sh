@@ -81,11 +81,12 @@ copy_checkout() {
   cp -a "$root/node_modules" "$dest/node_modules"
 }
 
-# Counts from the spec reporter's summary at the end of a log: "tests N pass N fail N".
+# Counts from the spec reporter's summaries in a log, added up (npm test runs the slow files in a
+# second run with a summary of its own): "tests N pass N fail N".
 counts() {
   local log=$1 out=''
   for k in tests pass fail cancelled skipped; do
-    out+="$k $(grep -aE "^ℹ $k [0-9]+" "$log" | tail -1 | awk '{print $3}') "
+    out+="$k $(grep -aE "^ℹ $k [0-9]+" "$log" | awk '{ n += $3 } END { print n + 0 }') "
   done
   echo "$out"
 }
@@ -160,7 +161,9 @@ for major in $majors; do
   rc=0
   (
     cd "$copy"
-    export PATH="$node_dir/bin:$PATH"
+    # npm_config_nodedir too: the package test's `npm install -g` compiles better-sqlite3, and the
+    # machine's npm may be set to build against its own Node's headers (another ABI).
+    export PATH="$node_dir/bin:$PATH" npm_config_nodedir="$node_dir"
     timeout --kill-after=30s "$run_timeout" "${cmd[@]}" 2>&1 | tee "$log"
     exit "${PIPESTATUS[0]}"
   ) || rc=$?
