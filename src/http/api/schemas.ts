@@ -3,6 +3,7 @@ import { ERROR_CATALOGUE, type ErrorCode } from '../../domain/errors.js';
 import { MAX_GRACE_SECONDS, SETTING_DEFINITIONS } from '../../domain/settings.js';
 import { PREFIX_PATTERN } from '../../domain/token/format.js';
 import { MAX_DESCRIPTION_LENGTH } from '../../domain/token/token.js';
+import { PageOf, PageQuery } from './paging.js';
 
 /** JSON schemas of the management API. They validate requests, shape responses and feed the OpenAPI document. */
 
@@ -134,7 +135,8 @@ export type RotateTokenBody = Static<typeof RotateTokenBody>;
 export const TokenIdParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
 export const UserParams = Type.Object({ user: Type.String({ maxLength: 64 }) });
 
-export const TokenList = Type.Object({ items: Type.Array(TokenView) }, { $id: 'TokenList' });
+/** GET /tokens: the caller's tokens, a page at a time. */
+export const OwnTokensQuery = Type.Object({ ...PageQuery }, { additionalProperties: false });
 
 export const TokenSearchQuery = Type.Object(
   {
@@ -150,21 +152,13 @@ export const TokenSearchQuery = Type.Object(
     lastUsedTo: Type.Optional(DateTime),
     expiresFrom: Type.Optional(DateTime),
     expiresTo: Type.Optional(DateTime),
-    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
-    cursor: Type.Optional(
-      Type.String({ maxLength: 200, description: 'The `nextCursor` of the previous page.' }),
-    ),
+    ...PageQuery,
   },
   { additionalProperties: false },
 );
 export type TokenSearchQuery = Static<typeof TokenSearchQuery>;
 
-export const TokenPage = Type.Object({
-  items: Type.Array(TokenView),
-  nextCursor: Nullable(
-    Type.String({ description: 'Pass as `cursor` for the next page; null on the last page.' }),
-  ),
-});
+export const TokenPage = PageOf(TokenView, 'TokenPage', 'Newest first, then by id.');
 
 export const RevokedTokens = Type.Object({
   revoked: Type.Integer(),
@@ -202,7 +196,10 @@ export const UserView = Type.Object(
   { $id: 'User' },
 );
 
-export const UserList = Type.Object({ items: Type.Array(UserView) }, { $id: 'UserList' });
+export const UserPage = PageOf(UserView, 'UserPage', 'By user name.');
+
+/** GET /admin/users: the directory, a page at a time. */
+export const UserListQuery = Type.Object({ ...PageQuery }, { additionalProperties: false });
 
 export const CreateUserBody = Type.Object(
   {

@@ -22,6 +22,7 @@ import type { AuditFilter, AuditPosition } from '../../../store/audit-repo.js';
 import { normalizeSocketIp } from '../../../domain/auth/client-ip.js';
 import type { ApiDeps, RouteApp } from '../context.js';
 import { ErrorResponses } from '../schemas.js';
+import { DEFAULT_PAGE_SIZE, PageOf, PageQuery, sendPage } from '../paging.js';
 
 /** The plugin's Fastify instance, with TypeBox typing, that each group of routes registers on. */
 
@@ -63,8 +64,6 @@ export const AuditRecordView = Type.Object(
   },
   { $id: 'AuditRecord', description: 'One audit record. It never holds a secret or a token hash.' },
 );
-
-const MAX_PAGE = 500;
 
 const filterFields = {
   from: Type.Optional(
@@ -111,20 +110,7 @@ const filterFields = {
 };
 
 export const AuditSearchQuery = Type.Object(
-  {
-    ...filterFields,
-    limit: Type.Optional(
-      Type.Integer({
-        minimum: 1,
-        maximum: MAX_PAGE,
-        default: 50,
-        description: `Records per page, 1 to ${MAX_PAGE}.`,
-      }),
-    ),
-    cursor: Type.Optional(
-      Type.String({ maxLength: 100, description: 'The `nextCursor` of the previous page; opaque.' }),
-    ),
-  },
+  { ...filterFields, ...PageQuery },
   { additionalProperties: false },
 );
 type AuditSearchQuery = Static<typeof AuditSearchQuery>;
@@ -140,16 +126,11 @@ export const AuditExportQuery = Type.Object(
   { additionalProperties: false },
 );
 
-const AuditPage = Type.Object({
-  items: Type.Array(AuditRecordView, {
-    description:
-      'Matching records, newest first: by `time`, then by `seq` among records of the same millisecond.',
-  }),
-  nextCursor: Nullable(
-    Type.String(),
-    'Pass as `cursor` for the next page, with the same filters; null on the last page.',
-  ),
-});
+const AuditPage = PageOf(
+  AuditRecordView,
+  'AuditPage',
+  'Matching records, newest first: by `time`, then by `seq` among records of the same millisecond.',
+);
 
 const ChainProblem = Type.Object(
   {
@@ -257,19 +238,19 @@ function searchRoute(app: RouteApp, deps: ApiDeps): void {
         response: { 200: AuditPage, ...ErrorResponses },
       },
     },
-    async (req) => {
+    async (req, reply) => {
       const q: AuditSearchQuery = req.query;
       const after = q.cursor !== undefined ? decodeAuditCursor(q.cursor) : undefined;
       const filter = toFilter(q);
-      const limit = q.limit ?? 50;
+      const limit = q.limit ?? DEFAULT_PAGE_SIZE;
       // One extra record tells whether another page follows.
       const rows = await deps.store.audit.search(filter, limit + 1, after);
       const items = rows.slice(0, limit);
       const last = items[items.length - 1];
-      return {
+      return sendPage(req, reply, {
         items: items.map(auditRecordView),
         nextCursor: rows.length > limit && last ? encodeAuditCursor(last) : null,
-      };
+      });
     },
   );
 }

@@ -1,8 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { AppError, invalidField } from '../../../domain/errors.js';
+import { AppError } from '../../../domain/errors.js';
 import type { Principal } from '../../../domain/auth/permissions.js';
-import type { TokenCursor, TokenFilter } from '../../../store/token-repo.js';
+import type { TokenFilter } from '../../../store/token-repo.js';
+import { decodeCursor, DEFAULT_PAGE_SIZE, encodeCursor, sendPage } from '../paging.js';
 import { publicToken, requestContext, tokenLocation, type ApiDeps, type RouteApp } from '../context.js';
 import { createToken, noBodyIsEmpty, revokeIfMatch, ROTATE_DESCRIPTION, rotateToken } from './tokens.js';
 import { IfMatchHeaders, tokenEtag, withEtag } from '../preconditions.js';
@@ -21,20 +22,8 @@ import {
 
 /** The plugin's Fastify instance, with TypeBox typing, that each group of routes registers on. */
 
-export function encodeCursor(c: TokenCursor): string {
-  return Buffer.from(`${c.createdAt}.${c.id}`).toString('base64url');
-}
-
-export function decodeCursor(text: string): TokenCursor {
-  const raw = Buffer.from(text, 'base64url').toString('utf8');
-  const dot = raw.indexOf('.');
-  const createdAt = Number(raw.slice(0, dot));
-  const id = raw.slice(dot + 1);
-  if (dot < 1 || !Number.isSafeInteger(createdAt) || !/^tok_[0-9A-Za-z]+$/.test(id)) {
-    throw invalidField('query.cursor', 'is not a cursor this API returned');
-  }
-  return { createdAt, id };
-}
+// The token lists' cursor lives with the paging convention; re-exported for existing importers.
+export { decodeCursor, encodeCursor } from '../paging.js';
 
 const TIME_FILTERS = [
   'createdFrom',
@@ -86,13 +75,14 @@ function searchRoutes(app: RouteApp, deps: ApiDeps): void {
         response: { 200: TokenPage, ...ErrorResponses },
       },
     },
-    async (req) => {
+    async (req, reply) => {
       const after = req.query.cursor !== undefined ? decodeCursor(req.query.cursor) : undefined;
-      const page = await deps.tokens.search(req.principal, toFilter(req.query), req.query.limit ?? 50, after);
-      return {
+      const limit = req.query.limit ?? DEFAULT_PAGE_SIZE;
+      const page = await deps.tokens.search(req.principal, toFilter(req.query), limit, after);
+      return sendPage(req, reply, {
         items: page.items.map((t) => publicToken(deps, t)),
         nextCursor: page.next ? encodeCursor(page.next) : null,
-      };
+      });
     },
   );
 

@@ -3,7 +3,16 @@ import { Type } from 'typebox';
 import { toPublicUser } from '../../../domain/user.js';
 import { requestContext, userLocation, type ApiDeps, type RouteApp } from '../context.js';
 import { conditionalWrite, IfMatchHeaders, objectLocks, userEtag, withEtag } from '../preconditions.js';
-import { CreateUserBody, PatchUserBody, UserList, UserParams, UserView, ErrorResponses } from '../schemas.js';
+import {
+  CreateUserBody,
+  PatchUserBody,
+  UserListQuery,
+  UserPage,
+  UserParams,
+  UserView,
+  ErrorResponses,
+} from '../schemas.js';
+import { decodeNameCursor, DEFAULT_PAGE_SIZE, namePage, sendPage } from '../paging.js';
 
 /** User names are case-insensitive elsewhere; the lock key is too, so two spellings share one lock. */
 const userLockKey = (username: string): string => `user:${username.toLowerCase()}`;
@@ -17,10 +26,17 @@ function listAndCreateRoutes(app: RouteApp, deps: ApiDeps): void {
         tags: ['users'],
         operationId: 'adminListUsers',
         summary: 'List users',
-        response: { 200: UserList, ...ErrorResponses },
+        description: 'By user name, a page at a time, as every list (docs/api.md, "Lists and paging").',
+        querystring: UserListQuery,
+        response: { 200: UserPage, ...ErrorResponses },
       },
     },
-    async (req) => ({ items: (await deps.users.list(req.principal)).map(toPublicUser) }),
+    async (req, reply) => {
+      const after = req.query.cursor !== undefined ? decodeNameCursor(req.query.cursor) : undefined;
+      const all = await deps.users.list(req.principal);
+      const page = namePage(all, (u) => u.username, req.query.limit ?? DEFAULT_PAGE_SIZE, after);
+      return sendPage(req, reply, { items: page.items.map(toPublicUser), nextCursor: page.nextCursor });
+    },
   );
 
   app.post(

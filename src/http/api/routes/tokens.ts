@@ -6,14 +6,15 @@ import { publicToken, requestContext, tokenLocation, type ApiDeps, type RouteApp
 import {
   CreatedTokenResponse,
   CreateTokenBody,
-  ErrorResponse,
   PatchTokenBody,
   RotateTokenBody,
   TokenIdParams,
-  TokenList,
+  OwnTokensQuery,
+  TokenPage,
   TokenView,
   ErrorResponses,
 } from '../schemas.js';
+import { decodeCursor, DEFAULT_PAGE_SIZE, encodeCursor, sendPage, tokenPage } from '../paging.js';
 import { conditionalWrite, IfMatchHeaders, objectLocks, tokenEtag, withEtag } from '../preconditions.js';
 
 /** The plugin's Fastify instance, with TypeBox typing, that each group of routes registers on. */
@@ -77,11 +78,22 @@ function listAndCreateRoutes(app: RouteApp, deps: ApiDeps): void {
         tags: ['tokens'],
         operationId: 'listTokens',
         summary: 'List your tokens, every status, newest first',
-        response: { 200: TokenList, 401: ErrorResponse },
+        description: 'A page at a time, as every list (docs/api.md, "Lists and paging").',
+        querystring: OwnTokensQuery,
+        response: { 200: TokenPage, ...ErrorResponses },
       },
     },
-    async (req) => {
-      return { items: (await deps.tokens.listOwn(req.principal)).map((t) => publicToken(deps, t)) };
+    async (req, reply) => {
+      const after = req.query.cursor !== undefined ? decodeCursor(req.query.cursor) : undefined;
+      const page = tokenPage(
+        await deps.tokens.listOwn(req.principal),
+        req.query.limit ?? DEFAULT_PAGE_SIZE,
+        after,
+      );
+      return sendPage(req, reply, {
+        items: page.items.map((t) => publicToken(deps, t)),
+        nextCursor: page.next ? encodeCursor(page.next) : null,
+      });
     },
   );
 
