@@ -1,4 +1,6 @@
 import type { AppContext } from '../app.js';
+import type { Backend } from './backend.js';
+import { CliError } from './exit-codes.js';
 import type { Io, OutputFormat } from './output.js';
 
 /** Global options every command accepts. */
@@ -8,6 +10,12 @@ export interface GlobalOptions {
   db?: string;
   /** `-o json|table`; table when not given. */
   output?: OutputFormat;
+  /** Remote mode: the server whose management API the command calls (env TOKENGATE_SERVER). */
+  server?: string;
+  /** Remote mode: the API token (env TOKENGATE_TOKEN); on the command line it is visible in `ps`. */
+  apiToken?: string;
+  /** Let `--server` be http:// on a host other than loopback. */
+  allowHttp?: boolean;
 }
 
 /** The global options that are configuration (`--config`, `--data-dir`, `--db`), for loadConfig. */
@@ -50,4 +58,105 @@ export async function withApp<T>(
   } finally {
     await ctx.close();
   }
+}
+
+/** Where remote commands go: a server's base URL and the token they authenticate with. */
+export interface RemoteTarget {
+  server: string;
+  token: string;
+}
+
+/**
+ * Remote or local mode, and for remote the server and token: `--server`/`--api-token`, else
+ * `TOKENGATE_SERVER`/`TOKENGATE_TOKEN`, else the login `tokengate login` stored (hosts.json). A
+ * local flag (`--config`, `--data-dir`, `--db`) means the database here: the stored login is then
+ * not used, and `--server` with it is a usage error. Undefined means local mode.
+ */
+export async function remoteTarget(
+  io: Io,
+  globals: GlobalOptions,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<RemoteTarget | undefined> {
+  const local = globals.config ?? globals.dataDir ?? globals.db;
+  if (local !== undefined) {
+    if (globals.server !== undefined || globals.apiToken !== undefined)
+      throw new CliError(
+        'usage',
+        'usage',
+        '--server and --api-token call a server; --config, --data-dir and --db open a database here: give one or the other',
+      );
+    return undefined;
+  }
+  if (globals.apiToken !== undefined)
+    io.err(
+      'tokengate: warning: a token on the command line is visible to other users (ps) and kept in shell history; use TOKENGATE_TOKEN or tokengate login',
+    );
+  const server = globals.server ?? nonEmpty(env.TOKENGATE_SERVER);
+  const token = globals.apiToken ?? nonEmpty(env.TOKENGATE_TOKEN);
+  const [{ hostsFilePath, readLogin }, { serverUrl }] = await Promise.all([
+    import('./hosts-file.js'),
+    import('./server-url.js'),
+  ]);
+  const allowHttp = globals.allowHttp === true;
+  if (server !== undefined && token !== undefined) return { server: serverUrl(server, allowHttp), token };
+  const stored = await readLogin(hostsFilePath(env));
+  if (server === undefined && token === undefined) {
+    return stored && { server: serverUrl(stored.server, allowHttp), token: stored.token };
+  }
+  if (server !== undefined) {
+    const url = serverUrl(server, allowHttp);
+    if (stored !== undefined && serverUrl(stored.server, true) === url)
+      return { server: url, token: stored.token };
+    throw new CliError(
+      'permission',
+      'unauthorized',
+      `no token for ${url}: run "tokengate login --server ${url}", or set TOKENGATE_TOKEN`,
+    );
+  }
+  if (stored === undefined || token === undefined)
+    throw new CliError(
+      'usage',
+      'usage',
+      '--api-token needs a server: give --server, TOKENGATE_SERVER, or log in',
+    );
+  return { server: serverUrl(stored.server, allowHttp), token };
+}
+
+function nonEmpty(v: string | undefined): string | undefined {
+  return v === undefined || v === '' ? undefined : v;
+}
+
+/**
+ * Runs a management command on the backend the options choose: the server's REST API in remote
+ * mode, else the database here (withApp). Both return the same shapes, so the output is the same.
+ */
+export async function withBackend<T>(
+  io: Io,
+  globals: GlobalOptions,
+  fn: (backend: Backend) => Promise<T>,
+): Promise<T> {
+  const target = await remoteTarget(io, globals);
+  if (target !== undefined) {
+    const [{ ApiClient }, { remoteBackend }] = await Promise.all([
+      import('./remote-client.js'),
+      import('./remote-backend.js'),
+    ]);
+    return fn(remoteBackend(new ApiClient(target.server, target.token)));
+  }
+  const { localBackend } = await import('./local-backend.js');
+  return withApp(io, globals, (ctx) => fn(localBackend(ctx)));
+}
+
+/**
+ * For the commands the REST API has no counterpart for (or that are the server itself): refused in
+ * remote mode with a usage error (64) that says to run them on the server, never quietly run on a
+ * database here instead.
+ */
+export async function localOnly(io: Io, globals: GlobalOptions, command: string): Promise<void> {
+  if ((await remoteTarget(io, globals)) !== undefined)
+    throw new CliError(
+      'usage',
+      'local_only',
+      `"tokengate ${command}" works on the database only, not through --server: run it on the server (local mode)`,
+    );
 }

@@ -6,6 +6,7 @@ import { clusterCommands } from './commands/cluster.js';
 import { completionCommand } from './commands/completion.js';
 import { initCommand } from './commands/init.js';
 import { logStyleCommand } from './commands/log-style.js';
+import { loginCommands } from './commands/login.js';
 import { serveCommand } from './commands/serve.js';
 import { settingsCommands } from './commands/settings.js';
 import { tokenCommands } from './commands/token.js';
@@ -39,6 +40,13 @@ export function buildProgram(io: Io, format: OutputFormat = 'table'): Command {
     .option('--config <file>', 'YAML config file (env TOKENGATE_CONFIG)')
     .option('--data-dir <dir>', 'where the SQLite database lives (default ./data, env TOKENGATE_DATA_DIR)')
     .option('--db <url>', 'a SQLite file or postgres:// URL (env TOKENGATE_DB)')
+    .option('--server <url>', "remote mode: call this server's management API (env TOKENGATE_SERVER)")
+    // Not --token: audit list and audit export filter by token id with --token.
+    .option(
+      '--api-token <token>',
+      'remote mode: the API token (env TOKENGATE_TOKEN; visible in ps, prefer login)',
+    )
+    .option('--allow-http', 'remote mode: allow an http:// server that is not on loopback')
     .addOption(
       new Option('-o, --output <format>', 'output format: table for people, json for scripts').choices(
         OUTPUT_FORMATS,
@@ -58,6 +66,7 @@ export function buildProgram(io: Io, format: OutputFormat = 'table'): Command {
   logLevelCommand(program, io, globals);
   logStyleCommand(program, io, globals);
   clusterCommands(program, io, globals);
+  loginCommands(program, io, globals);
   completionCommand(program, io);
   for (const cmd of program.commands) cmd.exitOverride().configureOutput(output);
   return program;

@@ -28,6 +28,8 @@ export interface EnvKey {
  */
 export const OTHER_VARIABLES: Readonly<Record<string, string>> = {
   TOKENGATE_CONFIG: 'the config file (like --config)',
+  TOKENGATE_SERVER: "the CLI's remote mode: the server to call (like --server)",
+  TOKENGATE_TOKEN: "the CLI's remote mode: the API token to call it with (like --token)",
   TOKENGATE_WORKER: 'set by `serve --workers` on each worker process',
   TOKENGATE_DEV_SERVER: "the web UI's development server: where it proxies the API to",
   TOKENGATE_PG_PASSWORD: 'compose.yaml: the PostgreSQL password, put into TOKENGATE_DB by compose',

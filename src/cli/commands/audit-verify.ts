@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { parseAnchors, type Anchor } from '../../audit/anchors.js';
 import { describePurge, describePurgedAnchors, verifyAuditChain } from '../../audit/verify.js';
 import { invalidField } from '../../domain/errors.js';
-import { withApp, type GlobalOptions } from '../context.js';
+import { localOnly, withApp, type GlobalOptions } from '../context.js';
 import { CliError } from '../exit-codes.js';
 import { outputFormat, printJson, type Io } from '../output.js';
 import { progressFor } from '../progress.js';
@@ -22,6 +22,7 @@ export function verifyCommand(audit: Command, io: Io, globals: () => GlobalOptio
     .action(async (o: { anchors?: string }) => {
       const format = outputFormat(io, globals().output);
       if (o.anchors === '') throw invalidField('--anchors', 'must name a file');
+      await localOnly(io, globals(), 'audit verify');
       const broken = await withApp(io, globals(), async (ctx) => {
         const file = o.anchors ?? ctx.config.audit.anchorFile;
         const anchors = await readAnchorFile(file, o.anchors !== undefined);

@@ -7,7 +7,6 @@ import type { Command } from 'commander';
 import {
   AUDIT_EXPORT_FORMATS,
   auditExportChunks,
-  auditRecordView,
   isAuditExportFormat,
   iterateAudit,
 } from '../../audit/export.js';
@@ -16,7 +15,7 @@ import { invalidField } from '../../domain/errors.js';
 import { parseIp } from '../../domain/auth/ip-rules.js';
 import { normalizeSocketIp } from '../../domain/auth/client-ip.js';
 import type { AuditFilter } from '../../store/audit-repo.js';
-import { withApp, type GlobalOptions } from '../context.js';
+import { localOnly, withApp, withBackend, type GlobalOptions } from '../context.js';
 import { CliError } from '../exit-codes.js';
 import { progressFor } from '../progress.js';
 import { verifyCommand } from './audit-verify.js';
@@ -189,14 +188,14 @@ function listCommand(audit: Command, io: Io, globals: () => GlobalOptions): void
     const format = outputFormat(io, globals().output);
     const limit = parseLimit(o.limit);
     const filter = toAuditFilter(o);
-    await withApp(io, globals(), async (ctx) => {
-      const records = await ctx.store.audit.search(filter, limit);
+    await withBackend(io, globals(), async (backend) => {
+      const records = await backend.auditSearch(filter, limit);
       if (o.json === true) {
-        for (const r of records) io.out(JSON.stringify(auditRecordView(r)));
+        for (const r of records) io.out(JSON.stringify(r));
         return;
       }
       if (format === 'json') {
-        printJson(io, records.map(auditRecordView));
+        printJson(io, records);
         return;
       }
       if (records.length === 0) {
@@ -208,7 +207,7 @@ function listCommand(audit: Command, io: Io, globals: () => GlobalOptions): void
         ['SEQ', 'DATE (UTC)', 'AUTHOR', 'CATEGORY', 'ACTION', 'TOKEN', 'SOURCE IP', 'SUMMARY'],
         records.map((r) => [
           String(r.seq),
-          new Date(r.ts).toISOString(),
+          r.time,
           r.author,
           r.category,
           r.action,
@@ -239,6 +238,7 @@ function exportCommand(audit: Command, io: Io, globals: () => GlobalOptions): vo
     const filter = toAuditFilter(o);
     const out = o.out === '-' ? undefined : o.out;
     if (out === '') throw invalidField('--out', 'must name a file');
+    await localOnly(io, globals(), 'audit export');
     await withApp(io, globals(), async (ctx) => {
       let n = 0;
       const progress = progressFor(io, (k) => `exporting: ${k} records written`);

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { HEARTBEAT_MS } from '../../cluster/heartbeat.js';
-import { withApp, type GlobalOptions } from '../context.js';
+import { localOnly, withApp, type GlobalOptions } from '../context.js';
 import { deprecatedJsonOption, outputFormat, printJson, printTable, shortDate, type Io } from '../output.js';
 
 export function clusterCommands(program: Command, io: Io, globals: () => GlobalOptions): void {
@@ -13,6 +13,7 @@ export function clusterCommands(program: Command, io: Io, globals: () => GlobalO
       const format = outputFormat(io, globals().output, o.json);
       /** A node is live while its last heartbeat is newer than three beats. */
       const liveMs = 3 * HEARTBEAT_MS;
+      await localOnly(io, globals(), 'cluster status');
       await withApp(io, globals(), async (ctx) => {
         const now = ctx.now();
         const nodes = (await ctx.store.nodes.list()).map((n) => ({

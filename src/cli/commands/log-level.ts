@@ -1,10 +1,8 @@
 import type { Command } from 'commander';
 import { invalidField } from '../../domain/errors.js';
-import { CLI_PRINCIPAL } from '../../domain/auth/permissions.js';
 import { LOGGER_NAME_PATTERN } from '../../domain/settings.js';
 import { LOG_LEVELS, parseLogLevel } from '../../log/levels.js';
-import { systemContext } from '../../services/context.js';
-import { withApp, type GlobalOptions } from '../context.js';
+import { withBackend, type GlobalOptions } from '../context.js';
 import { CliError } from '../exit-codes.js';
 import { emit, outputFormat, printTable, type Io } from '../output.js';
 
@@ -27,9 +25,10 @@ export function logLevelCommand(program: Command, io: Io, globals: () => GlobalO
       if (levelText !== undefined && levelText !== 'inherit' && level === null) {
         throw invalidField('level', `must be one of ${LOG_LEVELS.join(', ')} or inherit`);
       }
+      if (logger === 'root' && level === null) throw invalidField('level', 'the root logger cannot inherit');
       const format = outputFormat(io, globals().output);
-      await withApp(io, globals(), async (ctx) => {
-        const current = ctx.settings.current['log.levels'];
+      await withBackend(io, globals(), async (backend) => {
+        const current = await backend.logLevels();
         if (logger === undefined) {
           // JSON: the object `log.levels` holds, as `settings get log.levels` prints it.
           emit(io, format, current, () =>
@@ -43,14 +42,7 @@ export function logLevelCommand(program: Command, io: Io, globals: () => GlobalO
           );
           return;
         }
-        if (logger === 'root' && level === null)
-          throw invalidField('level', 'the root logger cannot inherit');
-        const next = { ...current };
-        if (level === null) Reflect.deleteProperty(next, logger);
-        else next[logger] = level;
-        await ctx.settings.update(CLI_PRINCIPAL, systemContext(CLI_PRINCIPAL.username), {
-          'log.levels': next,
-        });
+        await backend.setLogLevel(logger, level);
         // JSON: null for a logger that inherits.
         const old = current[logger] ?? null;
         emit(io, format, { logger, old, new: level }, () =>

@@ -3,7 +3,7 @@ import { invalidField } from '../../domain/errors.js';
 import { CLI_PRINCIPAL } from '../../domain/auth/permissions.js';
 import { LOG_STYLES, type LogStyle } from '../../domain/settings.js';
 import { systemContext } from '../../services/context.js';
-import { withApp, type GlobalOptions } from '../context.js';
+import { localOnly, withApp, type GlobalOptions } from '../context.js';
 import { emit, outputFormat, type Io } from '../output.js';
 
 function isLogStyle(value: string): value is LogStyle {
@@ -25,6 +25,7 @@ export function logStyleCommand(program: Command, io: Io, globals: () => GlobalO
       if (style !== undefined && !isLogStyle(style))
         throw invalidField('style', `"${style}" is not a log style; use one of ${LOG_STYLES.join(', ')}`);
       const format = outputFormat(io, globals().output);
+      await localOnly(io, globals(), 'log-style');
       await withApp(io, globals(), async (ctx) => {
         const current = ctx.settings.current['log.style'];
         // A config file's log.style pins the style of the nodes that read it; the setting does not move them.

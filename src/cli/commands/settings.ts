@@ -1,9 +1,7 @@
 import type { Command } from 'commander';
 import { AppError } from '../../domain/errors.js';
-import { CLI_PRINCIPAL } from '../../domain/auth/permissions.js';
 import { isSettingKey, SETTING_DEFINITIONS, settingDefinition } from '../../domain/settings.js';
-import { systemContext } from '../../services/context.js';
-import { withApp, type GlobalOptions } from '../context.js';
+import { withBackend, type GlobalOptions } from '../context.js';
 import { deprecatedJsonOption, emit, outputFormat, printJson, printTable, type Io } from '../output.js';
 
 /**
@@ -39,8 +37,8 @@ export function settingsCommands(program: Command, io: Io, globals: () => Global
           `unknown setting "${key}"; known: ${SETTING_DEFINITIONS.map((d) => d.key).join(', ')}`,
         );
       }
-      await withApp(io, globals(), async (ctx) => {
-        const current = ctx.settings.current as unknown as Record<string, unknown>;
+      await withBackend(io, globals(), async (backend) => {
+        const current = await backend.settings();
         // One value is JSON in either format: the text a script passes back to `settings set`.
         if (key !== undefined) {
           if (format === 'json') printJson(io, current[key]);
@@ -63,12 +61,10 @@ export function settingsCommands(program: Command, io: Io, globals: () => Global
     .argument('<key>', 'a setting key')
     .argument('<value>', 'JSON (true, 10, null, ["a","b"]) or plain text; lists may be comma-separated')
     .action(async (key: string, text: string) => {
-      await withApp(io, globals(), async (ctx) => {
-        const before = (ctx.settings.current as unknown as Record<string, unknown>)[key];
-        const after = await ctx.settings.update(CLI_PRINCIPAL, systemContext(CLI_PRINCIPAL.username), {
-          [key]: parseSettingValue(key, text),
-        });
-        const value = (after as unknown as Record<string, unknown>)[key];
+      await withBackend(io, globals(), async (backend) => {
+        const before = (await backend.settings())[key];
+        const after = await backend.updateSettings({ [key]: parseSettingValue(key, text) });
+        const value = after[key];
         emit(io, outputFormat(io, globals().output), { key, old: before, new: value }, () =>
           io.out(`${key}: ${JSON.stringify(before)} -> ${JSON.stringify(value)}`),
         );

@@ -1,18 +1,10 @@
 import type { Command } from 'commander';
-import { CLI_PRINCIPAL } from '../../domain/auth/permissions.js';
 import { invalidField } from '../../domain/errors.js';
 import { MAX_GRACE_SECONDS } from '../../domain/settings.js';
-import {
-  toPublicToken,
-  type PublicToken,
-  type TokenRecord,
-  type TokenStatus,
-} from '../../domain/token/token.js';
-import type { AppContext } from '../../app.js';
+import type { PublicToken, TokenStatus } from '../../domain/token/token.js';
 import type { TokenRequest } from '../../domain/token/policy.js';
-import { systemContext } from '../../services/context.js';
 import { confirmDestructive, terminalAsker, yesOption } from '../confirm.js';
-import { withApp, type GlobalOptions } from '../context.js';
+import { withBackend, type GlobalOptions } from '../context.js';
 import { deprecatedJsonOption, emit, outputFormat, printTable, shortDate, type Io } from '../output.js';
 
 /** `--expires 30d`, `--expires 2027-01-31`, `--expires never`. */
@@ -35,11 +27,6 @@ export function parseRateLimit(value: string): { requests: number; windowSeconds
     );
   }
   return { requests, windowSeconds };
-}
-
-/** A token as the CLI shows it; `expiresSoon` follows tokens.expiryWarningDays. */
-function publicToken(ctx: AppContext, t: TokenRecord): PublicToken {
-  return toPublicToken(t, ctx.now(), ctx.settings.current['tokens.expiryWarningDays']);
 }
 
 /** The EXPIRES column: the date, `never`, or the date with `(expires soon)`. */
@@ -87,17 +74,10 @@ function createCommand(token: Command, io: Io, globals: () => GlobalOptions): vo
           ...(o.allowIp.length > 0 ? { allowedIps: o.allowIp } : {}),
           ...(o.rateLimit !== undefined ? { rateLimit: parseRateLimit(o.rateLimit) } : {}),
         };
-        await withApp(io, globals(), async (ctx) => {
-          const created = await ctx.tokens.create(
-            CLI_PRINCIPAL,
-            systemContext(CLI_PRINCIPAL.username),
-            o.user,
-            req,
-          );
+        await withBackend(io, globals(), async (backend) => {
+          const created = await backend.createToken(o.user, req);
           // Only the token goes to stdout in table form, so that a script can capture it alone.
-          emit(io, format, { token: created.token, record: publicToken(ctx, created.record) }, () =>
-            io.out(created.token),
-          );
+          emit(io, format, created, () => io.out(created.token));
         });
       },
     );
@@ -116,13 +96,11 @@ function listCommand(token: Command, io: Io, globals: () => GlobalOptions): void
       if (o.status !== undefined && !isStatus(o.status))
         throw invalidField('--status', 'must be active, expired or revoked');
       const status = o.status;
-      await withApp(io, globals(), async (ctx) => {
-        const page = await ctx.tokens.search(
-          CLI_PRINCIPAL,
-          { ...(o.user ? { user: o.user } : {}), ...(status !== undefined ? { status } : {}) },
-          100_000,
-        );
-        const items = page.items.map((t) => publicToken(ctx, t));
+      await withBackend(io, globals(), async (backend) => {
+        const items = await backend.listTokens({
+          ...(o.user ? { user: o.user } : {}),
+          ...(status !== undefined ? { status } : {}),
+        });
         emit(io, format, items, () =>
           printTable(
             io,
@@ -167,17 +145,9 @@ function rotateAndRevokeCommands(token: Command, io: Io, globals: () => GlobalOp
             `must be a number of seconds from 0 to ${MAX_GRACE_SECONDS} (30 days)`,
           );
       }
-      await withApp(io, globals(), async (ctx) => {
-        const rotated = await ctx.tokens.rotate(
-          CLI_PRINCIPAL,
-          systemContext(CLI_PRINCIPAL.username),
-          id,
-          grace,
-          true,
-        );
-        emit(io, format, { token: rotated.token, record: publicToken(ctx, rotated.record) }, () =>
-          io.out(rotated.token),
-        );
+      await withBackend(io, globals(), async (backend) => {
+        const rotated = await backend.rotateToken(id, grace);
+        emit(io, format, rotated, () => io.out(rotated.token));
       });
     });
 
@@ -189,9 +159,9 @@ function rotateAndRevokeCommands(token: Command, io: Io, globals: () => GlobalOp
     .action(async (id: string, o: { yes?: boolean }) => {
       const destruction = { action: `revoke token ${id}`, consequence: 'It stops working at once' };
       await confirmDestructive(destruction, o.yes, terminalAsker(io));
-      await withApp(io, globals(), async (ctx) => {
-        const t = await ctx.tokens.revoke(CLI_PRINCIPAL, systemContext(CLI_PRINCIPAL.username), id, true);
-        emit(io, outputFormat(io, globals().output), publicToken(ctx, t), () =>
+      await withBackend(io, globals(), async (backend) => {
+        const t = await backend.revokeToken(id);
+        emit(io, outputFormat(io, globals().output), t, () =>
           io.out(`revoked ${t.id} (${t.user}: ${t.description})`),
         );
       });

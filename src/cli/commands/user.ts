@@ -1,10 +1,7 @@
 import type { Command } from 'commander';
-import { CLI_PRINCIPAL } from '../../domain/auth/permissions.js';
-import { toPublicUser } from '../../domain/user.js';
 import type { UserChange } from '../../services/user-service.js';
-import { systemContext } from '../../services/context.js';
 import { confirmDestructive, terminalAsker, yesOption } from '../confirm.js';
-import { withApp, type GlobalOptions } from '../context.js';
+import { withBackend, type GlobalOptions } from '../context.js';
 import { CliError } from '../exit-codes.js';
 import { deprecatedJsonOption, emit, outputFormat, printTable, type Io } from '../output.js';
 
@@ -15,9 +12,6 @@ async function readStdin(): Promise<string> {
     .toString('utf8')
     .replace(/\r?\n$/, '');
 }
-
-/** The audit context of a command-line change: the CLI principal, no request. */
-const ctx0 = () => systemContext(CLI_PRINCIPAL.username);
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
@@ -51,8 +45,8 @@ function addCommand(user: Command, io: Io, globals: () => GlobalOptions): void {
         },
       ) => {
         const password = o.passwordStdin ? await readStdin() : undefined;
-        await withApp(io, globals(), async (ctx) => {
-          const u = await ctx.users.create(CLI_PRINCIPAL, ctx0(), {
+        await withBackend(io, globals(), async (backend) => {
+          const u = await backend.createUser({
             username,
             groups: o.group,
             ...(o.displayName !== undefined ? { displayName: o.displayName } : {}),
@@ -61,7 +55,7 @@ function addCommand(user: Command, io: Io, globals: () => GlobalOptions): void {
             ...(o.service ? { serviceAccount: true } : {}),
             ...(o.ownerGroup !== undefined ? { ownerGroup: o.ownerGroup } : {}),
           });
-          emit(io, outputFormat(io, globals().output), toPublicUser(u), () =>
+          emit(io, outputFormat(io, globals().output), u, () =>
             io.out(`added ${o.service ? 'service account' : 'user'} ${u.username}`),
           );
         });
@@ -102,9 +96,9 @@ function setCommand(user: Command, io: Io, globals: () => GlobalOptions): void {
         else if (!o.password) change.password = null;
         if (Object.keys(change).length === 0)
           throw new CliError('usage', 'usage', 'nothing to change; see tokengate user set --help');
-        await withApp(io, globals(), async (ctx) => {
-          const u = await ctx.users.update(CLI_PRINCIPAL, ctx0(), username, change);
-          emit(io, outputFormat(io, globals().output), toPublicUser(u), () =>
+        await withBackend(io, globals(), async (backend) => {
+          const u = await backend.updateUser(username, change);
+          emit(io, outputFormat(io, globals().output), u, () =>
             io.out(`updated user ${username}: ${Object.keys(change).join(', ')}`),
           );
         });
@@ -120,8 +114,8 @@ function listAndStateCommands(user: Command, io: Io, globals: () => GlobalOption
     .addOption(deprecatedJsonOption())
     .action(async (o: { json?: boolean }) => {
       const format = outputFormat(io, globals().output, o.json);
-      await withApp(io, globals(), async (ctx) => {
-        const users = (await ctx.users.list(CLI_PRINCIPAL)).map(toPublicUser);
+      await withBackend(io, globals(), async (backend) => {
+        const users = await backend.listUsers();
         emit(io, format, users, () =>
           printTable(
             io,
@@ -158,9 +152,9 @@ function listAndStateCommands(user: Command, io: Io, globals: () => GlobalOption
             o.yes,
             terminalAsker(io),
           );
-        await withApp(io, globals(), async (ctx) => {
-          const u = await ctx.users.update(CLI_PRINCIPAL, ctx0(), username, { disabled });
-          emit(io, outputFormat(io, globals().output), toPublicUser(u), () =>
+        await withBackend(io, globals(), async (backend) => {
+          const u = await backend.updateUser(username, { disabled });
+          emit(io, outputFormat(io, globals().output), u, () =>
             io.out(`${disabled ? 'disabled' : 'enabled'} user ${username}`),
           );
         });
@@ -181,8 +175,8 @@ function listAndStateCommands(user: Command, io: Io, globals: () => GlobalOption
         o.yes,
         terminalAsker(io),
       );
-      await withApp(io, globals(), async (ctx) => {
-        await ctx.users.delete(CLI_PRINCIPAL, ctx0(), username);
+      await withBackend(io, globals(), async (backend) => {
+        await backend.deleteUser(username);
         emit(io, outputFormat(io, globals().output), { username, deleted: true }, () =>
           io.out(`deleted user ${username}`),
         );
