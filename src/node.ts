@@ -26,6 +26,8 @@ import {
 } from './main/modules/lifecycle.js';
 import { followLogSettings, startLogging, toManagerLevels } from './main/modules/logging.js';
 import { startMetrics, startReadiness } from './main/modules/metrics.js';
+import { startObservability } from './main/modules/observability.js';
+import type { RequestObserver } from './tracing/observation.js';
 import { startScheduler } from './main/modules/scheduler.js';
 import { Runtime } from './main/runtime.js';
 import type { Metrics } from './metrics/registry.js';
@@ -194,6 +196,7 @@ function buildProxy(
   upstream: string,
   proxyLog: NamedLogger,
   ids: (given: string | string[] | undefined) => string,
+  observer: RequestObserver | null,
 ): Proxy {
   return new Proxy(
     rt.gateway,
@@ -217,6 +220,7 @@ function buildProxy(
     proxyLog,
     ids,
     { answers: rt.metrics.requests.proxy, upstream: rt.metrics.requests.upstream },
+    observer,
   );
 }
 
@@ -243,8 +247,16 @@ export async function startNode(config: Config, opts: StartNodeOptions): Promise
   const upstream = config.upstream ?? whoami.url ?? '';
   const ids = requestIds();
   const proxyLog = logs.logger('proxy');
+  // Stopped after the servers and the proxy: the last requests' lines and spans are written.
+  const { observer } = await node.start('access log and tracing', () =>
+    startObservability({
+      config,
+      upstream,
+      onError: (message, err) => logs.logger('server').warn(message, {}, err),
+    }),
+  );
   const proxy = await node.start('proxy', () => {
-    const p = buildProxy(config, rt, upstream, proxyLog, ids);
+    const p = buildProxy(config, rt, upstream, proxyLog, ids, observer);
     return { proxy: p, stop: () => p.close() };
   });
   // Before the servers: their /_tokengate/readyz and the metrics listener's /readyz run these checks.
@@ -263,6 +275,7 @@ export async function startNode(config: Config, opts: StartNodeOptions): Promise
           ids,
           rt.browser?.sso ?? null,
           rt.metrics.requests.forwardAuth,
+          observer,
         ),
         ...(rt.browser
           ? {

@@ -268,6 +268,44 @@ export const METRICS = {
   host: field(text, '127.0.0.1'),
 };
 
+/**
+ * The access log (`accessLog:`): one line per proxied and forward-auth request, in a file of its own,
+ * rotated like the main log (src/log/access-log.ts, docs/observability.md). Off by default.
+ */
+export const ACCESS_LOG = {
+  enabled: field(bool, false),
+  /** `combined`: Apache/nginx combined plus tokengate's fields; `json`: one object per line. */
+  format: field(oneOf(['combined', 'json']), 'combined'),
+  /** The file, relative to the config file. Default <dataDir>/logs/access.log. */
+  file: field(filePath, (ctx) => join(ctx.dataDir, 'logs', 'access.log')),
+  /** Rotate before the file would pass this many MB (as log.maxSizeMb). */
+  maxSizeMb: field(intField(1, 10_000), 50),
+  /** Rotated files kept beside the live one (access.log.1 newest). */
+  maxFiles: field(intField(0, 1000), 10),
+};
+
+/** A number from 0 to 1. */
+const ratio: FieldReader<number> = (v, n) => {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > 1)
+    throw new ConfigError(`${n} must be a number from 0 to 1 (config file)`);
+  return v;
+};
+
+/**
+ * Traces (`tracing:`): W3C traceparent to the upstream and, with an endpoint, OTLP/HTTP export of a
+ * span per request with children for authentication and the upstream call (src/tracing/). Off by
+ * default, and then the OpenTelemetry SDK is not even loaded.
+ */
+export const TRACING = {
+  enabled: field(bool, false),
+  /** Share of new traces sampled; a caller's traceparent decides for its own trace. */
+  sampleRatio: field(ratio, 1),
+  /** OTLP/HTTP traces endpoint, e.g. http://127.0.0.1:4318/v1/traces; null: propagate, export nothing. */
+  otlpEndpoint: field<string | null>(httpUrl, null),
+  /** The service.name resource attribute of the spans. */
+  serviceName: field(text, 'tokengate'),
+};
+
 /** What readiness (/readyz) checks besides the database (`health:`). */
 export const HEALTH = {
   /** In cluster mode, Redis answers PING. Every node shares one Redis: see docs/observability.md. */
@@ -293,6 +331,8 @@ export const SECTIONS = {
   adminTls: ADMIN_TLS,
   metrics: METRICS,
   health: HEALTH,
+  accessLog: ACCESS_LOG,
+  tracing: TRACING,
 };
 
 /** The config file's top-level keys that are not sections; load.ts reads them, most also from env and flags. */

@@ -12,6 +12,7 @@ import { sendSignInRedirect, signInRedirect } from './browser-sso.js';
 import { gatewaySessionCookie, withoutCookies } from './cookie-filter.js';
 import { withheldCookies } from './proxy-request.js';
 import type { AnswerCounter } from '../../metrics/request-metrics.js';
+import type { Observation, RequestObserver } from '../../tracing/observation.js';
 
 function first(v: string | string[] | undefined): string | undefined {
   return Array.isArray(v) ? v[0] : v;
@@ -126,6 +127,13 @@ function untrustedPeerWarner(log: NamedLogger): (peer: string | undefined, id: s
   };
 }
 
+/** Answers one request; a promise when the answer waits for the authentication. */
+type Handler = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  obs: Observation | null,
+) => Promise<void> | undefined;
+
 /** 200 with the identity and rate-limit headers for the proxy to copy upstream. */
 function sendAllowed(
   res: ServerResponse,
@@ -183,14 +191,16 @@ export function forwardAuthHandler(
   requestId: (given: string | string[] | undefined) => string,
   browser: BrowserSso | null = null,
   answers: AnswerCounter | null = null,
+  observer: RequestObserver | null = null,
 ): (req: IncomingMessage, res: ServerResponse) => void {
   // One line per 10 s while the database is away, not one per request.
   const unavailable = new LogThrottle(10_000);
   const warnUntrustedPeer = untrustedPeerWarner(log);
   const withheld = browser === null ? null : withheldCookies(browser);
-  const handle = (req: IncomingMessage, res: ServerResponse): Promise<void> | undefined => {
+  const handle: Handler = (req, res, obs) => {
     const h = req.headers;
     const id = requestId(h['x-request-id']);
+    if (obs !== null) obs.requestId = id;
     // Only a trusted proxy may say what the original request was. From anyone else these headers are
     // a claim, and a wrong claim (GET for a POST) would let a read token write: refuse, never guess.
     if (
@@ -225,6 +235,10 @@ export function forwardAuthHandler(
       sendError(res, 'forbidden', target.reason, { 'x-request-id': id });
       return;
     }
+    if (obs !== null) {
+      obs.original(method, target.path);
+      obs.authStarted();
+    }
     return gateway
       .authenticate({
         method,
@@ -239,6 +253,7 @@ export function forwardAuthHandler(
         requestId: id,
       })
       .then((auth) => {
+        if (obs !== null) obs.authEnded(auth);
         if (!auth.allowed) {
           const signIn = signInRedirect(browser, auth, method, h, originalTarget(h, uri, given.urlOrigin));
           if (signIn === null) sendDenial(res, auth, { 'x-request-id': id });
@@ -257,25 +272,31 @@ export function forwardAuthHandler(
         sendFailure(req, res, err, log, unavailable);
       });
   };
-  return counted(handle, answers);
+  return counted(handle, answers, observer);
 }
 
-/** The handler, counting each answer by status class when `answers` is given. */
+/**
+ * The handler, counting each answer by status class when `answers` is given and logging and
+ * tracing it when `observer` is; with neither, the bare handler.
+ */
 function counted(
-  handle: (req: IncomingMessage, res: ServerResponse) => Promise<void> | undefined,
+  handle: Handler,
   answers: AnswerCounter | null,
+  observer: RequestObserver | null,
 ): (req: IncomingMessage, res: ServerResponse) => void {
-  if (answers === null)
+  if (answers === null && observer === null)
     return (req, res) => {
-      void handle(req, res);
+      void handle(req, res, null);
     };
   // Every answer is sent by the time `handle` returns, or its promise settles.
-  const count = (res: ServerResponse): void => {
-    if (res.headersSent) answers.answered(res.statusCode);
+  const answered = (res: ServerResponse, obs: Observation | null): void => {
+    if (res.headersSent) answers?.answered(res.statusCode);
+    if (obs !== null) obs.finish(res);
   };
   return (req, res) => {
-    const pending = handle(req, res);
-    if (pending === undefined) count(res);
-    else void pending.then(() => count(res));
+    const obs = observer === null ? null : observer.begin(req, 'forward_auth');
+    const pending = handle(req, res, obs);
+    if (pending === undefined) answered(res, obs);
+    else void pending.then(() => answered(res, obs));
   };
 }

@@ -81,13 +81,16 @@ export function continueIfAsked(req: IncomingMessage, res: ServerResponse): void
 /**
  * The request headers the upstream gets: the client's, less the hop-by-hop ones, the identity
  * headers a client might forge, `dropped` (see {@link droppedHeaders}) and the management session
- * cookie; then X-Forwarded-*, the request ID and, on success, the identity.
+ * cookie; then X-Forwarded-*, the request ID and, on success, the identity. With tracing on,
+ * `traceparent` replaces the client's (W3C Trace Context; tracestate passes as sent); null leaves
+ * the client's as they are.
  */
 export function upstreamRequestHeaders(
   req: IncomingMessage,
   requestId: string,
   auth: AuthResult,
   rules: HeaderRules,
+  traceparent: string | null = null,
 ): string[] {
   const { dropped, identityHeaders, withheld } = rules;
   const raw = req.rawHeaders;
@@ -100,6 +103,7 @@ export function upstreamRequestHeaders(
     const lower = name.toLowerCase().replaceAll('_', '-');
     if (dropped.has(lower) || extraDrop?.has(lower)) continue;
     if (dropAuthorization && lower === 'authorization') continue;
+    if (traceparent !== null && lower === 'traceparent') continue;
     if (lower === 'cookie') {
       // tokengate's sessions are never the upstream's to see or replay (issue 14, finding 1).
       const kept = withoutCookies(raw[i + 1] ?? '', withheld);
@@ -118,6 +122,7 @@ export function upstreamRequestHeaders(
   const host = req.headers['x-forwarded-host'];
   out.push('x-forwarded-host', trusted && typeof host === 'string' ? host : (req.headers.host ?? ''));
   out.push('x-request-id', requestId);
+  if (traceparent !== null) out.push('traceparent', traceparent);
   const id = auth.identity;
   if (id) {
     const names = identityHeaders;

@@ -30,6 +30,7 @@ import {
   upstreamFailure,
 } from './proxy-errors.js';
 import type { AnswerCounter, UpstreamMetrics } from '../../metrics/request-metrics.js';
+import type { Observation, RequestObserver } from '../../tracing/observation.js';
 
 type DispatchController = Dispatcher.DispatchController;
 
@@ -79,6 +80,8 @@ export class Proxy {
     private readonly log: NamedLogger,
     private readonly requestId: (given: string | string[] | undefined) => string,
     private readonly metrics: ProxyMetrics | null = null,
+    /** The access log and tracing; null when both are off (no clock read, no allocation per request). */
+    private readonly observer: RequestObserver | null = null,
   ) {
     this.pool = new Pool(opts.upstream.origin, {
       connections: opts.connections,
@@ -107,28 +110,31 @@ export class Proxy {
 
   /** The request listener for every path outside /_tokengate/. */
   readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
+    const obs = this.observer === null ? null : this.observer.begin(req, 'proxy');
     // Both branches in one then(): no promise more than a catch() alone.
-    this.serve(req, res).then(
-      () => this.answered(res),
+    this.serve(req, res, obs).then(
+      () => this.answered(res, obs),
       (err: unknown) => {
         sendFault(req, res, err, this.log, this.unavailable);
-        this.answered(res);
+        this.answered(res, obs);
       },
     );
   };
 
-  /** Counts an answer by its status class; a client gone before any answer is not counted. */
-  private answered(res: ServerResponse): void {
+  /** Counts an answer by its status class (a client gone before any answer is not) and logs it. */
+  private answered(res: ServerResponse, obs: Observation | null): void {
     if (res.headersSent) this.metrics?.answers.answered(res.statusCode);
+    if (obs !== null) obs.finish(res);
   }
 
   async close(): Promise<void> {
     await this.pool.close();
   }
 
-  private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  private async serve(req: IncomingMessage, res: ServerResponse, obs: Observation | null): Promise<void> {
     const url = req.url ?? '/';
     const requestId = this.requestId(req.headers['x-request-id']);
+    if (obs !== null) obs.requestId = requestId;
     // With the raw headers: a method override in any spelling is refused here too (400, before auth).
     const target = checkRequestTarget(url, req.rawHeaders);
     if (!target.ok) {
@@ -138,6 +144,7 @@ export class Proxy {
     const path = target.path;
     const method = req.method ?? 'GET';
     const sso = this.opts.browser;
+    if (obs !== null) obs.authStarted();
     const auth = await this.gateway.authenticate({
       method,
       path,
@@ -150,6 +157,7 @@ export class Proxy {
       forwardedFor: req.headers['x-forwarded-for'],
       requestId,
     });
+    if (obs !== null) obs.authEnded(auth);
     if (!auth.allowed) {
       // The body of a refused request is never read: close the connection rather than drain it.
       const extra = { 'x-request-id': requestId, ...(hasBody(req) ? { connection: 'close' } : {}) };
@@ -160,11 +168,11 @@ export class Proxy {
     }
     if (!hasBody(req)) {
       continueIfAsked(req, res);
-      await this.forward(req, res, method, url, requestId, auth, NO_BODY);
+      await this.forward(req, res, method, url, requestId, auth, NO_BODY, obs);
       return;
     }
     const outgoing = await this.prepareBody(req, res, url, requestId, auth);
-    if (outgoing !== null) await this.forward(req, res, method, url, requestId, auth, outgoing);
+    if (outgoing !== null) await this.forward(req, res, method, url, requestId, auth, outgoing, obs);
   }
 
   /**
@@ -314,6 +322,7 @@ export class Proxy {
     requestId: string,
     auth: AuthResult,
     outgoing: Outgoing,
+    obs: Observation | null,
   ): Promise<void> {
     return new Promise<void>((resolve) => {
       let controller: DispatchController | null = null;
@@ -364,6 +373,7 @@ export class Proxy {
         }
         const failure = upstreamFailure(err);
         this.metrics?.upstream.failed(failure.status);
+        if (obs !== null) obs.upstreamFailed(failure.message);
         const path = url.split('?')[0] ?? '';
         this.log.warn(
           `upstream ${this.opts.upstream.origin} failed for ${method} ${path}: ${failure.message}`,
@@ -372,13 +382,14 @@ export class Proxy {
         sendError(res, failure.status, failure.message, { 'x-request-id': requestId });
       };
       const sent = this.metrics === null ? 0 : performance.now();
+      const traceparent = obs === null ? null : obs.upstreamStarted();
       // A synchronous throw (a header undici refuses) still gives back what the request holds.
       try {
         this.pool.dispatch(
           {
             path: this.basePath + url,
             method,
-            headers: upstreamRequestHeaders(req, requestId, auth, this.headerRules),
+            headers: upstreamRequestHeaders(req, requestId, auth, this.headerRules, traceparent),
             body: outgoing.body,
           },
           {
@@ -389,6 +400,7 @@ export class Proxy {
             onResponseStart: (c, statusCode, headers) => {
               if (statusCode < 200) return; // informational answers are not relayed
               this.metrics?.upstream.duration.observe((performance.now() - sent) / 1000);
+              if (obs !== null) obs.upstreamAnswered(statusCode);
               const out = upstreamResponseHeaders(headers, auth.rate, this.headerRules.withheld);
               try {
                 res.writeHead(statusCode, out);
@@ -398,6 +410,7 @@ export class Proxy {
               }
             },
             onResponseData: (c, chunk) => {
+              if (obs !== null) obs.bytes += chunk.length;
               if (!res.write(chunk) && !c.paused) {
                 c.pause();
                 res.once('drain', resume);
