@@ -8,7 +8,7 @@ import { ErrorResponse } from './schemas.js';
  * this file adds what every operation shares, so the route files declare only what is their own.
  */
 
-/** The licence of the package (package.json `license`; openapi.test.ts checks they agree). */
+/** The licence of the package (package.json `license`; test/api-openapi.test.ts checks they agree). */
 export const LICENSE = { name: 'Apache-2.0', url: 'https://www.apache.org/licenses/LICENSE-2.0' } as const;
 
 const BODY_METHODS: ReadonlySet<string> = new Set(['POST', 'PUT', 'PATCH']);
