@@ -51,10 +51,13 @@ export function apiFailure(status: number, body: unknown): Error {
 export class ApiClient {
   readonly server: string;
   readonly #authorization: string;
+  /** Items asked per page; the API's maximum, smaller only in tests of the paging. */
+  readonly #pageSize: number;
 
-  constructor(server: string, token: string) {
+  constructor(server: string, token: string, pageSize = API_PAGE_SIZE) {
     this.server = server;
     this.#authorization = `Bearer ${token}`;
+    this.#pageSize = pageSize;
   }
 
   /** The answer's JSON body, or undefined for 204; an error answer throws AppError or CliError. */
@@ -97,7 +100,7 @@ export class ApiClient {
     const items: T[] = [];
     let cursor: string | undefined;
     do {
-      const limit = Math.min(API_PAGE_SIZE, max - items.length);
+      const limit = Math.min(this.#pageSize, max - items.length);
       const page = await this.call<Page<T>>({ method: 'GET', path, query: { ...query, limit, cursor } });
       items.push(...page.items);
       cursor = page.nextCursor ?? undefined;
