@@ -19,7 +19,7 @@ const ADMIN_PASSWORD = 'cli-remote-admin-password';
 function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env))
-    if (!k.startsWith('TOKENGATE_') || k.startsWith('TOKENGATE_TEST_')) env[k] = v;
+    if (!k.startsWith('TOKENGATE_')) env[k] = v;
   return { ...env, ...extra };
 }
 
