@@ -18,8 +18,7 @@ const ADMIN_PASSWORD = 'cli-remote-admin-password';
 /** This process's environment without tokengate's own variables, plus `extra`. */
 function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env))
-    if (!k.startsWith('TOKENGATE_')) env[k] = v;
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('TOKENGATE_')) env[k] = v;
   return { ...env, ...extra };
 }
 
