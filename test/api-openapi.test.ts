@@ -69,7 +69,7 @@ describe('the OpenAPI document', () => {
 
   it('names its component schemas after their $id, never def-N', () => {
     const names = Object.keys(doc.components?.schemas ?? {});
-    for (const name of ['Error', 'Token', 'User', 'AuditRecord', 'CreatedToken'])
+    for (const name of ['Error', 'Token', 'User', 'AuditRecord', 'CreatedToken', 'CreateToken', 'UserPage'])
       assert.ok(names.includes(name), name);
     for (const name of names) assert.doesNotMatch(name, /^def-\d+$/);
   });

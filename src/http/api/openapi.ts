@@ -175,6 +175,7 @@ export function documentRoute(route: DocRoute): { schema: FastifySchema; url: st
     schema: {
       ...schema,
       operationId: schema.operationId ?? derivedOperationId(method, route.url),
+      ...(schema.body !== undefined ? { body: markNamed(schema.body) } : {}),
       response,
     },
   };

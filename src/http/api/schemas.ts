@@ -97,7 +97,7 @@ export const CreateTokenBody = Type.Object(
     allowedIps: Type.Optional(Type.Array(Type.String({ maxLength: 64 }), { maxItems: 100 })),
     rateLimit: Type.Optional(RateLimit),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, $id: 'CreateToken' },
 );
 export type CreateTokenBody = Static<typeof CreateTokenBody>;
 
@@ -216,7 +216,7 @@ export const CreateUserBody = Type.Object(
     ),
     ownerGroup: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, $id: 'CreateUser' },
 );
 export type CreateUserBody = Static<typeof CreateUserBody>;
 
@@ -228,7 +228,7 @@ export const PatchUserBody = Type.Object(
     password: Type.Optional(Nullable(Type.String({ minLength: 1, maxLength: 1024 }))),
     disabled: Type.Optional(Type.Boolean()),
   },
-  { additionalProperties: false, minProperties: 1 },
+  { additionalProperties: false, minProperties: 1, $id: 'UserChange' },
 );
 export type PatchUserBody = Static<typeof PatchUserBody>;
 
