@@ -198,6 +198,17 @@ describe('traces through the gateway', () => {
       ).traceparent,
     );
     assert.ok(got);
+    // Forward-auth: the span stands for the original request a trusted proxy names.
+    await t.settings({ 'auth.trustedProxies': ['127.0.0.1/32'] });
+    const fa = await fetch(`${t.url}/_tokengate/auth`, {
+      headers: {
+        authorization: bearer(token.token),
+        traceparent: `00-${'c'.repeat(32)}-${PARENT}-01`,
+        'x-forwarded-method': 'PUT',
+        'x-forwarded-uri': '/fa/1?sig=x',
+      },
+    });
+    assert.equal(fa.status, 200);
     // Closing the node shuts the tracer down, which exports what the batch still holds.
     await t.close();
     tOpen = false;
@@ -224,6 +235,17 @@ describe('traces through the gateway', () => {
     assert.equal(attr(server, 'tokengate.token_id'), token.id);
     assert.equal(attr(auth, 'tokengate.outcome'), 'authenticated');
     assert.equal(attr(upstream, 'http.response.status_code'), 200);
+    const faSpans = resources
+      .flatMap((r) => r.scopeSpans.flatMap((s) => s.spans))
+      .filter((s) => s.traceId === 'c'.repeat(32));
+    assert.equal(faSpans.length, 2, 'forward-auth: the request and its authentication, no upstream call');
+    const faServer = faSpans.find((s) => s.kind === 2);
+    assert.ok(faServer);
+    assert.equal(faServer.name, 'PUT');
+    assert.equal(faServer.parentSpanId, PARENT);
+    assert.equal(attr(faServer, 'url.path'), '/fa/1');
+    assert.equal(attr(faServer, 'tokengate.entrypoint'), 'forward_auth');
+    assert.equal(faSpans.find((s) => s.name === 'authenticate')?.parentSpanId, faServer.spanId);
     const exported = JSON.stringify(receiver.posts);
     assert.ok(!exported.includes(token.token), 'no secret in a span');
     assert.ok(!exported.includes('secret=x'), 'no query string in a span');
