@@ -173,6 +173,14 @@ describe('tokengate remote mode (--server, TOKENGATE_SERVER, login)', () => {
     assert.equal(r.code, 64);
     assert.equal((JSON.parse(r.err) as { error: { code: string } }).error.code, 'local_only');
     assert.equal(run(['--data-dir', data, '--server', url, 'user', 'list'], cleanEnv({})).code, 64);
+    assert.equal(run(['--server', url, 'init'], cleanEnv({})).code, 64);
+  });
+
+  it('--api-token works, with a warning that the command line is visible to others', () => {
+    const r = remote(['--server', url, '--api-token', adminToken, 'user', 'list', '-o', 'json']);
+    assert.deepEqual(json(r), json(local(['user', 'list', '-o', 'json'])));
+    assert.match(r.err, /warning: a token on the command line is visible/);
+    assert.ok(!r.err.includes(adminToken));
   });
 
   it('login stores the server and token with mode 0600, commands use it, a 0644 file is refused, logout removes it', () => {

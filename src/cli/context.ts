@@ -160,3 +160,16 @@ export async function localOnly(io: Io, globals: GlobalOptions, command: string)
       `"tokengate ${command}" works on the database only, not through --server: run it on the server (local mode)`,
     );
 }
+
+/**
+ * `init` and `serve` create or run this machine's own database: the stored login and the
+ * environment do not move them, and `--server`/`--api-token` with them is a usage mistake.
+ */
+export function refuseRemoteFlags(globals: GlobalOptions, command: string): void {
+  if (globals.server !== undefined || globals.apiToken !== undefined)
+    throw new CliError(
+      'usage',
+      'local_only',
+      `"tokengate ${command}" runs on this machine's database; --server and --api-token do not apply`,
+    );
+}

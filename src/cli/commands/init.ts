@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { withApp, type GlobalOptions } from '../context.js';
+import { refuseRemoteFlags, withApp, type GlobalOptions } from '../context.js';
 import { emit, outputFormat, type Io } from '../output.js';
 
 /**
@@ -15,6 +15,7 @@ export function initCommand(program: Command, io: Io, globals: () => GlobalOptio
       'create the database and the first admin (prints a generated password once); other commands need it',
     )
     .action(async () => {
+      refuseRemoteFlags(globals(), 'init');
       const format = outputFormat(io, globals().output);
       const report = (created: boolean, location: string, text: string): void =>
         emit(io, format, { created, location }, () => io.out(text));

@@ -2,7 +2,7 @@ import cluster from 'node:cluster';
 import type { Command } from 'commander';
 import { invalidField } from '../../domain/errors.js';
 import { VERSION } from '../../version.js';
-import { configFlags, type GlobalOptions } from '../context.js';
+import { configFlags, refuseRemoteFlags, type GlobalOptions } from '../context.js';
 import type { Io } from '../output.js';
 import type { Config } from '../../config/config.js';
 import type { RunningNode } from '../../node.js';
@@ -113,6 +113,7 @@ export function serveCommand(program: Command, io: Io, globals: () => GlobalOpti
     )
     .option('--workers <n>', 'run N processes on this port (node:cluster); default 1')
     .action(async (o: ServeOptions) => {
+      refuseRemoteFlags(globals(), 'serve');
       const workers = o.workers === undefined ? 1 : Number(o.workers);
       if (!Number.isInteger(workers) || workers < 1 || workers > 64)
         throw invalidField('--workers', 'must be an integer from 1 to 64');
