@@ -2,6 +2,10 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from '../src/config/config.js';
 import { formatTraceparent, parseTraceparent } from '../src/tracing/traceparent.js';
 import { bearer } from './support/harness.js';
 import { startEchoUpstream, startTestNode, type TestNode } from './support/node.js';
@@ -47,6 +51,28 @@ describe('parseTraceparent', () => {
   it('formats version 00 with the sampled flag only', () => {
     assert.equal(formatTraceparent(TRACE, PARENT, true), `00-${TRACE}-${PARENT}-01`);
     assert.equal(formatTraceparent(TRACE, PARENT, false), `00-${TRACE}-${PARENT}-00`);
+  });
+});
+
+describe('tracing and access log configuration', () => {
+  it('refuses a bad value with a message naming the key', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tg-tracing-config-'));
+    try {
+      const file = join(dir, 'tokengate.yaml');
+      for (const [yaml, message] of [
+        ['tracing:\n  sampleRatio: 2\n', 'tracing.sampleRatio must be a number from 0 to 1 (config file)'],
+        [
+          'tracing:\n  otlpEndpoint: ftp://collector\n',
+          'tracing.otlpEndpoint must be an http:// or https:// URL (config file)',
+        ],
+        ['accessLog:\n  format: xml\n', 'accessLog.format must be combined or json (config file)'],
+      ] as const) {
+        writeFileSync(file, yaml);
+        assert.throws(() => loadConfig({ config: file, dataDir: dir }, {}), { name: 'ConfigError', message });
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
