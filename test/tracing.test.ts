@@ -55,6 +55,21 @@ describe('parseTraceparent', () => {
 });
 
 describe('tracing and access log configuration', () => {
+  it('reads tracing.sampleRatio from the environment as a decimal', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tg-tracing-env-'));
+    try {
+      assert.equal(
+        loadConfig({ dataDir: dir }, { TOKENGATE_TRACING_SAMPLE_RATIO: '0.25' }).tracing.sampleRatio,
+        0.25,
+      );
+      assert.throws(() => loadConfig({ dataDir: dir }, { TOKENGATE_TRACING_SAMPLE_RATIO: '1.5' }), {
+        message: 'tracing.sampleRatio must be a number from 0 to 1 (TOKENGATE_TRACING_SAMPLE_RATIO)',
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('refuses a bad value with a message naming the key', () => {
     const dir = mkdtempSync(join(tmpdir(), 'tg-tracing-config-'));
     try {

@@ -284,8 +284,9 @@ export const ACCESS_LOG = {
   maxFiles: field(intField(0, 1000), 10),
 };
 
-/** A number from 0 to 1. */
-const ratio: FieldReader<number> = (v, n) => {
+/** A number from 0 to 1; from an environment variable it arrives as text (env.ts passes decimals through). */
+const ratio: FieldReader<number> = (given, n) => {
+  const v = typeof given === 'string' && /^\s*(\d+\.?\d*|\.\d+)\s*$/.test(given) ? Number(given) : given;
   if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > 1)
     throw new ConfigError(`${n} must be a number from 0 to 1 (config file)`);
   return v;
