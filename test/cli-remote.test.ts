@@ -135,6 +135,16 @@ describe('tokengate remote mode (--server, TOKENGATE_SERVER, login)', () => {
     assert.equal(viaServer(['token', 'revoke', id]).code, 64);
   });
 
+  it('settings set through the server prints old and new as local mode does, and the database has it', () => {
+    const before = json(local(['settings', 'get', 'tokens.expiryWarningDays', '-o', 'json']));
+    const r = json(viaServer(['settings', 'set', 'tokens.expiryWarningDays', '11', '-o', 'json']));
+    assert.deepEqual(r, { key: 'tokens.expiryWarningDays', old: before, new: 11 });
+    assert.equal(json(local(['settings', 'get', 'tokens.expiryWarningDays', '-o', 'json'])), 11);
+    const bad = viaServer(['-o', 'json', 'settings', 'set', 'tokens.expiryWarningDays', '"soon"']);
+    assert.equal(bad.code, 65, bad.err);
+    assert.equal((JSON.parse(bad.err) as { error: { code: string } }).error.code, 'invalid_request');
+  });
+
   it("token create through a token is the server's refusal (a token cannot mint tokens): 77 with its message", () => {
     const r = viaServer(['-o', 'json', 'token', 'create', '-u', 'dana', '-d', 'x']);
     assert.equal(r.code, 77, r.err);

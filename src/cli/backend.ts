@@ -27,8 +27,11 @@ export interface Backend {
 
   /** Every setting with its current value. */
   settings(): Promise<Record<string, unknown>>;
-  /** Changes settings; returns every setting after the change. */
-  updateSettings(patch: Record<string, unknown>): Promise<Record<string, unknown>>;
+  /**
+   * Changes one setting; returns its value before and after. Remotely the write carries the ETag
+   * of the read, so `old` is the value replaced: a change in between is a conflict (79), not lost.
+   */
+  setSetting(key: string, value: unknown): Promise<{ old: unknown; new: unknown }>;
   /** The `log.levels` setting: level per logger. */
   logLevels(): Promise<Record<string, string>>;
   /** Sets one logger's level, or with null lets it inherit; returns the levels after the change. */

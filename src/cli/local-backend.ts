@@ -53,9 +53,10 @@ export function localBackend(ctx: AppContext): Backend {
     async settings() {
       return settings();
     },
-    async updateSettings(patch) {
-      await ctx.settings.update(CLI_PRINCIPAL, audit(), patch);
-      return settings();
+    async setSetting(key, value) {
+      const old = settings()[key];
+      await ctx.settings.update(CLI_PRINCIPAL, audit(), { [key]: value });
+      return { old, new: settings()[key] };
     },
     async logLevels() {
       return { ...ctx.settings.current['log.levels'] };

@@ -66,8 +66,16 @@ export function remoteBackend(api: ApiClient): Backend {
     settings() {
       return api.call<Record<string, unknown>>({ method: 'GET', path: '/admin/settings' });
     },
-    updateSettings(patch) {
-      return api.call<Record<string, unknown>>({ method: 'PATCH', path: '/admin/settings', body: patch });
+    async setSetting(key, value) {
+      const read = await api.exchange({ method: 'GET', path: '/admin/settings' });
+      const before = read.body as Record<string, unknown>;
+      const after = await api.call<Record<string, unknown>>({
+        method: 'PATCH',
+        path: '/admin/settings',
+        body: { [key]: value },
+        ...(read.etag !== null ? { ifMatch: read.etag } : {}),
+      });
+      return { old: before[key], new: after[key] };
     },
     async logLevels() {
       return (

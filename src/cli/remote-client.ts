@@ -15,6 +15,8 @@ export interface Call {
   path: string;
   query?: Record<string, string | number | undefined>;
   body?: unknown;
+  /** The ETag of the version read, so that the server refuses the write (412) if it changed since. */
+  ifMatch?: string;
 }
 
 /** One page of a list, the API's one convention: items and the next page's cursor. */
@@ -62,6 +64,11 @@ export class ApiClient {
 
   /** The answer's JSON body, or undefined for 204; an error answer throws AppError or CliError. */
   async call<T>(c: Call): Promise<T> {
+    return (await this.exchange(c)).body as T;
+  }
+
+  /** The answer's body and its ETag (null when the answer has none). */
+  async exchange(c: Call): Promise<{ body: unknown; etag: string | null }> {
     const url = new URL(`${this.server}${API_PATH}${c.path}`);
     for (const [k, v] of Object.entries(c.query ?? {}))
       if (v !== undefined) url.searchParams.set(k, String(v));
@@ -73,6 +80,7 @@ export class ApiClient {
           authorization: this.#authorization,
           accept: 'application/json',
           ...(c.body !== undefined ? { 'content-type': 'application/json' } : {}),
+          ...(c.ifMatch !== undefined ? { 'if-match': c.ifMatch } : {}),
         },
         ...(c.body !== undefined ? { body: JSON.stringify(c.body) } : {}),
         redirect: 'error',
@@ -92,7 +100,7 @@ export class ApiClient {
       }
     }
     if (!res.ok) throw apiFailure(res.status, body);
-    return body as T;
+    return { body, etag: res.headers.get('etag') };
   }
 
   /** Every item of a list, page by page (`limit`, `cursor`, `nextCursor`), up to `max` items. */

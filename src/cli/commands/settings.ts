@@ -62,9 +62,7 @@ export function settingsCommands(program: Command, io: Io, globals: () => Global
     .argument('<value>', 'JSON (true, 10, null, ["a","b"]) or plain text; lists may be comma-separated')
     .action(async (key: string, text: string) => {
       await withBackend(io, globals(), async (backend) => {
-        const before = (await backend.settings())[key];
-        const after = await backend.updateSettings({ [key]: parseSettingValue(key, text) });
-        const value = after[key];
+        const { old: before, new: value } = await backend.setSetting(key, parseSettingValue(key, text));
         emit(io, outputFormat(io, globals().output), { key, old: before, new: value }, () =>
           io.out(`${key}: ${JSON.stringify(before)} -> ${JSON.stringify(value)}`),
         );
