@@ -179,6 +179,24 @@ export function queryString(query: Query | undefined): string {
   return s ? `?${s}` : '';
 }
 
+/** Largest page the API gives (docs/api.md, paging). */
+const MAX_PAGE = 500;
+
+/**
+ * Every item of a cursor-paged list: `page` asked for pages of `limit=500` one after another, until
+ * the API gives no `nextCursor`. For the lists the UI shows whole (own tokens, users).
+ */
+async function allPages<T>(page: (query: Query) => Promise<Page<T>>): Promise<{ items: T[] }> {
+  const items: T[] = [];
+  let cursor: string | null = null;
+  do {
+    const next: Page<T> = await page(cursor === null ? { limit: MAX_PAGE } : { limit: MAX_PAGE, cursor });
+    items.push(...next.items);
+    cursor = next.nextCursor;
+  } while (cursor !== null);
+  return { items };
+}
+
 interface RequestOptions {
   /** Where `path` starts; default API_BASE. */
   base?: string;
@@ -304,7 +322,7 @@ export const api = {
   },
 
   // Own tokens
-  listTokens: () => request<{ items: Token[] }>('GET', '/tokens'),
+  listTokens: () => allPages((query) => request<Page<Token>>('GET', '/tokens', { query })),
   createToken: (body: CreateTokenBody) => request<CreatedToken>('POST', '/tokens', { body }),
   renameToken: (id: string, description: string) =>
     request<Token>('PATCH', `/tokens/${enc(id)}`, { body: { description } }),
@@ -323,7 +341,8 @@ export const api = {
     request<ResponseOf<'/admin/users/{user}/tokens', 'delete'>>('DELETE', `/admin/users/${enc(user)}/tokens`),
 
   // Users
-  listUsers: () => request<ResponseOf<'/admin/users', 'get'>>('GET', '/admin/users'),
+  listUsers: () =>
+    allPages((query) => request<ResponseOf<'/admin/users', 'get'>>('GET', '/admin/users', { query })),
   createUser: (body: CreateUserBody) => request<User>('POST', '/admin/users', { body }),
   updateUser: (username: string, body: PatchUserBody) =>
     request<User>('PATCH', `/admin/users/${enc(username)}`, { body }),
