@@ -145,6 +145,50 @@ describe('tokengate remote mode (--server, TOKENGATE_SERVER, login)', () => {
     assert.equal((JSON.parse(bad.err) as { error: { code: string } }).error.code, 'invalid_request');
   });
 
+  it('user add, set, disable, enable and delete through the server print what local mode prints', () => {
+    const steps: Array<[string[], string[]]> = [
+      [
+        ['user', 'add', 'remo', '-g', 'ops', '-e', 'remo@example.com'],
+        ['user', 'add', 'loco', '-g', 'ops', '-e', 'remo@example.com'],
+      ],
+      [
+        ['user', 'set', 'remo', '--display-name', 'R'],
+        ['user', 'set', 'loco', '--display-name', 'R'],
+      ],
+      [
+        ['user', 'disable', '-y', 'remo'],
+        ['user', 'disable', '-y', 'loco'],
+      ],
+      [
+        ['user', 'enable', 'remo'],
+        ['user', 'enable', 'loco'],
+      ],
+    ];
+    for (const [r, l] of steps) {
+      // The two users differ only in their names and the times of the calls.
+      const same = (u: unknown): unknown => {
+        const { username, displayName, createdAt, updatedAt, ...rest } = u as Record<string, unknown>;
+        return {
+          fields: Object.keys(u as object).sort(),
+          rest,
+          renamed: displayName !== username,
+          times: [typeof createdAt, typeof updatedAt],
+        };
+      };
+      assert.deepEqual(
+        same(json(viaServer([...r, '-o', 'json']))),
+        same(json(local([...l, '-o', 'json']))),
+        r.join(' '),
+      );
+    }
+    assert.deepEqual(json(viaServer(['user', 'delete', '-y', 'remo', '-o', 'json'])), {
+      username: 'remo',
+      deleted: true,
+    });
+    const gone = viaServer(['-o', 'json', 'user', 'set', 'remo', '--display-name', 'S']);
+    assert.equal(gone.code, 66, gone.err);
+  });
+
   it("token create through a token is the server's refusal (a token cannot mint tokens): 77 with its message", () => {
     const r = viaServer(['-o', 'json', 'token', 'create', '-u', 'dana', '-d', 'x']);
     assert.equal(r.code, 77, r.err);
