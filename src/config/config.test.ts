@@ -306,6 +306,7 @@ describe('config file keys: one declaration each, unknown ones refused', () => {
       'adminTls.certFile': '/etc/tokengate/tls/admin-cert.pem',
       'adminTls.keyFile': '/etc/tokengate/tls/admin-key.pem',
       'adminTls.clientCaFile': '/etc/tokengate/tls/clients-ca.pem',
+      'tracing.otlpEndpoint': 'http://127.0.0.1:4318/v1/traces',
     };
     for (const key of documentedKeys()) {
       const value = key in examples ? examples[key] : getKey(defaults, key);

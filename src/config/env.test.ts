@@ -67,6 +67,9 @@ const ON: Tree = {
 
 /** Values other than the default where the kind alone cannot give one. */
 const EXAMPLES: Record<string, unknown> = {
+  // No default, or one whose default-plus-one rule leaves the range.
+  'tracing.sampleRatio': 0.5,
+  'tracing.otlpEndpoint': 'http://127.0.0.1:4318/v1/traces',
   port: 9090,
   host: '127.0.0.2',
   adminPort: 9001,
