@@ -237,6 +237,30 @@ describe('tokengate remote mode (--server, TOKENGATE_SERVER, login)', () => {
     assert.ok(!r.err.includes(adminToken));
   });
 
+  it('login on a terminal asks for the token without echoing it', async () => {
+    const sh = (w: string): string => `'${w.replace(/'/g, `'\\''`)}'`;
+    const command = [process.execPath, BIN, 'login', '--server', url].map(sh).join(' ');
+    const term = spawn('script', ['-qec', command, '/dev/null'], {
+      env: cleanEnv({ XDG_CONFIG_HOME: config }),
+    });
+    let screen = '';
+    term.stdout.setEncoding('utf8');
+    const code = await new Promise<number | null>((resolve, reject) => {
+      term.once('error', reject);
+      term.stdout.on('data', (d: string) => {
+        screen += d;
+        // Typed only once the prompt shows: the terminal is in raw mode by then, so nothing echoes.
+        if (screen.includes('API token: ') && !term.stdin.writableEnded) term.stdin.end(`${adminToken}\r`);
+      });
+      term.once('exit', resolve);
+    });
+    assert.equal(code, 0, screen);
+    assert.match(screen, /logged in to .* as admin/);
+    assert.ok(!screen.includes(adminToken), 'the token typed is not shown');
+    assert.equal(remote(['user', 'list']).code, 0);
+    assert.equal(remote(['logout']).code, 0);
+  });
+
   it('login stores the server and token with mode 0600, commands use it, a 0644 file is refused, logout removes it', () => {
     const wrong = remote(['login', '--server', url, '--token-stdin'], {}, 'tgp_not-a-token\n');
     assert.equal(wrong.code, 77, wrong.err);
