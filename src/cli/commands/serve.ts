@@ -85,7 +85,11 @@ function logListeners(node: RunningNode, config: Config): void {
         ? `web UI and management API: on ${url} for host name ${config.adminHostName} only`
         : 'admin listener off (adminPort off, no adminHostName): no web UI or management API on this node',
   );
-  log.info(`forward-auth: ${url}/_tokengate/auth ; health: ${url}/_tokengate/health`);
+  log.info(
+    `forward-auth: ${url}/_tokengate/auth ; health: ${url}/_tokengate/livez, ${url}/_tokengate/readyz`,
+  );
+  if (node.metricsUrl !== null)
+    log.info(`metrics: ${node.metricsUrl}/metrics (metrics listener, no credentials)`);
 }
 
 export function serveCommand(program: Command, io: Io, globals: () => GlobalOptions): void {
