@@ -131,6 +131,13 @@ step "systemctl stop: exit 0 and the shutdown line"
 inside 'systemctl stop tokengate' || fail "systemctl stop failed"
 [ "$(inside 'systemctl show -p Result --value tokengate')" = success ] || fail "the stop did not end in success"
 [ "$(inside 'systemctl show -p ExecMainStatus --value tokengate')" = 0 ] || fail "the process did not exit 0"
-inside 'journalctl --no-pager -u tokengate' | grep -q 'SIGTERM received, shutting down' || fail "no shutdown line in the journal"
+# journald may take a moment to store the last lines: wait for both shutdown lines (the restart's
+# and this stop's), so that the restart's alone cannot pass for this one.
+shutdowns() { inside 'journalctl --no-pager -u tokengate' | grep -c 'SIGTERM received, shutting down' || true; }
+for _ in $(seq 1 10); do
+  [ "$(shutdowns)" -ge 2 ] && break
+  sleep 1
+done
+[ "$(shutdowns)" -ge 2 ] || fail "no shutdown line in the journal for the stop"
 
 step "systemd.sh: all passed"
