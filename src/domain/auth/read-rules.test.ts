@@ -196,6 +196,13 @@ describe('compileReadRules: custom rules', () => {
 });
 
 describe('parseReadRule', () => {
+  it("refuses Object.prototype's names instead of taking them for presets (the fuzz found a 500)", () => {
+    for (const name of ['constructor', '__proto__', 'toString', 'hasOwnProperty']) {
+      const r = parseReadRule(name);
+      assert.equal(r.ok, false, name);
+    }
+  });
+
   it('accepts METHOD /pattern and returns it normalized', () => {
     const rule = (method: string, path: string) => ({
       ok: true,

@@ -120,7 +120,8 @@ export function compileGlob(pattern: string): Glob {
 /** Validates one rule: a preset name, or `METHOD /pattern`. */
 export function parseReadRule(entry: string): Result<ReadRule[]> {
   const text = entry.trim();
-  const preset = READ_RULE_PRESETS[text];
+  // Own keys only: "constructor" or "__proto__" must not find Object.prototype's members.
+  const preset = Object.hasOwn(READ_RULE_PRESETS, text) ? READ_RULE_PRESETS[text] : undefined;
   if (preset) return ok(preset.map((r) => ({ ...r })));
   const space = text.indexOf(' ');
   const method = space === -1 ? '' : text.slice(0, space);
