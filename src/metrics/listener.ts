@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
-import type { Readiness, ReadinessReport } from './readiness.js';
+import { readyStatus, type Readiness } from './readiness.js';
 
 /**
  * The metrics listener (config `metrics.enabled`, off by default; `metrics.port`, 9464): `/metrics` in Prometheus's text
@@ -35,11 +35,6 @@ function json(res: ServerResponse, status: number, body: unknown, head: boolean)
     'cache-control': 'no-store',
   });
   res.end(head ? undefined : text);
-}
-
-/** `/readyz`'s status code for a report: 503 when a dependency failed. */
-export function readyStatus(report: ReadinessReport): 200 | 503 {
-  return report.status === 'ready' ? 200 : 503;
 }
 
 function handler(opts: MetricsListenerOptions): (req: IncomingMessage, res: ServerResponse) => void {

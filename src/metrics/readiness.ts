@@ -23,6 +23,11 @@ export interface ReadinessReport {
   errors: Record<string, string>;
 }
 
+/** `/readyz`'s status code for a report: 503 when a dependency failed. */
+export function readyStatus(report: ReadinessReport): 200 | 503 {
+  return report.status === 'ready' ? 200 : 503;
+}
+
 /** Longest a check may take; past it the dependency counts as unavailable. */
 export const CHECK_TIMEOUT_MS = 2_000;
 

@@ -1,7 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { readyStatus } from '../../../metrics/listener.js';
-import { Readiness } from '../../../metrics/readiness.js';
+import { Readiness, readyStatus } from '../../../metrics/readiness.js';
 import type { ApiDeps } from '../context.js';
 import { Health } from '../schemas.js';
 
