@@ -16,14 +16,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-T0=$(date +%s)
-step() { echo "== $* ($(($(date +%s) - T0)) s)" >&2; }
-fail() {
-  echo "container.sh: FAILED: $*" >&2
-  exit 1
-}
-
-WORK=${TOKENGATE_CONTAINER_WORK:-/tmp/tokengate-container}
+. .ci/lib.sh
 mkdir -p "$WORK"
 NODE_MAJOR=22
 BASE_IMAGE=localhost/debian-base:bookworm
@@ -52,11 +45,11 @@ fi
 command -v psql >/dev/null 2>&1 || fail "psql is missing (apt-get install postgresql-client)"
 
 # crun refuses these hosts' hybrid cgroups; open files' hard limit and nproc above 32768 cannot be
-# raised, so the defaults are pinned to what the host allows. A file of our own: /etc/containers is left alone.
+# raised, so the defaults are pinned to what the host allows. A file of our own (CONTAINERS_CONF,
+# .ci/lib.sh): /etc/containers is left alone.
 NOFILE=$(ulimit -Hn)
 NPROC=$(ulimit -Hu)
 if [ "$NPROC" = unlimited ] || [ "$NPROC" -gt 32768 ]; then NPROC=32768; fi
-export CONTAINERS_CONF=$WORK/containers.conf
 cat >"$CONTAINERS_CONF" <<CONF
 [engine]
 runtime = "runc"

@@ -15,22 +15,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-T0=$(date +%s)
-step() { echo "== $* ($(($(date +%s) - T0)) s)" >&2; }
-fail() {
-  echo "systemd.sh: FAILED: $*" >&2
-  [ -n "${NAME:-}" ] && podman exec "$NAME" journalctl --no-pager -n 40 -u tokengate >&2 2>/dev/null || true
-  exit 1
-}
-
-WORK=${TOKENGATE_CONTAINER_WORK:-/tmp/tokengate-container}
-export CONTAINERS_CONF=$WORK/containers.conf
+. .ci/lib.sh
 [ -f "$CONTAINERS_CONF" ] || fail "$CONTAINERS_CONF is missing: run .ci/container.sh first"
 NODE_IMAGE=localhost/node-base:22
 APP_IMAGE=localhost/tokengate:ci
 SYSTEMD_IMAGE=localhost/systemd-base:22
 UNIT_IMAGE=localhost/tokengate-systemd:ci
 NAME=tokengate-ci-systemd
+# A failure's report ends with the service's last journal lines.
+on_fail() { podman exec "$NAME" journalctl --no-pager -n 40 -u tokengate >&2 2>/dev/null; }
 PORT=18580
 ADMIN_PORT=18581
 podman image exists "$APP_IMAGE" || fail "$APP_IMAGE is missing: run .ci/container.sh first"
