@@ -26,7 +26,7 @@ import {
   ATTR_URL_PATH,
 } from '@opentelemetry/semantic-conventions';
 import { VERSION } from '../version.js';
-import type { RequestSpans, RequestTracer, TracedEntrypoint } from './spans.js';
+import type { RequestSpans, RequestTracer } from './spans.js';
 import { formatTraceparent, parseTraceparent } from './traceparent.js';
 
 /**
@@ -133,7 +133,7 @@ export function startOtelTracer(opts: OtelOptions): RequestTracer {
           [ATTR_SERVER_PORT]: Number(opts.upstream.port || (opts.upstream.protocol === 'https:' ? 443 : 80)),
         };
   return {
-    start(traceparent, method, path, entrypoint: TracedEntrypoint) {
+    start(traceparent, method, path, entrypoint) {
       const given = parseTraceparent(traceparent);
       const parent =
         given === null

@@ -1,11 +1,10 @@
+import type { AccessEntrypoint } from '../log/access-log.js';
+
 /**
  * What the edges tell the tracer about one request: a server span for the request, with a child for
  * the authentication step and one for the upstream call. The OpenTelemetry implementation is in
  * otel.ts, loaded only when `tracing.enabled` (see tracing.ts); nothing here imports the SDK.
  */
-
-/** The gateway's listeners that answer the proxied application's requests. */
-export type TracedEntrypoint = 'proxy' | 'forward_auth';
 
 /** The spans of one request. */
 export interface RequestSpans {
@@ -31,7 +30,7 @@ export interface RequestTracer {
     traceparent: string | string[] | undefined,
     method: string,
     path: string,
-    entrypoint: TracedEntrypoint,
+    entrypoint: AccessEntrypoint,
   ): RequestSpans;
   close(): Promise<void>;
 }
