@@ -4,6 +4,7 @@ import { Type } from 'typebox';
 import { AppError } from '../../domain/errors.js';
 import type { TokenRecord } from '../../domain/token/token.js';
 import { toPublicUser, type StoredUser } from '../../domain/user.js';
+import type { ApiDeps } from './context.js';
 
 /**
  * Lost updates (issue 19): a GET of a token, a user or the settings answers an `ETag`; a PATCH, PUT
@@ -82,17 +83,18 @@ function ifMatchHeader(req: FastifyRequest): string | undefined {
 }
 
 /**
- * Runs a conditional write: under the object's lock, reads its current version, refuses with 412 when
- * If-Match names another, then writes. `read` throws the object's own 404 when it does not exist.
+ * Runs a conditional write to an object of `store`: under the object's lock, reads its current
+ * version, refuses with 412 when If-Match names another, then writes. `read` throws the object's own
+ * 404 when it does not exist.
  */
 export async function conditionalWrite<T>(
-  locks: ObjectLocks,
+  store: object,
   req: FastifyRequest,
   key: string,
   read: () => Promise<string>,
   write: () => Promise<T>,
 ): Promise<T> {
-  return locks.run(key, async () => {
+  return objectLocks(store).run(key, async () => {
     const header = ifMatchHeader(req);
     if (header !== undefined) {
       const current = await read();
@@ -108,6 +110,29 @@ export async function conditionalWrite<T>(
   });
 }
 
+/** A conditional write to a token: its owner's routes and the manager's share its lock. */
+export function writeTokenIfMatch<T>(
+  deps: ApiDeps,
+  req: FastifyRequest,
+  id: string,
+  asManager: boolean,
+  write: () => Promise<T>,
+): Promise<T> {
+  const read = async (): Promise<string> => tokenEtag(await deps.tokens.get(req.principal, id, asManager));
+  return conditionalWrite(deps.store, req, `token:${id}`, read, write);
+}
+
+/** A conditional write to a user. Names are case-insensitive, so two spellings share one lock. */
+export function writeUserIfMatch<T>(
+  deps: ApiDeps,
+  req: FastifyRequest,
+  username: string,
+  write: () => Promise<T>,
+): Promise<T> {
+  const read = async (): Promise<string> => userEtag(await deps.users.get(req.principal, username));
+  return conditionalWrite(deps.store, req, `user:${username.toLowerCase()}`, read, write);
+}
+
 /** Sets the ETag of the representation a response carries. */
 export function withEtag<T>(reply: FastifyReply, etag: string, body: T): T {
   void reply.header('etag', etag);
@@ -117,7 +142,7 @@ export function withEtag<T>(reply: FastifyReply, etag: string, body: T): T {
 /** One set of locks per database: the owner's and the manager's routes to a token share it. */
 const LOCKS = new WeakMap<object, ObjectLocks>();
 
-export function objectLocks(store: object): ObjectLocks {
+function objectLocks(store: object): ObjectLocks {
   let locks = LOCKS.get(store);
   if (!locks) LOCKS.set(store, (locks = new ObjectLocks()));
   return locks;

@@ -4,7 +4,7 @@ import { isAdmin } from '../../../domain/auth/permissions.js';
 import { SETTING_DEFINITIONS } from '../../../domain/settings.js';
 import { Type } from 'typebox';
 import { requestContext, type ApiDeps, type RouteApp } from '../context.js';
-import { conditionalWrite, IfMatchHeaders, objectLocks, settingsEtag, withEtag } from '../preconditions.js';
+import { conditionalWrite, IfMatchHeaders, settingsEtag, withEtag } from '../preconditions.js';
 import { SettingsObject, SettingsPatch, ErrorResponses } from '../schemas.js';
 
 /** GET /admin/settings and its schema. */
@@ -84,7 +84,7 @@ function patchRoute(app: RouteApp, deps: ApiDeps): void {
     },
     async (req, reply) => {
       const after = await conditionalWrite(
-        objectLocks(deps.store),
+        deps.store,
         req,
         'settings',
         async () => {

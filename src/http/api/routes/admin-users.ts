@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { toPublicUser } from '../../../domain/user.js';
 import { requestContext, userLocation, type ApiDeps, type RouteApp } from '../context.js';
-import { conditionalWrite, IfMatchHeaders, objectLocks, userEtag, withEtag } from '../preconditions.js';
+import { IfMatchHeaders, userEtag, withEtag, writeUserIfMatch } from '../preconditions.js';
 import {
   CreateUserBody,
   PatchUserBody,
@@ -13,9 +13,6 @@ import {
   ErrorResponses,
 } from '../schemas.js';
 import { decodeNameCursor, DEFAULT_PAGE_SIZE, namePage, sendPage } from '../paging.js';
-
-/** User names are case-insensitive elsewhere; the lock key is too, so two spellings share one lock. */
-const userLockKey = (username: string): string => `user:${username.toLowerCase()}`;
 
 /** GET and POST /admin/users: the list and adding a user. */
 function listAndCreateRoutes(app: RouteApp, deps: ApiDeps): void {
@@ -95,12 +92,8 @@ function oneUserRoutes(app: RouteApp, deps: ApiDeps): void {
       config: { etag: true },
     },
     async (req, reply) => {
-      const u = await conditionalWrite(
-        objectLocks(deps.store),
-        req,
-        userLockKey(req.params.user),
-        async () => userEtag(await deps.users.get(req.principal, req.params.user)),
-        () => deps.users.update(req.principal, requestContext(req), req.params.user, req.body),
+      const u = await writeUserIfMatch(deps, req, req.params.user, () =>
+        deps.users.update(req.principal, requestContext(req), req.params.user, req.body),
       );
       return withEtag(reply, userEtag(u), toPublicUser(u));
     },
@@ -119,12 +112,8 @@ function oneUserRoutes(app: RouteApp, deps: ApiDeps): void {
       },
     },
     async (req, reply) => {
-      await conditionalWrite(
-        objectLocks(deps.store),
-        req,
-        userLockKey(req.params.user),
-        async () => userEtag(await deps.users.get(req.principal, req.params.user)),
-        () => deps.users.delete(req.principal, requestContext(req), req.params.user),
+      await writeUserIfMatch(deps, req, req.params.user, () =>
+        deps.users.delete(req.principal, requestContext(req), req.params.user),
       );
       return reply.code(204).send(null);
     },

@@ -15,7 +15,7 @@ import {
   ErrorResponses,
 } from '../schemas.js';
 import { decodeCursor, DEFAULT_PAGE_SIZE, encodeCursor, sendPage, tokenPage } from '../paging.js';
-import { conditionalWrite, IfMatchHeaders, objectLocks, tokenEtag, withEtag } from '../preconditions.js';
+import { IfMatchHeaders, tokenEtag, withEtag, writeTokenIfMatch } from '../preconditions.js';
 
 /** The plugin's Fastify instance, with TypeBox typing, that each group of routes registers on. */
 
@@ -42,22 +42,15 @@ export async function rotateToken(
   return { token: rotated.token, record: publicToken(deps, rotated.record) };
 }
 
-/** The lock of a token's conditional writes, the same for its owner's and its manager's routes. */
-export const tokenLockKey = (id: string): string => `token:${id}`;
-
-/** Revokes a token if If-Match (when sent) still names its version. */
+/** Revokes a token if If-Match (when sent) still names its version: its owner's route and the manager's. */
 export async function revokeIfMatch(
   deps: ApiDeps,
   req: FastifyRequest,
   id: string,
   asManager: boolean,
 ): Promise<void> {
-  await conditionalWrite(
-    objectLocks(deps.store),
-    req,
-    tokenLockKey(id),
-    async () => tokenEtag(await deps.tokens.get(req.principal, id, asManager)),
-    () => deps.tokens.revoke(req.principal, requestContext(req), id, asManager),
+  await writeTokenIfMatch(deps, req, id, asManager, () =>
+    deps.tokens.revoke(req.principal, requestContext(req), id, asManager),
   );
 }
 
@@ -153,18 +146,13 @@ function oneTokenRoutes(app: RouteApp, deps: ApiDeps): void {
       config: { etag: true },
     },
     async (req, reply) => {
-      const t = await conditionalWrite(
-        objectLocks(deps.store),
-        req,
-        tokenLockKey(req.params.id),
-        async () => tokenEtag(await deps.tokens.get(req.principal, req.params.id)),
-        () =>
-          deps.tokens.updateDescription(
-            req.principal,
-            requestContext(req),
-            req.params.id,
-            req.body.description,
-          ),
+      const t = await writeTokenIfMatch(deps, req, req.params.id, false, () =>
+        deps.tokens.updateDescription(
+          req.principal,
+          requestContext(req),
+          req.params.id,
+          req.body.description,
+        ),
       );
       return withEtag(reply, tokenEtag(t), publicToken(deps, t));
     },
