@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { bearer } from './support/harness.js';
 import { startEchoUpstream, startTestNode, type TestNode } from './support/node.js';
 import { findBinary } from './support/processes.js';
+import { samples } from './support/prometheus.js';
 
 /**
  * docs/grafana/tokengate.json (issue 19): every metric its panels' PromQL queries, every label value
@@ -61,15 +62,10 @@ type Series = Map<string, Array<Record<string, string>>>;
 
 function seriesOf(text: string): Series {
   const out: Series = new Map();
-  for (const line of text.split('\n')) {
-    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? \S+$/.exec(line);
-    if (!m) continue;
-    const labels = Object.fromEntries(
-      [...(m[2] ?? '').matchAll(/([a-zA-Z_]+)="((?:[^"\\]|\\.)*)"/g)].map((l) => [l[1] ?? '', l[2] ?? '']),
-    );
-    const list = out.get(m[1] ?? '') ?? [];
+  for (const { name, labels } of samples(text)) {
+    const list = out.get(name) ?? [];
     list.push(labels);
-    out.set(m[1] ?? '', list);
+    out.set(name, list);
   }
   return out;
 }

@@ -7,6 +7,7 @@ import { VERSION } from '../src/version.js';
 import { bearer } from './support/harness.js';
 import { cli, startEchoUpstream, startTestNode, type TestNode } from './support/node.js';
 import { freePort } from './support/processes.js';
+import { samples } from './support/prometheus.js';
 
 /**
  * The gateway's metrics (issue 19), read from a real scrape after real requests: answers by status
@@ -29,15 +30,12 @@ type Scrape = Map<string, number>;
 
 function parse(text: string): Scrape {
   const out: Scrape = new Map();
-  for (const line of text.split('\n')) {
-    if (line === '' || line.startsWith('#')) continue;
-    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
-    assert.ok(m, `not an exposition line: ${line}`);
-    const labels = [...(m[2] ?? '').matchAll(/([a-zA-Z_]+)="((?:[^"\\]|\\.)*)"/g)]
-      .filter((l) => l[1] !== 'node')
-      .map((l) => `${l[1]}="${l[2]}"`)
+  for (const { name, labels, value } of samples(text)) {
+    const shown = Object.entries(labels)
+      .filter(([k]) => k !== 'node')
+      .map(([k, v]) => `${k}="${v}"`)
       .sort();
-    out.set(`${m[1]}{${labels.join(',')}}`, Number(m[3]));
+    out.set(`${name}{${shown.join(',')}}`, value);
   }
   return out;
 }
