@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { bearer } from './support/harness.js';
 import { startEchoUpstream, startTestNode, type TestNode } from './support/node.js';
-import { findBinary } from './support/processes.js';
+import { findPromtool } from './support/prometheus.js';
 
 /**
  * The scrape output of a running node passes `promtool check metrics` (Debian's `prometheus`
@@ -15,13 +15,7 @@ import { findBinary } from './support/processes.js';
  * missing under CI=true it fails.
  */
 
-const PROMTOOL = findBinary('promtool', 'TOKENGATE_TEST_PROMTOOL', ['/usr/bin/promtool']);
-if (PROMTOOL === null && process.env.CI === 'true') {
-  throw new Error(
-    'CI=true and promtool is required to check the metrics but was not found ' +
-      '(apt-get install prometheus, or set TOKENGATE_TEST_PROMTOOL)',
-  );
-}
+const PROMTOOL = findPromtool('to check the metrics');
 
 /** promtool's verdict on an exposition: its exit status and everything it printed. */
 function promtool(text: string): { status: number | null; output: string } {

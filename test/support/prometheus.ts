@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { findBinary } from './processes.js';
 
 /** One sample line of a scrape in Prometheus's text exposition format. */
 export interface Sample {
@@ -22,4 +23,18 @@ export function samples(text: string): Sample[] {
     out.push({ name: m[1] ?? '', labels, value: Number(m[3]) });
   }
   return out;
+}
+
+/**
+ * promtool's path (TOKENGATE_TEST_PROMTOOL, else PATH or /usr/bin); null when it is not installed,
+ * and then the suite skips, except under CI=true where it is required: `purpose` says for what.
+ */
+export function findPromtool(purpose: string): string | null {
+  const found = findBinary('promtool', 'TOKENGATE_TEST_PROMTOOL', ['/usr/bin/promtool']);
+  if (found === null && process.env.CI === 'true')
+    throw new Error(
+      `CI=true and promtool is required ${purpose} but was not found ` +
+        '(apt-get install prometheus, or set TOKENGATE_TEST_PROMTOOL)',
+    );
+  return found;
 }
