@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
+import { canonicalJson } from '../../domain/audit/chain.js';
 import { AppError } from '../../domain/errors.js';
 import type { TokenRecord } from '../../domain/token/token.js';
 import { toPublicUser, type StoredUser } from '../../domain/user.js';
@@ -13,22 +14,12 @@ import type { ApiDeps } from './context.js';
  * before (RFC 9110 says clients SHOULD send it; docs/api.md says so).
  */
 
-/** A strong entity tag of a representation: its canonical JSON hashed; opaque to clients. */
+/**
+ * A strong entity tag of a representation: its canonical JSON (keys sorted, the audit chain's
+ * spelling) hashed, so the same state always gives the same tag; opaque to clients.
+ */
 export function entityTag(value: unknown): string {
   return `"${createHash('sha256').update(canonicalJson(value)).digest('base64url').slice(0, 27)}"`;
-}
-
-/** JSON with object keys sorted, so the same state always hashes the same. */
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-  }
-  // Records and settings only: plain JSON values, never a function or a symbol.
-  return JSON.stringify(value);
 }
 
 /**
