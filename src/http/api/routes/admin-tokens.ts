@@ -22,9 +22,6 @@ import {
 
 /** The plugin's Fastify instance, with TypeBox typing, that each group of routes registers on. */
 
-// The token lists' cursor lives with the paging convention; re-exported for existing importers.
-export { decodeCursor, encodeCursor } from '../paging.js';
-
 const TIME_FILTERS = [
   'createdFrom',
   'createdTo',

@@ -7,8 +7,8 @@ import { checkDescription } from '../../../domain/token/policy.js';
 import type { TokenRecord, TokenStatus } from '../../../domain/token/token.js';
 import { requestContext, type ApiDeps } from '../context.js';
 import { sendError, toAppError } from '../errors.js';
+import { newestFirst } from '../paging.js';
 import {
-  newestFirst,
   requestedExpiry,
   scopeOf,
   SCOPE_NUMBER,

@@ -162,8 +162,3 @@ export function toFilters(q: CompatFilterQuery): TokenFilter[] | null {
   const distinct = [...new Set(users.filter((u) => u !== ''))];
   return distinct.length === 0 ? [base] : distinct.map((user) => ({ ...base, user }));
 }
-
-/** Newest first, ties by id: the order of tokengate's own lists. */
-export function newestFirst(a: TokenRecord, b: TokenRecord): number {
-  return b.createdAt - a.createdAt || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
-}
