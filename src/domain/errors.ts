@@ -124,7 +124,22 @@ export class AppError extends Error {
 
 /** A 400 naming the field that is wrong. */
 export function invalidField(field: string, message: string): AppError {
-  return new AppError('invalid_request', `${field}: ${message}`, [{ field, message }]);
+  return invalidFields([{ field, message }]);
+}
+
+/**
+ * A 400 naming every field that is wrong, in `details` and in the message: `field: message` for one,
+ * `2 invalid fields: a: …; b: …` for more (the request validator's and the services' one spelling).
+ */
+export function invalidFields(problems: readonly FieldProblem[]): AppError {
+  const listed = problems.map((p) => `${p.field}: ${p.message}`).join('; ');
+  const message =
+    problems.length === 0
+      ? 'invalid request'
+      : problems.length === 1
+        ? listed
+        : `${problems.length} invalid fields: ${listed}`;
+  return new AppError('invalid_request', message, [...problems]);
 }
 
 export interface ErrorBody {

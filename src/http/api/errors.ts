@@ -1,17 +1,18 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { AppError, codeForStatus, invalidField } from '../../domain/errors.js';
+import { AppError, codeForStatus, invalidField, invalidFields } from '../../domain/errors.js';
 import { isDatabaseUnavailable } from '../../store/db-errors.js';
 import { errorResponse } from '../edge/respond.js';
-import { fieldProblems, problemsMessage } from './validation.js';
+import { fieldProblems } from './validation.js';
 
 /**
  * A 400 about several fields, from a service (settings: each bad key), reads like the validator's:
- * the message names each field, as `details` does.
+ * the message names each field, as `details` does. Only while the settings service spells its own
+ * message; once it throws invalidFields this is a no-op.
  */
 function withFieldsNamed(err: AppError): AppError {
   const d = err.details;
   if (err.code !== 'invalid_request' || !Array.isArray(d) || d.length < 2) return err;
-  return new AppError(err.code, problemsMessage(d), d);
+  return invalidFields(d);
 }
 
 /** Maps any error to the catalogue. Faults become a bare 500: the details go to the log, never to the client. */
@@ -22,8 +23,7 @@ export function toAppError(err: unknown): AppError {
   if (fe.code === 'FST_ERR_BAD_URL') return invalidField('path', 'is not valid percent-encoded UTF-8');
   if (fe.code === 'FST_ERR_MAX_PARAM_LENGTH') return invalidField('path', 'has a segment that is too long');
   if (fe.validation) {
-    const problems = fieldProblems(fe.validation, fe.validationContext);
-    return new AppError('invalid_request', problemsMessage(problems), problems);
+    return invalidFields(fieldProblems(fe.validation, fe.validationContext));
   }
   const status = fe.statusCode ?? 500;
   if (status >= 400 && status < 500) {

@@ -111,10 +111,3 @@ export function fieldProblems(
     message: allowed.length > 0 ? `must be one of ${allowed.join(', ')}` : messages.join('; '),
   }));
 }
-
-/** The message of a validation error: each bad field with what is wrong with it. */
-export function problemsMessage(problems: readonly FieldProblem[]): string {
-  if (problems.length === 0) return 'invalid request';
-  const listed = problems.map((p) => `${p.field}: ${p.message}`).join('; ');
-  return problems.length === 1 ? listed : `${problems.length} invalid fields: ${listed}`;
-}
