@@ -258,7 +258,7 @@ export const COMPAT = {
 
 /**
  * The metrics listener (`metrics:`): /metrics, /livez and /readyz without credentials, on a port of
- * its own (src/metrics/listener.ts). Off by default; on loopback unless `host` says otherwise.
+ * its own (src/http/metrics-listener.ts). Off by default; on loopback unless `host` says otherwise.
  */
 export const METRICS = {
   /** Off: no metrics listener (metrics stay at /_tokengate/metrics for the admin group). */

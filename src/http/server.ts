@@ -8,7 +8,8 @@ import {
   type ServerResponse,
 } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
-import { isIP, type AddressInfo } from 'node:net';
+import { isIP } from 'node:net';
+import { bindServer, listenerUrl } from './listening.js';
 import type { AppContext } from '../app.js';
 import type { Config } from '../config/config.js';
 import type { Logger } from '../log/logger.js';
@@ -293,17 +294,8 @@ async function listen(
   server.maxHeadersCount = 0;
   // Without this listener Node answers `100 Continue` itself, before anyone authenticated the request.
   server.on('checkContinue', handler);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const addr = server.address() as AddressInfo;
-  const shown = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
-  const url = `${tls === null ? 'http' : 'https'}://${shown === '0.0.0.0' ? '127.0.0.1' : shown === '[::]' ? '[::1]' : shown}:${addr.port}`;
-  return { server, url };
+  await bindServer(server, port, host);
+  return { server, url: listenerUrl(server, tls === null ? 'http' : 'https') };
 }
 
 /** Puts the section's current files in use on `server` for new connections; see RunningServer.reloadTls. */

@@ -1,5 +1,5 @@
 import type { Config } from '../../config/config.js';
-import { startMetricsListener, type MetricsListener } from '../../metrics/listener.js';
+import { startMetricsListener, type MetricsListener } from '../../http/metrics-listener.js';
 import { Readiness, upstreamCheck, type ReadinessCheck } from '../../metrics/readiness.js';
 import { redisCheck } from '../../metrics/redis-check.js';
 import { Metrics } from '../../metrics/registry.js';

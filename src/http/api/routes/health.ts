@@ -20,7 +20,7 @@ const Ready = Type.Object({
  * Health on both listeners, for load balancers and orchestrators: `/_tokengate/livez` (the process
  * answers; no dependency), `/_tokengate/readyz` (the database, Redis in cluster mode, the upstream
  * with health.upstream; 503 naming what failed) and the older `/_tokengate/health` (the database).
- * The metrics listener serves the same at /livez and /readyz (src/metrics/listener.ts).
+ * The metrics listener serves the same at /livez and /readyz (src/http/metrics-listener.ts).
  */
 export function healthRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
   // Without a node's checks (an API built over a bare context, in tests): the database alone.

@@ -6,7 +6,7 @@ import type { ApiDeps } from '../context.js';
 /**
  * `GET /_tokengate/metrics`: Prometheus text format, for the admin group (an admin's read token as a
  * Bearer credential). Prometheus should scrape the metrics listener instead (config metrics.enabled,
- * src/metrics/listener.ts), which needs no credential; see docs/observability.md.
+ * src/http/metrics-listener.ts), which needs no credential; see docs/observability.md.
  */
 export function metricsRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
   return async (app) => {

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { bindServer, listenerUrl } from './listening.js';
 import type { Registry } from 'prom-client';
-import { readyStatus, type Readiness } from './readiness.js';
+import { readyStatus, type Readiness } from '../metrics/readiness.js';
 
 /**
  * The metrics listener (config `metrics.enabled`, off by default; `metrics.port`, 9464): `/metrics` in Prometheus's text
@@ -85,23 +85,15 @@ function handler(opts: MetricsListenerOptions): (req: IncomingMessage, res: Serv
 
 export async function startMetricsListener(opts: MetricsListenerOptions): Promise<MetricsListener> {
   const server = createServer(handler(opts));
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (err: NodeJS.ErrnoException) => {
-      // The CLI reports listen errors as they are (`cannot listen: …`): say which key chose the port.
+  await bindServer(server, opts.port, opts.host).catch((err: unknown) => {
+    // The CLI reports listen errors as they are (`cannot listen: …`): say which key chose the port.
+    if (err instanceof Error)
       err.message = `${err.message} (the metrics listener: metrics.host, metrics.port)`;
-      reject(err);
-    });
-    server.listen(opts.port, opts.host, () => {
-      server.removeAllListeners('error');
-      resolve();
-    });
+    throw err;
   });
-  const addr = server.address() as AddressInfo;
-  const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
-  const shown = host === '0.0.0.0' ? '127.0.0.1' : host === '[::]' ? '[::1]' : host;
   return {
     server,
-    url: `http://${shown}:${addr.port}`,
+    url: listenerUrl(server, 'http'),
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
