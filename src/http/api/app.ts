@@ -199,8 +199,9 @@ export function buildApi(deps: ApiDeps): Api {
   const routeMethods = new RouteMethods();
   app.addHook('onRoute', (route) => routeMethods.add(route.method, route.url));
   app.setNotFoundHandler((req, reply) => {
-    const path = maskTokens(req.url.split('?')[0] ?? '');
-    const allowed = routeMethods.allowed(req.url.split('?')[0] ?? '');
+    const rawPath = req.url.split('?')[0] ?? '';
+    const path = maskTokens(rawPath);
+    const allowed = routeMethods.allowed(rawPath);
     if (allowed.length > 0) {
       void reply.header('allow', allowed.join(', '));
       return sendError(

@@ -9,7 +9,7 @@ import { ErrorResponse } from './schemas.js';
  */
 
 /** The licence of the package (package.json `license`; test/api-openapi.test.ts checks they agree). */
-export const LICENSE = { name: 'Apache-2.0', url: 'https://www.apache.org/licenses/LICENSE-2.0' } as const;
+const LICENSE = { name: 'Apache-2.0', url: 'https://www.apache.org/licenses/LICENSE-2.0' } as const;
 
 const BODY_METHODS: ReadonlySet<string> = new Set(['POST', 'PUT', 'PATCH']);
 
@@ -36,7 +36,7 @@ function takesIfMatch(schema: FastifySchema): boolean {
  * authentication hook, the body parser, the validator, the brute-force guard and the database can do
  * to any request of its kind.
  */
-export function sharedErrorCodes(route: DocRoute): ErrorCode[] {
+function sharedErrorCodes(route: DocRoute): ErrorCode[] {
   const codes: ErrorCode[] = [];
   const s = route.schema;
   const withBody = s.body !== undefined || methodsOf(route).some((m) => BODY_METHODS.has(m));
@@ -115,7 +115,7 @@ function markNamed(schema: unknown): unknown {
  * The document's marked schemas become `#/components/schemas/<name>` and a `$ref` to it. A response
  * keeps its own description (the codes it stands for), which sits beside the schema, not in it.
  */
-export function hoistNamedSchemas<T extends object>(doc: T): T {
+function hoistNamedSchemas<T extends object>(doc: T): T {
   const components = ((doc as { components?: { schemas?: Record<string, unknown> } }).components ??= {});
   const schemas = (components.schemas ??= {});
   const visit = (node: unknown): unknown => {
@@ -149,7 +149,7 @@ export function derivedOperationId(method: string, url: string): string {
  * the others. The route's own schema object is left alone (it also validates requests): this returns
  * a copy.
  */
-export function documentRoute(route: DocRoute): { schema: FastifySchema; url: string } {
+function documentRoute(route: DocRoute): { schema: FastifySchema; url: string } {
   const schema = route.schema;
   if (schema.hide === true) return { schema, url: route.url };
   const declared = (schema.response ?? {}) as Record<string, unknown>;
