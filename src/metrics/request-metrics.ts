@@ -1,18 +1,16 @@
 import type { Registry } from 'prom-client';
+import type { AccessEntrypoint } from '../log/access-log.js';
 import { LeanCounter, LeanHistogram, registerLean, type CounterSeries } from './lean.js';
 
 /** Status classes, indexed by the status's first digit. */
 const CLASSES = ['1xx', '2xx', '3xx', '4xx', '5xx'] as const;
-
-/** The gateway's listeners that answer requests of the proxied application. */
-export type Entrypoint = 'proxy' | 'forward_auth';
 
 /** Counts a listener's answers by status class; the series are bound at start-up. */
 export class AnswerCounter {
   /** By the status's first digit; index 0 is unused. */
   private readonly byClass: Array<CounterSeries | undefined>;
 
-  constructor(requests: LeanCounter, entrypoint: Entrypoint) {
+  constructor(requests: LeanCounter, entrypoint: AccessEntrypoint) {
     this.byClass = [undefined, ...CLASSES.map((c) => requests.bind({ entrypoint, code_class: c }))];
   }
 
