@@ -135,8 +135,8 @@ export type RotateTokenBody = Static<typeof RotateTokenBody>;
 export const TokenIdParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
 export const UserParams = Type.Object({ user: Type.String({ maxLength: 64 }) });
 
-/** GET /tokens: the caller's tokens, a page at a time. */
-export const OwnTokensQuery = Type.Object({ ...PageQuery }, { additionalProperties: false });
+/** The query of a list that has no filter (GET /tokens, GET /admin/users): the page only. */
+export const PageOnlyQuery = Type.Object({ ...PageQuery }, { additionalProperties: false });
 
 export const TokenSearchQuery = Type.Object(
   {
@@ -197,9 +197,6 @@ export const UserView = Type.Object(
 );
 
 export const UserPage = PageOf(UserView, 'UserPage', 'By user name.');
-
-/** GET /admin/users: the directory, a page at a time. */
-export const UserListQuery = Type.Object({ ...PageQuery }, { additionalProperties: false });
 
 export const CreateUserBody = Type.Object(
   {

@@ -6,7 +6,7 @@ import { IfMatchHeaders, userEtag, withEtag, writeUserIfMatch } from '../precond
 import {
   CreateUserBody,
   PatchUserBody,
-  UserListQuery,
+  PageOnlyQuery,
   UserPage,
   UserParams,
   UserView,
@@ -24,7 +24,7 @@ function listAndCreateRoutes(app: RouteApp, deps: ApiDeps): void {
         operationId: 'adminListUsers',
         summary: 'List users',
         description: 'By user name, a page at a time, as every list (docs/api.md, "Lists and paging").',
-        querystring: UserListQuery,
+        querystring: PageOnlyQuery,
         response: { 200: UserPage, ...ErrorResponses },
       },
     },
