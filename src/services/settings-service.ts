@@ -1,5 +1,5 @@
 import type { RequestContext } from '../domain/audit/audit.js';
-import { AppError } from '../domain/errors.js';
+import { AppError, invalidFields } from '../domain/errors.js';
 import { compileIpMatcher, type IpMatcher } from '../domain/auth/ip-rules.js';
 import { isAdmin, type Principal } from '../domain/auth/permissions.js';
 import { compileReadRules, type ReadRules } from '../domain/auth/read-rules.js';
@@ -132,15 +132,7 @@ export class SettingsService {
     await this.reload();
     const before = this.snap.settings;
     const r = applySettingsChange(before, withPreviousPrefix(before, change));
-    if (!r.ok) {
-      const first = r.problems[0];
-      const message = first ? `${first.key}: ${first.message}` : 'invalid settings';
-      throw new AppError(
-        'invalid_request',
-        r.problems.length > 1 ? `${message} (and ${r.problems.length - 1} more)` : message,
-        r.problems.map((p) => ({ field: p.key, message: p.message })),
-      );
-    }
+    if (!r.ok) throw invalidFields(r.problems.map((p) => ({ field: p.key, message: p.message })));
     if (r.changed.length === 0) return before;
     const now = this.deps.now();
     const audit = makeAudit(this.deps, ctx, now);

@@ -4,20 +4,9 @@ import { isDatabaseUnavailable } from '../../store/db-errors.js';
 import { errorResponse } from '../edge/respond.js';
 import { fieldProblems } from './validation.js';
 
-/**
- * A 400 about several fields, from a service (settings: each bad key), reads like the validator's:
- * the message names each field, as `details` does. Only while the settings service spells its own
- * message; once it throws invalidFields this is a no-op.
- */
-function withFieldsNamed(err: AppError): AppError {
-  const d = err.details;
-  if (err.code !== 'invalid_request' || !Array.isArray(d) || d.length < 2) return err;
-  return invalidFields(d);
-}
-
 /** Maps any error to the catalogue. Faults become a bare 500: the details go to the log, never to the client. */
 export function toAppError(err: unknown): AppError {
-  if (err instanceof AppError) return withFieldsNamed(err);
+  if (err instanceof AppError) return err;
   const fe = err as Partial<FastifyError>;
   // The router's own refusals, before any route runs (see frameworkErrors in app.ts).
   if (fe.code === 'FST_ERR_BAD_URL') return invalidField('path', 'is not valid percent-encoded UTF-8');
